@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PIP     := $(PY) -m pip
+EXTRAS  ?= models,ray,test
+STAMP   := $(VENV)/.installed-$(EXTRAS)
+
+.PHONY: run test install browser lint bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Without an NVIDIA GPU, install the CPU build of torch first (pip finds a local wheel here);
+# the `models` extra's range then keeps it instead of pulling the CUDA build.
+$(STAMP): pyproject.toml | $(PY)
+	@if ! command -v nvidia-smi >/dev/null 2>&1 && ! $(PY) -c "import torch" >/dev/null 2>&1; then \
+	  echo "no NVIDIA GPU: installing the CPU build of torch"; $(PIP) install -q "torch==2.13.0"; fi
+	$(PIP) install -q -e ".[$(EXTRAS)]"
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/wattprint run
+
+# Headless Chromium for the report's browser tests (Debian packages; needs root, as in CI).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: browser tests will be skipped"; \
+	  else echo "chromium missing and not root: browser tests will be skipped"; fi; fi
+
+test: $(STAMP) browser
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PIP) install -q -e ".[$(EXTRAS),bench]"
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,7 @@
+"""``python -m wattprint``."""
+
+import sys
+
+from wattprint.cli import main
+
+sys.exit(main())

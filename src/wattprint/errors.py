@@ -1,0 +1,69 @@
+"""One error hierarchy for wattprint.
+
+Vendor errors (NVML, OS, transformers, sqlite ...) are translated at the boundary with
+``raise WattprintError(...) from err`` so that callers only ever catch these classes.
+Every message says what was wrong and, where possible, what would be valid.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class WattprintError(Exception):
+    """Base class of every error wattprint raises on purpose."""
+
+
+class ConfigError(WattprintError, ValueError):
+    """Bad user input: a flag, a config or suite field, a file. The message names it."""
+
+
+class MeterError(WattprintError):
+    """A meter could not be opened or read (missing library, permission, counter fault)."""
+
+
+class CounterError(MeterError):
+    """A cumulative counter behaved impossibly (went backwards, jumped past its range)."""
+
+
+class WindowError(WattprintError):
+    """A measurement window was misused: ended twice, never begun, ended out of order."""
+
+
+class TaskError(WattprintError):
+    """A task, dataset or model cannot be used for the requested task."""
+
+
+class BackendError(WattprintError):
+    """A model backend failed to load or run a model."""
+
+
+class StoreError(WattprintError):
+    """The results store cannot be read or written (schema too new, corrupt file...)."""
+
+
+class ImportFormatError(WattprintError, ValueError):
+    """An imported file (e.g. a CodeCarbon CSV) is malformed. The message names file and line."""
+
+
+def did_you_mean(value: str, choices: Iterable[str], n: int = 3) -> str:
+    """Return a ``" (did you mean 'x'?)"`` hint, or an empty string when nothing is close.
+
+    Args:
+        value: What the user typed.
+        choices: The valid values.
+        n: How many close matches to list at most.
+    """
+    close = difflib.get_close_matches(value, list(choices), n=n, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def unknown_choice(kind: str, value: str, choices: Iterable[str]) -> ConfigError:
+    """Build the standard error for an unknown name: names the value, the close matches, all choices."""
+    choices = sorted(set(choices))
+    return ConfigError(
+        f"unknown {kind} {value!r}{did_you_mean(value, choices)}; valid: {', '.join(choices)}"
+    )

@@ -1,0 +1,325 @@
+"""The energy data model shared by every layer, and the interface every meter implements.
+
+A *meter* exposes cumulative energy counters, one per *domain* (``gpu:0``, ``cpu:0``,
+``dram:0``, ``cpu:process`` ...). A *window* is the difference of two readings. Every domain
+carries its **provenance** (how the number was obtained) and its **boundary** (what it covers),
+so numbers of different provenance are never silently summed.
+
+This module is stdlib-only: importing it must stay cheap (no numpy, no torch).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Provenance(str, enum.Enum):
+    """How an energy number was obtained. Ordered from most to least trustworthy."""
+
+    MEASURED = "measured"
+    """Read from a hardware energy counter (NVML total energy, RAPL ``energy_uj``)."""
+    INTEGRATED = "integrated"
+    """Power samples (W) integrated over time."""
+    ESTIMATED = "estimated"
+    """Computed by a model (e.g. TDP × utilisation); comes with its model and an uncertainty."""
+
+    def __str__(self) -> str:  # so f-strings print "measured", not "Provenance.MEASURED"
+        return self.value
+
+
+@dataclass(frozen=True)
+class EstimateModel:
+    """The model behind an ``estimated`` domain, stated in full.
+
+    Attributes:
+        name: Short identifier, e.g. ``"cpu-linear-tdp"``.
+        formula: The formula in words or symbols, e.g. ``"P = P_idle + (TDP - P_idle) * u"``.
+        constants: Every constant the formula uses, with units in the key (``tdp_w``).
+        source: Where the constants come from (table, paper, default and why).
+    """
+
+    name: str
+    formula: str
+    constants: Mapping[str, Any]
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "formula": self.formula, "constants": dict(self.constants),
+                "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EstimateModel:
+        return cls(name=d["name"], formula=d["formula"], constants=dict(d.get("constants", {})),
+                   source=d.get("source", ""))
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """Static description of one domain a meter reports.
+
+    Attributes:
+        name: Unique domain name, ``component:index`` (``gpu:0``, ``cpu:0``, ``dram:0``) or
+            ``component:scope`` (``cpu:process``, ``ram:machine``).
+        component: ``gpu``, ``cpu``, ``dram``, ``ram``, ``node`` ...
+        boundary: What physical thing the number covers, in words.
+        provenance: How the number is obtained.
+        source: The interface read (``nvml:total_energy``, ``rapl:/sys/.../energy_uj``,
+            ``estimate:cpu-linear-tdp``, ``replay:FILE``).
+        uncertainty: Relative uncertainty (0.4 = ±40 %), mandatory for estimates, None for
+            counters whose error is not characterised.
+        model: The estimate model, for ``estimated`` domains.
+        scope: ``device`` (a whole device), ``machine`` or ``process`` (attributed to the
+            measured process and its children).
+    """
+
+    name: str
+    component: str
+    boundary: str
+    provenance: Provenance
+    source: str
+    uncertainty: float | None = None
+    model: EstimateModel | None = None
+    scope: str = "device"
+
+    def __post_init__(self) -> None:
+        if self.provenance is Provenance.ESTIMATED and (self.uncertainty is None or self.model is None):
+            raise ValueError(f"estimated domain {self.name!r} must state its model and uncertainty")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One read of a meter: cumulative energy per domain since the meter was opened.
+
+    Attributes:
+        t_s: Monotonic time of the read (``time.monotonic()``), seconds.
+        energy_j: Domain name → cumulative energy in joules (monotonic non-decreasing;
+            meters unwrap counters before returning).
+    """
+
+    t_s: float
+    energy_j: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class DomainEnergy:
+    """The energy of one domain over one window.
+
+    Attributes:
+        name, component, boundary, provenance, source, uncertainty, model, scope: as
+            :class:`DomainSpec`.
+        energy_j: Total energy over the window, joules.
+        idle_power_w: Idle baseline power of this domain, watts, when a baseline was measured.
+        idle_energy_j: ``idle_power_w × duration_s``; None without a baseline.
+        dynamic_energy_j: ``energy_j − idle_energy_j`` (may be slightly negative from noise;
+            it is not clipped, so noise stays visible); None without a baseline.
+    """
+
+    name: str
+    component: str
+    boundary: str
+    provenance: Provenance
+    source: str
+    energy_j: float
+    uncertainty: float | None = None
+    model: EstimateModel | None = None
+    scope: str = "device"
+    idle_power_w: float | None = None
+    idle_energy_j: float | None = None
+    dynamic_energy_j: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.energy_j, (int, float)) or math.isnan(self.energy_j):
+            raise ValueError(f"domain {self.name!r}: energy_j must be a number, got {self.energy_j!r}")
+        if self.energy_j < 0:
+            raise ValueError(f"domain {self.name!r}: energy_j is negative ({self.energy_j})")
+
+    @classmethod
+    def from_spec(cls, spec: DomainSpec, energy_j: float, duration_s: float,
+                  idle_power_w: float | None = None) -> DomainEnergy:
+        """Build a window's domain energy from its spec, adding idle/dynamic when a baseline exists."""
+        idle_energy_j = None if idle_power_w is None else idle_power_w * duration_s
+        dynamic = None if idle_energy_j is None else energy_j - idle_energy_j
+        return cls(name=spec.name, component=spec.component, boundary=spec.boundary,
+                   provenance=spec.provenance, source=spec.source, energy_j=energy_j,
+                   uncertainty=spec.uncertainty, model=spec.model, scope=spec.scope,
+                   idle_power_w=idle_power_w, idle_energy_j=idle_energy_j,
+                   dynamic_energy_j=dynamic)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["provenance"] = self.provenance.value
+        d["model"] = None if self.model is None else self.model.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DomainEnergy:
+        model = d.get("model")
+        return cls(
+            name=d["name"], component=d.get("component", d["name"].split(":")[0]),
+            boundary=d.get("boundary", ""), provenance=Provenance(d["provenance"]),
+            source=d.get("source", ""), energy_j=float(d["energy_j"]),
+            uncertainty=d.get("uncertainty"),
+            model=None if model is None else EstimateModel.from_dict(model),
+            scope=d.get("scope", "device"), idle_power_w=d.get("idle_power_w"),
+            idle_energy_j=d.get("idle_energy_j"), dynamic_energy_j=d.get("dynamic_energy_j"),
+        )
+
+
+@dataclass(frozen=True)
+class ProvenanceTotal:
+    """Sum over the domains of one provenance, for one scope. Never mixes provenances.
+
+    ``uncertainty_j`` is the absolute uncertainty (J) for estimates: the relative uncertainties
+    of the parts combined linearly (worst case, as the parts share a model and are correlated).
+    """
+
+    provenance: Provenance
+    scope: str
+    energy_j: float
+    domains: tuple[str, ...]
+    uncertainty_j: float | None = None
+    dynamic_energy_j: float | None = None
+
+
+@dataclass(frozen=True)
+class EnergyResult:
+    """The result of one measurement window.
+
+    Attributes:
+        label: Window name (``"query"``, ``"prefill"``; ``""`` for an unnamed window).
+        started_at: Wall-clock start, seconds since the Unix epoch.
+        duration_s: Window length, seconds.
+        domains: Energy per domain.
+        warnings: Anything the reader should know (short window, counter resolution ...).
+    """
+
+    label: str
+    started_at: float
+    duration_s: float
+    domains: tuple[DomainEnergy, ...]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def domain(self, name: str) -> DomainEnergy:
+        """The domain named ``name``; KeyError naming the available ones otherwise."""
+        for d in self.domains:
+            if d.name == name:
+                return d
+        raise KeyError(f"no domain {name!r}; domains: {[d.name for d in self.domains]}")
+
+    def totals(self) -> list[ProvenanceTotal]:
+        """Totals per (provenance, scope). Process-scope estimates are never added to machine ones."""
+        return totals_by_provenance(self.domains)
+
+    def total_j(self, provenance: Provenance | str, scope: str | None = None) -> float | None:
+        """Sum of one provenance (optionally one scope); None when no domain has it."""
+        prov = Provenance(provenance)
+        parts = [d.energy_j for d in self.domains
+                 if d.provenance is prov and (scope is None or d.scope == scope)]
+        return sum(parts) if parts else None
+
+    def average_power_w(self) -> dict[str, float]:
+        """Average power per domain (W) over the window; empty for a zero-length window."""
+        if self.duration_s <= 0:
+            return {}
+        return {d.name: d.energy_j / self.duration_s for d in self.domains}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label, "started_at": self.started_at, "duration_s": self.duration_s,
+            "domains": [d.to_dict() for d in self.domains],
+            "totals": [
+                {"provenance": t.provenance.value, "scope": t.scope, "energy_j": t.energy_j,
+                 "domains": list(t.domains), "uncertainty_j": t.uncertainty_j,
+                 "dynamic_energy_j": t.dynamic_energy_j}
+                for t in self.totals()
+            ],
+            "average_power_w": self.average_power_w(),
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EnergyResult:
+        return cls(label=d.get("label", ""), started_at=float(d.get("started_at", 0.0)),
+                   duration_s=float(d["duration_s"]),
+                   domains=tuple(DomainEnergy.from_dict(x) for x in d["domains"]),
+                   warnings=tuple(d.get("warnings", ())))
+
+
+def totals_by_provenance(domains: Iterable[DomainEnergy]) -> list[ProvenanceTotal]:
+    """Group domains by (provenance, scope) and sum each group.
+
+    Args:
+        domains: Domain energies of one window.
+
+    Returns:
+        One total per (provenance, scope) present, most trustworthy first.
+    """
+    groups: dict[tuple[Provenance, str], list[DomainEnergy]] = {}
+    for d in domains:
+        groups.setdefault((d.provenance, d.scope), []).append(d)
+    order = list(Provenance)
+    out = []
+    for (prov, scope), ds in sorted(groups.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
+        unc = None
+        if prov is Provenance.ESTIMATED:
+            unc = sum(d.energy_j * (d.uncertainty or 0.0) for d in ds)
+        dyn = None
+        if all(d.dynamic_energy_j is not None for d in ds):
+            dyn = sum(d.dynamic_energy_j for d in ds)  # type: ignore[misc]
+        out.append(ProvenanceTotal(prov, scope, sum(d.energy_j for d in ds),
+                                   tuple(d.name for d in ds), unc, dyn))
+    return out
+
+
+class Meter(abc.ABC):
+    """A source of cumulative energy counters for one or more domains.
+
+    Implementations convert vendor units to joules, unwrap counters, and raise
+    :class:`~wattprint.errors.MeterError` (never return zero) when a read fails.
+    """
+
+    name: str = "meter"
+
+    @abc.abstractmethod
+    def domains(self) -> Sequence[DomainSpec]:
+        """The domains this meter reports."""
+
+    @abc.abstractmethod
+    def read(self) -> Reading:
+        """Cumulative energy per domain (J) since the meter was opened, at ``time.monotonic()``."""
+
+    def close(self) -> None:
+        """Release resources (threads, handles). Idempotent."""
+
+    def __enter__(self) -> Meter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """Detection outcome for one candidate source: used or not, and why.
+
+    Attributes:
+        component: ``gpu``, ``cpu``, ``dram``, ``ram``.
+        source: ``nvml``, ``rapl``, ``estimate`` ...
+        available: Whether it can be used here.
+        chosen: Whether detection picked it for its component.
+        reason: Why it was chosen or why not (missing library, permission, no device ...).
+    """
+
+    component: str
+    source: str
+    available: bool
+    chosen: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

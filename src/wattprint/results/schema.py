@@ -1,0 +1,232 @@
+"""The job result record: the one shape that flows from the harness (or an importer) into the
+store, and from the store into analysis and reports.
+
+One :class:`JobResult` is one repetition of one job: a model run on ``n`` inputs of one task
+and dataset, measured as one ``query`` window. Other phases (model load, warm-up, idle
+baseline) are kept beside it in ``phases``.
+
+Energy stays per domain with its provenance; the helpers here never sum across provenances.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from wattprint.meters.base import DomainEnergy, EnergyResult, Provenance, totals_by_provenance
+from wattprint.units import J_PER_KWH
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUSES = (STATUS_OK, STATUS_FAILED)
+
+WORK_UNITS = ("sample", "token", "image")
+"""What one unit of work is for a task: an input sample, a generated token, a generated image."""
+
+WEIGHTS = ("pretrained", "random", "unknown")
+"""Whether the model's weights are trained (quality means something) or random (cost only)."""
+
+
+def job_id_for(spec: Mapping[str, Any]) -> str:
+    """Stable id of a job from what defines it.
+
+    Args:
+        spec: Everything that defines the job (task, model, revision, dataset, config, split, n,
+            settings, hardware id ...). Keys are sorted; values must be JSON-serialisable.
+
+    Returns:
+        A 16-hex-digit id; equal specs give equal ids on any machine and in any process.
+    """
+    blob = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """One repetition of one job, measured (or imported), ready to store.
+
+    Attributes:
+        job_id: Stable id of the job (see :func:`job_id_for`); equal for all its repetitions.
+        repetition: 0-based repetition index.
+        task: Hugging Face task id (``text-classification`` ... ``text-to-image``).
+        model: Hub id, local path, or callable name.
+        dataset: Dataset id (``imdb``, ``builtin:text-classification``, a file path ...).
+        n: Number of inferences in the measured window.
+        status: ``ok`` or ``failed``; a failed result has ``error`` and no energy is invented.
+        duration_s: Length of the measured (query) window, seconds.
+        domains: Energy per domain over the query window.
+        error: Why it failed (exception type and message), for failed results.
+        run_id: Id of the invocation (suite run or import) that produced it.
+        suite: Suite name, when run from a suite.
+        model_revision: Hub revision / commit, or None.
+        weights: ``pretrained``, ``random`` (cost only, quality meaningless) or ``unknown``.
+        backend: ``transformers``, ``diffusers``, ``callable``, ``codecarbon-import`` ...
+        dataset_config, split: Dataset configuration and split, when any.
+        work_unit: ``sample``, ``token`` or ``image``.
+        work_units: Count of work units in the window (e.g. generated tokens).
+        input_tokens, output_tokens: Token counts over the window, when known.
+        batch_size, device, dtype: Run settings.
+        settings: Every other setting that defines the job (max_new_tokens ...).
+        quality: Metric name → value (accuracy, f1, rouge1 ...), when labels exist.
+        phases: Other measured windows by phase (``load``, ``warmup``, ``idle``).
+        environment: Fingerprint: CPU, GPU, driver, library versions, git commit ...
+        hardware_id: Short stable id of the hardware, part of the job id.
+        carbon: Optional ``{"intensity_g_per_kwh", "intensity_source", "pue", "emissions_g"}``.
+        source: ``wattprint`` or the importer (``codecarbon``), plus ``source_file``,
+            ``source_line`` for imports.
+        node, gpu: Where it ran (cluster node name, GPU index/uuid), when known.
+        shared: True when other measured jobs shared the machine (energy distorted).
+        attempt: 1 for a first try, 2+ when retried after a worker died.
+        created_at: ISO-8601 UTC time the record was made.
+        extra: Anything else, kept verbatim.
+    """
+
+    job_id: str
+    repetition: int
+    task: str
+    model: str
+    dataset: str
+    n: int
+    status: str
+    duration_s: float | None
+    domains: tuple[DomainEnergy, ...] = ()
+    error: str | None = None
+    run_id: str | None = None
+    suite: str | None = None
+    model_revision: str | None = None
+    weights: str = "unknown"
+    backend: str | None = None
+    dataset_config: str | None = None
+    split: str | None = None
+    work_unit: str = "sample"
+    work_units: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    batch_size: int = 1
+    device: str | None = None
+    dtype: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    quality: Mapping[str, float] = field(default_factory=dict)
+    phases: Mapping[str, EnergyResult] = field(default_factory=dict)
+    environment: Mapping[str, Any] = field(default_factory=dict)
+    hardware_id: str | None = None
+    carbon: Mapping[str, Any] | None = None
+    source: str = "wattprint"
+    source_file: str | None = None
+    source_line: int | None = None
+    node: str | None = None
+    gpu: str | None = None
+    shared: bool = False
+    attempt: int = 1
+    created_at: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if self.status == STATUS_FAILED and not self.error:
+            raise ValueError("a failed result must say why (error)")
+        if self.status == STATUS_OK and not self.domains:
+            raise ValueError("an ok result must carry at least one energy domain")
+        if self.work_unit not in WORK_UNITS:
+            raise ValueError(f"work_unit must be one of {WORK_UNITS}, got {self.work_unit!r}")
+        if self.weights not in WEIGHTS:
+            raise ValueError(f"weights must be one of {WEIGHTS}, got {self.weights!r}")
+        if self.n < 0:
+            raise ValueError(f"n must be >= 0, got {self.n}")
+
+    # ---- derived numbers (never summed across provenances) ---------------------------
+
+    def energy_j(self, provenance: Provenance | str, scope: str | None = None) -> float | None:
+        """Total query-window energy of one provenance (J), or None when absent."""
+        prov = Provenance(provenance)
+        parts = [d.energy_j for d in self.domains
+                 if d.provenance is prov and (scope is None or d.scope == scope)]
+        return sum(parts) if parts else None
+
+    def best_provenance(self) -> Provenance | None:
+        """The most trustworthy provenance present among machine/device-scope domains."""
+        present = {d.provenance for d in self.domains if d.scope != "process"}
+        for p in Provenance:
+            if p in present:
+                return p
+        return None
+
+    def per_inference_j(self, provenance: Provenance | str) -> float | None:
+        """Energy per inference (J) for one provenance; None if absent or n == 0."""
+        e = self.energy_j(provenance)
+        return None if e is None or self.n == 0 else e / self.n
+
+    def per_1k_kwh(self, provenance: Provenance | str) -> float | None:
+        """kWh per 1,000 inferences, the study's headline unit."""
+        e = self.per_inference_j(provenance)
+        return None if e is None else e * 1000.0 / J_PER_KWH
+
+    def per_unit_j(self, provenance: Provenance | str) -> float | None:
+        """Energy per work unit (J per token / image / sample)."""
+        e = self.energy_j(provenance)
+        if e is None or not self.work_units:
+            return None
+        return e / self.work_units
+
+    def totals(self) -> list[dict[str, Any]]:
+        """Per (provenance, scope) totals as plain dicts."""
+        return [
+            {"provenance": t.provenance.value, "scope": t.scope, "energy_j": t.energy_j,
+             "domains": list(t.domains), "uncertainty_j": t.uncertainty_j,
+             "dynamic_energy_j": t.dynamic_energy_j}
+            for t in totals_by_provenance(self.domains)
+        ]
+
+    # ---- serialisation -------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: every field, plus derived ``totals`` and ``per_inference``."""
+        d: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            d[name] = getattr(self, name)
+        d["domains"] = [x.to_dict() for x in self.domains]
+        d["phases"] = {k: v.to_dict() for k, v in self.phases.items()}
+        d["settings"] = dict(self.settings)
+        d["quality"] = dict(self.quality)
+        d["environment"] = dict(self.environment)
+        d["extra"] = dict(self.extra)
+        d["carbon"] = None if self.carbon is None else dict(self.carbon)
+        d["totals"] = self.totals()
+        d["per_inference"] = {
+            p.value: {"energy_j": self.per_inference_j(p), "kwh_per_1k": self.per_1k_kwh(p),
+                      "energy_j_per_unit": self.per_unit_j(p)}
+            for p in Provenance if self.energy_j(p) is not None
+        }
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> JobResult:
+        """Inverse of :meth:`to_dict`; derived keys are ignored.
+
+        Raises:
+            ValueError: naming the missing or invalid field.
+        """
+        missing = [k for k in ("job_id", "repetition", "task", "model", "dataset", "n", "status")
+                   if k not in d]
+        if missing:
+            raise ValueError(f"job result is missing field(s): {', '.join(missing)}")
+        kwargs = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        kwargs["domains"] = tuple(DomainEnergy.from_dict(x) for x in d.get("domains") or ())
+        kwargs["phases"] = {k: EnergyResult.from_dict(v) for k, v in (d.get("phases") or {}).items()}
+        for k in ("settings", "quality", "environment", "extra"):
+            kwargs[k] = dict(d.get(k) or {})
+        return cls(**kwargs)
+
+    def with_(self, **changes: Any) -> JobResult:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def is_number(x: Any) -> bool:
+    """True for a finite int/float (bools excluded)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
