@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -69,6 +70,15 @@ class FigureResult:
 def _t(s: object) -> str:
     """Text for matplotlib: ``$`` would start mathtext, so it is escaped."""
     return str(s).replace("$", r"\$")
+
+
+def _plain_log(ax: plt.Axes, which: str = "y") -> None:
+    """Log axis with plain tick labels (mathtext labels cost seconds per figure)."""
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_locator(ticker.LogLocator(base=10.0, numticks=12))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def _save(fig: plt.Figure, out_dir: Path, name: str) -> Path:
@@ -124,7 +134,7 @@ def energy_per_task(df: pd.DataFrame, out_dir: Path, provenance: str) -> FigureR
         ax.scatter(i + rng.uniform(-0.18, 0.18, len(pts)), pts, s=6, alpha=0.4, color="#1f77b4")
     ax.scatter(range(1, len(groups) + 1), order.to_numpy(), marker="D", color="#d62728",
                s=22, zorder=3, label="mean")
-    ax.set_yscale("log")
+    _plain_log(ax, "y")
     ax.set_xticks(range(1, len(groups) + 1), [_t(t) for t in order.index], rotation=35, ha="right")
     ax.set_ylabel("kWh per 1,000 inferences (log)")
     ax.set_title(_t(title))
@@ -168,8 +178,8 @@ def emissions_vs_parameters(df: pd.DataFrame, out_dir: Path, provenance: str) ->
     pm = pm.assign(modality=pm["task"].map(MODALITY).fillna("other"))
     for mod, g in pm.groupby("modality"):
         ax.scatter(g["num_params"], g["y"], label=_t(mod), s=24, alpha=0.8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _plain_log(ax, "x")
+    _plain_log(ax, "y")
     ax.set_xlabel("parameters (log)")
     ax.set_ylabel(ylabel)
     ax.set_title(_t(title))
@@ -203,7 +213,7 @@ def purpose_per_dataset(df: pd.DataFrame, out_dir: Path, provenance: str) -> Fig
         x = g["dataset"].map(xpos) + rng.uniform(-0.2, 0.2, len(g))
         ax.scatter(x, g["y"], s=sizes[g.index], alpha=0.7, label=_t(purpose),
                    color=colors.get(str(purpose), "#888888"))
-    ax.set_yscale("log")
+    _plain_log(ax, "y")
     ax.set_xticks(range(len(datasets)), [_t(d) for d in datasets], rotation=35, ha="right")
     ax.set_ylabel("kWh per 1,000 inferences (log)")
     ax.set_title(_t(title))
@@ -225,7 +235,7 @@ def output_tokens_vs_energy(df: pd.DataFrame, out_dir: Path, provenance: str) ->
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for task, g in pm.groupby("task"):
         ax.scatter(g["output_tokens"], g["y"], label=_t(task), s=24, alpha=0.8)
-    ax.set_yscale("log")
+    _plain_log(ax, "y")
     ax.set_xlabel("mean output tokens per inference")
     ax.set_ylabel("kWh per 1,000 inferences (log)")
     ax.set_title(_t(title))
@@ -256,7 +266,7 @@ def quality_vs_energy(df: pd.DataFrame, out_dir: Path, provenance: str) -> Figur
         front = pareto_front(g["y"].to_list(), g["quality"].to_list())
         f = g.loc[front]
         ax.step(f["y"], f["quality"], where="post", color="#d62728", label="Pareto front")
-        ax.set_xscale("log")
+        _plain_log(ax, "x")
         ax.set_xlabel("kWh per 1,000 inferences (log)")
         ax.set_ylabel(_t(g["quality_metric"].iloc[0] or "quality"))
         ax.set_title(_t(task), fontsize=10)

@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from wattprint.meters.base import DomainEnergy, Provenance
@@ -98,53 +99,59 @@ def _boundary(ds: Iterable[DomainEnergy]) -> str:
                      for d in sorted(ds, key=lambda d: d.name))
 
 
-def _energy_rows(r: JobResult) -> list[dict[str, Any]]:
-    """One dict per provenance present: summed energy of that provenance's domains."""
+_PROV_ORDER = {p: i for i, p in enumerate(Provenance)}
+
+
+def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
+                  ) -> list[tuple[str, str, float, float, float, str]]:
+    """Per provenance present: (provenance, scope, energy_j, dynamic_energy_j, uncertainty_j,
+    boundary). Device and machine domains of one provenance are summed; process-scope domains
+    are used only when the provenance has no other."""
     by_prov: dict[Provenance, list[DomainEnergy]] = {}
     for d in r.domains:
         by_prov.setdefault(d.provenance, []).append(d)
-    rows = []
-    for prov in Provenance:
-        ds = by_prov.get(prov)
-        if not ds:
-            continue
+    out = []
+    for prov in sorted(by_prov, key=_PROV_ORDER.__getitem__):
+        ds = by_prov[prov]
         wide = [d for d in ds if d.scope != "process"]
         use, scope = (wide, "machine") if wide else (ds, "process")
-        dyn = [d.dynamic_energy_j for d in use]
+        energy = 0.0
+        dyn: float | None = 0.0
+        for d in use:
+            energy += d.energy_j
+            if dyn is not None:
+                dyn = None if d.dynamic_energy_j is None else dyn + d.dynamic_energy_j
         unc = (sum(d.energy_j * (d.uncertainty or 0.0) for d in use)
                if prov is Provenance.ESTIMATED else math.nan)
-        rows.append({
-            "provenance": prov.value, "scope": scope,
-            "energy_j": float(sum(d.energy_j for d in use)),
-            "dynamic_energy_j": (float(sum(dyn)) if all(x is not None for x in dyn)  # type: ignore[arg-type]
-                                 else math.nan),
-            "uncertainty_j": unc, "boundary": _boundary(use),
-        })
-    return rows
+        key = tuple((d.name, d.boundary) for d in use)
+        b = boundary_cache.get(key)
+        if b is None:
+            b = boundary_cache[key] = _boundary(use)
+        out.append((prov.value, scope, float(energy), math.nan if dyn is None else float(dyn),
+                    unc, b))
+    return out
 
 
-def record_rows(r: JobResult) -> list[dict[str, Any]]:
-    """The flat rows of one stored result (see module docstring)."""
-    metric, quality = _quality(r)
-    carbon = r.carbon or {}
-    base: dict[str, Any] = {
-        "job_id": r.job_id, "repetition": r.repetition, "run_id": r.run_id, "task": r.task,
-        "model": r.model, "dataset": r.dataset, "hardware_id": r.hardware_id or "unknown",
-        "status": r.status, "error": r.error, "n": r.n, "duration_s": _num(r.duration_s),
-        "work_unit": r.work_unit, "work_units": _num(r.work_units),
-        "input_tokens": _num(r.input_tokens), "output_tokens": _num(r.output_tokens),
-        "quality_metric": metric, "quality": quality,
-        "carbon_g": _num(carbon.get("emissions_g")),
-        "intensity_g_per_kwh": _num(carbon.get("intensity_g_per_kwh")),
-        "intensity_source": carbon.get("intensity_source"),
-        "num_params": _params(r), "purpose": _purpose(r), "weights": r.weights,
-        "source": r.source, "backend": r.backend, "device": r.device,
-        "created_at": r.created_at,
-    }
-    if r.status == STATUS_FAILED or not r.domains:
-        return [{**base, "provenance": None, "scope": None, "energy_j": math.nan,
-                 "dynamic_energy_j": math.nan, "uncertainty_j": math.nan, "boundary": None}]
-    return [{**base, **e} for e in _energy_rows(r)]
+NUMERIC = frozenset({
+    "n", "duration_s", "work_units", "input_tokens", "output_tokens", "quality", "carbon_g",
+    "intensity_g_per_kwh", "num_params", "energy_j", "dynamic_energy_j", "uncertainty_j",
+})
+
+
+def _column(values: list[Any], numeric: bool) -> np.ndarray:
+    """A numpy column: float64 with NaN for missing, or object for text."""
+    if numeric:
+        try:
+            arr = np.array(values, dtype="float64")  # None → NaN
+        except (TypeError, ValueError):  # text in a number field: missing, not an error
+            arr = np.array([_num(v) for v in values], dtype="float64")
+        if any(isinstance(v, bool) for v in values[:1]):
+            arr = np.array([_num(v) for v in values], dtype="float64")
+        arr[~np.isfinite(arr)] = np.nan
+        return arr
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
 
 
 def results_frame(results: Iterable[JobResult],
@@ -157,17 +164,61 @@ def results_frame(results: Iterable[JobResult],
             (e.g. the study's ``data/model_parameters.csv``).
 
     Returns:
-        One row per (result, provenance), columns :data:`COLUMNS` plus derived ones:
+        One row per (result, provenance) — a failed result or one without energy gives one
+        row with no provenance and NaN energy — with columns :data:`COLUMNS` plus derived ones:
         ``j_per_inference`` (J), ``kwh_per_1k`` and ``dynamic_kwh_per_1k`` (kWh per 1,000
         inferences), ``wh_per_1k`` (Wh per 1,000 inferences), ``j_per_unit`` (J per work unit),
         ``g_per_1k`` (g CO2eq per 1,000 inferences, from stored carbon fields only),
         ``output_tokens_per_inference``, ``j_per_correct`` (J per correct answer, for
         correctness metrics only). Missing values are NaN, never zero.
     """
-    rows: list[dict[str, Any]] = []
-    for r in results:
-        rows.extend(record_rows(r))
-    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    rs = list(results)
+    idx: list[int] = []
+    energy_cols: list[tuple[Any, ...]] = []
+    cache: dict[tuple[Any, ...], str] = {}
+    failed_row = (None, None, math.nan, math.nan, math.nan, None)
+    for i, r in enumerate(rs):
+        parts = (_energy_parts(r, cache) if r.status != STATUS_FAILED and r.domains else [])
+        for p in parts or [failed_row]:
+            idx.append(i)
+            energy_cols.append(p)
+    qual = [_quality(r) for r in rs]
+    carbon = [r.carbon or {} for r in rs]
+    # Parameter count and purpose describe the job's model: computed once per job.
+    per_job: dict[str, tuple[float, str]] = {}
+    for r in rs:
+        if r.job_id not in per_job:
+            per_job[r.job_id] = (_params(r), _purpose(r))
+    job_info = [per_job[r.job_id] for r in rs]
+    base = {
+        "job_id": [r.job_id for r in rs], "repetition": [r.repetition for r in rs],
+        "run_id": [r.run_id for r in rs], "task": [r.task for r in rs],
+        "model": [r.model for r in rs], "dataset": [r.dataset for r in rs],
+        "hardware_id": [r.hardware_id or "unknown" for r in rs],
+        "status": [r.status for r in rs], "error": [r.error for r in rs],
+        "n": [r.n for r in rs], "duration_s": [r.duration_s for r in rs],
+        "work_unit": [r.work_unit for r in rs], "work_units": [r.work_units for r in rs],
+        "input_tokens": [r.input_tokens for r in rs],
+        "output_tokens": [r.output_tokens for r in rs],
+        "quality_metric": [q[0] for q in qual], "quality": [q[1] for q in qual],
+        "carbon_g": [c.get("emissions_g") for c in carbon],
+        "intensity_g_per_kwh": [c.get("intensity_g_per_kwh") for c in carbon],
+        "intensity_source": [c.get("intensity_source") for c in carbon],
+        "num_params": [j[0] for j in job_info], "purpose": [j[1] for j in job_info],
+        "weights": [r.weights for r in rs], "source": [r.source for r in rs],
+        "backend": [r.backend for r in rs], "device": [r.device for r in rs],
+        "created_at": [r.created_at for r in rs],
+    }
+    take = np.asarray(idx, dtype=np.intp)
+    cols: dict[str, Any] = {}
+    for name, values in base.items():
+        cols[name] = _column(values, name in NUMERIC)[take]
+    names = ("provenance", "scope", "energy_j", "dynamic_energy_j", "uncertainty_j", "boundary")
+    for j, name in enumerate(names):
+        cols[name] = _column([e[j] for e in energy_cols], name in NUMERIC)
+    # text as object columns: cheap to build and to group
+    df = pd.DataFrame({c: pd.Series(cols[c], dtype=None if c in NUMERIC else object)
+                       for c in COLUMNS})
     return add_derived(df, model_parameters)
 
 
@@ -176,7 +227,11 @@ def add_derived(df: pd.DataFrame, model_parameters: Mapping[str, float] | None =
     for c in ("energy_j", "dynamic_energy_j", "uncertainty_j", "work_units", "output_tokens",
               "input_tokens", "quality", "carbon_g", "num_params", "n", "duration_s",
               "intensity_g_per_kwh"):
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        col = df[c]
+        if col.dtype == object:  # bools and text are not numbers: missing, never 0/1
+            col = col.map(_num)
+        df[c] = pd.to_numeric(col, errors="coerce").astype("float64")
+        df.loc[~np.isfinite(df[c]), c] = np.nan
     if model_parameters:
         fill = df["model"].map(model_parameters)
         df["num_params"] = df["num_params"].fillna(pd.to_numeric(fill, errors="coerce"))
