@@ -110,6 +110,19 @@ QUERY_WINDOW = "query"
 """Label under which a result's own (query) window is stored in ``windows``/``domains``."""
 
 
+def record_json(r: JobResult) -> str:
+    """The lossless JSON of a record: ``to_dict()`` without its derived keys (``totals``,
+    ``per_inference``, per-window ``totals``/``average_power_w``), which ``from_dict`` ignores
+    and which are recomputed on read."""
+    d = r.to_dict()
+    d.pop("totals", None)
+    d.pop("per_inference", None)
+    for w in d["phases"].values():
+        w.pop("totals", None)
+        w.pop("average_power_w", None)
+    return json.dumps(d, separators=(",", ":"), default=str)
+
+
 def _domain_row(window: str, d: DomainEnergy) -> tuple[Any, ...]:
     return (window, d.name, d.component, d.boundary, d.provenance.value, d.source, d.scope,
             d.energy_j, d.uncertainty, d.idle_power_w, d.idle_energy_j, d.dynamic_energy_j,
@@ -235,7 +248,7 @@ class ResultStore:
                r.energy_j(Provenance.MEASURED), r.energy_j(Provenance.INTEGRATED),
                r.energy_j(Provenance.ESTIMATED), carbon_g, r.source, r.source_file,
                r.source_line, env_hash, r.created_at, stored_at,
-               json.dumps(r.to_dict(), separators=(",", ":"), default=str))
+               record_json(r))
         rid = self._db.execute(_INSERT_RESULT, row).lastrowid
         windows = []
         domains = []
