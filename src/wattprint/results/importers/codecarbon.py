@@ -200,7 +200,7 @@ class _FileContext:
     """Per-file facts that decide provenance (constant CPU power across rows ...)."""
 
     def __init__(self, rows: Sequence[Mapping[str, str]], options: ImportOptions) -> None:
-        powers = {r.get("cpu_power", "").strip() for r in rows}
+        powers = {(r.get("cpu_power") or "").strip() for r in rows}
         self.cpu_constant = len(rows) >= 2 and len(powers) == 1 and "" not in powers
         self.options = options
 
