@@ -12,7 +12,7 @@ from pathlib import Path
 from wattprint.errors import ConfigError, StoreError
 from wattprint.results.schema import JobResult
 
-FALLBACK_STORE = Path("wattprint-results") / "results.sqlite"
+FALLBACK_STORE = Path("wattprint-results") / "results.db"
 
 
 def default_path() -> Path:
@@ -65,7 +65,7 @@ def load_results(path: str | Path | None = None) -> tuple[list[JobResult], Path]
     except ImportError as err:
         raise StoreError(f"cannot read {p}: the results store module is not installed "
                          "(pass a .jsonl export instead)") from err
-    store = ResultStore(p)
+    store = ResultStore(p, must_exist=True)
     try:
         return list(store.results()), p
     finally:

@@ -17,6 +17,8 @@ from wattprint.errors import WattprintError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.meters_cmd",
+    "wattprint.cli.store_cmd",
+    "wattprint.cli.study_cmd",
     "wattprint.cli.report_cmd",
 )
 
