@@ -116,6 +116,16 @@ def _others_note(df: pd.DataFrame, prov: str, own_figures: bool = False) -> str:
     return f" Other provenances ({', '.join(others)}) {where}."
 
 
+def _task_specific(ok: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Like the study's Figs. 1–2: task-specific models only when both kinds are present
+    (multi-purpose ones have their own figure). Returns the rows kept and how many were dropped."""
+    multi = ok["purpose"] == "multi-purpose"
+    n_multi = int(multi.sum())
+    if n_multi and n_multi < len(ok):
+        return ok[~multi], n_multi
+    return ok, 0
+
+
 def energy_per_task(df: pd.DataFrame, out_dir: Path, provenance: str) -> FigureResult:
     """Study Fig. 1: kWh per 1,000 inferences per task, log scale, box + strip, ordered by mean."""
     name = f"energy_per_task_{provenance}"
@@ -124,6 +134,7 @@ def energy_per_task(df: pd.DataFrame, out_dir: Path, provenance: str) -> FigureR
     ok = ok[ok["provenance"] == provenance]
     if not len(ok):
         return _skip(name, title, f"no successful {provenance} results")
+    ok, n_multi = _task_specific(ok)
     order = ok.groupby("task")["kwh_per_1k"].mean().sort_values()
     groups = [ok.loc[ok["task"] == t, "kwh_per_1k"].to_numpy() for t in order.index]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.8 * len(groups) + 2), 4.5))
@@ -143,6 +154,9 @@ def energy_per_task(df: pd.DataFrame, out_dir: Path, provenance: str) -> FigureR
     n_zero = int(((df["status"] == "ok") & (df["provenance"] == provenance)
                   & ~(df["kwh_per_1k"] > 0)).sum())
     note = f"{len(ok)} repetitions, {ok['model'].nunique()} models."
+    if n_multi:
+        note += (f" {n_multi} repetitions of multi-purpose models left out (as in the study's "
+                 "Fig. 1; see the task-specific vs multi-purpose figure).")
     if n_zero:
         note += f" {n_zero} repetitions without a positive energy left out (log scale)."
     return FigureResult(name, title, _save(fig, out_dir, name), note + _others_note(df, provenance, True))
@@ -162,11 +176,14 @@ def emissions_vs_parameters(df: pd.DataFrame, out_dir: Path, provenance: str) ->
     ok = _ok(df)
     ok = ok[ok["provenance"] == provenance]
     use_carbon = bool(ok["g_per_1k"].notna().any())
+    if use_carbon:
+        ok = ok[ok["g_per_1k"].notna()]
     y, ylabel = ("g_per_1k", "g CO2eq per 1,000 inferences (log)") if use_carbon else \
         ("kwh_per_1k", "kWh per 1,000 inferences (log)")
     title = (f"{'Emissions' if use_carbon else 'Energy'} vs model size by modality ({provenance})")
     if not len(ok):
         return _skip(name, title, f"no successful {provenance} results")
+    ok, n_multi = _task_specific(ok)
     pm = _per_model(ok, y)
     has = pm["num_params"].notna() & (pm["num_params"] > 0) & (pm["y"] > 0)
     left_out = int((~has).sum())
@@ -186,8 +203,13 @@ def emissions_vs_parameters(df: pd.DataFrame, out_dir: Path, provenance: str) ->
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     note = f"{len(pm)} models (task, model) drawn."
+    if use_carbon:
+        note += (f" Emissions of the {provenance} energy only, at the intensity stored with each "
+                 "result (the study plots whole-node emissions, GPU + CPU + RAM).")
     if left_out:
         note += f" {left_out} left out: no known parameter count."
+    if n_multi:
+        note += f" Multi-purpose models left out ({n_multi} repetitions), as in the study's Fig. 2."
     return FigureResult(name, title, _save(fig, out_dir, name), note + _others_note(df, provenance))
 
 

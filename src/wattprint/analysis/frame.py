@@ -77,6 +77,9 @@ def _purpose(r: JobResult) -> str:
     p = r.extra.get("purpose")
     if p in ("multi-purpose", "task-specific"):
         return str(p)
+    kind = r.extra.get("study_kind")  # set by the study importer
+    if kind in ("zero-shot", "task-specific"):
+        return "multi-purpose" if kind == "zero-shot" else "task-specific"
     if r.settings.get("zero_shot") or r.extra.get("zero_shot"):
         return "multi-purpose"
     name = r.model.lower()
@@ -241,7 +244,11 @@ def add_derived(df: pd.DataFrame, model_parameters: Mapping[str, float] | None =
     df["wh_per_1k"] = df["kwh_per_1k"] * 1000.0
     df["dynamic_kwh_per_1k"] = df["dynamic_energy_j"] / n * 1000.0 / J_PER_KWH
     df["j_per_unit"] = df["energy_j"] / df["work_units"].where(df["work_units"] > 0)
-    df["g_per_1k"] = df["carbon_g"] / n * 1000.0
+    # Carbon of this provenance's energy at the stored intensity: a record's stored emissions
+    # cover all its domains, so they are used directly only when it has a single provenance.
+    single = ~df.duplicated(subset=["job_id", "repetition", "run_id", "source"], keep=False)
+    df["g_per_1k"] = (df["kwh_per_1k"] * df["intensity_g_per_kwh"]).fillna(
+        (df["carbon_g"] / n * 1000.0).where(single))
     df["output_tokens_per_inference"] = df["output_tokens"] / n
     correct = df["quality_metric"].isin(list(CORRECTNESS_METRICS))
     n_correct = (df["quality"] * df["n"]).where(correct)

@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "beside imported study logs when present)")
         p.add_argument("--thresholds", metavar="JSON",
                        help="absolute rating threshold table (default: the packaged v1 table)")
+        p.add_argument("--study", action="store_true",
+                       help="keep only the runs the Power Hungry Processing study's figures use "
+                            "(records from 'wattprint study reproduce')")
         if name == "serve":
             p.add_argument("--port", type=positive_int, default=8000, help="TCP port (default 8000)")
             p.set_defaults(func=_serve)
@@ -42,6 +45,12 @@ def _build(args: argparse.Namespace) -> Path:
     from wattprint.analysis.source import load_results
 
     results, store_path = load_results(args.store)
+    if args.study:
+        from wattprint.analysis.study_view import study_selection
+
+        kept = study_selection(results)
+        print(f"wattprint: --study keeps {len(kept):,} of {len(results):,} results", file=sys.stderr)
+        results = kept
     if not results:
         print(f"wattprint: no results in {store_path}; writing an empty report", file=sys.stderr)
     params_path = args.model_parameters or find_model_parameters(results)
