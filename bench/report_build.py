@@ -96,7 +96,8 @@ def main() -> int:
         "build_report_s": round(t_total, 3), "target_s": 10.0, "within_target": t_total <= 10.0,
         "html_bytes": size,
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
-                    "cpus": os.cpu_count()},
+                    "cpus": os.cpu_count(),
+                    "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=2) + "\n")

@@ -135,3 +135,21 @@ def test_serve_binds_localhost_and_serves_the_page(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_cli_report_from_sqlite_store_with_study_flag(tmp_path, capsys):
+    from wattprint.results.store import ResultStore
+
+    db = tmp_path / "r.db"
+    with ResultStore(db) as s:
+        s.write_many([
+            make_result(model="kept", extra={"study_kind": "task-specific",
+                                             "study_variant": "native"}, energy_j=3600.0),
+            make_result(model="unlabelled", energy_j=3600.0),
+        ])
+    out = tmp_path / "site"
+    assert main(["report", "--store", str(db), "--out", str(out), "--study"]) == 0
+    board = _board((out / "index.html").read_text())
+    assert set(board) == {"kept"}
+    assert main(["report", "--store", str(db), "--out", str(out)]) == 0
+    assert set(_board((out / "index.html").read_text())) == {"kept", "unlabelled"}

@@ -135,3 +135,16 @@ def test_filters(page):
 def test_failed_count_shown(page):
     failed = dict(zip(_column(page, "Model"), _column(page, "Failed")))
     assert failed["alpha/tiny"] == "1" and failed["gamma/large"] == "0"
+
+
+def test_empty_report_has_no_errors(browser, tmp_path):
+    url = build_report([], tmp_path).path.as_uri()
+    pg = browser.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(url)
+    pg.wait_for_load_state("load")
+    assert pg.get_by_text("Nothing measured yet").is_visible()
+    assert errors == []
+    pg.close()
