@@ -308,6 +308,12 @@ STUDY_FIGURES: tuple[FigureFn, ...] = (
 )
 
 
+FIGURE_COLUMNS: tuple[str, ...] = (
+    "status", "provenance", "kwh_per_1k", "task", "model", "dataset", "purpose", "num_params",
+    "g_per_1k", "quality", "quality_metric", "output_tokens_per_inference",
+)
+
+
 def all_figures(df: pd.DataFrame, out_dir: Path) -> list[FigureResult]:
     """Every figure the data allows; the rest as skipped notes. Never raises on missing data.
 
@@ -318,6 +324,8 @@ def all_figures(df: pd.DataFrame, out_dir: Path) -> list[FigureResult]:
     Returns:
         Figure results, written or skipped, in report order.
     """
+    # Only the columns figures read: filtering a narrow table is several times cheaper.
+    df = df[[c for c in FIGURE_COLUMNS if c in df.columns]]
     prov = primary_provenance(df)
     if prov is None:
         return [_skip("energy_per_task", "Energy per 1,000 inferences by task",
