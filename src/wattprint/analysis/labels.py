@@ -114,7 +114,7 @@ def energy_label_svg(d: LabelData) -> str:
         'stroke="#2b6d3f" stroke-width="2"/>',
         f'<rect x="1" y="1" width="{WIDTH - 2}" height="34" rx="10" fill="#2b6d3f"/>',
         _text(14, 23, "wattprint · ENERGY LABEL", 13, "bold", "#ffffff"),
-        _text(14, 56, _short(d.model, 34), 13, "bold"),
+        _text(14, 56, _short(d.model, 30), 13, "bold"),
         _text(14, 73, _short(d.task, 38), 11, fill="#555"),
         _text(14, 108, fmt.num(d.wh_per_1k), 28, "bold", "#2b6d3f"),
         _text(14, 124, "Wh per 1,000 queries", 11, fill="#555"),
@@ -129,10 +129,10 @@ def energy_label_svg(d: LabelData) -> str:
         _text(14, 260, f"Date: {fmt.text(d.date)}", 10),
         _text(14, 276, _short(f"Provenance: {fmt.text(d.provenance)}", 42), 10),
     ]
-    boundary = textwrap.wrap(f"Boundary: {fmt.text(d.boundary)}", 48)[:4]
-    for i, line in enumerate(boundary):
-        if i == 3:
-            line = _short(line + " …", 48)
+    boundary = textwrap.wrap(f"Boundary: {fmt.text(d.boundary)}", 44, break_long_words=True)
+    for i, line in enumerate(boundary[:4]):
+        if i == 3 and len(boundary) > 4:
+            line = _short(line, 42) + " …"
         parts.append(_text(14, 292 + 13 * i, line, 9, fill="#444"))
     parts.append(_text(WIDTH - 12, HEIGHT - 10, "query phase only", 8, fill="#888", anchor="end"))
     parts.append("</svg>")
