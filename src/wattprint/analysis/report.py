@@ -422,11 +422,13 @@ def _methodology(results: Sequence[JobResult], df: pd.DataFrame, table: Threshol
              ("Scope", "text"), ("Uncertainty ±%", "num"), ("Estimate model", "text"),
              ("Results", "num"))
 
-    carbon_rows = (df[df["intensity_g_per_kwh"].notna()]
-                   .groupby(["intensity_g_per_kwh", "intensity_source"], dropna=False)
+    with_i = df[df["intensity_g_per_kwh"].notna()].drop_duplicates(
+        subset=["job_id", "repetition", "run_id", "source"])
+    carbon_rows = (with_i.assign(_i=with_i["intensity_g_per_kwh"].round(2))
+                   .groupby(["_i", "intensity_source"], dropna=False)
                    .size().reset_index(name="n"))
     if len(carbon_rows):
-        clist = "".join(f"<li>{h(fmt.num(r['intensity_g_per_kwh'], 5))} g CO2eq/kWh — source: "
+        clist = "".join(f"<li>{h(fmt.num(r['_i'], 5))} g CO2eq/kWh — source: "
                         f"{h(r['intensity_source'])} ({int(r['n']):,} results)</li>"
                         for r in carbon_rows.to_dict("records"))
         chtml = f"<p>Carbon intensities stored with the results:</p><ul>{clist}</ul>"
