@@ -89,3 +89,15 @@ def test_bad_table_names_the_field(tmp_path):
     p.write_text("{not json")
     with pytest.raises(ConfigError, match="line 1"):
         load_thresholds(p)
+
+
+def test_text_generation_stars_within_size_classes():
+    # AI Energy Score computes text-generation stars per size class (A ≤ 20 B, B ≤ 66 B, C)
+    agg = pd.DataFrame({"task": ["text-generation"] * 4, "hardware_id": ["h"] * 4,
+                        "provenance": ["measured"] * 4, "model": list("abcd"),
+                        "num_params": [1e9, 8e9, 34e9, 70e9],
+                        "wh_per_1k_mean": [1.0, 20.0, 60.0, 1600.0]})
+    out = rate(agg, threshold_table_from_dict(TABLE))
+    assert list(out["stars_size_class"]) == ["A", "A", "B", "C"]
+    # class A: a 5★, b 1★; B and C have one model each → 5★ (not 5★/1★ across all four)
+    assert list(out["stars"]) == [5, 1, 5, 5]

@@ -1,7 +1,8 @@
 """Two ratings of energy per 1,000 queries: relative stars and absolute classes.
 
 (a) **AI Energy Score-compatible stars** (peer-benchmarks.md §1.2, §8; reproduces 166/166
-published ratings): within one compared set (one task, one hardware, one provenance),
+published ratings): within one compared set (one task, one hardware, one provenance, and for
+text generation one size class: A ≤ 20 B parameters, B ≤ 66 B, C above),
 
     w     = (E_max − E_min) / 5
     stars = 5 − min(floor((E − E_min) / w), 4)
@@ -39,6 +40,23 @@ STAR_SET_KEYS: tuple[str, ...] = ("task", "hardware_id", "provenance")
 """What makes a compared set for stars: same task, same hardware, same provenance."""
 
 DEFAULT_TABLE = "rating_thresholds_v1.json"
+
+TEXT_GENERATION_CLASSES: tuple[tuple[str, float], ...] = (("A", 20e9), ("B", 66e9))
+"""AI Energy Score's text-generation size classes (index.md Table 2): A ≤ 20 B parameters,
+B ≤ 66 B, C above; stars are computed within each class. Unknown size: its own set."""
+
+
+def size_class(task: str, num_params: float | None) -> str:
+    """AI Energy Score's size class for stars: ``A``/``B``/``C`` for text generation (``?`` when
+    the parameter count is unknown), ``""`` for every other task."""
+    if task != "text-generation":
+        return ""
+    if num_params is None or not math.isfinite(num_params):
+        return "?"
+    for name, limit in TEXT_GENERATION_CLASSES:
+        if num_params <= limit:
+            return name
+    return "C"
 
 
 def stars_from_values(energy: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -186,13 +204,17 @@ def rate(agg: pd.DataFrame, table: ThresholdTable | None = None,
 
     Returns:
         The table with ``stars`` (nullable int 1..5), ``stars_set_size`` (rated models in the
-        compared set), ``abs_class`` (or None), ``abs_version``.
+        compared set), ``stars_size_class`` (AI Energy Score's text-generation size class,
+        part of the compared set; "" for other tasks), ``abs_class`` (or None), ``abs_version``.
     """
     table = table or load_thresholds()
     out = agg.copy()
     v = pd.to_numeric(out[value_col], errors="coerce").astype("float64")
     rated = v.notna() & out["provenance"].notna()
-    keys = list(set_keys)
+    params = (pd.to_numeric(out["num_params"], errors="coerce") if "num_params" in out
+              else pd.Series(np.nan, index=out.index))
+    out["stars_size_class"] = [size_class(t, p) for t, p in zip(out["task"], params)]
+    keys = list(set_keys) + ["stars_size_class"]
     vv = v.where(rated)
     grp = vv.groupby([out[k] for k in keys], dropna=False)
     lo, hi, size = grp.transform("min"), grp.transform("max"), grp.transform("count")

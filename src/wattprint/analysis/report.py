@@ -464,8 +464,10 @@ Failed repetitions are counted and listed; they never enter a mean.</p>
 <h3>Ratings</h3>
 <p><strong>Stars</strong> (AI Energy Score-compatible): per task, hardware and provenance,
 w = (E<sub>max</sub> − E<sub>min</sub>) / 5 and stars = 5 − min(⌊(E − E<sub>min</sub>) / w⌋, 4)
-on Wh per 1,000 queries; 5★ = least energy. If all values are equal (one model or a tie) every
-model gets 5★. Stars are relative: one outlier stretches the range and moves the others.</p>
+on Wh per 1,000 queries; 5★ = least energy. Text generation is rated within AI Energy Score's
+size classes (A ≤ 20 B parameters, B ≤ 66 B, C above; unknown size apart). If all values are
+equal (one model or a tie) every model gets 5★. Stars are relative: one outlier stretches the
+range and moves the others.</p>
 <p><strong>Absolute class</strong>: table <code>{h(table.version)}</code> ({h(table.source)}),
 unit: {h(table.unit)}. {h(table.rationale)}</p>
 <div class="tablewrap"><table class="sortable">{_thead(th_cols)}<tbody>{"".join(th_rows)}</tbody></table></div>
