@@ -101,3 +101,18 @@ def test_text_generation_stars_within_size_classes():
     assert list(out["stars_size_class"]) == ["A", "A", "B", "C"]
     # class A: a 5★, b 1★; B and C have one model each → 5★ (not 5★/1★ across all four)
     assert list(out["stars"]) == [5, 1, 5, 5]
+
+
+def test_reproduces_published_ai_energy_score_stars():
+    # AI Energy Score Feb-2025 leaderboard, text generation class A (peer-benchmarks.md §9.1):
+    # range 1.31 (distilgpt2) – 28.74 (phi-4) Wh/1k; published stars in the comments.
+    class_a = {"distilgpt2": 1.31,          # 5★
+               "SmolLM-1.7B": 7.64,         # 4★
+               "Llama-3.1-8B": 17.38,       # 3★
+               "Mistral-7B-v0.1": 19.13,    # 2★
+               "phi-4": 28.74}              # 1★
+    assert aies_stars(class_a) == {"distilgpt2": 5, "SmolLM-1.7B": 4, "Llama-3.1-8B": 3,
+                                   "Mistral-7B-v0.1": 2, "phi-4": 1}
+    # class B: QwQ-32B 54.56 (5★), Yi-1.5-34B 56.08 (5★), Mixtral-8x7B 615.39 (1★)
+    assert aies_stars({"qwq": 54.56, "yi": 56.08, "mixtral": 615.39}) == {
+        "qwq": 5, "yi": 5, "mixtral": 1}
