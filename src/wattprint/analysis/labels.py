@@ -71,7 +71,8 @@ def label_from_row(row: Mapping[str, Any]) -> LabelData:
         stars=_int(row.get("stars")), stars_set_size=_int(row.get("stars_set_size")),
         abs_class=None if fmt.is_missing(row.get("abs_class")) else str(row["abs_class"]),
         abs_version=fmt.text(row.get("abs_version")),
-        hardware=None if fmt.is_missing(row.get("hardware_id")) else str(row["hardware_id"]),
+        hardware=next((str(row[k]) for k in ("hardware", "hardware_id")
+                       if not fmt.is_missing(row.get(k))), None),
         date=None if fmt.is_missing(date) else str(date)[:10],
         provenance=None if fmt.is_missing(row.get("provenance")) else str(row["provenance"]),
         boundary=None if fmt.is_missing(row.get("boundary")) else str(row["boundary"]),

@@ -26,6 +26,7 @@ from wattprint import __version__
 from wattprint.analysis import fmt
 from wattprint.analysis.figures import FigureResult, all_figures
 from wattprint.analysis.frame import results_frame
+from wattprint.analysis.hardware import hardware_label, hardware_names
 from wattprint.analysis.labels import LabelData, energy_label_svg, label_from_row, write_label
 from wattprint.analysis.metrics import DETAIL_KEYS, MODEL_KEYS, aggregate, task_summary
 from wattprint.analysis.ratings import ThresholdTable, load_thresholds, rate
@@ -153,7 +154,9 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
         return ReportResult(path, 0, 0)
 
     df = results_frame(results, model_parameters)
+    names = hardware_names(results)
     board = rate(aggregate(df, MODEL_KEYS), table)
+    board["hardware"] = [hardware_label(str(x), names) for x in board["hardware_id"]]
     board = board.assign(_sort=board["wh_per_1k_mean"]).sort_values(
         ["task", "_sort"], na_position="last", kind="stable").drop(columns="_sort")
     detail = aggregate(df, DETAIL_KEYS)
@@ -182,7 +185,7 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
     data = {
         "facets": {
             "task": sorted(board["task"].dropna().unique().tolist()),
-            "hardware": sorted(board["hardware_id"].dropna().astype(str).unique().tolist()),
+            "hardware": sorted(board["hardware"].dropna().astype(str).unique().tolist()),
             "provenance": sorted(board["provenance"].dropna().unique().tolist()),
         },
         "rows": [_json_row(r) for r in shown.to_dict("records")],
@@ -276,10 +279,10 @@ def _leaderboard(board: pd.DataFrame, total: int) -> str:
     rows = []
     for r in board.to_dict("records"):
         rows.append(
-            f'<tr data-task="{h(r["task"])}" data-hw="{h(r["hardware_id"])}" '
+            f'<tr data-task="{h(r["task"])}" data-hw="{h(r["hardware"])}" '
             f'data-prov="{"" if fmt.is_missing(r.get("provenance")) else h(r["provenance"])}" '
             f'data-model="{h(r["model"])}">'
-            + _txt_td(r["task"]) + _txt_td(r["model"], "model") + _txt_td(r["hardware_id"])
+            + _txt_td(r["task"]) + _txt_td(r["model"], "model") + _txt_td(r["hardware"], "hw")
             + _txt_td(r.get("provenance"))
             + _num_td(r.get("wh_per_1k_mean"))
             + f'<td class="num" data-v="{_v(r.get("wh_per_1k_ci_low"))}">'
@@ -323,7 +326,8 @@ threshold table (see Methodology). "—" means missing, never zero. Click a colu
 
 
 def _json_row(r: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("task", "model", "hardware_id", "provenance", "wh_per_1k_mean", "wh_per_1k_ci_low",
+    keys = ("task", "model", "hardware_id", "hardware", "provenance", "wh_per_1k_mean",
+            "wh_per_1k_ci_low",
             "wh_per_1k_ci_high", "n_reps", "n_failed", "stars", "abs_class", "abs_version",
             "quality_mean", "quality_metric", "source")
     return {k: r.get(k) for k in keys}
