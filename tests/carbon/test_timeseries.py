@@ -114,3 +114,11 @@ def test_bad_files_name_file_and_line(tmp_path, text, fragment):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_intensity_csv(tmp_path / "nope.csv")
+
+
+def test_electricity_maps_life_cycle_column(tmp_path):
+    text = ("Datetime (UTC),Zone id,Carbon intensity gCO₂eq/kWh (direct),"
+            "Carbon intensity gCO₂eq/kWh (Life cycle)\n"
+            "2024-01-01 00:00:00,DE,300,350\n2024-01-01 01:00:00,DE,310,360\n")
+    s = load_intensity_csv(_write(tmp_path, text))
+    assert s.values_g_per_kwh == (350.0, 360.0)

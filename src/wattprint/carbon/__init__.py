@@ -22,11 +22,12 @@ from wattprint.carbon.intensity import Intensity, resolve_intensity, search_tabl
 from wattprint.carbon.parity import Parity, parity
 from wattprint.carbon.summary import CarbonSummary, carbon_summary
 from wattprint.carbon.timeseries import IntensitySeries, load_intensity_csv, segments_from_power
+from wattprint.carbon.window import WindowEmissions, window_emissions
 
 __all__ = [
     "EQUIVALENTS", "CarbonSummary", "Emissions", "Equivalent", "EquivalentValue", "Intensity",
     "IntensitySeries", "Parity", "carbon_summary", "check_pue", "compute_equivalents",
     "default_keys", "emissions", "emissions_timeseries", "emissions_window",
     "load_intensity_csv", "parity", "resolve_intensity", "search_table", "segments_from_power",
-    "world_average",
+    "world_average", "WindowEmissions", "window_emissions",
 ]

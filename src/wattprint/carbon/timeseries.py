@@ -39,6 +39,7 @@ TIME_COLUMNS: tuple[str, ...] = ("datetime (UTC)", "datetime", "timestamp", "tim
 VALUE_COLUMNS: tuple[str, ...] = (
     "carbon_intensity", "carbon_intensity_g_per_kwh", "intensity_g_per_kwh",
     "Carbon intensity gCO₂eq/kWh (LCA)", "Carbon Intensity gCO₂eq/kWh (LCA)",
+    "Carbon intensity gCO₂eq/kWh (Life cycle)",
     "Carbon intensity gCO₂eq/kWh (direct)", "Carbon Intensity gCO₂eq/kWh (direct)",
     "carbon_intensity_avg", "intensity", "g_per_kwh", "gco2_per_kwh", "gco2eq_per_kwh",
     "actual", "value",
