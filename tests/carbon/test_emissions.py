@@ -36,7 +36,7 @@ def test_defaulted_flag_carried():
     (1.0, "abc", ">= 1.0"), (1.0, 12, "above any real facility"),
 ])
 def test_bad_inputs(energy, pue, fragment):
-    with pytest.raises(ConfigError, match=None) as info:
+    with pytest.raises(ConfigError) as info:
         emissions(energy, resolve_intensity(country="FR"), pue)
     assert fragment in str(info.value)
 

@@ -131,7 +131,7 @@ def test_user_intensity():
     ({"country": "FR", "cloud": "aws:us-west-2"}, "only one"),
 ])
 def test_bad_input_errors(kwargs, fragment):
-    with pytest.raises(ConfigError, match=None) as info:
+    with pytest.raises(ConfigError) as info:
         resolve_intensity(**kwargs)
     assert fragment in str(info.value)
 

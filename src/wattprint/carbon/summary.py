@@ -53,7 +53,7 @@ class CarbonSummary:
         out = [f"emissions: {em.carbon_g:.4g} g CO2eq"]
         where = em.intensity_label
         year = f", {em.intensity_year}" if em.intensity_year else ""
-        out.append(f"  intensity: {em.intensity_g_per_kwh:.4g} g CO2eq/kWh, {where} "
+        out.append(f"  intensity: {em.intensity_g_per_kwh:.5g} g CO2eq/kWh, {where} "
                    f"[{em.intensity_source}{year}]")
         if em.intensity_defaulted:
             out.append("  note: no location given (--country/--region/--cloud/--intensity); "
