@@ -215,3 +215,18 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
         assert con.execute("SELECT COUNT(*) FROM domains").fetchone()[0] == 3 * n
         assert con.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 2 * n
         assert len(s.results()) == n
+
+
+def test_record_json_is_to_dict_without_derived_keys() -> None:
+    import json
+
+    from wattprint.results.store import record_json
+
+    r = _result()
+    expected = r.to_dict()
+    for k in ("totals", "per_inference"):
+        expected.pop(k)
+    for w in expected["phases"].values():
+        w.pop("totals")
+        w.pop("average_power_w")
+    assert json.loads(record_json(r)) == json.loads(json.dumps(expected))

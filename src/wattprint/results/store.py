@@ -25,14 +25,14 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from wattprint.errors import StoreError
-from wattprint.meters.base import DomainEnergy, Provenance
+from wattprint.meters.base import DomainEnergy, EstimateModel, Provenance
 from wattprint.results.migrations import SCHEMA_VERSION, check_not_newer, migrate
 from wattprint.results.schema import STATUS_OK, JobResult
 
@@ -110,23 +110,58 @@ QUERY_WINDOW = "query"
 """Label under which a result's own (query) window is stored in ``windows``/``domains``."""
 
 
-def record_json(r: JobResult) -> str:
-    """The lossless JSON of a record: ``to_dict()`` without its derived keys (``totals``,
-    ``per_inference``, per-window ``totals``/``average_power_w``), which ``from_dict`` ignores
-    and which are recomputed on read."""
-    d = r.to_dict()
-    d.pop("totals", None)
-    d.pop("per_inference", None)
-    for w in d["phases"].values():
-        w.pop("totals", None)
-        w.pop("average_power_w", None)
-    return json.dumps(d, separators=(",", ":"), default=str)
+_DOMAIN_FIELDS = tuple(f.name for f in fields(DomainEnergy))
+_RESULT_FIELDS = tuple(f.name for f in fields(JobResult))
 
 
-def _domain_row(window: str, d: DomainEnergy) -> tuple[Any, ...]:
+class _ModelCache:
+    """``EstimateModel`` → its dict and JSON, computed once per object within one write."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[EstimateModel, dict[str, Any], str]] = {}
+
+    def get(self, model: EstimateModel) -> tuple[dict[str, Any], str]:
+        hit = self._by_id.get(id(model))
+        if hit is None or hit[0] is not model:
+            d = model.to_dict()
+            hit = (model, d, _json(d))
+            self._by_id[id(model)] = hit
+        return hit[1], hit[2]
+
+
+def _domain_dict(d: DomainEnergy, cache: _ModelCache) -> dict[str, Any]:
+    # Same content as DomainEnergy.to_dict() without dataclasses.asdict's deep copies.
+    out = {name: getattr(d, name) for name in _DOMAIN_FIELDS}
+    out["provenance"] = d.provenance.value
+    out["model"] = None if d.model is None else dict(cache.get(d.model)[0])
+    return out
+
+
+def record_dict(r: JobResult, cache: _ModelCache | None = None) -> dict[str, Any]:
+    """The lossless content of a record: ``to_dict()`` without its derived keys (``totals``,
+    ``per_inference``, per-window ``totals``/``average_power_w``), which ``from_dict``
+    ignores and which are recomputed on read."""
+    cache = cache or _ModelCache()
+    d: dict[str, Any] = {name: getattr(r, name) for name in _RESULT_FIELDS}
+    d["domains"] = [_domain_dict(x, cache) for x in r.domains]
+    d["phases"] = {k: {"label": w.label, "started_at": w.started_at, "duration_s": w.duration_s,
+                       "domains": [_domain_dict(x, cache) for x in w.domains],
+                       "warnings": list(w.warnings)} for k, w in r.phases.items()}
+    for k in ("settings", "quality", "environment", "extra"):
+        d[k] = dict(getattr(r, k))
+    d["carbon"] = None if r.carbon is None else dict(r.carbon)
+    return d
+
+
+def record_json(r: JobResult, cache: _ModelCache | None = None) -> str:
+    """:func:`record_dict` as compact JSON (what ``results.record_json`` holds)."""
+    return json.dumps(record_dict(r, cache), separators=(",", ":"), default=str)
+
+
+def _domain_row(window: str, d: DomainEnergy, cache: _ModelCache) -> tuple[Any, ...]:
     return (window, d.name, d.component, d.boundary, d.provenance.value, d.source, d.scope,
             d.energy_j, d.uncertainty, d.idle_power_w, d.idle_energy_j, d.dynamic_energy_j,
-            None if d.model is None else _json(d.model.to_dict()))
+            None if d.model is None else cache.get(d.model)[1])
 
 
 class ResultStore:
@@ -238,8 +273,12 @@ class ResultStore:
             (r.job_id, r.repetition, STATUS_OK, r.attempt)).fetchone()
         return row is not None
 
-    def _insert(self, r: JobResult, stored_at: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        env_hash = self._put_environment(r.environment)
+    def _insert(self, r: JobResult, stored_at: str, cache: _ModelCache,
+                envs: dict[int, str | None]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        key = id(r.environment)
+        if key not in envs:
+            envs[key] = self._put_environment(r.environment)
+        env_hash = envs[key]
         carbon_g = None
         if r.carbon is not None and r.carbon.get("emissions_g") is not None:
             carbon_g = float(r.carbon["emissions_g"])
@@ -248,16 +287,16 @@ class ResultStore:
                r.energy_j(Provenance.MEASURED), r.energy_j(Provenance.INTEGRATED),
                r.energy_j(Provenance.ESTIMATED), carbon_g, r.source, r.source_file,
                r.source_line, env_hash, r.created_at, stored_at,
-               record_json(r))
+               record_json(r, cache))
         rid = self._db.execute(_INSERT_RESULT, row).lastrowid
         windows = []
         domains = []
         if r.domains:
             windows.append((rid, QUERY_WINDOW, None, r.duration_s))
-            domains.extend((rid, *_domain_row(QUERY_WINDOW, d)) for d in r.domains)
+            domains.extend((rid, *_domain_row(QUERY_WINDOW, d, cache)) for d in r.domains)
         for label, w in r.phases.items():
             windows.append((rid, label, w.started_at, w.duration_s))
-            domains.extend((rid, *_domain_row(label, d)) for d in w.domains)
+            domains.extend((rid, *_domain_row(label, d, cache)) for d in w.domains)
         return windows, domains
 
     def write(self, result: JobResult) -> bool:
@@ -286,13 +325,16 @@ class ResultStore:
         written = 0
         windows: list[tuple[Any, ...]] = []
         domains: list[tuple[Any, ...]] = []
+        cache = _ModelCache()
+        batch = list(results)
+        envs: dict[int, str | None] = {}  # id(environment) → hash; objects live in `batch`
         with self._transaction():
-            for r in results:
+            for r in batch:
                 if not isinstance(r, JobResult):
                     raise StoreError(f"can only store JobResult records, got {type(r).__name__}")
                 if self._is_stored(r):
                     continue
-                w, d = self._insert(r, stored_at)
+                w, d = self._insert(r, stored_at, cache, envs)
                 windows.extend(w)
                 domains.extend(d)
                 written += 1
