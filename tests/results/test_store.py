@@ -230,3 +230,27 @@ def test_record_json_is_to_dict_without_derived_keys() -> None:
         w.pop("totals")
         w.pop("average_power_w")
     assert json.loads(record_json(r)) == json.loads(json.dumps(expected))
+
+
+def test_threads_share_one_store(store: ResultStore) -> None:
+    import threading
+
+    def work(t: int) -> None:
+        for i in range(10):
+            store.write(_result(f"t{t}-{i}", 0))
+            store.completed_keys()
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert store.count() == 40 and store.integrity_check() == []
+
+
+def test_closed_store_says_so(tmp_path: Path) -> None:
+    s = ResultStore(tmp_path / "x.db")
+    s.close()
+    s.close()
+    with pytest.raises(StoreError, match="closed"):
+        s.count()

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
@@ -183,6 +184,7 @@ class ResultStore:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, must_exist: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
+        self._lock = threading.RLock()  # one connection, shared safely by this process's threads
         if must_exist and not self.path.exists():
             raise StoreError(f"no results store at {self.path} (give --store PATH, or set "
                              f"{ENV_STORE}; nothing has been stored there yet)")
@@ -216,8 +218,9 @@ class ResultStore:
         """Close the connection. Idempotent."""
         conn = getattr(self, "_conn", None)
         if conn is not None:
-            conn.close()
-            self._conn = None  # type: ignore[assignment]
+            with self._lock:
+                conn.close()
+                self._conn = None  # type: ignore[assignment]
 
     def __enter__(self) -> ResultStore:
         return self
@@ -229,7 +232,7 @@ class ResultStore:
     @property
     def schema_version(self) -> int:
         """The schema version of the open store (always :data:`SCHEMA_VERSION` once open)."""
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._fetchall("PRAGMA user_version")[0][0])
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -238,7 +241,11 @@ class ResultStore:
         return self._conn
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, str(self.path))
+        return _Transaction(self._db, str(self.path), self._lock)
+
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
 
     # ---- writing -----------------------------------------------------------------------
 
@@ -352,13 +359,13 @@ class ResultStore:
         """
         sql = "SELECT DISTINCT job_id, repetition FROM results WHERE status = ?"
         if job_ids is None:
-            return {(j, int(r)) for j, r in self._db.execute(sql, (STATUS_OK,))}
+            return {(j, int(r)) for j, r in self._fetchall(sql, (STATUS_OK,))}
         out: set[tuple[str, int]] = set()
         ids = list(dict.fromkeys(job_ids))
         for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
             chunk = ids[i:i + 500]
             q = f"{sql} AND job_id IN ({', '.join('?' * len(chunk))})"
-            out.update((j, int(r)) for j, r in self._db.execute(q, (STATUS_OK, *chunk)))
+            out.update((j, int(r)) for j, r in self._fetchall(q, (STATUS_OK, *chunk)))
         return out
 
     @staticmethod
@@ -383,8 +390,8 @@ class ResultStore:
         """Like :meth:`results`, one record at a time (in storage order)."""
         where, params = self._where({"task": task, "model": model, "dataset": dataset,
                                      "status": status, "source": source, "run_id": run_id})
-        cur = self._db.execute(f"SELECT record_json, id FROM results{where} ORDER BY id", params)
-        for blob, rid in cur:
+        rows = self._fetchall(f"SELECT record_json, id FROM results{where} ORDER BY id", params)
+        for blob, rid in rows:
             try:
                 yield JobResult.from_dict(json.loads(blob))
             except (ValueError, KeyError, TypeError) as err:
@@ -409,15 +416,15 @@ class ResultStore:
         """How many results are stored (optionally filtered as in :meth:`results`)."""
         where, params = self._where({"task": task, "model": model, "dataset": dataset,
                                      "status": status, "source": source, "run_id": run_id})
-        return int(self._db.execute(f"SELECT COUNT(*) FROM results{where}", params).fetchone()[0])
+        return int(self._fetchall(f"SELECT COUNT(*) FROM results{where}", params)[0][0])
 
     def runs(self) -> list[RunInfo]:
         """Every recorded run, oldest first, with its number of stored results."""
-        rows = self._db.execute(
+        rows = self._fetchall(
             "SELECT r.id, r.suite, r.config_json, e.json, r.started_at, "
             "(SELECT COUNT(*) FROM results x WHERE x.run_id = r.id) "
             "FROM runs r LEFT JOIN environments e ON e.hash = r.environment_hash "
-            "ORDER BY r.started_at, r.rowid").fetchall()
+            "ORDER BY r.started_at, r.rowid")
         return [RunInfo(i, s, json.loads(c), json.loads(e) if e else {}, t, int(n))
                 for i, s, c, e, t, n in rows]
 
@@ -427,13 +434,13 @@ class ResultStore:
         Returns:
             Problems found (empty when the store is consistent).
         """
-        problems = [r[0] for r in self._db.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems = [r[0] for r in self._fetchall("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"foreign key violation in {r[0]} row {r[1]}"
-                     for r in self._db.execute("PRAGMA foreign_key_check")]
-        orphan = self._db.execute(
+                     for r in self._fetchall("PRAGMA foreign_key_check")]
+        orphan = self._fetchall(
             "SELECT COUNT(*) FROM results r WHERE r.status = ? AND NOT EXISTS "
             "(SELECT 1 FROM domains d WHERE d.result_id = r.id AND d.window = ?)",
-            (STATUS_OK, QUERY_WINDOW)).fetchone()[0]
+            (STATUS_OK, QUERY_WINDOW))[0][0]
         if orphan:
             problems.append(f"{orphan} ok result(s) without query-window domains")
         return problems
@@ -445,33 +452,39 @@ class ResultStore:
             "code_schema_version": SCHEMA_VERSION, "runs": len(self.runs()),
             "results": self.count(), "ok": self.count(status=STATUS_OK),
             "failed": self.count(status="failed"),
-            "environments": int(self._db.execute("SELECT COUNT(*) FROM environments").fetchone()[0]),
+            "environments": int(self._fetchall("SELECT COUNT(*) FROM environments")[0][0]),
         }
 
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str, lock: threading.RLock) -> None:
         self._conn = conn
         self._path = path
+        self._lock = lock
 
     def __enter__(self) -> _Transaction:
+        self._lock.acquire()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
+            self._lock.release()
             raise StoreError(f"results store {self._path} is busy or locked: {err}") from err
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if exc_type is None:
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as err:
+        try:
+            if exc_type is None:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error as err:
+                    self._conn.execute("ROLLBACK")
+                    raise StoreError(f"results store {self._path}: commit failed: {err}") from err
+            else:
                 self._conn.execute("ROLLBACK")
-                raise StoreError(f"results store {self._path}: commit failed: {err}") from err
-        else:
-            self._conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"results store {self._path}: write failed: {exc}") from exc
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"results store {self._path}: write failed: {exc}") from exc
+        finally:
+            self._lock.release()
