@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from wattprint.cli.common import print_json
-from wattprint.cli.store_cmd import add_store_arg
+from wattprint.cli.store_cmd import help_of, add_store_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--no-store", action="store_true", help="compute only; store nothing")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func=_reproduce)
+    p.set_defaults(func=help_of(p))
 
 
 def _reproduce(args: argparse.Namespace) -> int:
