@@ -199,7 +199,7 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
     ResultStore(path).close()
     ctx = mp.get_context("spawn")
     rng = random.Random(7)
-    for _ in range(3):
+    for _ in range(2):
         p = ctx.Process(target=_endless_writer, args=(path,))
         p.start()
         time.sleep(1.0 + rng.random())  # let it get well into its loop
