@@ -125,6 +125,5 @@ def parse_answer(task_id: str, text: str, *, prompt: str | None = None) -> str:
         return match.group(1) if match else text.lower()
     if task_id == "question-answering":
         first = text.splitlines()[0].strip() if text else ""
-        first = first.strip('"“”\'')
-        return first[:-1] if first.endswith(".") else first
+        return first.rstrip(".").strip().strip('"“”\'').strip()
     return text
