@@ -25,9 +25,9 @@ class _FakeStream:
 
 
 def _fake(rows, features=None, calls=None):
-    def load(hf_id, config, split, streaming):
+    def load(hf_id, config, split, streaming, **kw):
         if calls is not None:
-            calls.append((hf_id, config, split, streaming))
+            calls.append((hf_id, config, split, streaming, *kw.values()))
         return _FakeStream(rows, features)
     return load
 
@@ -46,7 +46,7 @@ def test_study_dataset_streamed_with_pinned_id_split_and_fields():
     calls = []
     rows = [{"sentence": "nice", "label": 1, "idx": 0}, {"sentence": "meh", "label": -1, "idx": 1}]
     exs = load_examples("text-classification", "sst2", n=2, load_fn=_fake(rows, calls=calls))
-    assert calls == [("sst2", None, "test", True)]
+    assert calls == [("stanfordnlp/sst2", None, "test", True)]  # moved id first
     assert [e.inputs for e in exs] == ["nice", "meh"]
     assert [e.reference for e in exs] == ["positive", None]
 
@@ -57,7 +57,7 @@ def test_class_label_names_from_features_and_split_override():
     rows = [{"tokens": ["Ann", "Lee", "ran"], "ner_tags": [1, 2, 0]}]
     ex = load_examples("token-classification", "wikiann", n=1, split="validation",
                        load_fn=_fake(rows, feats, calls))[0]
-    assert calls == [("wikiann", "en", "validation", True)]
+    assert calls == [("unimelb-nlp/wikiann", "en", "validation", True)]
     assert ex.inputs == "Ann Lee ran" and ex.reference == ["B-PER", "I-PER", "O"]
 
 
@@ -77,10 +77,28 @@ def test_cppe5_boxes_converted_from_xywh():
 
 
 def test_offline_or_unreachable_hub_is_a_clear_task_error():
-    def offline(*args, **kwargs):
+    calls = []
+
+    def offline(hub_id, *args, **kwargs):
+        calls.append(hub_id)
         raise ConnectionError("no network")
-    with pytest.raises(TaskError, match="needs network access.*use --dataset builtin"):
+    with pytest.raises(TaskError, match="tried rajpurkar/squad: ConnectionError.*needs network access"
+                                        ".*use --dataset builtin"):
         load_examples("question-answering", "squad", n=1, load_fn=offline)
+    assert calls == ["rajpurkar/squad", "squad"]  # no Parquet retry: not a script problem
+
+
+def test_script_datasets_fall_back_to_the_parquet_export():
+    calls = []
+
+    def scripted(hub_id, config, split, streaming, revision=None):
+        calls.append((hub_id, revision))
+        if revision is None:
+            raise RuntimeError("Dataset scripts are no longer supported, but found conll2003.py")
+        return _FakeStream([{"tokens": ["a"], "ner_tags": [0]}], {})
+    ex = load_examples("token-classification", "conll2003", n=1, load_fn=scripted)[0]
+    assert calls == [("eriktks/conll2003", None), ("eriktks/conll2003", "refs/convert/parquet")]
+    assert ex.inputs == "a"
 
 
 def test_missing_column_and_too_few_rows():
