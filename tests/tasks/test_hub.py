@@ -116,3 +116,17 @@ def test_dataset_that_does_not_fit_the_task():
     assert "imdb" in msg and "rotten_tomatoes" in msg
     with pytest.raises(ConfigError, match="did you mean 'imdb'"):
         load_examples("text-classification", "imbd", n=1)
+
+
+def test_any_hub_dataset_by_id_with_column_aliases():
+    calls = []
+    rows = [{"review": "ok film", "label": 1}]
+    ex = load_examples("text-classification", "hf:someone/reviews", n=1, load_fn=_fake(rows, calls=calls))[0]
+    assert calls == [("someone/reviews", None, "train", True)]
+    assert ex.inputs == "ok film" and ex.reference == "1"
+    rows = [{"body": "x"}]
+    with pytest.raises(ConfigError, match="no column for 'text'.*columns found: body"):
+        load_examples("text-classification", "hf:a/b", n=1, load_fn=_fake(rows))
+    ex = load_examples("text-classification", "hf:a/b", n=1, split="test", columns={"text": "body"},
+                       load_fn=_fake(rows))[0]
+    assert ex.inputs == "x"

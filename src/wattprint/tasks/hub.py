@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from wattprint.errors import ConfigError, TaskError
+from wattprint.tasks.columns import resolve_columns
 from wattprint.tasks.study_datasets import DatasetRecipe
 
 LoadFn = Callable[..., Iterable[Mapping[str, Any]]]
@@ -103,7 +104,8 @@ def _open(load: LoadFn, recipe: DatasetRecipe, config: str | None, split: str, w
 
 
 def hub_records(recipe: DatasetRecipe, n: int, *, split: str | None = None,
-                config: str | None = None, load_fn: LoadFn | None = None) -> list[dict[str, Any]]:
+                config: str | None = None, load_fn: LoadFn | None = None,
+                record_fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """The first ``n`` records of a Hub dataset, mapped to the task's canonical fields.
 
     Args:
@@ -112,6 +114,8 @@ def hub_records(recipe: DatasetRecipe, n: int, *, split: str | None = None,
         split: Override the recipe's split.
         config: Override the recipe's config.
         load_fn: ``datasets.load_dataset`` or a stand-in (tests).
+        record_fields: The task's record fields; used to pick columns (with the usual
+            aliases) from the first row when ``recipe.fields`` is empty (``hf:<id>``).
 
     Raises:
         TaskError: the dataset cannot be reached (no network, no cache, gated, removed).
@@ -131,9 +135,12 @@ def hub_records(recipe: DatasetRecipe, n: int, *, split: str | None = None,
         rows = iter(dataset)
         records: list[dict[str, Any]] = []
         limit = recipe.scan or None
+        fields = dict(recipe.fields)
         for i, row in enumerate(itertools.islice(rows, limit)):
+            if not fields:
+                fields = resolve_columns(recipe.task, record_fields, list(row), None, where)
             record: dict[str, Any] = dict(recipe.extra)
-            for fld, col in recipe.fields.items():
+            for fld, col in fields.items():
                 if col not in row:
                     raise ConfigError(f"{where} row {i}: no column {col!r} for {fld!r}; "
                                       f"columns: {', '.join(map(str, row))}")
