@@ -5,6 +5,10 @@ from wattprint.tasks import metrics as M
 SENT = ("negative", "positive")
 
 
+def test_normalize_tags():
+    assert M.normalize_tags(["PER", "PER", "O", None, "B-LOC", "LOC"]) == ["B-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"]
+
+
 def test_normalize_label_forms():
     assert M.normalize_label(1, SENT) == "positive"
     assert M.normalize_label("LABEL_0", SENT) == "negative"

@@ -52,3 +52,13 @@ def test_question_answering_inputs_and_squad_scores():
     unanswerable = task.prepare({"question": "q", "context": "c", "answers": {"text": [], "answer_start": []}})
     assert unanswerable.reference == []
     assert task.prepare({"question": "q", "context": "c", "answers": "one"}).reference == ["one"]
+
+
+def test_token_classification_reads_word_tag_pairs_and_bare_types():
+    task = get_task("token-classification")
+    ex = task.prepare({"tokens": ["Ann", "Lee", "in", "Oslo"], "tags": ["B-PER", "I-PER", "O", "B-LOC"]})
+    pairs = [("Ann", "PER"), ("Lee", "PER"), ("in", "O"), ("Oslo", None)]  # None: truncated, untagged
+    s = task.score([Prediction(pairs)], [ex])
+    assert s["precision"] == 1.0 and s["recall"] == 0.5
+    with pytest.raises(ConfigError, match="cannot read tags"):
+        task.score([Prediction(["B-PER"])], [ex])

@@ -58,3 +58,8 @@ def test_zero_shot_outputs_score_with_the_task_metrics():
     qa = get_task("question-answering")
     ex = qa.prepare({"question": "Who?", "context": "Ann did.", "answers": ["Ann"]})
     assert qa.score([Prediction(parse_answer("question-answering", "Ann."))], [ex])["exact_match"] == 1.0
+
+
+def test_seq2seq_is_an_alias_of_t5():
+    assert generation_settings("summarization", "seq2seq", "xsum") == {"max_length": 20}
+    assert make_prompt("summarization", Example("x"), "seq2seq") == "summarize the following text: x"
