@@ -21,6 +21,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from wattprint.errors import TaskError
+
 # --- labels -------------------------------------------------------------------------------
 
 _STARS = re.compile(r"^([1-5])\s*stars?$")
@@ -158,7 +160,11 @@ def seqeval_scores(predicted_tags: Sequence[Sequence[str]],
     for p, r in pairs:
         if len(p) != len(r):
             raise ValueError(f"predicted {len(p)} tags for a sentence of {len(r)} tokens")
-    from seqeval.metrics import f1_score, precision_score, recall_score
+    try:
+        from seqeval.metrics import f1_score, precision_score, recall_score
+    except ImportError as err:
+        raise TaskError("token-classification quality needs seqeval "
+                        "(pip install 'wattprint[models]')") from err
 
     pred = [p for p, _ in pairs]
     ref = [r for _, r in pairs]
@@ -257,7 +263,10 @@ def rouge_scores(predicted: Sequence[Any],
             pairs.append((generated_text(p), refs))
     if not pairs:
         return {}
-    from rouge_score import rouge_scorer
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError as err:
+        raise TaskError("ROUGE needs rouge-score (pip install 'wattprint[models]')") from err
 
     keys = ("rouge1", "rouge2", "rougeL")
     scorer = rouge_scorer.RougeScorer(list(keys), use_stemmer=True)
