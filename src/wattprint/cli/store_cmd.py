@@ -55,6 +55,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--dry-run", action="store_true", help="check the files, store nothing")
     c.add_argument("--json", action="store_true", help="print a JSON summary")
     c.set_defaults(func=_import_codecarbon)
+    p.set_defaults(func=help_of(p))
+
+
+def help_of(parser: argparse.ArgumentParser):  # type: ignore[no-untyped-def]
+    """A handler that prints ``parser``'s help (a group called without its action) → exit 2."""
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+    return handler
 
 
 def _store(args: argparse.Namespace) -> int:

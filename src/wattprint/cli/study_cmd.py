@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from wattprint.cli.common import print_json
-from wattprint.cli.store_cmd import add_store_arg
+from wattprint.cli.store_cmd import help_of, add_store_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--no-store", action="store_true", help="compute only; store nothing")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func=_reproduce)
+    p.set_defaults(func=help_of(p))
 
 
 def _reproduce(args: argparse.Namespace) -> int:
@@ -58,22 +59,25 @@ def _print_rich(out: dict[str, Any]) -> None:
     con = Console(width=None if sys.stdout.isatty() else 200)
     t = Table(title="Table 2 · kWh per 1,000 queries per task (query phase; CodeCarbon total "
                     "= measured GPU + estimated CPU/RAM, as the paper)")
-    for col in ("task", "mean", "std", "min run", "max run", "median", "GPU-only mean",
-                "g CO2eq", "models", "runs"):
+    for col in ("task", "mean", "std", "paper mean", "paper std", "min run", "max run",
+                "median", "GPU-only mean", "g CO2eq", "models", "runs"):
         t.add_column(col, justify="left" if col == "task" else "right")
     for task, v in out["table2"].items():
         t.add_row(task, _fmt(v["mean_kwh"], ".5f"), _fmt(v["std_kwh"], ".5f"),
+                  _fmt(v["paper_mean_kwh"], "g"), _fmt(v["paper_std_kwh"], "g"),
                   _fmt(v["min_kwh"], ".5f"), _fmt(v["max_kwh"], ".5f"),
                   _fmt(v["median_kwh"], ".5f"), _fmt(v["gpu_mean_kwh"], ".5f"),
                   _fmt(v["mean_g_co2eq"], ".2f"), str(v["n_models"]), str(v["n_runs"]))
     con.print(t)
 
     t = Table(title="Table 3 · multi-purpose models, per 1,000 queries (9 datasets × 10 runs)")
-    for col in ("model", "params", "kWh", "g CO2eq", "sentiment g", "QA g", "summarization g"):
+    for col in ("model", "params", "kWh", "g CO2eq", "paper kWh", "paper g", "sentiment g",
+                "QA g", "summarization g"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for model, v in out["table3"].items():
         pt = v["per_task"]
         t.add_row(model, _fmt(v["params"], ".3g"), _fmt(v["kwh"], ".4f"), _fmt(v["g_co2eq"], ".2f"),
+                  _fmt(v["paper_kwh"], "g"), _fmt(v["paper_g_co2eq"], ".2f"),
                   *(_fmt(pt.get(k, {}).get("g_co2eq"), ".2f")
                     for k in ("sentiment", "extractive QA", "summarization")))
     con.print(t)

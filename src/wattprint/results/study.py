@@ -101,6 +101,24 @@ Muennighoff et al. 2023, at 100 % GPU utilisation, footnote 6). Paper §4.3, Tab
 TRAINING_SOURCE = ("Luccioni, Jernite & Strubell 2024, Table 5 (training: ref. [31] BLOOM "
                    "carbon footprint; finetuning: ref. [34] BLOOMz logs, TDP at 100 % util.)")
 
+PAPER_TABLE2: dict[str, tuple[float, float]] = {
+    "text-classification": (0.002, 0.001), "token-classification": (0.004, 0.002),
+    "question-answering": (0.003, 0.001), "fill-mask": (0.003, 0.001),
+    "text-generation": (0.047, 0.03), "summarization": (0.049, 0.01),
+    "image-classification": (0.007, 0.001), "object-detection": (0.038, 0.02),
+    "image-to-text": (0.063, 0.02), "text-to-image": (2.907, 3.31),
+}
+"""The paper's Table 2 as printed (mean, std kWh per 1,000 queries), shown beside the
+recomputed values for comparison only; nothing is derived from it."""
+
+PAPER_TABLE3: dict[str, tuple[float, float]] = {
+    "google/flan-t5-base": (3.67, 0.026), "google/flan-t5-large": (7.68, 0.055),
+    "google/flan-t5-xl": (8.08, 0.058), "google/flan-t5-xxl": (11.48, 0.083),
+    "bigscience/bloomz-560m": (7.50, 0.054), "bigscience/bloomz-1b7": (8.66, 0.062),
+    "bigscience/bloomz-3b": (10.17, 0.073), "bigscience/bloomz-7b1": (14.46, 0.104),
+}
+"""The paper's Table 3 as printed (g CO2eq, kWh per 1,000 queries), for comparison only."""
+
 PAPER_INTENSITY_G_PER_KWH = 297.6
 """The intensity the paper's text states for us-west-2 (§3.2), for the finding that the
 numbers were computed with another one."""
@@ -131,7 +149,6 @@ class StudyData:
         lengths: Table 4's token counts, one row per (dataset, model).
         params: Model id → parameter count (``data/model_parameters.csv``).
         errors: Import problems (file and line).
-        base_project: run id → the ``project_name`` of the base log (for the naming finding).
     """
 
     records: list[JobResult]
@@ -348,6 +365,8 @@ def table2(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "gpu_mean_kwh": _r(t["gpu_kwh"].mean()), "mean_g_co2eq": _r(t["g"].mean()),
             "n_models": int(t["model"].nunique()), "n_datasets": int(t["dataset"].nunique()),
             "n_runs": int(len(t)),
+            "paper_mean_kwh": PAPER_TABLE2.get(task, (None, None))[0],
+            "paper_std_kwh": PAPER_TABLE2.get(task, (None, None))[1],
         }
     return out
 
@@ -368,6 +387,8 @@ def table3(frame: pd.DataFrame, params: Mapping[str, float]) -> dict[str, dict[s
         out[model] = {"kwh": _r(m["kwh"].mean()), "g_co2eq": _r(m["g"].mean()),
                       "gpu_kwh": _r(m["gpu_kwh"].mean()), "params": params.get(model),
                       "n_runs": int(len(m)), "n_datasets": int(m["dataset"].nunique()),
+                      "paper_g_co2eq": PAPER_TABLE3.get(model, (None, None))[0],
+                      "paper_kwh": PAPER_TABLE3.get(model, (None, None))[1],
                       "per_task": per_task, "per_dataset": per_ds}
     return out
 

@@ -34,6 +34,7 @@ model`` …) become its ``phases``. Without a query row, each row is its own res
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -267,22 +268,31 @@ def _ram_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
     boundary = (f"RAM of the machine ({total_gb:g} GB installed)" if total_gb
                 else "RAM as CodeCarbon tracked it")
     if power is not None and total_gb and abs(power - CC_RAM_W_PER_GB * total_gb) <= 1e-6 * power:
-        model = EstimateModel(
-            name="codecarbon-ram-3w-per-8gb",
-            formula="P_ram = 3 W × ram_total_size_gb / 8, constant",
-            constants={"w_per_8gb": 3.0, "ram_total_size_gb": total_gb, "power_w": power},
-            source="CodeCarbon 2.x RAM model (3 W per 8 GB of installed memory); "
-                   "detected from ram_power = 3 × ram_total_size / 8")
         return DomainEnergy("ram:all", "ram", boundary, Provenance.ESTIMATED,
                             "codecarbon:ram 3W/8GB", energy_j, uncertainty=RAM_2X_UNCERTAINTY,
-                            model=model, scope=scope)
-    model = EstimateModel(
+                            model=_ram_3w_model(total_gb, power), scope=scope)
+    return DomainEnergy("ram:all", "ram", boundary, Provenance.ESTIMATED, "codecarbon:ram model",
+                        energy_j, uncertainty=RAM_2X_UNCERTAINTY,
+                        model=_ram_other_model(power, total_gb), scope=scope)
+
+
+@functools.lru_cache(maxsize=256)
+def _ram_3w_model(total_gb: float, power: float) -> EstimateModel:
+    return EstimateModel(
+        name="codecarbon-ram-3w-per-8gb",
+        formula="P_ram = 3 W × ram_total_size_gb / 8, constant",
+        constants={"w_per_8gb": 3.0, "ram_total_size_gb": total_gb, "power_w": power},
+        source="CodeCarbon 2.x RAM model (3 W per 8 GB of installed memory); "
+               "detected from ram_power = 3 × ram_total_size / 8")
+
+
+@functools.lru_cache(maxsize=256)
+def _ram_other_model(power: float | None, total_gb: float | None) -> EstimateModel:
+    return EstimateModel(
         name="codecarbon-ram-model",
         formula="CodeCarbon RAM power model (per-slot or per-GB; not identifiable from the CSV)",
         constants={"mean_power_w": power, "ram_total_size_gb": total_gb},
         source="CodeCarbon emissions CSV; RAM power is always modelled, never measured")
-    return DomainEnergy("ram:all", "ram", boundary, Provenance.ESTIMATED, "codecarbon:ram model",
-                        energy_j, uncertainty=RAM_2X_UNCERTAINTY, model=model, scope=scope)
 
 
 def _parse_row(row: Mapping[str, str], line: int, ctx: _FileContext) -> _Parsed:
