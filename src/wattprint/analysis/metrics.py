@@ -122,17 +122,18 @@ def task_summary(df: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         Columns ``task, provenance, n_reps, models, mean, std, median, min, max`` in kWh per
-        1,000 inferences, sorted by mean.
+        1,000 inferences, and ``g_per_1k`` (mean g CO2eq per 1,000 inferences where an
+        intensity was stored, else NaN), sorted by mean.
     """
     ok = df[(df["status"] == "ok") & df["kwh_per_1k"].notna()]
     if not len(ok):
         return pd.DataFrame(columns=["task", "provenance", "n_reps", "models", "mean", "std",
-                                     "median", "min", "max"])
+                                     "median", "min", "max", "g_per_1k"])
     out = (ok.groupby(["task", "provenance"], observed=True)
            .agg(n_reps=("kwh_per_1k", "count"), models=("model", "nunique"),
                 mean=("kwh_per_1k", "mean"), std=("kwh_per_1k", "std"),
                 median=("kwh_per_1k", "median"), min=("kwh_per_1k", "min"),
-                max=("kwh_per_1k", "max"))
+                max=("kwh_per_1k", "max"), g_per_1k=("g_per_1k", "mean"))
            .reset_index())
     return out.sort_values(["provenance", "mean"]).reset_index(drop=True)
 

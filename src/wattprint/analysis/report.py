@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -116,6 +116,8 @@ class CarbonInfo:
 
     lines: tuple[str, ...] = ()
     available: bool = False
+    equivalents: Callable[[float, float | None], Mapping[str, float | None]] | None = None
+    """kWh per 1k and g per 1k (or None) → equivalent label → count (or None)."""
 
 
 # ---------------------------------------------------------------------------------- building
@@ -174,7 +176,7 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
         ("leaderboard", "Leaderboard", _leaderboard(shown, len(board))),
         ("figures", "Figures", _figures(figures)),
         ("labels", "Energy labels", _labels(labels, len(label_rows))),
-        ("tasks", "Per task (the study's Table 2)", _task_table(task_summary(df))),
+        ("tasks", "Per task (the study's Table 2)", _task_table(task_summary(df), carbon)),
         ("datasets", "Per dataset", _detail(detail)),
         ("failures", "Failed runs", _failures(df)),
         ("methodology", "Methodology", _methodology(results, df, table, carbon)),
@@ -354,15 +356,25 @@ def _labels(labels: Sequence[LabelData], total: int) -> str:
     return cap + '<div class="labels">' + "\n".join(energy_label_svg(d) for d in labels) + "</div>"
 
 
-def _task_table(ts: pd.DataFrame) -> str:
-    cols = (("Task", "text"), ("Provenance", "text"), ("Models", "num"), ("Reps", "num"),
+def _task_table(ts: pd.DataFrame, carbon: CarbonInfo | None = None) -> str:
+    cols = [("Task", "text"), ("Provenance", "text"), ("Models", "num"), ("Reps", "num"),
             ("Mean kWh / 1k", "num"), ("Std", "num"), ("Median", "num"), ("Min", "num"),
-            ("Max", "num"))
+            ("Max", "num"), ("g CO2eq / 1k (stored intensity)", "num")]
+    eq = carbon.equivalents if carbon is not None else None
+    records = ts.to_dict("records")
+    eq_values = [dict(eq(float(r["mean"]), None if fmt.is_missing(r["g_per_1k"])
+                         else float(r["g_per_1k"]))) if eq else {} for r in records]
+    eq_labels = list(eq_values[0]) if eq_values and eq_values[0] else []
+    cols += [(f"{label} / 1k", "num") for label in eq_labels]
     rows = ["<tr>" + _txt_td(r["task"]) + _txt_td(r["provenance"]) + _int_td(r["models"])
             + _int_td(r["n_reps"]) + "".join(_num_td(r[c]) for c in
-                                              ("mean", "std", "median", "min", "max")) + "</tr>"
-            for r in ts.to_dict("records")]
-    return (f'<div class="tablewrap"><table class="sortable">{_thead(cols)}<tbody>'
+                                              ("mean", "std", "median", "min", "max", "g_per_1k"))
+            + "".join(_num_td(e.get(label)) for label in eq_labels) + "</tr>"
+            for r, e in zip(records, eq_values)]
+    note = ('<p class="note">Statistics over every successful repetition of the task, kept apart '
+            "by provenance. Emissions use the intensity stored with each result; equivalents "
+            "are those of the mean (see Methodology for their constants and sources).</p>")
+    return (note + f'<div class="tablewrap"><table class="sortable">{_thead(cols)}<tbody>'
             + "\n".join(rows) + "</tbody></table></div>")
 
 
@@ -432,14 +444,20 @@ def _methodology(results: Sequence[JobResult], df: pd.DataFrame, table: Threshol
                    .groupby(["_i", "intensity_source"], dropna=False)
                    .size().reset_index(name="n"))
     if len(carbon_rows):
+        carbon_rows = carbon_rows.sort_values("n", ascending=False).head(30)
         clist = "".join(f"<li>{h(fmt.num(r['_i'], 5))} g CO2eq/kWh — source: "
                         f"{h(r['intensity_source'])} ({int(r['n']):,} results)</li>"
                         for r in carbon_rows.to_dict("records"))
         chtml = f"<p>Carbon intensities stored with the results:</p><ul>{clist}</ul>"
     else:
         chtml = "<p>No result stores a carbon intensity; emissions columns show “—”.</p>"
+    chtml += ("<p>Emissions are computed per provenance as energy × the intensity stored with "
+              "the result (no intensity stored: “—”). A result's stored total emissions are used "
+              "directly only when it has a single provenance.</p>")
     if carbon is not None and carbon.lines:
-        chtml += "<ul>" + "".join(f"<li>{h(x)}</li>" for x in carbon.lines) + "</ul>"
+        chtml += ("<p>Equivalents (per 1,000 queries in the per-task table), from "
+                  "<code>wattprint.carbon</code>:</p><ul>"
+                  + "".join(f"<li>{h(x)}</li>" for x in carbon.lines) + "</ul>")
     elif carbon is None or not carbon.available:
         chtml += ('<p class="note">Equivalents (smartphone charges, km by car) and intensity '
                   "tables come from <code>wattprint.carbon</code>, which was not available when "
