@@ -118,24 +118,25 @@ def aggregate(df: pd.DataFrame, keys: Sequence[str] = DETAIL_KEYS) -> pd.DataFra
 
 
 def task_summary(df: pd.DataFrame) -> pd.DataFrame:
-    """The study's Table 2: per task and provenance, statistics over every ok repetition.
+    """The study's Table 2: per task, provenance and model kind (task-specific or
+    multi-purpose), statistics over every ok repetition.
 
     Returns:
-        Columns ``task, provenance, n_reps, models, mean, std, median, min, max`` in kWh per
+        Columns ``task, provenance, purpose, n_reps, models, mean, std, median, min, max`` in kWh per
         1,000 inferences, and ``g_per_1k`` (mean g CO2eq per 1,000 inferences where an
         intensity was stored, else NaN), sorted by mean.
     """
     ok = df[(df["status"] == "ok") & df["kwh_per_1k"].notna()]
     if not len(ok):
-        return pd.DataFrame(columns=["task", "provenance", "n_reps", "models", "mean", "std",
-                                     "median", "min", "max", "g_per_1k"])
-    out = (ok.groupby(["task", "provenance"], observed=True)
+        return pd.DataFrame(columns=["task", "provenance", "purpose", "n_reps", "models", "mean",
+                                     "std", "median", "min", "max", "g_per_1k"])
+    out = (ok.groupby(["task", "provenance", "purpose"], observed=True, dropna=False)
            .agg(n_reps=("kwh_per_1k", "count"), models=("model", "nunique"),
                 mean=("kwh_per_1k", "mean"), std=("kwh_per_1k", "std"),
                 median=("kwh_per_1k", "median"), min=("kwh_per_1k", "min"),
                 max=("kwh_per_1k", "max"), g_per_1k=("g_per_1k", "mean"))
            .reset_index())
-    return out.sort_values(["provenance", "mean"]).reset_index(drop=True)
+    return out.sort_values(["provenance", "purpose", "mean"]).reset_index(drop=True)
 
 
 def pareto_front(energy: Sequence[float], quality: Sequence[float]) -> list[int]:

@@ -357,7 +357,8 @@ def _labels(labels: Sequence[LabelData], total: int) -> str:
 
 
 def _task_table(ts: pd.DataFrame, carbon: CarbonInfo | None = None) -> str:
-    cols = [("Task", "text"), ("Provenance", "text"), ("Models", "num"), ("Reps", "num"),
+    cols = [("Task", "text"), ("Provenance", "text"), ("Kind", "text"), ("Models", "num"),
+            ("Reps", "num"),
             ("Mean kWh / 1k", "num"), ("Std", "num"), ("Median", "num"), ("Min", "num"),
             ("Max", "num"), ("g CO2eq / 1k (stored intensity)", "num")]
     eq = carbon.equivalents if carbon is not None else None
@@ -366,13 +367,15 @@ def _task_table(ts: pd.DataFrame, carbon: CarbonInfo | None = None) -> str:
                          else float(r["g_per_1k"]))) if eq else {} for r in records]
     eq_labels = list(eq_values[0]) if eq_values and eq_values[0] else []
     cols += [(f"{label} / 1k", "num") for label in eq_labels]
-    rows = ["<tr>" + _txt_td(r["task"]) + _txt_td(r["provenance"]) + _int_td(r["models"])
-            + _int_td(r["n_reps"]) + "".join(_num_td(r[c]) for c in
-                                              ("mean", "std", "median", "min", "max", "g_per_1k"))
+    rows = ["<tr>" + _txt_td(r["task"]) + _txt_td(r["provenance"]) + _txt_td(r["purpose"])
+            + _int_td(r["models"]) + _int_td(r["n_reps"])
+            + "".join(_num_td(r[c]) for c in ("mean", "std", "median", "min", "max", "g_per_1k"))
             + "".join(_num_td(e.get(label)) for label in eq_labels) + "</tr>"
             for r, e in zip(records, eq_values)]
     note = ('<p class="note">Statistics over every successful repetition of the task, kept apart '
-            "by provenance. Emissions use the intensity stored with each result; equivalents "
+            "by provenance and by model kind (the study's Table 2 is the task-specific rows; "
+            "its figures are whole-node totals, here split into measured GPU and estimated "
+            "CPU + RAM when imported from CodeCarbon). Emissions use the intensity stored with each result; equivalents "
             "are those of the mean (see Methodology for their constants and sources).</p>")
     return (note + f'<div class="tablewrap"><table class="sortable">{_thead(cols)}<tbody>'
             + "\n".join(rows) + "</tbody></table></div>")
