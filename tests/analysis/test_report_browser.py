@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from report_fixtures import XSS, cpu_est, gpu, make_result
+from report_fixtures import XSS, cpu_est, make_result
 
 from wattprint.analysis.report import build_report
 
