@@ -76,7 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
     path = _build(args)
     server = make_server(path.parent, args.port)
     host, port = server.server_address[:2]
-    print(f"serving {path.resolve()} at http://{host}:{port}/ (Ctrl-C to stop)")
+    print(f"serving {path.resolve()} at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
