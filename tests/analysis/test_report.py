@@ -153,3 +153,16 @@ def test_cli_report_from_sqlite_store_with_study_flag(tmp_path, capsys):
     assert set(board) == {"kept"}
     assert main(["report", "--store", str(db), "--out", str(out)]) == 0
     assert set(_board((out / "index.html").read_text())) == {"kept", "unlabelled"}
+
+
+def test_names_escaped_inside_figures(tmp_path):
+    evil = "</script><img src=x onerror=alert(3)>$x$"
+    rs = [make_result(model=m, dataset=evil, task=evil, energy_j=3600.0 * (i + 1),
+                      extra={"parameters": 1e8})
+          for i, m in enumerate(("task/model", "flan-t5-base"))]
+    out = build_report(rs, tmp_path)
+    drawn = [f for f in out.figures if f.path is not None]
+    assert {f.name for f in drawn} >= {"energy_per_task_measured", "task_specific_vs_multi_purpose"}
+    text = out.path.read_text()
+    assert "<img" not in text and "</script><" not in text
+    assert "&lt;img src=x onerror=alert(3)&gt;" in text
