@@ -172,3 +172,41 @@ def test_zero_shot_needs_a_language_model(zoo_cache):
         load_backend("text-classification", str(build("distilbert-sst2", "tiny", zoo_cache)), mode="zero-shot").load()
     with pytest.raises(ConfigError, match="unknown mode"):
         load_backend("text-classification", "zoo:flan-t5", mode="zeroshot")
+
+
+def test_blip_captioner_folder_counts_generated_steps(tmp_path, examples):
+    """BLIP (an image-text-to-text model, not encoder-decoder): counted from generate's steps."""
+    from wattprint.backends.zoo.tokenizers import train_tokenizer
+
+    wp = train_tokenizer("wordpiece-uncased")
+    tok = transformers.BertTokenizerFast(tokenizer_object=wp._tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                         cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+    text = {"vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 2, "bos_token_id": tok.cls_token_id, "pad_token_id": tok.pad_token_id,
+            "sep_token_id": tok.sep_token_id, "eos_token_id": tok.sep_token_id}
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "image_size": 32, "patch_size": 8}
+    model = transformers.BlipForConditionalGeneration(
+        transformers.BlipConfig(text_config=text, vision_config=vision, projection_dim=32))
+    image_proc = getattr(transformers, "BlipImageProcessorPil", transformers.BlipImageProcessor)(
+        size={"height": 32, "width": 32})
+    folder = tmp_path / "blip"
+    model.save_pretrained(folder)
+    transformers.BlipProcessor(image_processor=image_proc, tokenizer=tok).save_pretrained(folder)
+    backend = load_backend("image-to-text", str(folder), generation={"max_new_tokens": 5}, batch_size=2)
+    info = backend.load()
+    assert info.extra["architecture"] == "BlipForConditionalGeneration" and info.weights == "pretrained"
+    preds = backend.infer_batch(examples["image-to-text"])
+    assert [p.output_tokens for p in preds] == [5, 5] and all(isinstance(p.output, str) for p in preds)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("task", ["text-classification", "text-generation", "image-to-text"])
+def test_on_cuda_in_half_precision(task, zoo_cache, examples):
+    backend, info = _loaded(task, zoo_cache, device="cuda", dtype="float16")
+    assert info.device == "cuda" and info.dtype == "float16"
+    backend.sync()
+    p = backend.infer(examples[task][0])
+    backend.sync()
+    if task != "text-classification":
+        assert p.output_tokens == {"text-generation": 10, "image-to-text": 20}[task]

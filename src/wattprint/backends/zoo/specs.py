@@ -193,12 +193,12 @@ def _yolos(size: str) -> Built:
     if size == "real-size":   # hustvl/yolos-tiny: DeiT-tiny backbone, 100 detection tokens, 512 px short side
         config = transformers.YolosConfig(hidden_size=192, num_hidden_layers=12, num_attention_heads=3,
                                           intermediate_size=768, image_size=[800, 1333], num_detection_tokens=100,
-                                          num_labels=91)
+                                          num_labels=91, use_mid_position_embeddings=False)
         proc = _image_processor("YolosImageProcessor", size={"shortest_edge": 512, "longest_edge": 1333})
     else:
         config = transformers.YolosConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                                           intermediate_size=64, image_size=[64, 96], patch_size=16,
-                                          num_detection_tokens=10, num_labels=5)
+                                          num_detection_tokens=10, num_labels=5, use_mid_position_embeddings=False)
         proc = _image_processor("YolosImageProcessor", size={"shortest_edge": 64, "longest_edge": 96})
     model = transformers.YolosForObjectDetection(config)
     return Built([model, proc], "YolosForObjectDetection",
