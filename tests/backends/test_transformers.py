@@ -210,3 +210,21 @@ def test_on_cuda_in_half_precision(task, zoo_cache, examples):
     backend.sync()
     if task != "text-classification":
         assert p.output_tokens == {"text-generation": 10, "image-to-text": 20}[task]
+
+
+def test_hub_id_from_the_hub_cache_records_its_commit(tmp_path, zoo_cache, examples):
+    """A hub id read offline from a Hugging Face cache (same layout the hub client writes)."""
+    import shutil
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--tiny-sst2"
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(build("distilbert-sst2", "tiny", zoo_cache), snapshot)
+    (snapshot / "wattprint_zoo.json").unlink()   # a real hub checkpoint carries no zoo marker
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    backend = load_backend("text-classification", "someone/tiny-sst2", cache_dir=tmp_path / "hub",
+                           local_files_only=True)
+    info = backend.load()
+    assert info.model == "someone/tiny-sst2" and info.revision == commit and info.weights == "pretrained"
+    assert backend.infer(examples["text-classification"][0]).output in ("NEGATIVE", "POSITIVE")

@@ -26,7 +26,7 @@ from wattprint.errors import BackendError, ConfigError, unknown_choice
 MARKER = "wattprint_zoo.json"
 """File name of the marker each zoo folder carries."""
 
-ZOO_VERSION = "1"
+ZOO_VERSION = "2"
 """Bump when any builder changes what it builds, so stale caches are not reused."""
 
 
