@@ -62,8 +62,9 @@ def main() -> int:
             build(name, args.size, Path(cache))
             build_s = time.perf_counter() - t0
             settings = {"zoo_cache_dir": Path(cache)}
-            if spec.zero_shot:
+            if spec.zero_shot:   # the study's summarization prompt (wattprint.tasks.zeroshot has the full set)
                 settings["mode"] = "zero-shot"
+                settings["prompt_fn"] = lambda task, ex, family: "summarize the following text: " + ex.inputs
             if spec.task == "text-to-image":
                 settings["num_inference_steps"] = args.steps
             task = spec.task if not spec.zero_shot else "summarization"
