@@ -228,3 +228,14 @@ def test_hub_id_from_the_hub_cache_records_its_commit(tmp_path, zoo_cache, examp
     info = backend.load()
     assert info.model == "someone/tiny-sst2" and info.revision == commit and info.weights == "pretrained"
     assert backend.infer(examples["text-classification"][0]).output in ("NEGATIVE", "POSITIVE")
+
+
+def test_inference_failures_name_the_model(zoo_cache, examples):
+    backend, _ = _loaded("text-classification", zoo_cache)
+
+    def broken(**kwargs):
+        raise RuntimeError("CUDA out of memory (simulated)")
+    backend._loaded.model.forward = broken
+    with pytest.raises(BackendError, match=r"model zoo:distilbert-sst2@tiny failed on text-classification: "
+                                           r"RuntimeError: CUDA out of memory \(simulated\)"):
+        backend.infer(examples["text-classification"][0])

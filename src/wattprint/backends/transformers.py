@@ -338,7 +338,13 @@ class TransformersBackend(Backend):
             raise BackendError("TransformersBackend.infer called before load()")
         out: list[Prediction] = []
         for i in range(0, len(examples), self.batch_size):
-            out.extend(self._run(examples[i:i + self.batch_size]))
+            try:
+                out.extend(self._run(examples[i:i + self.batch_size]))
+            except WattprintError:
+                raise
+            except Exception as err:   # out of memory, a model bug ...: say which model and why
+                raise BackendError(f"model {self.model_ref} failed on {self.task_id}: "
+                                   f"{type(err).__name__}: {err}") from err
         return out
 
     def sync(self) -> None:
