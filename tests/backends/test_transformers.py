@@ -200,6 +200,15 @@ def test_blip_captioner_folder_counts_generated_steps(tmp_path, examples):
     assert [p.output_tokens for p in preds] == [5, 5] and all(isinstance(p.output, str) for p in preds)
 
 
+def test_git_captioner_from_the_zoo(zoo_cache, examples):
+    """GIT (microsoft/git-base's architecture), the study's lowest-energy captioner: a causal image-text model."""
+    backend = load_backend("image-to-text", "zoo:git-base", zoo_cache_dir=zoo_cache, generation={"max_new_tokens": 4},
+                           batch_size=2)
+    info = backend.load()
+    assert info.extra["architecture"] == "GitForCausalLM" and info.weights == "random"
+    assert [p.output_tokens for p in backend.infer_batch(examples["image-to-text"])] == [4, 4]
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("task", ["text-classification", "text-generation", "image-to-text"])
 def test_on_cuda_in_half_precision(task, zoo_cache, examples):

@@ -136,3 +136,13 @@ def test_stale_temporary_folders_of_killed_builds_are_removed(tmp_path, monkeypa
     os.utime(stale, (two_days_ago, two_days_ago))
     zoo.build("fake", "tiny", tmp_path)
     assert not stale.exists() and fresh.exists()
+
+
+def test_builds_are_reproducible(tmp_path):
+    import hashlib
+
+    a = zoo.build("distilbert-mlm", "tiny", tmp_path / "a")
+    b = zoo.build("distilbert-mlm", "tiny", tmp_path / "b")
+    for name in ("model.safetensors", "tokenizer.json"):
+        assert hashlib.sha256((a / name).read_bytes()).digest() == hashlib.sha256((b / name).read_bytes()).digest()
+    assert json.loads((a / zoo.MARKER).read_text())["seed"] == json.loads((b / zoo.MARKER).read_text())["seed"]
