@@ -85,7 +85,7 @@ def main() -> int:
                    "infer_min_ms": round(1000 * min(times), 2), "output_tokens": pred.output_tokens,
                    "repeat": args.repeat}
             rows.append(row)
-            print(json.dumps(row), flush=True)
+            print(json.dumps(row), flush=True)   # one line per model, so a crash keeps what was measured
             backend.unload()
     meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "python": platform.python_version(), "note": "batch 1, shared noisy 2-core machine, wall clock"}
