@@ -233,8 +233,10 @@ def _vit_gpt2(size: str) -> Built:
 def _git(size: str) -> Built:
     import transformers
 
+    from tokenizers import Tokenizer
+
     wp = train_tokenizer("wordpiece-uncased", model_max_length=512)
-    tok = transformers.BertTokenizerFast(tokenizer_object=wp._tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+    tok = transformers.BertTokenizerFast(tokenizer_object=Tokenizer.from_str(wp.backend_tokenizer.to_str()), unk_token="[UNK]", pad_token="[PAD]",
                                          cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
                                          model_max_length=512)
     ids = {"bos_token_id": tok.cls_token_id, "eos_token_id": tok.sep_token_id, "pad_token_id": tok.pad_token_id}
