@@ -61,6 +61,29 @@ def sync_device(device: str) -> None:
         torch.mps.synchronize()
 
 
+def hub_commit(repo_id: str, filename: str, revision: str | None = None, cache_dir: Path | None = None) -> str | None:
+    """The commit of the cached hub snapshot ``repo_id`` was loaded from, or None (local folder, unknown).
+
+    Args:
+        repo_id: Hub id (``owner/name``).
+        filename: A file every snapshot of that repository has (``config.json``, ``model_index.json``).
+        revision: The revision asked for (None: ``main``).
+        cache_dir: Hub cache folder (None: the HF environment's).
+    """
+    if looks_local(repo_id):
+        return None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(repo_id, filename, revision=revision,
+                                       cache_dir=str(cache_dir) if cache_dir else None)
+    except Exception:   # an odd cache must not fail a load that worked; the revision stays unknown
+        return None
+    if isinstance(found, str) and Path(found).parent.parent.name == "snapshots":
+        return Path(found).parent.name
+    return None
+
+
 @contextlib.contextmanager
 def _quiet_hf() -> Iterator[None]:
     """No per-tensor progress bars while loading (they would flood the harness's output)."""
@@ -308,19 +331,7 @@ class TransformersBackend(Backend):
                          parameters=sum(p.numel() for p in model.parameters()), extra=extra)
 
     def _hub_commit(self, repo_id: str) -> str | None:
-        """The commit of the cached snapshot a hub id was loaded from, or None (local folder, unknown)."""
-        if looks_local(repo_id):
-            return None
-        try:
-            from huggingface_hub import try_to_load_from_cache
-
-            found = try_to_load_from_cache(repo_id, "config.json", revision=self.revision,
-                                           cache_dir=str(self.cache_dir) if self.cache_dir else None)
-        except Exception:   # an odd cache must not fail a load that worked; the revision stays unknown
-            return None
-        if isinstance(found, str) and Path(found).parent.parent.name == "snapshots":
-            return Path(found).parent.name
-        return None
+        return hub_commit(repo_id, "config.json", self.revision, self.cache_dir)
 
     # -- inference --------------------------------------------------------------------------------
 
