@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.study_cmd",
     "wattprint.cli.report_cmd",
     "wattprint.cli.tasks_cmd",
+    "wattprint.cli.zoo_cmd",
 )
 
 
