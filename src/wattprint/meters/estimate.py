@@ -13,7 +13,7 @@ Integrated exactly over a window, using cumulative CPU times (``psutil.cpu_times
 need no thread::
 
     E_machine = P_idle * dt + k * d(busy CPU-seconds)      k = (TDP_eff - P_idle) / n_logical
-    E_process = k * d(CPU-seconds of this process and its reaped children)   (``os.times``)
+    E_process = k * d(CPU-seconds of this process and its reaped children)   (``getrusage``)
 
 ``k`` is the dynamic power of one busy logical CPU, in W. ``cpu:process`` is the dynamic energy
 the measured process's own CPU time adds (no share of idle power): it is the attribution, not
@@ -220,9 +220,18 @@ def _system_busy_s() -> float:
 
 
 def _process_cpu_s() -> float:
-    """CPU-seconds of this process and its reaped (waited-for) children."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    """CPU-seconds of this process and its reaped (waited-for) children.
+
+    ``getrusage`` (µs resolution) where available; ``os.times`` (10 ms ticks) otherwise.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
 class CpuEstimateMeter(Meter):
@@ -261,7 +270,7 @@ class CpuEstimateMeter(Meter):
                 "cpu:process", "cpu",
                 "dynamic CPU energy of this process and its reaped children (own CPU time x "
                 "w_per_busy_cpu; no share of idle power)",
-                Provenance.ESTIMATED, "estimate:cpu-linear-tdp (os.times)",
+                Provenance.ESTIMATED, "estimate:cpu-linear-tdp (getrusage self+children)",
                 uncertainty=model.uncertainty, model=em, scope="process"))
         self._t0 = clock()
         self._busy0 = busy_s()
