@@ -79,12 +79,18 @@ def test_ram_estimate_per_gb():
 def test_shipped_table_is_well_formed():
     rows = load_tdp_table()
     assert len(rows) >= 30
+    import re
+
     for r in rows:
+        re.compile(r.pattern)
         assert r.tdp_w > 0 and r.threads >= r.cores > 0 and r.source and 2010 < r.year < 2030
     m = resolve_cpu_model("AMD EPYC 7763 64-Core Processor", 128, rows)
     assert m.tdp_eff_w == 280.0
     m = resolve_cpu_model("Intel(R) Xeon(R) Platinum 8480+", 112, rows)
     assert m.tdp_eff_w == 350.0
+    # \b keeps 7763 from matching a longer model number
+    assert not resolve_cpu_model("AMD EPYC 77630", 2, rows).known
+    assert resolve_cpu_model("amd epyc 7742 64-core", 128, rows).tdp_eff_w == 225.0
 
 
 def test_bad_table_names_file_and_line(tmp_path):

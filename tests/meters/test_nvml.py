@@ -131,6 +131,11 @@ def test_counter_backwards_is_an_error():
     g.energy_mj = 10
     with pytest.raises(CounterError, match="backwards"):
         m.read()
+    g.energy_mj = 9000
+    m.read()
+    g.energy_mj = 8000  # still above the opening value, but below the last read
+    with pytest.raises(CounterError, match="from 9000 to 8000"):
+        m.read()
 
 
 def test_other_counter_error_at_open_is_not_a_fallback():
@@ -141,8 +146,20 @@ def test_other_counter_error_at_open_is_not_a_fallback():
 
 def test_missing_library(monkeypatch):
     monkeypatch.setitem(sys.modules, "pynvml", None)  # import pynvml -> ImportError
+    monkeypatch.setattr("wattprint.meters.nvml.driver_absent", lambda: "")
     with pytest.raises(MeterError, match="nvidia-ml-py package is not installed"):
         NvmlMeter()
+
+
+def test_no_driver_skips_the_import(monkeypatch):
+    import os
+
+    monkeypatch.delitem(sys.modules, "pynvml", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(os.path, "exists", lambda p: False)
+    with pytest.raises(MeterError, match="no NVIDIA driver loaded"):
+        NvmlMeter()
+    assert "pynvml" not in sys.modules
 
 
 def test_detection_with_injected_module_and_one_sampler_thread(monkeypatch, tmp_path):

@@ -117,5 +117,6 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
             status.append(SourceStatus(
                 "ram", "estimate", True, True,
                 f"no DRAM energy counter; estimated: {ram.power_w:.3g} W "
-                f"({ram.ram_gb:.3g} GB installed); uncertainty ±75%"))
+                f"({ram.ram_gb:.3g} GB installed); {ram.domains()[0].model.source}; "  # type: ignore[union-attr]
+                f"uncertainty ±{ram.domains()[0].uncertainty:.0%}"))
     return meters, status

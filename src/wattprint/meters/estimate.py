@@ -45,7 +45,6 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, EstimateModel, Meter, Provenance, Reading
@@ -56,6 +55,7 @@ KNOWN_CPU_UNCERTAINTY: float = 0.5
 UNKNOWN_CPU_UNCERTAINTY: float = 1.0
 RAM_W_PER_GB: float = 0.3725
 RAM_UNCERTAINTY: float = 0.75
+SHIPPED_TDP_TABLE: str = os.path.join(os.path.dirname(__file__), "data", "cpu_tdp.csv")
 CPU_TIME_RESOLUTION_S: float = 0.01  # /proc/stat and times() count in USER_HZ ticks (100 Hz)
 
 IDLE_SOURCE = ("idle_fraction 0.2: min/max watts per vCPU of the Cloud Carbon Footprint "
@@ -147,20 +147,18 @@ def load_tdp_table(path: str | os.PathLike[str] | None = None) -> list[TdpEntry]
     Raises:
         MeterError: A row is malformed (names the file and line).
     """
-    if path is None:
-        text = resources.files("wattprint.meters").joinpath("data/cpu_tdp.csv").read_text("utf-8")
-        name = "wattprint/meters/data/cpu_tdp.csv"
-    else:
-        with open(path, encoding="utf-8") as f:
+    name = str(path) if path is not None else SHIPPED_TDP_TABLE
+    try:
+        with open(name, encoding="utf-8") as f:
             text = f.read()
-        name = str(path)
+    except OSError as err:
+        raise MeterError(f"cannot read CPU TDP table {name}: {err.strerror or err}") from err
     rows = []
     for lineno, row in enumerate(csv.DictReader(text.splitlines()), start=2):
         try:
             rows.append(TdpEntry(row["model_pattern"], float(row["tdp_w"]), int(row["cores"]),
                                  int(row["threads"]), row["source"], int(row["year"])))
-            re.compile(row["model_pattern"])
-        except (KeyError, TypeError, ValueError, re.error) as err:
+        except (KeyError, TypeError, ValueError) as err:
             raise MeterError(f"{name}:{lineno}: bad CPU TDP row {row!r}: {err}") from err
     return rows
 
@@ -192,7 +190,12 @@ def resolve_cpu_model(cpu_name: str, logical_cpus: int,
     if logical_cpus < 1:
         raise MeterError(f"cannot estimate CPU power for {logical_cpus} logical CPUs")
     rows = load_tdp_table() if table is None else table
+    lowered = cpu_name.lower()
     for entry in rows:
+        # cheap literal pre-filter so that start-up does not compile every pattern
+        literal = entry.pattern.replace("\\b", "").replace("\\", "").lower()
+        if literal not in lowered:
+            continue
         if re.search(entry.pattern, cpu_name, flags=re.IGNORECASE):
             share = logical_cpus / entry.threads
             source = (f"TDP {entry.tdp_w:g} W per socket of {entry.threads} threads for "
