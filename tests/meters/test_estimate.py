@@ -108,3 +108,14 @@ def test_real_machine_estimate_reads_without_thread():
     r = m.read()
     assert r.energy_j["cpu:machine"] >= 0 and r.energy_j["cpu:process"] >= 0
     assert threading.active_count() == before
+
+
+def test_proc_stat_reader_agrees_with_psutil():
+    from wattprint.meters.estimate import ProcStatBusy, _psutil_busy_s
+
+    fast = ProcStatBusy()
+    a, b = fast(), _psutil_busy_s()
+    assert a > 0 and abs(a - b) < 0.5  # same fields, read a moment apart
+    fast.close()
+    fallback = ProcStatBusy("/nonexistent/stat")
+    assert abs(fallback() - _psutil_busy_s()) < 0.5

@@ -103,8 +103,11 @@ class EnergyMeter:
             self._specs.append((m, specs))
         self._update_period_s = max((float(getattr(m, "update_period_s", 0.0) or 0.0)
                                      for m in self._meters), default=0.0)
-        self._estimated = tuple(s.name for _, specs in self._specs for s in specs
-                                if s.provenance is Provenance.ESTIMATED)
+        estimated = [s.name for _, specs in self._specs for s in specs
+                     if s.provenance is Provenance.ESTIMATED]
+        self._estimate_warning = (
+            f"estimated, not measured (no hardware counter): {', '.join(estimated)}; see each "
+            "domain's model and uncertainty" if estimated else "")
         self._windows: dict[str, _Open] = {}
         self._ended: set[str] = set()
         self._lock = threading.Lock()
@@ -167,9 +170,8 @@ class EnergyMeter:
             warnings.append(
                 f"window of {duration_s:.3g} s is shorter than the slowest counter update "
                 f"period (~{self._update_period_s:.3g} s); its energy is coarse")
-        if self._estimated:
-            warnings.append(f"estimated, not measured (no hardware counter): "
-                            f"{', '.join(self._estimated)}; see each domain's model and uncertainty")
+        if self._estimate_warning:
+            warnings.append(self._estimate_warning)
         return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings))
 
     # ----------------------------------------------------------------- windows
