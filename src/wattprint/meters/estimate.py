@@ -288,9 +288,7 @@ class CpuEstimateMeter(Meter):
                  process_cpu_s: Callable[[], float] = _process_cpu_s,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if model is None:
-            import psutil
-
-            model = resolve_cpu_model(cpu_model_name(), psutil.cpu_count() or os.cpu_count() or 1)
+            model = resolve_cpu_model(cpu_model_name(), os.cpu_count() or 1)
         self.model = model
         self._own_busy = ProcStatBusy() if busy_s is None else None
         busy_s = self._own_busy if busy_s is None else busy_s
@@ -331,10 +329,17 @@ class CpuEstimateMeter(Meter):
 
 
 def installed_ram_gb() -> float:
-    """Installed RAM visible to this machine, GB (10^9 bytes)."""
-    import psutil
+    """Installed RAM visible to this machine, GB (10^9 bytes).
 
-    return psutil.virtual_memory().total / 1e9
+    ``sysconf`` on POSIX (what ``psutil.virtual_memory().total`` reports, without importing
+    psutil at start-up); psutil elsewhere.
+    """
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    except (AttributeError, ValueError, OSError):
+        import psutil
+
+        return psutil.virtual_memory().total / 1e9
 
 
 class RamEstimateMeter(Meter):
@@ -358,7 +363,7 @@ class RamEstimateMeter(Meter):
                                "power_w": self.power_w}, RAM_SOURCE)
         self._spec = DomainSpec("ram:machine", "ram",
                                 f"installed RAM of this machine ({self.ram_gb:.3g} GB)",
-                                Provenance.ESTIMATED, "estimate:ram-per-gb (psutil.virtual_memory)",
+                                Provenance.ESTIMATED, "estimate:ram-per-gb (installed RAM from sysconf)",
                                 uncertainty=RAM_UNCERTAINTY, model=model, scope="machine")
         self._t0 = clock()
 
