@@ -39,7 +39,7 @@ from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(os.path.dirname(HERE), "src")
-TOOLS = ("wattprint", "codecarbon", "zeus")
+TOOLS = ("wattprint", "wattprint-rapl", "codecarbon", "zeus")
 
 
 # ----------------------------------------------------------------------------- worker side
@@ -71,6 +71,26 @@ def _make(tool: str, started: bool = True) -> dict[str, Any]:
         from wattprint import EnergyMeter
 
         m = EnergyMeter()
+        if started:
+            m.start()
+        return {"begin": m.begin, "end": m.end, "obj": m}
+    if tool == "wattprint-rapl":  # the measured path, on a simulated powercap tree
+        import tempfile
+
+        from wattprint import EnergyMeter
+
+        import atexit
+        import shutil
+
+        root = tempfile.mkdtemp(prefix="fake-powercap-")
+        atexit.register(shutil.rmtree, root, True)
+        for zid, name in (("intel-rapl:0", "package-0"), ("intel-rapl:0:0", "dram")):
+            os.makedirs(os.path.join(root, zid))
+            for fname, value in (("name", name), ("energy_uj", "123456789"),
+                                 ("max_energy_range_uj", "262143328850")):
+                with open(os.path.join(root, zid, fname), "w") as f:
+                    f.write(value + "\n")
+        m = EnergyMeter(powercap_root=root, components=("cpu", "dram"))
         if started:
             m.start()
         return {"begin": m.begin, "end": m.end, "obj": m}
@@ -284,7 +304,8 @@ def _fmt(v: Any, spec: str) -> str:
 def markdown_table(doc: dict[str, Any]) -> str:
     s = doc["summary"]
     v = doc["versions"]
-    names = {"wattprint": "wattprint EnergyMeter", "codecarbon": f"CodeCarbon {v.get('codecarbon', '')} OfflineEmissionsTracker",
+    names = {"wattprint": "wattprint EnergyMeter (estimate path)",
+             "wattprint-rapl": "wattprint EnergyMeter (simulated RAPL tree, measured path)", "codecarbon": f"CodeCarbon {v.get('codecarbon', '')} OfflineEmissionsTracker",
              "zeus": f"Zeus {v.get('zeus', '')} ZeusMonitor"}
     rows = ["| tool | import + start (ms, median) | window open + close (µs, median) | CPU while a "
             f"{doc['settings']['idle_s']:g} s window is open (% of one core) | RSS added (MB) | threads started at start / during the window | helper processes |",
