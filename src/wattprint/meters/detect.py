@@ -11,6 +11,7 @@ Preference (most trustworthy first):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from wattprint.errors import MeterError, unknown_choice
@@ -67,7 +68,10 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
     rapl = None
     rapl_reason = ""
     want_rapl = comps & {"cpu", "dram", "ram"}
-    if want_rapl:
+    if want_rapl and not os.path.isdir(powercap_root):  # skip importing the RAPL module
+        rapl_reason = (f"no powercap directory at {powercap_root} (no RAPL on this machine, or "
+                       "it is not mounted in this container; see --powercap-root)")
+    elif want_rapl:
         try:
             from wattprint.meters.rapl import RaplMeter
 

@@ -172,6 +172,9 @@ class EnergyMeter:
                 f"period (~{self._update_period_s:.3g} s); its energy is coarse")
         if self._estimate_warning:
             warnings.append(self._estimate_warning)
+        if not domains:
+            warnings.append("no energy source is available for the requested components; "
+                            "see EnergyMeter.detection for why")
         return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings))
 
     # ----------------------------------------------------------------- windows

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import csv
 import os
-import platform
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -172,6 +171,8 @@ def cpu_model_name() -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    import platform
+
     return platform.processor() or "unknown"
 
 
