@@ -182,7 +182,7 @@ def test_detection_prefers_rapl_and_drops_the_ram_estimate(tmp_path):
     m = EnergyMeter(powercap_root=str(tmp_path), components=("cpu", "dram", "ram"))
     try:
         names = sorted(d.name for d in m.domains())
-        assert names == ["cpu:0", "dram:0"]
+        assert names == ["cpu:0", "cpu:process", "dram:0"]
         chosen = {(s.component, s.source) for s in m.detection if s.chosen}
         assert ("cpu", "rapl") in chosen
         ram = [s for s in m.detection if s.source == "estimate" and s.component == "ram"][0]

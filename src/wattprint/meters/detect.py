@@ -4,7 +4,8 @@ Preference (most trustworthy first):
 
 * gpu: NVML energy counter (measured) > NVML power sampling (integrated) > nothing — GPU
   energy is not invented where no GPU can be read.
-* cpu: RAPL package counters (measured) > the CPU estimate (``cpu:machine`` + ``cpu:process``).
+* cpu: RAPL package counters (measured, ``cpu:<i>``, plus ``cpu:process`` attributed by CPU-time
+  share) > the CPU estimate (``cpu:machine`` + ``cpu:process``).
 * dram/ram: RAPL DRAM counters (measured) > the RAM estimate (``ram:machine``). The two cover
   the same DIMMs, so only one is used.
 """
@@ -91,6 +92,15 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
 
     if "cpu" in comps:
         if "cpu" in rapl_doms:
+            from wattprint.meters.attribution import ProcessShareMeter
+
+            assert rapl is not None
+            pkgs = [s.name for s in rapl.domains() if s.component == "cpu"]
+            meters.append(ProcessShareMeter(rapl, pkgs))
+            status.append(SourceStatus(
+                "cpu", "rapl-share", True, True,
+                f"cpu:process = measured {'+'.join(pkgs)} energy x this process's share of busy "
+                "CPU time (estimated attribution, ±30%)"))
             status.append(SourceStatus("cpu", "estimate", True, False,
                                        "RAPL package counters are used instead of a model"))
         else:
