@@ -97,6 +97,7 @@ class EnergyMeter:
             specs = tuple(m.domains())
             for s in specs:
                 if s.name in seen:
+                    _close_all(Sampler([]), self._meters)
                     raise MeterError(f"two meters report domain {s.name!r}; each domain must "
                                      "come from one meter")
                 seen.add(s.name)
@@ -106,8 +107,8 @@ class EnergyMeter:
         estimated = [s.name for _, specs in self._specs for s in specs
                      if s.provenance is Provenance.ESTIMATED]
         self._estimate_warning = (
-            f"estimated, not measured (no hardware counter): {', '.join(estimated)}; see each "
-            "domain's model and uncertainty" if estimated else "")
+            f"estimated, not measured: {', '.join(estimated)}; see each domain's model and "
+            "uncertainty" if estimated else "")
         self._windows: dict[str, _Open] = {}
         self._ended: set[str] = set()
         self._lock = threading.Lock()
