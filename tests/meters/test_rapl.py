@@ -28,6 +28,24 @@ def zone(root, zid, name, energy_uj=0, max_range=REAL_RANGE):
     return d
 
 
+def deny_energy_files(monkeypatch):
+    """What a non-root user sees on kernels with the PLATYPUS fix: energy_uj is 0400 root."""
+    real_open, real_os_open = builtins.open, os.open
+
+    def fake_open(path, *a, **k):
+        if str(path).endswith("energy_uj"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **k)
+
+    def fake_os_open(path, *a, **k):
+        if str(path).endswith("energy_uj"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_os_open(path, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(os, "open", fake_os_open)
+
+
 def set_uj(d, value):
     (d / "energy_uj").write_text(f"{value}\n")
 
@@ -69,6 +87,8 @@ def test_windows_across_wraps_through_energy_meter(tmp_path):
     assert r.domain("cpu:0").energy_j == 1350.0
     assert r.duration_s == 4.0
     m.close()
+    with pytest.raises(MeterError, match="closed"):
+        m.meters[0].read()
 
 
 def test_sub_zones_never_added_to_the_package(tmp_path):
@@ -151,14 +171,7 @@ def _expect_permission_message(tmp_path):
 
 def test_unreadable_counter_simulated(tmp_path, monkeypatch):
     zone(tmp_path, "intel-rapl:0", "package-0", 1)
-    real_open = builtins.open
-
-    def fake_open(path, *a, **k):
-        if str(path).endswith("energy_uj"):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_open(path, *a, **k)
-
-    monkeypatch.setattr(builtins, "open", fake_open)
+    deny_energy_files(monkeypatch)
     _expect_permission_message(tmp_path)
 
 
@@ -193,14 +206,7 @@ def test_detection_prefers_rapl_and_drops_the_ram_estimate(tmp_path):
 
 def test_detection_falls_back_with_reason_when_unreadable(tmp_path, monkeypatch):
     zone(tmp_path, "intel-rapl:0", "package-0", 1)
-    real_open = builtins.open
-
-    def fake_open(path, *a, **k):
-        if str(path).endswith("energy_uj"):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_open(path, *a, **k)
-
-    monkeypatch.setattr(builtins, "open", fake_open)
+    deny_energy_files(monkeypatch)
     m = EnergyMeter(powercap_root=str(tmp_path), components=("cpu",))
     rapl = [s for s in m.detection if s.source == "rapl"][0]
     assert not rapl.chosen and "permission denied" in rapl.reason
