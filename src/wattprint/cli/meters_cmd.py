@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="measure idle power for S seconds first and report dynamic energy too")
     m.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...",
                    help="the command to run")
+    from wattprint.cli.carbon_options import add_carbon_arguments
+
+    add_carbon_arguments(m)
     m.set_defaults(func=cmd_measure)
 
 
@@ -82,9 +85,12 @@ def cmd_measure(args: argparse.Namespace) -> int:
     """Handler of ``wattprint measure``: runs the command, prints, forwards its exit code."""
     from wattprint.meters.command import CommandError, measure_command
 
+    from wattprint.cli.carbon_options import carbon_from_args
+
     argv = list(args.cmd)
     if argv and argv[0] == "--":
         argv = argv[1:]
+    intensity, pue = carbon_from_args(args)  # bad carbon flags fail before the command runs
     try:
         code, result = measure_command(argv, interval_s=args.interval,
                                        powercap_root=args.powercap_root, idle_s=args.idle)
@@ -92,10 +98,40 @@ def cmd_measure(args: argparse.Namespace) -> int:
         print(f"wattprint: error: {err}", file=sys.stderr)
         return err.exit_code
     if args.json:
-        print_json(measure_json(code, result))
+        print_json({**measure_json(code, result),
+                    "carbon": carbon_by_total(result, intensity, pue, args)})
     else:
-        sys.stderr.write("\n".join(measure_lines(code, result)) + "\n")
+        lines = measure_lines(code, result) + [""] + carbon_lines(result, intensity, pue, args)
+        sys.stderr.write("\n".join(lines) + "\n")
     return code
+
+
+def carbon_by_total(result: Any, intensity: Any, pue: float, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Emissions and equivalents of each (provenance, scope) energy total, never of their sum."""
+    from wattprint.cli.carbon_options import carbon_json
+
+    start_s, end_s = result.started_at, result.started_at + result.duration_s
+    out = []
+    for t in result.totals():
+        d = carbon_json(t.energy_j, intensity, pue, args=args, start_s=start_s, end_s=end_s)
+        if t.uncertainty_j is not None and t.energy_j > 0:
+            d["uncertainty_g"] = d["emissions_g"] * t.uncertainty_j / t.energy_j
+        out.append({"provenance": t.provenance.value, "scope": t.scope,
+                    "domains": list(t.domains), **d})
+    return out
+
+
+def carbon_lines(result: Any, intensity: Any, pue: float, args: argparse.Namespace) -> list[str]:
+    """The carbon report: one block per (provenance, scope) total."""
+    from wattprint.cli.carbon_options import format_carbon_lines
+
+    start_s, end_s = result.started_at, result.started_at + result.duration_s
+    lines = ["  carbon (per energy total; totals of different provenance are never added):"]
+    for t in result.totals():
+        lines.append(f"    [{t.provenance.value} {t.scope}: {', '.join(t.domains)}]")
+        lines.extend("      " + x for x in format_carbon_lines(t.energy_j, intensity, pue, args=args,
+                                                                start_s=start_s, end_s=end_s))
+    return lines
 
 
 def measure_json(exit_code: int, result: Any) -> dict[str, Any]:
