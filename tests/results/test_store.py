@@ -1,0 +1,217 @@
+"""Tests of the SQLite results store: round trip, migrations, concurrency, crash safety, resume."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import random
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from wattprint.errors import StoreError
+from wattprint.meters.base import DomainEnergy, DomainSpec, EnergyResult, EstimateModel, Provenance
+from wattprint.results import migrations
+from wattprint.results.schema import JobResult
+from wattprint.results.store import ResultStore, default_store_path
+
+
+def _gpu(e: float = 3600.0) -> DomainEnergy:
+    return DomainEnergy.from_spec(
+        DomainSpec("gpu:0", "gpu", "GPU 0 board", Provenance.MEASURED, "nvml:total_energy"),
+        e, 10.0, idle_power_w=50.0)
+
+
+def _cpu(e: float = 100.0) -> DomainEnergy:
+    model = EstimateModel("cpu-tdp", "P = 0.5 * TDP", {"tdp_w": 85.0}, "CodeCarbon fallback")
+    return DomainEnergy.from_spec(
+        DomainSpec("cpu:0", "cpu", "CPU package", Provenance.ESTIMATED, "estimate:cpu-tdp",
+                   uncertainty=0.5, model=model, scope="machine"), e, 10.0)
+
+
+def _result(job: str = "job-a", rep: int = 0, status: str = "ok", attempt: int = 1,
+            task: str = "text-classification", model: str = "m1", **kw) -> JobResult:
+    if status == "failed":
+        return JobResult(job, rep, task, model, "imdb", n=10, status="failed", duration_s=None,
+                         error="RuntimeError: boom", attempt=attempt, **kw)
+    return JobResult(
+        job, rep, task, model, "imdb", n=10, status="ok", duration_s=10.0,
+        domains=(_gpu(), _cpu()), attempt=attempt, run_id="run-1", backend="callable",
+        phases={"load": EnergyResult("load", 1.5, 2.0, (_gpu(7.0),), ("short window",))},
+        environment={"cpu": "x", "gpu": "y"}, settings={"max_new_tokens": 10},
+        quality={"accuracy": 0.875}, carbon={"emissions_g": 0.1, "intensity_g_per_kwh": 100.0,
+                                              "intensity_source": "test", "pue": 1.0},
+        extra={"note": [1, 2]}, **kw)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with ResultStore(tmp_path / "r.db") as s:
+        yield s
+
+
+def test_round_trip_is_lossless(store: ResultStore) -> None:
+    r = _result()
+    assert store.write(r) is True
+    back = store.results()
+    assert back == [r]
+    assert store.count() == 1
+
+
+def test_write_is_idempotent_and_retries_are_kept_apart(store: ResultStore) -> None:
+    failed = _result(status="failed", attempt=1)
+    assert store.write(failed)
+    assert store.write(failed) is False            # same (job, rep, attempt)
+    assert store.completed_keys() == set()
+    assert store.write(_result(attempt=2))          # the retry succeeded
+    assert store.write(_result(attempt=3)) is False  # an ok result already exists
+    assert store.count() == 2
+    assert store.completed_keys() == {("job-a", 0)}
+
+
+def test_filters_and_completed_keys(store: ResultStore) -> None:
+    n = store.write_many([_result("a", 0), _result("a", 1), _result("b", 0, model="m2"),
+                          _result("c", 0, status="failed"), _result("a", 0)])
+    assert n == 4
+    assert {(r.job_id, r.repetition) for r in store.results(model="m1")} == {("a", 0), ("a", 1), ("c", 0)}
+    assert [r.job_id for r in store.results(model="m2")] == ["b"]
+    assert store.count(status="failed") == 1
+    assert store.completed_keys() == {("a", 0), ("a", 1), ("b", 0)}
+    assert store.completed_keys(["b", "zzz"]) == {("b", 0)}
+
+
+def test_tables_hold_the_parts(store: ResultStore, tmp_path: Path) -> None:
+    store.begin_run("run-1", "suite-x", {"n": 10}, {"cpu": "x", "gpu": "y"})
+    store.begin_run("run-1", "suite-x", {"n": 10}, {"cpu": "x", "gpu": "y"})  # idempotent
+    store.write(_result())
+    runs = store.runs()
+    assert len(runs) == 1 and runs[0].suite == "suite-x" and runs[0].config == {"n": 10}
+    assert runs[0].n_results == 1 and runs[0].environment == {"cpu": "x", "gpu": "y"}
+    con = sqlite3.connect(tmp_path / "r.db")
+    assert con.execute("SELECT COUNT(*) FROM environments").fetchone()[0] == 1  # deduplicated
+    rows = con.execute("SELECT window, name, provenance, energy_j FROM domains ORDER BY window, name").fetchall()
+    assert rows == [("load", "gpu:0", "measured", 7.0), ("query", "cpu:0", "estimated", 100.0),
+                    ("query", "gpu:0", "measured", 3600.0)]
+    tot = con.execute("SELECT measured_j, integrated_j, estimated_j, carbon_g FROM results").fetchone()
+    assert tot == (3600.0, None, 100.0, 0.1)
+    assert store.integrity_check() == []
+
+
+def test_default_store_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WATTPRINT_STORE", raising=False)
+    assert default_store_path() == Path("wattprint-results/results.db")
+    monkeypatch.setenv("WATTPRINT_STORE", "/x/y.db")
+    assert default_store_path() == Path("/x/y.db")
+
+
+def test_must_exist_and_not_a_database(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no results store"):
+        ResultStore(tmp_path / "missing.db", must_exist=True)
+    bad = tmp_path / "bad.db"
+    bad.write_text("this is not sqlite, just text " * 100)
+    with pytest.raises(StoreError, match="not a usable results store"):
+        ResultStore(bad)
+
+
+# ---- schema versions ---------------------------------------------------------------------
+
+def test_migrates_a_v1_store(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    for stmt in migrations.DDL_V1:
+        con.execute(stmt)
+    rec = _result("old", 0)
+    import json
+    con.execute(
+        "INSERT INTO results (job_id, repetition, task, model, dataset, n, status, source, "
+        "stored_at, record_json) VALUES ('old', 0, 'text-classification', 'm1', 'imdb', 10, "
+        "'ok', 'wattprint', '2024-01-01', ?)", (json.dumps(rec.to_dict()),))
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    with ResultStore(path) as s:
+        assert s.migrated_from == 1 and s.schema_version == migrations.SCHEMA_VERSION
+        assert s.results() == [rec]
+        assert s.completed_keys() == {("old", 0)}
+        # v2 keys retries apart: a failed attempt 2 of another job can sit beside attempt 1
+        assert s.write(_result("new", 0, status="failed", attempt=1))
+        assert s.write(_result("new", 0, status="failed", attempt=2))
+    con = sqlite3.connect(path)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(results)")]
+    assert "attempt" in cols
+    assert con.execute("SELECT attempt FROM results WHERE job_id='old'").fetchone() == (1,)
+    idx = {r[1] for r in con.execute("PRAGMA index_list(results)")}
+    assert "ix_results_task_model" in idx
+
+
+def test_refuses_a_newer_schema_and_leaves_it_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE results (x)")
+    con.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 1}")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer|upgrade wattprint"):
+        ResultStore(path)
+    assert path.read_bytes() == before
+    assert not Path(str(path) + "-wal").exists()
+
+
+# ---- several processes -------------------------------------------------------------------
+
+def _writer(path: str, worker: int, count: int) -> None:
+    with ResultStore(path) as s:
+        for i in range(count):
+            s.write(_result(f"w{worker}-{i}", 0))
+            s.write(_result("shared", i))  # every worker tries to write the same keys
+
+
+def test_concurrent_writers(tmp_path: Path) -> None:
+    path = str(tmp_path / "c.db")
+    ResultStore(path).close()
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, w, 15)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    with ResultStore(path) as s:
+        assert s.count() == 4 * 15 + 15  # own results + one copy of each shared key
+        assert len(s.completed_keys()) == 4 * 15 + 15
+        assert s.integrity_check() == []
+
+
+def _endless_writer(path: str) -> None:
+    with ResultStore(path) as s:
+        i = 0
+        while True:
+            s.write_many([_result(f"k{i}-{j}", 0) for j in range(20)])
+            i += 1
+
+
+def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None:
+    path = str(tmp_path / "k.db")
+    ResultStore(path).close()
+    ctx = mp.get_context("spawn")
+    rng = random.Random(7)
+    for _ in range(3):
+        p = ctx.Process(target=_endless_writer, args=(path,))
+        p.start()
+        time.sleep(1.0 + rng.random())  # let it get well into its loop
+        os.kill(p.pid, signal.SIGKILL)
+        p.join(10)
+        assert p.exitcode == -signal.SIGKILL
+    with ResultStore(path) as s:
+        assert s.integrity_check() == []
+        n = s.count()
+        assert n > 0 and n % 20 == 0  # whole batches only
+        con = sqlite3.connect(path)
+        # every result has exactly its 2 query domains + 1 load domain and 2 windows
+        assert con.execute("SELECT COUNT(*) FROM domains").fetchone()[0] == 3 * n
+        assert con.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 2 * n
+        assert len(s.results()) == n
