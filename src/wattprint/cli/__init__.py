@@ -17,6 +17,7 @@ from wattprint.errors import WattprintError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.meters_cmd",
+    "wattprint.cli.run_cmd",
 )
 
 

@@ -560,3 +560,26 @@ def adhoc_suite(tasks: Sequence[str], models: Sequence[str], datasets: Sequence[
         msgs = sorted({f"{flags.get(str(loc[2]), loc[2])}: {msg}" for loc, msg in problems})
         raise ConfigError("; ".join(msgs))
     return Suite(name="adhoc", description=spec.description, source="<command line>", spec=spec)
+
+
+def make_plan(suite_or_file: str | None, *, tasks: Sequence[str] = (), models: Sequence[str] = (),
+              datasets: Sequence[str] = (), settings: Mapping[str, Any] | None = None,
+              mode: str = "task-specific", hardware_id: str,
+              catalog: Catalog | None = None) -> tuple[Suite, list[Job]]:
+    """The suite and its jobs for a ``wattprint run`` invocation.
+
+    With a suite name or file, ``tasks/models/datasets`` select among its jobs; without one,
+    ``tasks`` (with optional ``models`` and ``datasets``) define an ad-hoc suite, and with
+    none of them the default ``smoke`` suite runs. ``settings`` override every job's settings.
+
+    Raises:
+        ConfigError: an invalid suite, name or selection (the message names it).
+    """
+    settings = {k: v for k, v in (settings or {}).items() if v is not None}
+    if suite_or_file is None and tasks:
+        suite = adhoc_suite(tasks, models, datasets, mode=mode, catalog=catalog)
+        overrides = Overrides(settings=settings)
+    else:
+        suite = load_suite(suite_or_file or DEFAULT_SUITE, catalog=catalog)
+        overrides = Overrides(tuple(tasks), tuple(models), tuple(datasets), settings)
+    return suite, suite.expand(hardware_id=hardware_id, overrides=overrides, catalog=catalog)

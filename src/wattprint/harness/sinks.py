@@ -121,7 +121,7 @@ class StoreSink:
     def stored(self, job_ids: Iterable[str]) -> list[JobResult]:
         """Stored ok results of these jobs (to summarise skipped work)."""
         ids = set(job_ids)
-        return [r for r in self.store.results() if r.job_id in ids]
+        return [r for r in self.store.iter_results(status=STATUS_OK) if r.job_id in ids]
 
     def close(self) -> None:
         self.store.close()
