@@ -17,7 +17,7 @@ from wattprint.backends.callable import CallableBackend
 from wattprint.harness.catalog import Catalog
 from wattprint.harness.plan import Job
 from wattprint.harness.worker import Toolkit
-from wattprint.meters.base import DomainEnergy, EnergyResult, Provenance
+from wattprint.meters.base import DomainEnergy, DomainSpec, EnergyResult, Meter, Provenance, Reading
 from wattprint.tasks.base import Example, Prediction, Task
 
 FAKE_POWER_W = 10.0
@@ -147,6 +147,29 @@ class FakeMeter:
 
     def close(self) -> None:
         pass
+
+
+class ClockMeter(Meter):
+    """A counter meter whose ``cpu:0`` energy grows at exactly 10 W of monotonic time."""
+
+    name = "clock"
+
+    def __init__(self) -> None:
+        self._t0 = time.monotonic()
+
+    def domains(self) -> list[DomainSpec]:
+        return [DomainSpec(name="cpu:0", component="cpu", boundary="test clock",
+                           provenance=Provenance.MEASURED, source="test:clock")]
+
+    def read(self) -> Reading:
+        t = time.monotonic()
+        return Reading(t_s=t, energy_j={"cpu:0": FAKE_POWER_W * (t - self._t0)})
+
+
+def energy_meter_over_clock(job: Job, sync: Callable[[], None]) -> Any:
+    from wattprint.meters.energy_meter import EnergyMeter
+
+    return EnergyMeter(meters=[ClockMeter()], sync=sync)
 
 
 def fake_meter(job: Job, sync: Callable[[], None]) -> FakeMeter:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
-from harness_fakes import FAKE_POWER_W, TOOLKIT, make_job
+from harness_fakes import FAKE_POWER_W, TOOLKIT, energy_meter_over_clock, make_job
 
 from wattprint.harness.worker import execute_job
 from wattprint.results.schema import STATUS_FAILED, STATUS_OK
@@ -32,7 +34,8 @@ def test_one_result_per_repetition_with_the_window_energy_and_counts():
         assert (r.work_units, r.output_tokens, r.input_tokens) == (8.0, 8, 12)
         assert r.quality == {"accuracy": 1.0}
         assert (r.weights, r.model_revision, r.backend) == ("random", "rev-1", "callable")
-        assert set(r.phases) == {"load"}
+        assert set(r.phases) == {"load", "idle"}
+        assert r.phases["idle"].duration_s >= 0.01
         assert r.settings["idle_s"] == 0.01 and r.extra["idle_power_w"] == {"cpu:0": 4.0}
 
 
@@ -65,3 +68,18 @@ def test_a_model_that_fails_to_load_fails_every_repetition():
     results, _ = run(make_job("fail-load", repeat=2))
     assert [r.repetition for r in results] == [0, 1]
     assert all(r.error.startswith("OSError: no such checkpoint: /nowhere") for r in results)
+
+
+def test_with_the_real_energy_meter_over_a_fake_counter():
+    toolkit = dataclasses.replace(TOOLKIT, meter_factory=energy_meter_over_clock)
+    results = []
+    execute_job(make_job("parity", n=3, repeat=2, idle_s=0.05), toolkit, results.append,
+                environment={})
+    for r in results:
+        (d,) = r.domains
+        # the clock meter's power is 10 W and the idle baseline is that same 10 W
+        assert d.energy_j == pytest.approx(FAKE_POWER_W * r.duration_s, rel=1e-6)
+        assert d.idle_power_w == pytest.approx(FAKE_POWER_W, rel=1e-6)
+        assert d.dynamic_energy_j == pytest.approx(0.0, abs=1e-6)
+        assert r.phases["idle"].duration_s >= 0.05
+        assert r.phases["load"].label == "load"

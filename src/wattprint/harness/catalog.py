@@ -33,6 +33,7 @@ class Catalog:
         study_models: Task id → the study's task-specific model ids.
         multi_purpose_models: The study's zero-shot (multi-purpose) model ids.
         zoo: Zoo model name → the task ids it serves (offline random-weight models).
+        zero_shot_zoo: Zoo models that can run the zero-shot tasks (Flan-T5, BLOOMz copies).
         default_models: Task id → default model reference (a zoo ref).
         generation: ``(task, mode, model, dataset) → generation defaults`` (may be None).
     """
@@ -43,6 +44,7 @@ class Catalog:
     study_models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     multi_purpose_models: tuple[str, ...] = ()
     zoo: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    zero_shot_zoo: tuple[str, ...] = ()
     default_models: Mapping[str, str] = field(default_factory=dict)
     generation: Callable[[str, str, str, str], Mapping[str, Any]] | None = None
 
@@ -97,6 +99,9 @@ class Catalog:
                         f"{', '.join(sorted(self.zoo))}")
             if size and size not in ZOO_SIZES:
                 return f"unknown zoo size {size!r} in {model!r}; valid: {', '.join(ZOO_SIZES)}"
+            if mode == "zero-shot" and name not in self.zero_shot_zoo:
+                return (f"zoo model {name!r} cannot run zero-shot; zero-shot zoo models: "
+                        f"{', '.join(self.zero_shot_zoo)}")
             if mode == "task-specific" and task not in self.zoo[name]:
                 fits = sorted(n for n, ts in self.zoo.items() if task in ts)
                 return (f"zoo model {name!r} does not fit task {task!r} (it serves "
@@ -140,9 +145,8 @@ def default_catalog() -> Catalog:
 
 
 def catalog_from_tables(task_ids: tuple[str, ...], ds_mod: Any, zoo_mod: Any) -> Catalog:
-    """Build a catalog from the tasks' dataset/model tables and the zoo's table."""
+    """Build a catalog from the tasks' dataset/model tables and the zoo's specs."""
     datasets: dict[str, list[str]] = {t: [] for t in task_ids}
-    zero_shot: dict[str, list[str]] = {}
     for key, recipe in ds_mod.STUDY_DATASETS.items():
         task = getattr(recipe, "task", None)
         short = getattr(recipe, "short_name", None) or getattr(recipe, "name", None)
@@ -153,18 +157,15 @@ def catalog_from_tables(task_ids: tuple[str, ...], ds_mod: Any, zoo_mod: Any) ->
         if task is None:
             continue
         datasets.setdefault(task, []).append(short)
-    for task in getattr(ds_mod, "ZERO_SHOT_TASKS", ("text-classification", "question-answering",
-                                                      "summarization")):
-        zero_shot[task] = list(datasets.get(task, []))
+    zero_shot_tasks = getattr(ds_mod, "ZERO_SHOT_TASKS", ("text-classification", "question-answering",
+                                                          "summarization"))
+    zero_shot = {t: tuple(datasets.get(t, ())) for t in zero_shot_tasks}
     study_models = {t: tuple(ds_mod.study_models(t)) for t in task_ids}
-    zoo: dict[str, list[str]] = {}
-    for task, ref in zoo_mod.DEFAULT_ZOO_MODELS.items():
-        name = ref[len(ZOO_PREFIX):].partition("@")[0] if ref.startswith(ZOO_PREFIX) else ref
-        zoo.setdefault(name, []).append(task)
+    zoo = {spec.name: (spec.task,) for spec in zoo_mod.SPECS.values()}
     return Catalog(
         tasks=tuple(task_ids), datasets={t: tuple(v) for t, v in datasets.items()},
-        zero_shot_datasets={t: tuple(v) for t, v in zero_shot.items()},
-        study_models=study_models, multi_purpose_models=tuple(ds_mod.MULTI_PURPOSE_MODELS),
-        zoo={k: tuple(v) for k, v in zoo.items()}, default_models=dict(zoo_mod.DEFAULT_ZOO_MODELS),
-        generation=None,
+        zero_shot_datasets=zero_shot, study_models=study_models,
+        multi_purpose_models=tuple(ds_mod.MULTI_PURPOSE_MODELS), zoo=zoo,
+        zero_shot_zoo=tuple(spec.name for spec in zoo_mod.SPECS.values() if spec.zero_shot),
+        default_models=dict(zoo_mod.DEFAULT_ZOO_MODELS), generation=None,
     )

@@ -77,14 +77,28 @@ def default_examples_loader(task: Task, job: Job) -> list[Example]:
 
 
 def default_backend_loader(job: Job) -> Backend:
-    """The job's backend, not yet loaded (``wattprint.backends.loader.load_backend``)."""
-    from wattprint.backends.loader import load_backend
+    """The job's backend, not yet loaded (``wattprint.backends.loader.load_backend``).
 
-    settings: dict[str, Any] = dict(job.settings)
-    settings.update(device=job.device, dtype=job.dtype, batch_size=job.batch_size,
-                    generation=dict(job.generation), mode=job.mode)
+    A zoo model is built (or found in its cache) here, before the ``load`` window, so that
+    window measures loading the model, not building it.
+    """
+    from wattprint.backends.loader import CALLABLE_PREFIX, load_backend
+    from wattprint.backends.zoo import is_zoo_ref, resolve_model
+
+    if job.model.startswith(CALLABLE_PREFIX):
+        return load_backend(job.task, job.model, **dict(job.settings))
+    if is_zoo_ref(job.model):
+        resolve_model(job.model)
+    settings: dict[str, Any] = {"device": job.device, "dtype": job.dtype,
+                                "batch_size": job.batch_size}
     if job.revision is not None:
         settings["revision"] = job.revision
+    if job.task == "text-to-image":
+        settings["seed"] = job.seed
+        settings.update(job.generation)  # num_inference_steps, height, width, guidance_scale
+    else:
+        settings.update(generation=dict(job.generation), mode=job.mode)
+    settings.update(job.settings)
     return load_backend(job.task, job.model, **settings)
 
 
@@ -204,15 +218,12 @@ def execute_job(job: Job, toolkit: Toolkit, emit: Callable[[JobResult], None], *
         idle_power_w: dict[str, float] = {}
         if job.idle_s > 0:
             phase("idle")
+            # measure_idle sets the baseline later windows subtract; the enclosing "idle"
+            # window keeps the idle period's own energy as a phase record
+            meter.begin("idle")
             idle = meter.measure_idle(job.idle_s)
-            if isinstance(idle, EnergyResult):
-                phases["idle"] = idle
-                idle_power_w = idle.average_power_w()
-            else:
-                idle_power_w = {str(k): float(v) for k, v in dict(idle).items()}
-                idle_window = getattr(meter, "idle_result", None)
-                if isinstance(idle_window, EnergyResult):
-                    phases["idle"] = idle_window
+            phases["idle"] = meter.end("idle")
+            idle_power_w = {str(k): float(v) for k, v in dict(idle).items()}
     except Exception as err:  # the model or its inputs failed before any window: all reps fail
         fail_rest(describe_error(err) + _where(err))
         _cleanup(meter, backend)
