@@ -136,36 +136,43 @@ def _looks_like_path(value: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
-    """The project's catalog, from ``wattprint.tasks`` and ``wattprint.backends.zoo``."""
-    from wattprint.backends import zoo as zoo_mod
-    from wattprint.tasks import datasets as ds_mod
+    """The project's catalog, from the tasks' study tables and the zoo's specs."""
+    from wattprint.backends import zoo
+    from wattprint.tasks import study_models as sm
     from wattprint.tasks.base import TASK_IDS
+    from wattprint.tasks.study_datasets import STUDY_DATASETS
 
-    return catalog_from_tables(TASK_IDS, ds_mod, zoo_mod)
-
-
-def catalog_from_tables(task_ids: tuple[str, ...], ds_mod: Any, zoo_mod: Any) -> Catalog:
-    """Build a catalog from the tasks' dataset/model tables and the zoo's specs."""
-    datasets: dict[str, list[str]] = {t: [] for t in task_ids}
-    for key, recipe in ds_mod.STUDY_DATASETS.items():
-        task = getattr(recipe, "task", None)
-        short = getattr(recipe, "short_name", None) or getattr(recipe, "name", None)
-        if isinstance(key, tuple):
-            task, short = key[0], key[1]
-        elif short is None:
-            short = key
-        if task is None:
-            continue
-        datasets.setdefault(task, []).append(short)
-    zero_shot_tasks = getattr(ds_mod, "ZERO_SHOT_TASKS", ("text-classification", "question-answering",
-                                                          "summarization"))
-    zero_shot = {t: tuple(datasets.get(t, ())) for t in zero_shot_tasks}
-    study_models = {t: tuple(ds_mod.study_models(t)) for t in task_ids}
-    zoo = {spec.name: (spec.task,) for spec in zoo_mod.SPECS.values()}
+    datasets = {t: tuple(STUDY_DATASETS.get(t, {})) for t in TASK_IDS}
     return Catalog(
-        tasks=tuple(task_ids), datasets={t: tuple(v) for t, v in datasets.items()},
-        zero_shot_datasets=zero_shot, study_models=study_models,
-        multi_purpose_models=tuple(ds_mod.MULTI_PURPOSE_MODELS), zoo=zoo,
-        zero_shot_zoo=tuple(spec.name for spec in zoo_mod.SPECS.values() if spec.zero_shot),
-        default_models=dict(zoo_mod.DEFAULT_ZOO_MODELS), generation=None,
-    )
+        tasks=tuple(TASK_IDS), datasets=datasets,
+        zero_shot_datasets={t: datasets[t] for t in sm.ZERO_SHOT_TASKS},
+        study_models={t: tuple(sm.study_models(t)) for t in TASK_IDS},
+        multi_purpose_models=tuple(m.model for m in sm.MULTI_PURPOSE_MODELS),
+        zoo={spec.name: (spec.task,) for spec in zoo.SPECS.values()},
+        zero_shot_zoo=tuple(spec.name for spec in zoo.SPECS.values() if spec.zero_shot),
+        default_models=dict(zoo.DEFAULT_ZOO_MODELS), generation=project_generation)
+
+
+def model_family(model: str) -> str:
+    """``t5`` (text-to-text) or ``causal`` for a zero-shot model reference."""
+    from wattprint.tasks.study_models import study_model
+
+    rec = study_model(model)
+    family = getattr(rec, "family", None)
+    if family:
+        return str(family)
+    name = model.lower()
+    return "t5" if ("t5" in name or "bart" in name) else "causal"
+
+
+def project_generation(task: str, mode: str, model: str, dataset: str) -> dict[str, Any]:
+    """The study's generation settings: the task's defaults, or the zero-shot ones per
+    model family and dataset (e.g. BLOOMz on XSum: ``max_new_tokens=65``)."""
+    if mode == "zero-shot":
+        from wattprint.tasks.zeroshot import generation_settings
+
+        return dict(generation_settings(task, model_family(model),
+                                        None if dataset == "builtin" else dataset))
+    from wattprint.tasks.registry import get_task
+
+    return dict(getattr(get_task(task), "default_generation", {}) or {})
