@@ -74,6 +74,25 @@ def pid(x: int) -> Prediction:
     return Prediction(output=0, input_tokens=os.getpid())
 
 
+_calls = 0
+
+
+def kill_driver_once(x: int) -> int:
+    """On the 3rd inference (2nd window when n=2, no warm-up) kill the driver, once.
+
+    The marker file named by ``WATTPRINT_TEST_MARKER`` records that it happened, so a
+    second run completes normally.
+    """
+    global _calls
+    _calls += 1
+    marker = os.environ["WATTPRINT_TEST_MARKER"]
+    if _calls == 3 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getppid(), signal.SIGKILL)
+        os._exit(9)
+    return x % 2
+
+
 def hang(x: int) -> int:
     time.sleep(3600)
     return 0
@@ -89,7 +108,7 @@ class FailingLoad(Backend):
 
 MODELS: dict[str, Callable[[Any], Any]] = {
     "parity": parity, "one": always_one, "boom": boom, "exit": exit_hard, "kill": kill_self,
-    "hang": hang, "pid": pid,
+    "hang": hang, "pid": pid, "kill-driver-once": kill_driver_once,
 }
 
 

@@ -93,3 +93,52 @@ def test_a_failing_sink_stops_the_run_and_the_worker():
     with pytest.raises(OSError, match="disk full"):
         run_jobs([make_job("parity", n=2, repeat=2)], executor=LocalExecutor(TOOLKIT, environment=ENV),
                  sinks=[Broken()], environment=ENV, progress=False)
+
+
+DRIVER = """
+import sys
+sys.path[:0] = {paths!r}
+from harness_fakes import TOOLKIT, make_job
+from wattprint.harness.executors.local import LocalExecutor
+from wattprint.harness.runner import run_jobs
+from wattprint.harness.sinks import StoreSink
+jobs = [make_job("parity", n=2, repeat=2, job_id="a"),
+        make_job("kill-driver-once", n=2, repeat=3, job_id="b", warmup=0),
+        make_job("parity", n=2, repeat=1, job_id="c")]
+sink = StoreSink({db!r})
+out = run_jobs(jobs, executor=LocalExecutor(TOOLKIT, environment={{}}), sinks=[sink],
+               environment={{}}, progress=False)
+print(len(out.results), len(out.skipped))
+"""
+
+
+def test_a_driver_killed_mid_suite_resumes_with_nothing_lost_or_duplicated(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "r.db"
+    script = DRIVER.format(paths=list(sys.path), db=str(db))
+    env = {**os.environ, "WATTPRINT_TEST_MARKER": str(tmp_path / "killed")}
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert first.returncode == -9  # the driver was SIGKILLed during job b's second window
+    with _open(db) as store:
+        keys = sorted((r.job_id, r.repetition) for r in store.results())
+    # b's first result may still have been in the pipe when the driver died: then it is rerun
+    assert keys in ([("a", 0), ("a", 1)], [("a", 0), ("a", 1), ("b", 0)])
+    second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=120, check=True)
+    ran, skipped = map(int, second.stdout.split())
+    assert (ran, skipped) == (6 - len(keys), len(keys))
+    with _open(db) as store:
+        results = store.results()
+    assert sorted((r.job_id, r.repetition) for r in results) == [
+        ("a", 0), ("a", 1), ("b", 0), ("b", 1), ("b", 2), ("c", 0)]
+    assert all(r.status == "ok" for r in results)
+
+
+def _open(db):
+    from wattprint.results.store import ResultStore
+
+    return ResultStore(db)
