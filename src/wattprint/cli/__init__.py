@@ -18,6 +18,7 @@ from wattprint.errors import WattprintError
 COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.meters_cmd",
     "wattprint.cli.run_cmd",
+    "wattprint.cli.tasks_cmd",
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 TASK_IDS: tuple[str, ...] = (
@@ -61,11 +62,26 @@ class Prediction:
 
 
 class Task(abc.ABC):
-    """One of the ten tasks (or a user-defined one registered under a new id)."""
+    """One of the ten tasks (or a user-defined one registered under a new id).
+
+    Attributes:
+        id: The Hugging Face task id, e.g. ``"fill-mask"``.
+        work_unit: ``"sample"``, ``"token"`` or ``"image"``: what one unit of work is.
+        modality: The study's grouping, e.g. ``"text-to-category"``.
+        recipe: A short human description of the input recipe and generation settings.
+        default_generation: Generation settings a backend applies unless the run overrides
+            them (e.g. ``{"max_new_tokens": 10, "min_new_tokens": 10}``); empty for
+            non-generative tasks.
+        record_fields: The canonical raw-record keys :meth:`prepare` reads (required first,
+            optional ones after), used to map dataset columns.
+    """
 
     id: str
     work_unit: str  # "sample", "token" or "image"
     modality: str   # the study's grouping, e.g. "text-to-category"
+    recipe: str = ""
+    default_generation: Mapping[str, Any] = MappingProxyType({})
+    record_fields: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def prepare(self, record: Mapping[str, Any]) -> Example:

@@ -1,0 +1,101 @@
+"""Where a run's inputs come from: built-in, the study's Hub datasets, or local files.
+
+:func:`load_examples` is the one entry point. ``dataset`` is one of:
+
+* ``"builtin"`` or ``"builtin:<source>"`` — generated offline inputs (:mod:`.builtin`);
+* a study dataset's short name for the task (``"imdb"``, ``"squad_v2"`` ...; see
+  :data:`~wattprint.tasks.study_datasets.STUDY_DATASETS`) — streamed from the Hub;
+* a path to a ``.jsonl``/``.json``/``.csv``/``.parquet`` file or an image folder.
+
+Like the study, it takes the *first* ``n`` records (no shuffling); ``seed`` only changes
+the built-in generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from wattprint.errors import ConfigError, did_you_mean
+from wattprint.tasks.base import Example, Task
+from wattprint.tasks.builtin import builtin_records, builtin_source_names
+from wattprint.tasks.files import FILE_SUFFIXES, file_records, image_folder_records
+from wattprint.tasks.hub import LoadFn, hub_records
+from wattprint.tasks.registry import get_task
+from wattprint.tasks.study_datasets import STUDY_DATASETS, is_study_dataset, study_recipe
+
+BUILTIN = "builtin"
+
+
+def dataset_choices(task_id: str) -> list[str]:
+    """Dataset names valid for a task: built-in sources, then the study's datasets."""
+    names = [BUILTIN] + [f"{BUILTIN}:{s}" for s in builtin_source_names(task_id)]
+    return names + list(STUDY_DATASETS.get(task_id, {}))
+
+
+def _looks_like_path(name: str) -> bool:
+    return ("/" in name or "\\" in name or name.startswith(".")
+            or name.lower().endswith(FILE_SUFFIXES) or Path(name).exists())
+
+
+def _prepare_all(task: Task, located: list[tuple[str, Mapping[str, Any]]]) -> list[Example]:
+    examples = []
+    for where, record in located:
+        try:
+            examples.append(task.prepare(record))
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from err
+        except ValueError as err:
+            raise ConfigError(f"{where}: {task.id}: {err}") from err
+    return examples
+
+
+def load_examples(task: Task | str, dataset: str = BUILTIN, *, n: int, split: str | None = None,
+                  config: str | None = None, seed: int = 0,
+                  columns: Mapping[str, str] | None = None,
+                  load_fn: LoadFn | None = None) -> list[Example]:
+    """The first ``n`` inputs of a dataset, prepared by the task's recipe.
+
+    Args:
+        task: A task or task id.
+        dataset: ``builtin[:source]``, a study dataset short name, or a local path.
+        n: How many examples (the study used 1,000).
+        split: Hub split override (study datasets only).
+        config: Hub config override (study datasets only).
+        seed: Seed of the built-in generator (ignored elsewhere).
+        columns: Canonical field → column name, for local files.
+        load_fn: Stand-in for ``datasets.load_dataset`` (tests).
+
+    Returns:
+        ``n`` examples, in dataset order.
+
+    Raises:
+        ConfigError: unknown task or dataset, a dataset that does not fit the task, a bad
+            file (named with its line), or fewer than ``n`` records.
+        TaskError: a Hub dataset cannot be reached (no network / cache).
+    """
+    task_obj = get_task(task) if isinstance(task, str) else task
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ConfigError(f"n must be a whole number >= 1, got {n!r}")
+    if dataset == BUILTIN or dataset.startswith(BUILTIN + ":"):
+        source = dataset.partition(":")[2] or None
+        records = builtin_records(task_obj.id, source, n, seed)
+        return _prepare_all(task_obj, [(f"{dataset}#{i}", r) for i, r in enumerate(records)])
+    if dataset in STUDY_DATASETS.get(task_obj.id, {}):
+        recipe = study_recipe(task_obj.id, dataset)
+        records = hub_records(recipe, n, split=split, config=config, load_fn=load_fn)
+        return _prepare_all(task_obj, [(f"{dataset} row {i}", r) for i, r in enumerate(records)])
+    if _looks_like_path(dataset):
+        path = Path(dataset).expanduser()
+        if path.is_dir():
+            located = image_folder_records(path, n)
+        else:
+            located = file_records(path, task_obj.id, task_obj.record_fields, n, columns)
+        return _prepare_all(task_obj, located)
+    if is_study_dataset(dataset):
+        study_recipe(task_obj.id, dataset)  # raises: names the task(s) it belongs to
+    choices = dataset_choices(task_obj.id)
+    raise ConfigError(f"unknown dataset {dataset!r} for {task_obj.id}{did_you_mean(dataset, choices)}; "
+                      f"valid: {', '.join(choices)}, or a path to a "
+                      f"{'/'.join(FILE_SUFFIXES)} file or an image folder")

@@ -1,0 +1,62 @@
+"""The task registry: the study's ten tasks by id, plus any a user registers."""
+
+from __future__ import annotations
+
+from wattprint.errors import ConfigError, unknown_choice
+from wattprint.tasks.base import Task
+from wattprint.tasks.imagegen import TextToImage
+from wattprint.tasks.study_models import MULTI_PURPOSE_MODELS, study_models
+from wattprint.tasks.text import QuestionAnswering, TextClassification, TokenClassification
+from wattprint.tasks.text2text import FillMask, Summarization, TextGeneration
+from wattprint.tasks.vision import ImageClassification, ImageToText, ObjectDetection
+
+__all__ = ["MULTI_PURPOSE_MODELS", "get_task", "list_tasks", "register_task", "study_models"]
+
+_WORK_UNITS = ("sample", "token", "image")
+
+_TASKS: dict[str, Task] = {}
+
+
+def register_task(task: Task, *, replace: bool = False) -> Task:
+    """Add a task to the registry under ``task.id``.
+
+    Args:
+        task: The task object.
+        replace: Allow replacing a task already registered under the same id.
+
+    Raises:
+        ConfigError: the id is taken (and ``replace`` is False), or the work unit is not
+            one of ``sample``, ``token``, ``image``.
+    """
+    task_id = getattr(task, "id", None)
+    if not task_id or not isinstance(task_id, str):
+        raise ConfigError("a task needs a string id")
+    if getattr(task, "work_unit", None) not in _WORK_UNITS:
+        raise ConfigError(f"task {task_id!r}: work_unit must be one of {', '.join(_WORK_UNITS)}, "
+                          f"got {getattr(task, 'work_unit', None)!r}")
+    if task_id in _TASKS and not replace and _TASKS[task_id] is not task:
+        raise ConfigError(f"task {task_id!r} is already registered (pass replace=True to replace it)")
+    _TASKS[task_id] = task
+    return task
+
+
+def get_task(task_id: str) -> Task:
+    """The registered task with this id.
+
+    Raises:
+        ConfigError: unknown id, with close matches and the list of valid ids.
+    """
+    try:
+        return _TASKS[task_id]
+    except KeyError:
+        raise unknown_choice("task", task_id, _TASKS) from None
+
+
+def list_tasks() -> list[Task]:
+    """All registered tasks: the study's ten in the study's order, then user tasks."""
+    return list(_TASKS.values())
+
+
+for _cls in (TextClassification, TokenClassification, QuestionAnswering, FillMask, TextGeneration,
+             Summarization, ImageClassification, ObjectDetection, ImageToText, TextToImage):
+    register_task(_cls())

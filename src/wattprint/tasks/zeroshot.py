@@ -1,0 +1,130 @@
+"""The study's zero-shot mode: multi-purpose models on sentiment, extractive QA, summarization.
+
+Flan-T5 (``family="t5"``, a text-to-text model) and BLOOMz (``family="causal"``, a
+decoder-only model) get the same prompts, copied from the study's code
+(``code/zeroshot/*``; ``notes/study.md`` §1.4), and differ in generation settings:
+
+* Flan-T5 ran with the ``text2text-generation`` pipeline defaults: ``max_length=20``
+  decoder tokens.
+* BLOOMz ran with ``max_new_tokens=1`` for sentiment, 15 for CNN/DailyMail and SAMSum, 65 for
+  XSum, SQuAD and SQuAD v2, and the pipeline default for SciQ (``max_length=20`` counts the
+  prompt, so only about one token comes out). The study's ``eos_token_id=-1`` on SQuAD is
+  not reproduced: Table 4 reports ~2 output tokens there, so generation did stop at EOS.
+
+The answer a model writes is parsed back into the task's prediction form (a sentiment
+label, an answer string, a summary) so that :meth:`Task.score` scores zero-shot and
+task-specific models on the same inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from wattprint.errors import ConfigError, unknown_choice
+from wattprint.tasks.base import Example
+from wattprint.tasks.study_models import ZERO_SHOT_TASKS
+
+FAMILIES: tuple[str, ...] = ("t5", "causal")
+"""``t5``: text-to-text (Flan-T5); ``causal``: decoder-only (BLOOMz)."""
+
+SENTIMENT_PREFIX = "what is the binary sentiment of the following sentence? "
+QA_TEMPLATE = '{question}? Find the answer to the question in the following text: "{context}". Answer:'
+SUMMARIZATION_PREFIX = "summarize the following text: "
+
+T5_GENERATION: dict[str, Any] = {"max_length": 20}
+"""Flan-T5: the pipeline's default generation length (decoder tokens)."""
+
+CAUSAL_MAX_NEW_TOKENS: dict[tuple[str, str | None], int | None] = {
+    ("text-classification", None): 1,
+    ("question-answering", None): 65,
+    ("question-answering", "sciq"): None,
+    ("summarization", None): 15,
+    ("summarization", "cnn_dailymail"): 15,
+    ("summarization", "samsum"): 15,
+    ("summarization", "xsum"): 65,
+}
+"""BLOOMz ``max_new_tokens`` by (task, study dataset); ``None`` dataset = any other dataset;
+a ``None`` value = the pipeline default (``max_length=20`` including the prompt)."""
+
+
+def _check(task_id: str, family: str) -> None:
+    if task_id not in ZERO_SHOT_TASKS:
+        raise unknown_choice("zero-shot task", task_id, ZERO_SHOT_TASKS)
+    if family not in FAMILIES:
+        raise unknown_choice("model family", family, FAMILIES)
+
+
+def make_prompt(task_id: str, example: Example, family: str = "t5") -> str:
+    """The study's zero-shot prompt for one prepared example.
+
+    Args:
+        task_id: ``text-classification``, ``question-answering`` or ``summarization``.
+        example: An example prepared by that task (text, or ``{"question", "context"}``).
+        family: ``"t5"`` or ``"causal"`` (the prompts are the same; kept for symmetry).
+
+    Raises:
+        ConfigError: another task, an unknown family, or inputs of the wrong shape.
+    """
+    _check(task_id, family)
+    inputs = example.inputs
+    if task_id == "question-answering":
+        if not isinstance(inputs, Mapping) or "question" not in inputs or "context" not in inputs:
+            raise ConfigError("question-answering zero-shot needs {'question', 'context'} inputs")
+        return QA_TEMPLATE.format(question=inputs["question"], context=inputs["context"])
+    if not isinstance(inputs, str):
+        raise ConfigError(f"{task_id} zero-shot needs text inputs, got {type(inputs).__name__}")
+    prefix = SENTIMENT_PREFIX if task_id == "text-classification" else SUMMARIZATION_PREFIX
+    return prefix + inputs
+
+
+def generation_settings(task_id: str, family: str, dataset: str | None = None) -> dict[str, Any]:
+    """Generation settings the study used for a zero-shot run.
+
+    Args:
+        task_id: One of the three zero-shot tasks.
+        family: ``"t5"`` or ``"causal"``.
+        dataset: Study dataset short name (``"xsum"`` ...), or None for any other input.
+
+    Returns:
+        Keyword arguments for ``generate`` (e.g. ``{"max_new_tokens": 1}``); for the
+        pipeline-default cases ``{"max_length": 20}``.
+    """
+    _check(task_id, family)
+    if family == "t5":
+        return dict(T5_GENERATION)
+    key = (task_id, dataset) if (task_id, dataset) in CAUSAL_MAX_NEW_TOKENS else (task_id, None)
+    value = CAUSAL_MAX_NEW_TOKENS[key]
+    return {"max_length": 20} if value is None else {"max_new_tokens": value}
+
+
+_SENTIMENT_WORDS = re.compile(r"\b(positive|negative)\b")
+
+
+def parse_answer(task_id: str, text: str, *, prompt: str | None = None) -> str:
+    """Turn a zero-shot model's text into the task's prediction form.
+
+    Args:
+        task_id: One of the three zero-shot tasks.
+        text: What the model generated (a causal pipeline may return prompt + answer).
+        prompt: The prompt, stripped from the front of ``text`` when it is there.
+
+    Returns:
+        ``"positive"``/``"negative"`` for sentiment (the first of the two words that
+        appears; otherwise the lower-cased text, which then scores as wrong), the answer
+        string for QA (first line, quotes and a final full stop removed), the summary text
+        for summarization.
+    """
+    _check(task_id, "t5")
+    if prompt and text.startswith(prompt):
+        text = text[len(prompt):]
+    text = text.strip()
+    if task_id == "text-classification":
+        match = _SENTIMENT_WORDS.search(text.lower())
+        return match.group(1) if match else text.lower()
+    if task_id == "question-answering":
+        first = text.splitlines()[0].strip() if text else ""
+        first = first.strip('"“”\'')
+        return first[:-1] if first.endswith(".") else first
+    return text
