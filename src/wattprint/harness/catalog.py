@@ -34,6 +34,7 @@ class Catalog:
         multi_purpose_models: The study's zero-shot (multi-purpose) model ids.
         zoo: Zoo model name → the task ids it serves (offline random-weight models).
         zero_shot_zoo: Zoo models that can run the zero-shot tasks (Flan-T5, BLOOMz copies).
+        builtin_sources: Task id → named built-in input sources (``builtin:<source>``).
         default_models: Task id → default model reference (a zoo ref).
         generation: ``(task, mode, model, dataset) → generation defaults`` (may be None).
     """
@@ -45,6 +46,7 @@ class Catalog:
     multi_purpose_models: tuple[str, ...] = ()
     zoo: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     zero_shot_zoo: tuple[str, ...] = ()
+    builtin_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default_models: Mapping[str, str] = field(default_factory=dict)
     generation: Callable[[str, str, str, str], Mapping[str, Any]] | None = None
 
@@ -73,6 +75,13 @@ class Catalog:
         """None when ``dataset`` is valid for ``task``, else a message with the valid choices."""
         if dataset == "builtin":
             return None
+        if dataset.startswith("builtin:"):
+            sources = self.builtin_sources.get(task, ())
+            src = dataset.partition(":")[2]
+            if src in sources:
+                return None
+            return (f"unknown built-in source {src!r} for task {task!r}{did_you_mean(src, sources)}; "
+                    f"valid: builtin, " + ", ".join(f"builtin:{x}" for x in sources))
         if _looks_like_path(dataset):
             if os.path.exists(os.path.expanduser(dataset)):
                 return None
@@ -80,7 +89,7 @@ class Catalog:
         valid = self.zero_shot_datasets.get(task, ()) if mode == "zero-shot" else self.datasets.get(task, ())
         if dataset in valid:
             return None
-        choices = ["builtin", *valid]
+        choices = ["builtin", *(f"builtin:{x}" for x in self.builtin_sources.get(task, ())), *valid]
         other = [t for t, ds in self.datasets.items() if dataset in ds and t != task]
         hint = f" (it is a {other[0]} dataset)" if other else did_you_mean(dataset, choices)
         return (f"unknown dataset {dataset!r} for task {task!r}{hint}; valid: "
@@ -140,6 +149,7 @@ def default_catalog() -> Catalog:
     from wattprint.backends import zoo
     from wattprint.tasks import study_models as sm
     from wattprint.tasks.base import TASK_IDS
+    from wattprint.tasks.builtin import builtin_source_names
     from wattprint.tasks.study_datasets import STUDY_DATASETS
 
     datasets = {t: tuple(STUDY_DATASETS.get(t, {})) for t in TASK_IDS}
@@ -150,6 +160,7 @@ def default_catalog() -> Catalog:
         multi_purpose_models=tuple(m.model for m in sm.MULTI_PURPOSE_MODELS),
         zoo={spec.name: (spec.task,) for spec in zoo.SPECS.values()},
         zero_shot_zoo=tuple(spec.name for spec in zoo.SPECS.values() if spec.zero_shot),
+        builtin_sources={t: tuple(builtin_source_names(t)) for t in TASK_IDS},
         default_models=dict(zoo.DEFAULT_ZOO_MODELS), generation=project_generation)
 
 

@@ -50,7 +50,7 @@ def study_suite() -> dict:
 
 def study_suite_yaml() -> str:
     """The study suite's YAML text, as shipped."""
-    body = yaml.safe_dump(study_suite(), sort_keys=False, width=100, default_flow_style=None)
+    body = yaml.safe_dump(study_suite(), sort_keys=False, width=100, default_flow_style=False)
     return HEADER + body
 
 
