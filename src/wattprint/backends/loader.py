@@ -61,14 +61,15 @@ def load_backend(task_id: str, model: str, *, check: bool = True, **settings: An
     if is_zoo_ref(model):
         name, _ = parse_ref(model)
         spec = get_spec(name)
-        mode = settings.get("mode", "task-specific")
-        fits = spec.task == task_id or (spec.zero_shot and mode == "zero-shot")
-        if not fits:
-            raise TaskError(f"model {model} is a {spec.study_model}-architecture zoo model for {spec.task}, "
-                            f"which cannot do {task_id}" + ("" if not spec.zero_shot else
-                                                          " (zero-shot models need mode='zero-shot')"))
         cls: type = DiffusersBackend if spec.library == "diffusers" else TransformersBackend
-        return _make(cls, task_id, model, settings)
+        if spec.task != task_id and not spec.zero_shot:
+            raise TaskError(f"model {model} is a {spec.study_model}-architecture zoo model for {spec.task}, "
+                            f"which cannot do {task_id}")
+        backend = _make(cls, task_id, model, settings)
+        if spec.task != task_id and getattr(backend, "mode", None) != "zero-shot":
+            raise TaskError(f"model {model} is a {spec.study_model}-architecture zoo model for {spec.task}, "
+                            f"which cannot do {task_id} (it is a multi-purpose model: use mode='zero-shot')")
+        return backend
     is_pipeline = looks_local(model) and (Path(model).expanduser() / "model_index.json").is_file()
     if task_id == "text-to-image":
         return _make(DiffusersBackend, task_id, model, settings)

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.meters_cmd",
     "wattprint.cli.run_cmd",
     "wattprint.cli.tasks_cmd",
+    "wattprint.cli.zoo_cmd",
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wattprint.backends.zoo.build import (
+from wattprint.backends.zoo.cache import (
     MARKER,
     ZOO_VERSION,
     build,
