@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from wattprint.errors import ConfigError, TaskError
+from wattprint.tasks.columns import resolve_columns
 from wattprint.tasks.study_datasets import DatasetRecipe
 
 LoadFn = Callable[..., Iterable[Mapping[str, Any]]]
@@ -29,6 +30,18 @@ def _class_names(dataset: Any, column: str) -> tuple[str, ...] | None:
     feat = features[column]
     inner = getattr(feat, "feature", None) or (feat[0] if isinstance(feat, list) and feat else None)
     names = getattr(feat, "names", None) or getattr(inner, "names", None)
+    return tuple(names) if names else None
+
+
+def _category_names(dataset: Any) -> tuple[str, ...] | None:
+    """CPPE-5's object category names (``objects.category`` ClassLabel), when the features say."""
+    try:
+        objects = dataset.features["objects"]
+        inner = getattr(objects, "feature", objects)
+        names = getattr(inner["category"], "names", None) or getattr(
+            getattr(inner["category"], "feature", None), "names", None)
+    except (AttributeError, KeyError, TypeError):
+        return None
     return tuple(names) if names else None
 
 
@@ -63,8 +76,36 @@ def _load_fn() -> LoadFn:
     return load_dataset
 
 
+PARQUET_REVISION = "refs/convert/parquet"
+"""The Hub's automatic Parquet export: how script-based datasets load with ``datasets`` >= 4."""
+
+
+def _open(load: LoadFn, recipe: DatasetRecipe, config: str | None, split: str, where: str) -> Any:
+    """Open the stream: the current id, then the study's; each as is, then its Parquet export
+    when the plain load fails because the dataset is script-based."""
+    failures: list[str] = []
+    last: Exception | None = None
+    for hub_id in recipe.hub_ids():
+        for revision in (None, PARQUET_REVISION):
+            kwargs: dict[str, Any] = {"split": split, "streaming": True}
+            if revision:
+                kwargs["revision"] = revision
+            try:
+                return load(hub_id, config, **kwargs)
+            except Exception as err:  # datasets/hub raise many types: connection, gated, 404
+                last = err
+                failures.append(f"{hub_id}" + (f"@{revision}" if revision else "")
+                                + f": {type(err).__name__}: {err}")
+                if revision is None and "script" not in str(err).lower():
+                    break  # not a script problem: the Parquet export will not help
+    raise TaskError(f"cannot load Hub dataset {where}; tried " + "; ".join(failures)
+                    + ". It needs network access to the Hugging Face Hub (or a filled cache); "
+                    "offline, use --dataset builtin") from last
+
+
 def hub_records(recipe: DatasetRecipe, n: int, *, split: str | None = None,
-                config: str | None = None, load_fn: LoadFn | None = None) -> list[dict[str, Any]]:
+                config: str | None = None, load_fn: LoadFn | None = None,
+                record_fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """The first ``n`` records of a Hub dataset, mapped to the task's canonical fields.
 
     Args:
@@ -73,6 +114,8 @@ def hub_records(recipe: DatasetRecipe, n: int, *, split: str | None = None,
         split: Override the recipe's split.
         config: Override the recipe's config.
         load_fn: ``datasets.load_dataset`` or a stand-in (tests).
+        record_fields: The task's record fields; used to pick columns (with the usual
+            aliases) from the first row when ``recipe.fields`` is empty (``hf:<id>``).
 
     Raises:
         TaskError: the dataset cannot be reached (no network, no cache, gated, removed).
@@ -82,21 +125,22 @@ def hub_records(recipe: DatasetRecipe, n: int, *, split: str | None = None,
     split = split or recipe.split
     config = config if config is not None else recipe.config
     where = f"{recipe.hf_id}" + (f" ({config})" if config else "") + f" split {split!r}"
+    dataset = _open(load, recipe, config, split, where)
     try:
-        dataset = load(recipe.hf_id, config, split=split, streaming=True)
         names = {fld: _class_names(dataset, col) for fld, col in recipe.fields.items()
                  if fld in ("label", "tags")}
         category_names = None
         if recipe.converter == "cppe5_objects":
-            feats = getattr(dataset, "features", None)
-            cat = feats["objects"].feature["category"] if feats and "objects" in feats else None
-            category_names = tuple(getattr(cat, "names", ()) or ()) or None
+            category_names = _category_names(dataset)
         rows = iter(dataset)
         records: list[dict[str, Any]] = []
         limit = recipe.scan or None
+        fields = dict(recipe.fields)
         for i, row in enumerate(itertools.islice(rows, limit)):
+            if not fields:
+                fields = resolve_columns(recipe.task, record_fields, list(row), None, where)
             record: dict[str, Any] = dict(recipe.extra)
-            for fld, col in recipe.fields.items():
+            for fld, col in fields.items():
                 if col not in row:
                     raise ConfigError(f"{where} row {i}: no column {col!r} for {fld!r}; "
                                       f"columns: {', '.join(map(str, row))}")

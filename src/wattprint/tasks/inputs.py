@@ -5,6 +5,8 @@
 * ``"builtin"`` or ``"builtin:<source>"`` — generated offline inputs (:mod:`.builtin`);
 * a study dataset's short name for the task (``"imdb"``, ``"squad_v2"`` ...; see
   :data:`~wattprint.tasks.study_datasets.STUDY_DATASETS`) — streamed from the Hub;
+* ``"hf:<owner/name>"`` — any Hub dataset, streamed; columns picked by name and the usual
+  aliases (or ``columns``), split ``split`` (default ``train``), config ``config``;
 * a path to a ``.jsonl``/``.json``/``.csv``/``.parquet`` file or an image folder.
 
 Like the study, it takes the *first* ``n`` records (no shuffling); ``seed`` only changes
@@ -23,9 +25,12 @@ from wattprint.tasks.builtin import builtin_records, builtin_source_names
 from wattprint.tasks.files import FILE_SUFFIXES, file_records, image_folder_records
 from wattprint.tasks.hub import LoadFn, hub_records
 from wattprint.tasks.registry import get_task
-from wattprint.tasks.study_datasets import STUDY_DATASETS, is_study_dataset, study_recipe
+from wattprint.tasks.study_datasets import (STUDY_DATASETS, DatasetRecipe, is_study_dataset,
+                                            study_recipe)
 
 BUILTIN = "builtin"
+HUB_PREFIX = "hf:"
+DEFAULT_HUB_SPLIT = "train"
 
 
 def dataset_choices(task_id: str) -> list[str]:
@@ -59,12 +64,12 @@ def load_examples(task: Task | str, dataset: str = BUILTIN, *, n: int, split: st
 
     Args:
         task: A task or task id.
-        dataset: ``builtin[:source]``, a study dataset short name, or a local path.
+        dataset: ``builtin[:source]``, a study dataset short name, ``hf:<id>``, or a path.
         n: How many examples (the study used 1,000).
-        split: Hub split override (study datasets only).
-        config: Hub config override (study datasets only).
+        split: Hub split (overrides a study recipe's; ``hf:`` default ``train``).
+        config: Hub config (overrides a study recipe's).
         seed: Seed of the built-in generator (ignored elsewhere).
-        columns: Canonical field → column name, for local files.
+        columns: Canonical field → column name, for local files and ``hf:`` datasets.
         load_fn: Stand-in for ``datasets.load_dataset`` (tests).
 
     Returns:
@@ -86,6 +91,14 @@ def load_examples(task: Task | str, dataset: str = BUILTIN, *, n: int, split: st
         recipe = study_recipe(task_obj.id, dataset)
         records = hub_records(recipe, n, split=split, config=config, load_fn=load_fn)
         return _prepare_all(task_obj, [(f"{dataset} row {i}", r) for i, r in enumerate(records)])
+    if dataset.startswith(HUB_PREFIX):
+        hub_id = dataset[len(HUB_PREFIX):]
+        if not hub_id:
+            raise ConfigError("hf: needs a Hub dataset id, e.g. hf:stanfordnlp/imdb")
+        recipe = DatasetRecipe(name=dataset, task=task_obj.id, hf_id=hub_id, config=config,
+                               split=split or DEFAULT_HUB_SPLIT, fields=dict(columns or {}))
+        records = hub_records(recipe, n, load_fn=load_fn, record_fields=task_obj.record_fields)
+        return _prepare_all(task_obj, [(f"{dataset} row {i}", r) for i, r in enumerate(records)])
     if _looks_like_path(dataset):
         path = Path(dataset).expanduser()
         if path.is_dir():
@@ -97,5 +110,5 @@ def load_examples(task: Task | str, dataset: str = BUILTIN, *, n: int, split: st
         study_recipe(task_obj.id, dataset)  # raises: names the task(s) it belongs to
     choices = dataset_choices(task_obj.id)
     raise ConfigError(f"unknown dataset {dataset!r} for {task_obj.id}{did_you_mean(dataset, choices)}; "
-                      f"valid: {', '.join(choices)}, or a path to a "
+                      f"valid: {', '.join(choices)}, hf:<hub dataset id>, or a path to a "
                       f"{'/'.join(FILE_SUFFIXES)} file or an image folder")

@@ -132,6 +132,19 @@ def entities_to_tags(entities: Sequence[Mapping[str, Any]], tokens: Sequence[str
     return tags
 
 
+def normalize_tags(tags: Sequence[Any]) -> list[str]:
+    """IOB2 tags from model tags: ``None`` (no tag, e.g. truncated) → ``O``; a bare type
+    (``PER``, from models without B-/I- prefixes) → ``B-PER``, or ``I-PER`` after the same type."""
+    out: list[str] = []
+    for tag in tags:
+        text = "O" if tag is None else str(tag)
+        if text != "O" and text[:2] not in ("B-", "I-"):
+            same = bool(out) and out[-1] != "O" and out[-1][2:] == text
+            text = ("I-" if same else "B-") + text
+        out.append(text)
+    return out
+
+
 def seqeval_scores(predicted_tags: Sequence[Sequence[str]],
                    reference_tags: Sequence[Sequence[str] | None]) -> dict[str, float]:
     """Entity-level micro precision, recall and F1 (``seqeval``, default CoNLL mode).

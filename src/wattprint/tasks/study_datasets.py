@@ -40,6 +40,8 @@ class DatasetRecipe:
         extra: Constant fields added to every record (e.g. ``mask_mode="append"``).
         converter: Name of a record converter for nested fields (boxes, image URLs).
         note: What a reproducer must know.
+        current_id: Where the dataset lives on the Hub now, when it moved after the study
+            (the 2024 move of canonical datasets into organisations); tried first.
     """
 
     name: str
@@ -54,10 +56,45 @@ class DatasetRecipe:
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     converter: str | None = None
     note: str = ""
+    current_id: str | None = None
+
+    def hub_ids(self) -> list[str]:
+        """Ids to try, current first, then the study's."""
+        return [i for i in dict.fromkeys((self.current_id, self.hf_id)) if i]
+
+
+MOVED_IDS: dict[str, str] = {
+    "imdb": "stanfordnlp/imdb",
+    "sst2": "stanfordnlp/sst2",
+    "rotten_tomatoes": "cornell-movie-review-data/rotten_tomatoes",
+    "conll2003": "eriktks/conll2003",
+    "wikiann": "unimelb-nlp/wikiann",
+    "super_glue": "aps/super_glue",
+    "squad": "rajpurkar/squad",
+    "squad_v2": "rajpurkar/squad_v2",
+    "sciq": "allenai/sciq",
+    "bookcorpus": "bookcorpus/bookcorpus",
+    "c4": "allenai/c4",
+    "oscar": "oscar-corpus/oscar",
+    "wikitext": "Salesforce/wikitext",
+    "cnn_dailymail": "abisee/cnn_dailymail",
+    "samsum": "Samsung/samsum",
+    "xsum": "EdinburghNLP/xsum",
+    "cifar10": "uoft-cs/cifar10",
+    "cifar100": "uoft-cs/cifar100",
+    "imagenet-1k": "ILSVRC/imagenet-1k",
+    "cppe-5": "rishitdagli/cppe-5",
+    "visual_genome": "ranjaykrishna/visual_genome",
+    "red_caps": "kdexd/red_caps",
+}
+"""The study's (2023) canonical Hub ids → their organisation ids after the Hub's 2024 move.
+Not verified from this offline machine; :func:`~wattprint.tasks.hub.hub_records` tries the
+new id first and falls back to the study's."""
 
 
 def _r(name: str, task: str, hf_id: str, config: str | None, split: str,
        fields: dict[str, str], **kw: Any) -> DatasetRecipe:
+    kw.setdefault("current_id", MOVED_IDS.get(hf_id))
     if "extra" in kw:
         kw["extra"] = MappingProxyType(dict(kw["extra"]))
     return DatasetRecipe(name, task, hf_id, config, split, MappingProxyType(fields), **kw)

@@ -40,13 +40,26 @@ class TextClassification(Task):
         return metrics.accuracy([p.output for p in predictions], [e.reference for e in examples], names)
 
 
+def _tags_of(output: Any, tokens: Sequence[str]) -> list[str]:
+    """Word-level IOB2 tags from any of the accepted prediction forms."""
+    out = list(output or [])
+    if out and all(isinstance(t, (tuple, list)) and len(t) == 2 for t in out):
+        out = [tag for _, tag in out]  # (word, tag) pairs
+    if len(out) == len(tokens) and all(t is None or isinstance(t, str) for t in out):
+        return metrics.normalize_tags(out)
+    if all(isinstance(t, Mapping) for t in out):
+        return metrics.entities_to_tags(out, tokens)
+    raise ConfigError(f"token-classification: cannot read tags from a prediction of "
+                      f"{len(out)} items for {len(tokens)} tokens")
+
+
 class TokenClassification(Task):
     """Named entities / POS per word (CoNLL-2003, WikiANN) or over a passage (ReCoRD).
 
     Record fields: ``tokens`` with optional ``tags`` (IOB2 strings or ids with
     ``label_names``), or ``text`` (a passage, no tags). Input: ``" ".join(tokens)``.
-    Predictions: one tag per token, or pipeline entities with character offsets into the
-    input. Quality: seqeval entity F1 where tags exist.
+    Predictions: one tag per token, ``(word, tag)`` pairs, or pipeline entities with
+    character offsets into the input. Quality: seqeval entity F1 where tags exist.
     """
 
     id = "token-classification"
@@ -78,11 +91,7 @@ class TokenClassification(Task):
         predicted = []
         for p, e in zip(predictions, examples, strict=True):
             tokens = e.meta.get("tokens", [])
-            out = p.output
-            if out and all(isinstance(t, str) for t in out) and len(out) == len(tokens):
-                predicted.append(list(out))
-            else:
-                predicted.append(metrics.entities_to_tags(out or [], tokens))
+            predicted.append(_tags_of(p.output, tokens))
         return metrics.seqeval_scores(predicted, [e.reference for e in examples])
 
 

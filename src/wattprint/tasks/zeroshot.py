@@ -29,6 +29,18 @@ from wattprint.tasks.study_models import ZERO_SHOT_TASKS
 FAMILIES: tuple[str, ...] = ("t5", "causal")
 """``t5``: text-to-text (Flan-T5); ``causal``: decoder-only (BLOOMz)."""
 
+FAMILY_ALIASES: dict[str, str] = {"seq2seq": "t5", "encoder-decoder": "t5", "text2text": "t5",
+                                  "decoder": "causal", "decoder-only": "causal"}
+"""Other names accepted for the two families (the backends say ``seq2seq``)."""
+
+
+def normalize_family(family: str) -> str:
+    """``t5`` or ``causal`` from a family name or alias (ConfigError when unknown)."""
+    family = FAMILY_ALIASES.get(family, family)
+    if family not in FAMILIES:
+        raise unknown_choice("model family", family, FAMILIES + tuple(FAMILY_ALIASES))
+    return family
+
 SENTIMENT_PREFIX = "what is the binary sentiment of the following sentence? "
 QA_TEMPLATE = '{question}? Find the answer to the question in the following text: "{context}". Answer:'
 SUMMARIZATION_PREFIX = "summarize the following text: "
@@ -49,11 +61,10 @@ CAUSAL_MAX_NEW_TOKENS: dict[tuple[str, str | None], int | None] = {
 a ``None`` value = the pipeline default (``max_length=20`` including the prompt)."""
 
 
-def _check(task_id: str, family: str) -> None:
+def _check(task_id: str, family: str) -> str:
     if task_id not in ZERO_SHOT_TASKS:
         raise unknown_choice("zero-shot task", task_id, ZERO_SHOT_TASKS)
-    if family not in FAMILIES:
-        raise unknown_choice("model family", family, FAMILIES)
+    return normalize_family(family)
 
 
 def make_prompt(task_id: str, example: Example, family: str = "t5") -> str:
@@ -62,7 +73,7 @@ def make_prompt(task_id: str, example: Example, family: str = "t5") -> str:
     Args:
         task_id: ``text-classification``, ``question-answering`` or ``summarization``.
         example: An example prepared by that task (text, or ``{"question", "context"}``).
-        family: ``"t5"`` or ``"causal"`` (the prompts are the same; kept for symmetry).
+        family: ``"t5"`` (alias ``"seq2seq"``) or ``"causal"``; the prompts are the same.
 
     Raises:
         ConfigError: another task, an unknown family, or inputs of the wrong shape.
@@ -84,14 +95,14 @@ def generation_settings(task_id: str, family: str, dataset: str | None = None) -
 
     Args:
         task_id: One of the three zero-shot tasks.
-        family: ``"t5"`` or ``"causal"``.
+        family: ``"t5"`` (alias ``"seq2seq"``) or ``"causal"``.
         dataset: Study dataset short name (``"xsum"`` ...), or None for any other input.
 
     Returns:
         Keyword arguments for ``generate`` (e.g. ``{"max_new_tokens": 1}``); for the
         pipeline-default cases ``{"max_length": 20}``.
     """
-    _check(task_id, family)
+    family = _check(task_id, family)
     if family == "t5":
         return dict(T5_GENERATION)
     key = (task_id, dataset) if (task_id, dataset) in CAUSAL_MAX_NEW_TOKENS else (task_id, None)
@@ -125,6 +136,5 @@ def parse_answer(task_id: str, text: str, *, prompt: str | None = None) -> str:
         return match.group(1) if match else text.lower()
     if task_id == "question-answering":
         first = text.splitlines()[0].strip() if text else ""
-        first = first.strip('"“”\'')
-        return first[:-1] if first.endswith(".") else first
+        return first.rstrip(".").strip().strip('"“”\'').strip()
     return text
