@@ -43,6 +43,17 @@ def test_study_suite_validates_offline_with_88_models_on_30_datasets():
     assert by[("bigscience/bloomz-560m", "xsum")].generation["max_new_tokens"] == 65
 
 
+def test_study_suite_matches_the_tasks_study_grid():
+    from wattprint.tasks.study import study_jobs
+
+    ours = {(j.task, j.model, j.dataset, j.mode, tuple(sorted(j.generation.items())))
+            for j in load_suite("study").expand(hardware_id="validate")}
+    theirs = {(s.task, s.model, s.dataset, s.mode, tuple(sorted(s.generation.items())))
+              for s in study_jobs()}
+    assert len(ours) == 312
+    assert ours == theirs
+
+
 def test_shipped_study_suite_is_generated_from_the_current_tables():
     from importlib import resources
 

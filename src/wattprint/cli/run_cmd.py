@@ -135,6 +135,12 @@ def _fmt_stat(s: Any, scale: float = 1.0) -> str:
     return f"{mean:.3g} ± {s.ci95 * scale:.2g}"
 
 
+def _quality(q: dict[str, float]) -> str:
+    """The first two metrics, counts (``n_*``) left out."""
+    items = [(k, v) for k, v in q.items() if not k.startswith("n_")][:2]
+    return ", ".join(f"{k} {v:.2g}" for k, v in items) or "—"
+
+
 def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -143,10 +149,13 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
     provs = [p for p in ("measured", "integrated", "estimated")
              if any(p in r.kwh_per_1k for r in rows)]
     table = Table(title=f"wattprint run {outcome.run_id} · suite {outcome.suite}",
-                  caption="energy: mean ± 95 % CI over repetitions (Student t); "
-                  "Wh per 1,000 inferences, by provenance (never summed across provenances)")
-    for col in ("task", "model", "dataset", "n", "reps"):
-        table.add_column(col, justify="right" if col in ("n", "reps") else "left")
+                  caption="Wh per 1,000 inferences by provenance (never summed across "
+                  "provenances), mean ± 95 % CI over repetitions (Student t). "
+                  "* random weights: quality is meaningless, cost is real.")
+    table.add_column("task")
+    table.add_column("model", overflow="fold")
+    table.add_column("dataset")
+    table.add_column("n×reps", justify="right")
     for p in provs:
         table.add_column(f"Wh/1k {p}", justify="right")
     table.add_column("J/unit", justify="right")
@@ -154,13 +163,15 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
     table.add_column("status")
     for r in rows:
         best = next((p for p in provs if p in r.j_per_unit), None)
-        unit = "—" if best is None else f"{_fmt_stat(r.j_per_unit[best])} /{r.work_unit}"
-        quality = ", ".join(f"{k} {v:.3g}" for k, v in r.quality.items()) or "—"
-        if r.weights == "random" and r.quality:
-            quality += " (random weights)"
+        unit = "—" if best is None else f"{_fmt_stat(r.j_per_unit[best])}/{r.work_unit}"
+        quality = _quality(r.quality)
+        if r.weights == "random" and quality != "—":
+            quality += " *"
         status = {"ok": "[green]ok[/green]", "partial": "[yellow]partial[/yellow]",
                   "failed": "[red]failed[/red]"}[r.status]
-        table.add_row(r.task, r.model, r.dataset, str(r.n), f"{r.ok}/{r.repetitions}",
+        model = r.model[4:] if r.model.startswith("zoo:") else r.model
+        task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
+        table.add_row(task, model, r.dataset, f"{r.n}×{r.ok}/{r.repetitions}",
                       *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0) for p in provs],
                       unit, quality, status)
     console.print(table)

@@ -73,6 +73,7 @@ class SummaryRow:
     work_unit: str
     weights: str
     status: str
+    mode: str = "task-specific"
     kwh_per_1k: dict[str, Stat] = field(default_factory=dict)
     dynamic_kwh_per_1k: dict[str, Stat] = field(default_factory=dict)
     j_per_unit: dict[str, Stat] = field(default_factory=dict)
@@ -84,7 +85,7 @@ class SummaryRow:
             "job_id": self.job_id, "task": self.task, "model": self.model,
             "dataset": self.dataset, "n": self.n, "repetitions": self.repetitions,
             "ok": self.ok, "work_unit": self.work_unit, "weights": self.weights,
-            "status": self.status,
+            "status": self.status, "mode": self.mode,
             "kwh_per_1k": {k: v.to_dict() for k, v in self.kwh_per_1k.items()},
             "dynamic_kwh_per_1k": {k: v.to_dict() for k, v in self.dynamic_kwh_per_1k.items()},
             "j_per_unit": {k: v.to_dict() for k, v in self.j_per_unit.items()},
@@ -132,7 +133,7 @@ def summarize(jobs: Sequence[Job], results: Sequence[JobResult]) -> list[Summary
         rows.append(SummaryRow(
             job_id=job.job_id, task=job.task, model=job.model, dataset=job.dataset, n=job.n,
             repetitions=len(rs), ok=len(ok), work_unit=first.work_unit, weights=first.weights,
-            status=status, kwh_per_1k=kwh, dynamic_kwh_per_1k=dyn, j_per_unit=per_unit,
+            status=status, mode=job.mode, kwh_per_1k=kwh, dynamic_kwh_per_1k=dyn, j_per_unit=per_unit,
             quality=quality,
             errors=tuple(dict.fromkeys(r.error for r in rs if r.error))))
     return rows
