@@ -190,3 +190,17 @@ def test_adhoc_with_a_local_checkpoint_folder(tmp_path):
                   catalog=CATALOG)
     with pytest.raises(ConfigError, match=r"--task: unknown task"):
         make_plan(None, tasks=["text-clasification"], hardware_id="hw", catalog=CATALOG)
+
+
+def test_bad_device_and_dtype_name_the_field():
+    with pytest.raises(ConfigError, match=r"mini.yaml:7: defaults.device: unknown device 'gpu'"):
+        parse(SUITE.replace("  idle_s: 0.5", "  idle_s: 0.5\n  device: gpu"))
+    with pytest.raises(ConfigError, match=r"jobs\[1\].dtype: unknown dtype 'fp16'; valid: auto, bfloat16"):
+        parse(SUITE.replace("    n: 3", "    n: 3\n    dtype: fp16"))
+
+
+def test_plan_dtypes_are_the_ones_the_backends_accept():
+    from wattprint.backends.transformers import _DTYPES
+    from wattprint.harness.plan import DTYPES
+
+    assert set(DTYPES) == set(_DTYPES)

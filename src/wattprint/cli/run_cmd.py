@@ -77,10 +77,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    from wattprint.harness.plan import check_device
+    from wattprint.harness.plan import check_device, check_dtype
 
     if args.device is not None:
         check_device(args.device)
+    if args.dtype is not None:
+        check_dtype(args.dtype)
     return {"n": args.n, "repeat": args.repeat, "batch_size": args.batch_size,
             "device": args.device, "dtype": args.dtype, "warmup": args.warmup,
             "idle_s": args.idle, "timeout_s": args.timeout}
@@ -136,8 +138,8 @@ def _fmt_stat(s: Any, scale: float = 1.0) -> str:
 
 
 def _quality(q: dict[str, float]) -> str:
-    """The first two metrics, counts (``n_*``) left out."""
-    items = [(k, v) for k, v in q.items() if not k.startswith("n_")][:2]
+    """The first metric, counts (``n_*``) left out."""
+    items = [(k, v) for k, v in q.items() if not k.startswith("n_")][:1]
     return ", ".join(f"{k} {v:.2g}" for k, v in items) or "—"
 
 
@@ -158,12 +160,12 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
     table.add_column("n×reps", justify="right")
     for p in provs:
         table.add_column(f"Wh/1k {p}", justify="right")
-    table.add_column("J/unit", justify="right")
+    table.add_column("J/unit (mean)", justify="right")
     table.add_column("quality")
     table.add_column("status")
     for r in rows:
         best = next((p for p in provs if p in r.j_per_unit), None)
-        unit = "—" if best is None else f"{_fmt_stat(r.j_per_unit[best])}/{r.work_unit}"
+        unit = "—" if best is None else f"{r.j_per_unit[best].mean:.3g}/{r.work_unit}"
         quality = _quality(r.quality)
         if r.weights == "random" and quality != "—":
             quality += " *"

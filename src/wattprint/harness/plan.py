@@ -29,6 +29,9 @@ from wattprint.results.schema import job_id_for
 MODES = ("task-specific", "zero-shot")
 """How a model runs a task: as a model made for it, or zero-shot through a text-generation model."""
 
+DTYPES = ("float32", "float16", "bfloat16", "auto")
+"""Model dtypes the backends accept (``auto``: the checkpoint's own)."""
+
 SUITES_PACKAGE = "wattprint.harness.suites"
 DEFAULT_SUITE = "smoke"
 
@@ -430,19 +433,22 @@ def check_names(spec: SuiteFile, catalog: Catalog) -> list[tuple[tuple[Any, ...]
             if msg:
                 loc = ("jobs", i, key, j) if key == "models" else ("jobs", i, key)
                 problems.append((loc, msg))
-    for loc, value in _device_values(spec):
+    for loc, value in _values(spec, "device"):
         if not _valid_device(value):
-            problems.append((loc, f"unknown device {value!r}; valid: cpu, cuda, cuda:N, mps"))
+            problems.append((loc, f"unknown device {value!r}; valid: cpu, cuda, cuda:N, mps, auto"))
+    for loc, value in _values(spec, "dtype"):
+        if value not in DTYPES:
+            problems.append((loc, _unknown("dtype", value, DTYPES)))
     return problems
 
 
-def _device_values(spec: SuiteFile) -> list[tuple[tuple[Any, ...], str]]:
+def _values(spec: SuiteFile, key: str) -> list[tuple[tuple[Any, ...], str]]:
     out: list[tuple[tuple[Any, ...], str]] = []
-    if spec.defaults.device is not None:
-        out.append((("defaults", "device"), spec.defaults.device))
+    if getattr(spec.defaults, key) is not None:
+        out.append((("defaults", key), getattr(spec.defaults, key)))
     for i, entry in enumerate(spec.jobs):
-        if entry.device is not None:
-            out.append((("jobs", i, "device"), entry.device))
+        if getattr(entry, key) is not None:
+            out.append((("jobs", i, key), getattr(entry, key)))
     return out
 
 
@@ -451,6 +457,13 @@ def _valid_device(value: str) -> bool:
         return True
     head, _, idx = value.partition(":")
     return head in ("cuda", "mps") and idx.isdigit()
+
+
+def check_dtype(value: str) -> str:
+    """Validate a ``--dtype`` value."""
+    if value not in DTYPES:
+        raise ConfigError("--dtype: " + _unknown("dtype", value, DTYPES))
+    return value
 
 
 def check_device(value: str) -> str:
