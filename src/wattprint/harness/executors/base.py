@@ -3,6 +3,19 @@
 An executor never writes results itself: it calls ``on_result`` in the driver process, in the
 thread that called :meth:`Executor.run`, and the driver writes to its sinks. That keeps one
 writer per store and lets a Ray executor (issue 7) plug in beside the local one.
+
+Writing a new executor (e.g. ``executors/ray.py``):
+
+* take ``toolkit: Toolkit | None`` (and your own options) in ``__init__``; the toolkit and the
+  :class:`~wattprint.harness.plan.Job` objects are picklable, so they can be shipped to remote
+  workers, which call :func:`wattprint.harness.worker.execute_job` (it never raises for a model
+  fault: every listed repetition yields a result);
+* call ``on_result`` from the driver thread only (e.g. drain ``ray.wait`` in :meth:`run`);
+  set ``node``/``gpu``/``attempt``/``shared`` on results with ``result.with_(...)``;
+* turn a lost worker into ``failed_result(job, rep, reason)`` (or a retry with
+  ``attempt + 1``) so every repetition is accounted for;
+* register it in :data:`wattprint.harness.executors.EXECUTORS` (``"ray": "module:Class"``),
+  which ``wattprint run --executor ray`` uses; nothing is imported until it is asked for.
 """
 
 from __future__ import annotations
