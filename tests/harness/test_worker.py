@@ -83,3 +83,5 @@ def test_with_the_real_energy_meter_over_a_fake_counter():
         assert d.dynamic_energy_j == pytest.approx(0.0, abs=1e-6)
         assert r.phases["idle"].duration_s >= 0.05
         assert r.phases["load"].label == "load"
+        assert [(x["component"], x["reason"]) for x in r.extra["meter_detection"]] == [
+            ("cpu", "given explicitly")]

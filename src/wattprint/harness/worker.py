@@ -207,6 +207,8 @@ def execute_job(job: Job, toolkit: Toolkit, emit: Callable[[JobResult], None], *
             raise TaskError(f"dataset {job.dataset!r} gave {len(examples)} inputs, {job.n} asked")
         backend = toolkit.backend_loader(job)
         meter = toolkit.meter_factory(job, backend.sync)
+        detection = [d.to_dict() if hasattr(d, "to_dict") else str(d)
+                     for d in getattr(meter, "detection", []) or []]
         phase("load")
         meter.begin("load")
         info = backend.load()
@@ -242,7 +244,8 @@ def execute_job(job: Job, toolkit: Toolkit, emit: Callable[[JobResult], None], *
                 raise
             window = meter.end("query")
             result = _ok_result(job, rep, window, preds, examples, task, info, phases,
-                                idle_power_w, run_id=run_id, environment=environment)
+                                idle_power_w, run_id=run_id, environment=environment,
+                                detection=detection)
             pending.pop(0)
             emit(result)
     except Exception as err:
@@ -257,8 +260,11 @@ def execute_job(job: Job, toolkit: Toolkit, emit: Callable[[JobResult], None], *
 def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction],
                examples: Sequence[Example], task: Task, info: ModelInfo,
                phases: dict[str, EnergyResult], idle_power_w: dict[str, float], *,
-               run_id: str | None, environment: dict[str, Any]) -> JobResult:
+               run_id: str | None, environment: dict[str, Any],
+               detection: list[Any] | None = None) -> JobResult:
     extra: dict[str, Any] = {}
+    if detection:
+        extra["meter_detection"] = detection
     try:
         quality = {k: float(v) for k, v in task.score(preds, examples).items()}
     except Exception as err:  # scoring must not discard a measurement
