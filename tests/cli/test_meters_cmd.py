@@ -13,7 +13,7 @@ def run_cli(*args):
 
 
 def test_measure_json_real_command():
-    p = run_cli("measure", "--json", "--", "python3", "-c", "import sys; sum(range(10**5)); sys.exit(3)")
+    p = run_cli("measure", "--json", "--", sys.executable, "-c", "import sys; sum(range(10**5)); sys.exit(3)")
     assert p.returncode == 3, p.stderr
     doc = json.loads(p.stdout)
     assert doc["exit_code"] == 3 and doc["duration_s"] > 0

@@ -219,3 +219,20 @@ def test_top_level_import():
     import wattprint
 
     assert wattprint.EnergyMeter is EnergyMeter
+
+
+def test_package_exports():
+    import wattprint.meters as wm
+
+    assert wm.EnergyMeter is EnergyMeter
+    assert callable(wm.measure_command) and wm.ReplayMeter is ReplayMeter
+    with pytest.raises(AttributeError):
+        wm.Nope  # noqa: B018
+
+
+def test_no_source_is_said_not_hidden():
+    m = EnergyMeter(meters=[])
+    with m:
+        pass
+    assert m.result.domains == ()
+    assert any("no energy source" in w for w in m.result.warnings)

@@ -79,12 +79,18 @@ def test_ram_estimate_per_gb():
 def test_shipped_table_is_well_formed():
     rows = load_tdp_table()
     assert len(rows) >= 30
+    import re
+
     for r in rows:
+        re.compile(r.pattern)
         assert r.tdp_w > 0 and r.threads >= r.cores > 0 and r.source and 2010 < r.year < 2030
     m = resolve_cpu_model("AMD EPYC 7763 64-Core Processor", 128, rows)
     assert m.tdp_eff_w == 280.0
     m = resolve_cpu_model("Intel(R) Xeon(R) Platinum 8480+", 112, rows)
     assert m.tdp_eff_w == 350.0
+    # \b keeps 7763 from matching a longer model number
+    assert not resolve_cpu_model("AMD EPYC 77630", 2, rows).known
+    assert resolve_cpu_model("amd epyc 7742 64-core", 128, rows).tdp_eff_w == 225.0
 
 
 def test_bad_table_names_file_and_line(tmp_path):
@@ -102,3 +108,14 @@ def test_real_machine_estimate_reads_without_thread():
     r = m.read()
     assert r.energy_j["cpu:machine"] >= 0 and r.energy_j["cpu:process"] >= 0
     assert threading.active_count() == before
+
+
+def test_proc_stat_reader_agrees_with_psutil():
+    from wattprint.meters.estimate import ProcStatBusy, _psutil_busy_s
+
+    fast = ProcStatBusy()
+    a, b = fast(), _psutil_busy_s()
+    assert a > 0 and abs(a - b) < 0.5  # same fields, read a moment apart
+    fast.close()
+    fallback = ProcStatBusy("/nonexistent/stat")
+    assert abs(fallback() - _psutil_busy_s()) < 0.5

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.run_cmd",
     "wattprint.cli.tasks_cmd",
     "wattprint.cli.zoo_cmd",
+    "wattprint.cli.carbon_cmd",
 )
 
 

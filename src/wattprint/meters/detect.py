@@ -4,13 +4,15 @@ Preference (most trustworthy first):
 
 * gpu: NVML energy counter (measured) > NVML power sampling (integrated) > nothing — GPU
   energy is not invented where no GPU can be read.
-* cpu: RAPL package counters (measured) > the CPU estimate (``cpu:machine`` + ``cpu:process``).
+* cpu: RAPL package counters (measured, ``cpu:<i>``, plus ``cpu:process`` attributed by CPU-time
+  share) > the CPU estimate (``cpu:machine`` + ``cpu:process``).
 * dram/ram: RAPL DRAM counters (measured) > the RAM estimate (``ram:machine``). The two cover
   the same DIMMs, so only one is used.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from wattprint.errors import MeterError, unknown_choice
@@ -67,7 +69,10 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
     rapl = None
     rapl_reason = ""
     want_rapl = comps & {"cpu", "dram", "ram"}
-    if want_rapl:
+    if want_rapl and not os.path.isdir(powercap_root):  # skip importing the RAPL module
+        rapl_reason = (f"no powercap directory at {powercap_root} (no RAPL on this machine, or "
+                       "it is not mounted in this container; see --powercap-root)")
+    elif want_rapl:
         try:
             from wattprint.meters.rapl import RaplMeter
 
@@ -87,6 +92,15 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
 
     if "cpu" in comps:
         if "cpu" in rapl_doms:
+            from wattprint.meters.attribution import ProcessShareMeter
+
+            assert rapl is not None
+            pkgs = [s.name for s in rapl.domains() if s.component == "cpu"]
+            meters.append(ProcessShareMeter(rapl, pkgs))
+            status.append(SourceStatus(
+                "cpu", "rapl-share", True, True,
+                f"cpu:process = measured {'+'.join(pkgs)} energy x this process's share of busy "
+                "CPU time (estimated attribution, ±30%)"))
             status.append(SourceStatus("cpu", "estimate", True, False,
                                        "RAPL package counters are used instead of a model"))
         else:
@@ -117,5 +131,6 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
             status.append(SourceStatus(
                 "ram", "estimate", True, True,
                 f"no DRAM energy counter; estimated: {ram.power_w:.3g} W "
-                f"({ram.ram_gb:.3g} GB installed); uncertainty ±75%"))
+                f"({ram.ram_gb:.3g} GB installed); {ram.domains()[0].model.source}; "  # type: ignore[union-attr]
+                f"uncertainty ±{ram.domains()[0].uncertainty:.0%}"))
     return meters, status

@@ -97,14 +97,18 @@ class EnergyMeter:
             specs = tuple(m.domains())
             for s in specs:
                 if s.name in seen:
+                    _close_all(Sampler([]), self._meters)
                     raise MeterError(f"two meters report domain {s.name!r}; each domain must "
                                      "come from one meter")
                 seen.add(s.name)
             self._specs.append((m, specs))
         self._update_period_s = max((float(getattr(m, "update_period_s", 0.0) or 0.0)
                                      for m in self._meters), default=0.0)
-        self._estimated = tuple(s.name for _, specs in self._specs for s in specs
-                                if s.provenance is Provenance.ESTIMATED)
+        estimated = [s.name for _, specs in self._specs for s in specs
+                     if s.provenance is Provenance.ESTIMATED]
+        self._estimate_warning = (
+            f"estimated, not measured: {', '.join(estimated)}; see each domain's model and "
+            "uncertainty" if estimated else "")
         self._windows: dict[str, _Open] = {}
         self._ended: set[str] = set()
         self._lock = threading.Lock()
@@ -167,9 +171,11 @@ class EnergyMeter:
             warnings.append(
                 f"window of {duration_s:.3g} s is shorter than the slowest counter update "
                 f"period (~{self._update_period_s:.3g} s); its energy is coarse")
-        if self._estimated:
-            warnings.append(f"estimated, not measured (no hardware counter): "
-                            f"{', '.join(self._estimated)}; see each domain's model and uncertainty")
+        if self._estimate_warning:
+            warnings.append(self._estimate_warning)
+        if not domains:
+            warnings.append("no energy source is available for the requested components; "
+                            "see EnergyMeter.detection for why")
         return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings))
 
     # ----------------------------------------------------------------- windows

@@ -13,6 +13,7 @@ i-th visible GPU, the one ``torch.device("cuda:<i>")`` uses.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +27,20 @@ from wattprint.meters.sampled import PowerIntegrator
 
 COUNTER_UPDATE_PERIOD_S: float = 0.1
 """The NVML energy counter moves in steps of ~10-100 ms depending on the GPU."""
+
+
+def driver_absent() -> str:
+    """Why NVML cannot work here without importing it (cheap), or "" when it might.
+
+    On Linux the NVIDIA driver exposes ``/dev/nvidiactl`` (also inside containers run with the
+    NVIDIA runtime) and ``/proc/driver/nvidia``; WSL2 exposes ``/dev/dxg``. When none exists,
+    importing pynvml (~15 ms) and loading libnvidia-ml would only fail.
+    """
+    if not sys.platform.startswith("linux") or "pynvml" in sys.modules:
+        return ""
+    if any(os.path.exists(p) for p in ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/dxg")):
+        return ""
+    return "no NVIDIA driver loaded (/dev/nvidiactl and /proc/driver/nvidia are absent)"
 
 
 def load_pynvml() -> ModuleType:
@@ -94,6 +109,7 @@ class _Gpu:
     uuid: str
     counter0_mj: int | None
     integrator: PowerIntegrator | None
+    last_mj: int | None = None
 
 
 class NvmlMeter(Meter):
@@ -115,6 +131,8 @@ class NvmlMeter(Meter):
     def __init__(self, gpus: Sequence[int] | None = None, *, interval_s: float = 0.1,
                  nvml: ModuleType | None = None, clock: Callable[[], float] = time.monotonic,
                  environ: dict[str, str] | None = None) -> None:
+        if nvml is None and (why := driver_absent()):
+            raise MeterError(f"NVML unavailable: {why}")
         self._nvml = nv = load_pynvml() if nvml is None else nvml
         self._clock = clock
         self._lock = threading.Lock()
@@ -216,9 +234,11 @@ class NvmlMeter(Meter):
                 mj = int(nv.nvmlDeviceGetTotalEnergyConsumption(g.handle))
             except nv.NVMLError as err:
                 raise MeterError(f"NVML energy counter of {dom} ({g.name}) failed: {err}") from err
-            if mj < g.counter0_mj:  # type: ignore[operator]
+            last = g.counter0_mj if g.last_mj is None else g.last_mj
+            if mj < last:  # type: ignore[operator]
                 raise CounterError(f"NVML energy counter of {dom} ({g.name}) went backwards "
-                                   f"from {g.counter0_mj} to {mj} mJ (driver reloaded?)")
+                                   f"from {last} to {mj} mJ (driver reloaded or GPU reset?)")
+            g.last_mj = mj
             energy[dom] = (mj - g.counter0_mj) / 1e3  # type: ignore[operator]
         return Reading(t, energy)
 

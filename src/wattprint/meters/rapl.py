@@ -164,16 +164,53 @@ def discover_zones(powercap_root: str = "/sys/class/powercap") -> list[RaplZone]
     return zones
 
 
+def _open_counter(path: str) -> int:
+    """Open ``energy_uj`` once; reads then ``pread`` it at offset 0 (sysfs re-renders it)."""
+    try:
+        return os.open(path, os.O_RDONLY)
+    except PermissionError as err:
+        root = os.path.dirname(os.path.dirname(path))
+        raise MeterError(f"cannot read {path}: permission denied. "
+                         + PERMISSION_HELP.format(root=root)) from err
+    except OSError as err:
+        raise MeterError(f"cannot read {path}: {err.strerror or err}") from err
+
+
+def _pread_int(fd: int, path: str) -> int:
+    try:
+        text = os.pread(fd, 64, 0)
+    except OSError as err:
+        raise MeterError(f"cannot read {path}: {err.strerror or err}") from err
+    try:
+        return int(text)
+    except ValueError as err:
+        raise MeterError(f"{path}: expected an integer, got {text!r}") from err
+
+
 class _Counter:
     """Unwraps one µJ counter. Not thread-safe by itself (the meter holds a lock)."""
 
-    def __init__(self, zone: RaplZone, raw: int, t_s: float) -> None:
+    def __init__(self, zone: RaplZone, t_s: float) -> None:
         self.zone = zone
         self.file = os.path.join(zone.path, "energy_uj")
+        self.fd = _open_counter(self.file)
+        try:
+            raw = self.read_raw()
+        except MeterError:
+            os.close(self.fd)
+            raise
         self.last_raw = raw
         self.last_t = t_s
         self.total_uj = 0
         self._check_range(raw)
+
+    def read_raw(self) -> int:
+        return _pread_int(self.fd, self.file)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     def _check_range(self, raw: int) -> None:
         if raw < 0 or raw > self.zone.max_energy_range_uj:
@@ -226,8 +263,13 @@ class RaplMeter(Meter):
         if not chosen:
             raise MeterError(f"no RAPL {'/'.join(sorted(want))} zone under {powercap_root}")
         t = clock()
-        self._counters = [_Counter(z, _read_int(os.path.join(z.path, "energy_uj")), t)
-                          for z in chosen]
+        self._counters: list[_Counter] = []
+        try:
+            for z in chosen:
+                self._counters.append(_Counter(z, t))
+        except MeterError:
+            self.close()
+            raise
         self._lock = threading.Lock()
         wrap_s = min(z.max_energy_range_uj / 1e6 / MAX_PLAUSIBLE_POWER_W for z in chosen)
         self.wrap_period_s = wrap_s
@@ -245,7 +287,9 @@ class RaplMeter(Meter):
         with self._lock:
             t = self._clock()
             for c in self._counters:
-                c.update(_read_int(c.file), t)
+                if c.fd < 0:
+                    raise MeterError("RAPL meter is closed")
+                c.update(c.read_raw(), t)
             return t
 
     def poll(self) -> None:
@@ -258,3 +302,8 @@ class RaplMeter(Meter):
     def read(self) -> Reading:
         t = self._update_all()
         return Reading(t, {c.zone.domain: c.total_uj / 1e6 for c in self._counters})  # type: ignore[misc]
+
+    def close(self) -> None:
+        with getattr(self, "_lock", threading.Lock()):
+            for c in getattr(self, "_counters", []):
+                c.close()
