@@ -130,3 +130,10 @@ def test_any_hub_dataset_by_id_with_column_aliases():
     ex = load_examples("text-classification", "hf:a/b", n=1, split="test", columns={"text": "body"},
                        load_fn=_fake(rows))[0]
     assert ex.inputs == "x"
+
+
+def test_hub_id_class_label_names_after_column_aliases():
+    feats = {"label": _ClassLabel(["neg", "pos"])}
+    rows = [{"text": "fine", "label": 1}]
+    ex = load_examples("text-classification", "hf:x/y", n=1, load_fn=_fake(rows, feats))[0]
+    assert ex.reference == "positive"  # pos/neg spelled out, to match models saying POSITIVE

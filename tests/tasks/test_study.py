@@ -21,3 +21,17 @@ def test_job_settings():
     assert bloomz.generation == {"max_new_tokens": 65} and bloomz.parameters == 7_000_000_000
     t5 = next(j for j in jobs if j.model == "google/flan-t5-base" and j.dataset == "imdb")
     assert t5.generation == {"max_length": 20} and t5.task == "text-classification"
+
+
+def test_recipes_jobs_tasks_and_examples_pickle():
+    """The harness runs each job in its own process: everything it may send must pickle."""
+    import pickle
+
+    from wattprint.tasks.inputs import load_examples
+    from wattprint.tasks.registry import list_tasks
+    from wattprint.tasks.study_datasets import STUDY_RECIPES
+
+    assert pickle.loads(pickle.dumps(STUDY_RECIPES)) == STUDY_RECIPES
+    assert pickle.loads(pickle.dumps(study_jobs())) == study_jobs()
+    for task in list_tasks()[:10]:
+        pickle.loads(pickle.dumps((task, load_examples(task, "builtin", n=1))))

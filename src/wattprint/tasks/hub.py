@@ -127,8 +127,6 @@ def hub_records(recipe: DatasetRecipe, n: int, *, split: str | None = None,
     where = f"{recipe.hf_id}" + (f" ({config})" if config else "") + f" split {split!r}"
     dataset = _open(load, recipe, config, split, where)
     try:
-        names = {fld: _class_names(dataset, col) for fld, col in recipe.fields.items()
-                 if fld in ("label", "tags")}
         category_names = None
         if recipe.converter == "cppe5_objects":
             category_names = _category_names(dataset)
@@ -136,9 +134,13 @@ def hub_records(recipe: DatasetRecipe, n: int, *, split: str | None = None,
         records: list[dict[str, Any]] = []
         limit = recipe.scan or None
         fields = dict(recipe.fields)
+        names: dict[str, tuple[str, ...] | None] = {}
         for i, row in enumerate(itertools.islice(rows, limit)):
             if not fields:
                 fields = resolve_columns(recipe.task, record_fields, list(row), None, where)
+            if not names:
+                names = {fld: _class_names(dataset, col) for fld, col in fields.items()
+                         if fld in ("label", "tags")} or {"": None}
             record: dict[str, Any] = dict(recipe.extra)
             for fld, col in fields.items():
                 if col not in row:

@@ -21,6 +21,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from wattprint.errors import TaskError
+
 # --- labels -------------------------------------------------------------------------------
 
 _STARS = re.compile(r"^([1-5])\s*stars?$")
@@ -38,8 +40,9 @@ def normalize_label(value: Any, label_names: Sequence[str] | None = None) -> str
     """Turn a label as a model or dataset spells it into a comparable lower-case name.
 
     Handles class ids (``1`` → ``label_names[1]``), ``LABEL_k`` names, pipeline dicts
-    (``{"label": "POSITIVE", "score": ...}``), lists of those (top first), and for binary
-    sentiment the ``"k stars"`` ratings (1–2 negative, 4–5 positive, 3 neutral).
+    (``{"label": "POSITIVE", "score": ...}``), lists of those (top first), ``pos``/``neg``
+    spelled out, and for binary sentiment the ``"k stars"`` ratings (1–2 negative, 4–5
+    positive, 3 neutral).
 
     Args:
         value: The label.
@@ -53,28 +56,31 @@ def normalize_label(value: Any, label_names: Sequence[str] | None = None) -> str
         value = value.get("label")
     if value is None:
         return None
-    names = [n.lower() for n in label_names] if label_names else None
+    names = [_canon(n) for n in label_names] if label_names else None
     if isinstance(value, bool):
         value = int(value)
     if isinstance(value, int):
         if names and 0 <= value < len(names):
             return names[value]
         return str(value)
-    text = str(value).strip().lower()
+    text = _canon(str(value))
     match = re.fullmatch(r"label_(\d+)", text)
     if match:
         k = int(match.group(1))
         return names[k] if names and k < len(names) else str(k)
     if text.isdigit() and names and int(text) < len(names):
         return names[int(text)]
-    binary_sentiment = bool(names) and {"negative", "positive"} <= set(names or ())
-    if binary_sentiment and text in _SENTIMENT_SHORT:
-        return _SENTIMENT_SHORT[text]
     stars = _STARS.match(text)
-    if stars and binary_sentiment:
+    if stars and names and {"negative", "positive"} <= set(names):
         k = int(stars.group(1))
         return "negative" if k <= 2 else "positive" if k >= 4 else "neutral"
     return text
+
+
+def _canon(name: str) -> str:
+    """Lower case, trimmed, with ``pos``/``neg`` spelled out (IMDB's class names)."""
+    text = name.strip().lower()
+    return _SENTIMENT_SHORT.get(text, text)
 
 
 def accuracy(predicted: Sequence[Any], reference: Sequence[Any],
@@ -158,7 +164,11 @@ def seqeval_scores(predicted_tags: Sequence[Sequence[str]],
     for p, r in pairs:
         if len(p) != len(r):
             raise ValueError(f"predicted {len(p)} tags for a sentence of {len(r)} tokens")
-    from seqeval.metrics import f1_score, precision_score, recall_score
+    try:
+        from seqeval.metrics import f1_score, precision_score, recall_score
+    except ImportError as err:
+        raise TaskError("token-classification quality needs seqeval "
+                        "(pip install 'wattprint[models]')") from err
 
     pred = [p for p, _ in pairs]
     ref = [r for _, r in pairs]
@@ -257,7 +267,10 @@ def rouge_scores(predicted: Sequence[Any],
             pairs.append((generated_text(p), refs))
     if not pairs:
         return {}
-    from rouge_score import rouge_scorer
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError as err:
+        raise TaskError("ROUGE needs rouge-score (pip install 'wattprint[models]')") from err
 
     keys = ("rouge1", "rouge2", "rougeL")
     scorer = rouge_scorer.RougeScorer(list(keys), use_stemmer=True)

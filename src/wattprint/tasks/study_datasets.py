@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from wattprint.errors import ConfigError, did_you_mean
@@ -53,7 +52,7 @@ class DatasetRecipe:
     label_names: tuple[str, ...] | None = None
     scan: int | None = None
     skip_blank: bool = False
-    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, Any] = field(default_factory=dict)
     converter: str | None = None
     note: str = ""
     current_id: str | None = None
@@ -95,9 +94,7 @@ new id first and falls back to the study's."""
 def _r(name: str, task: str, hf_id: str, config: str | None, split: str,
        fields: dict[str, str], **kw: Any) -> DatasetRecipe:
     kw.setdefault("current_id", MOVED_IDS.get(hf_id))
-    if "extra" in kw:
-        kw["extra"] = MappingProxyType(dict(kw["extra"]))
-    return DatasetRecipe(name, task, hf_id, config, split, MappingProxyType(fields), **kw)
+    return DatasetRecipe(name, task, hf_id, config, split, fields, **kw)
 
 
 STUDY_RECIPES: tuple[DatasetRecipe, ...] = (

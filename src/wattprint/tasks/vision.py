@@ -102,8 +102,9 @@ class ImageToText(Task):
     """Image captioning (COCO, RedCaps, Visual Genome). Quality: ROUGE against captions.
 
     Record fields: ``image``; optional ``captions`` (one string or a list). The study used
-    the pipeline's default generation length (``max_length=20`` in transformers' default
-    generation config); wattprint states it as ``max_new_tokens=20``.
+    the ``image-to-text`` pipeline's default length, i.e. the model's generation config
+    (transformers' default ``max_length=20``, which for decoder-only captioners such as GIT
+    also counts the start token); wattprint approximates it as ``max_new_tokens=20``.
     """
 
     id = "image-to-text"
