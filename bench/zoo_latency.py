@@ -62,8 +62,9 @@ def main() -> int:
             build(name, args.size, Path(cache))
             build_s = time.perf_counter() - t0
             settings = {"zoo_cache_dir": Path(cache)}
-            if spec.zero_shot:
+            if spec.zero_shot:   # the study's summarization prompt (wattprint.tasks.zeroshot has the full set)
                 settings["mode"] = "zero-shot"
+                settings["prompt_fn"] = lambda task, ex, family: "summarize the following text: " + ex.inputs
             if spec.task == "text-to-image":
                 settings["num_inference_steps"] = args.steps
             task = spec.task if not spec.zero_shot else "summarization"
@@ -84,7 +85,7 @@ def main() -> int:
                    "infer_min_ms": round(1000 * min(times), 2), "output_tokens": pred.output_tokens,
                    "repeat": args.repeat}
             rows.append(row)
-            print(json.dumps(row), flush=True)
+            print(json.dumps(row), flush=True)   # one line per model, so a crash keeps what was measured
             backend.unload()
     meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "python": platform.python_version(), "note": "batch 1, shared noisy 2-core machine, wall clock"}

@@ -41,3 +41,18 @@ def test_text_to_image_refuses_what_is_not_a_pipeline(tmp_path, zoo_cache):
         DiffusersBackend("image-to-text", "x")
     with pytest.raises(ConfigError, match="num_inference_steps"):
         DiffusersBackend("text-to-image", "x", num_inference_steps=0)
+
+
+def test_hub_pipeline_from_the_hub_cache_records_its_commit(tmp_path, zoo_cache):
+    import shutil
+
+    commit = "89abcdef0123456789abcdef0123456789abcdef"
+    repo = tmp_path / "hub" / "models--someone--tiny-sd"
+    shutil.copytree(build("tiny-sd", "tiny", zoo_cache), repo / "snapshots" / commit)
+    (repo / "snapshots" / commit / "wattprint_zoo.json").unlink()
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    backend = load_backend("text-to-image", "someone/tiny-sd", cache_dir=tmp_path / "hub", local_files_only=True,
+                           num_inference_steps=1, height=16, width=16)
+    info = backend.load()
+    assert info.revision == commit and info.weights == "pretrained" and info.model == "someone/tiny-sd"

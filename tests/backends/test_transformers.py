@@ -172,3 +172,79 @@ def test_zero_shot_needs_a_language_model(zoo_cache):
         load_backend("text-classification", str(build("distilbert-sst2", "tiny", zoo_cache)), mode="zero-shot").load()
     with pytest.raises(ConfigError, match="unknown mode"):
         load_backend("text-classification", "zoo:flan-t5", mode="zeroshot")
+
+
+def test_blip_captioner_folder_counts_generated_steps(tmp_path, examples):
+    """BLIP (an image-text-to-text model, not encoder-decoder): counted from generate's steps."""
+    from wattprint.backends.zoo.tokenizers import train_tokenizer
+
+    wp = train_tokenizer("wordpiece-uncased")
+    tok = transformers.BertTokenizerFast(tokenizer_object=wp._tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                         cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+    text = {"vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 2, "bos_token_id": tok.cls_token_id, "pad_token_id": tok.pad_token_id,
+            "sep_token_id": tok.sep_token_id, "eos_token_id": tok.sep_token_id}
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "image_size": 32, "patch_size": 8}
+    model = transformers.BlipForConditionalGeneration(
+        transformers.BlipConfig(text_config=text, vision_config=vision, projection_dim=32))
+    image_proc = getattr(transformers, "BlipImageProcessorPil", transformers.BlipImageProcessor)(
+        size={"height": 32, "width": 32})
+    folder = tmp_path / "blip"
+    model.save_pretrained(folder)
+    transformers.BlipProcessor(image_processor=image_proc, tokenizer=tok).save_pretrained(folder)
+    backend = load_backend("image-to-text", str(folder), generation={"max_new_tokens": 5}, batch_size=2)
+    info = backend.load()
+    assert info.extra["architecture"] == "BlipForConditionalGeneration" and info.weights == "pretrained"
+    preds = backend.infer_batch(examples["image-to-text"])
+    assert [p.output_tokens for p in preds] == [5, 5] and all(isinstance(p.output, str) for p in preds)
+
+
+def test_git_captioner_from_the_zoo(zoo_cache, examples):
+    """GIT (microsoft/git-base's architecture), the study's lowest-energy captioner: a causal image-text model."""
+    backend = load_backend("image-to-text", "zoo:git-base", zoo_cache_dir=zoo_cache, generation={"max_new_tokens": 4},
+                           batch_size=2)
+    info = backend.load()
+    assert info.extra["architecture"] == "GitForCausalLM" and info.weights == "random"
+    assert [p.output_tokens for p in backend.infer_batch(examples["image-to-text"])] == [4, 4]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("task", ["text-classification", "text-generation", "image-to-text"])
+def test_on_cuda_in_half_precision(task, zoo_cache, examples):
+    backend, info = _loaded(task, zoo_cache, device="cuda", dtype="float16")
+    assert info.device == "cuda" and info.dtype == "float16"
+    backend.sync()
+    p = backend.infer(examples[task][0])
+    backend.sync()
+    if task != "text-classification":
+        assert p.output_tokens == {"text-generation": 10, "image-to-text": 20}[task]
+
+
+def test_hub_id_from_the_hub_cache_records_its_commit(tmp_path, zoo_cache, examples):
+    """A hub id read offline from a Hugging Face cache (same layout the hub client writes)."""
+    import shutil
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--tiny-sst2"
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(build("distilbert-sst2", "tiny", zoo_cache), snapshot)
+    (snapshot / "wattprint_zoo.json").unlink()   # a real hub checkpoint carries no zoo marker
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    backend = load_backend("text-classification", "someone/tiny-sst2", cache_dir=tmp_path / "hub",
+                           local_files_only=True)
+    info = backend.load()
+    assert info.model == "someone/tiny-sst2" and info.revision == commit and info.weights == "pretrained"
+    assert backend.infer(examples["text-classification"][0]).output in ("NEGATIVE", "POSITIVE")
+
+
+def test_inference_failures_name_the_model(zoo_cache, examples):
+    backend, _ = _loaded("text-classification", zoo_cache)
+
+    def broken(**kwargs):
+        raise RuntimeError("CUDA out of memory (simulated)")
+    backend._loaded.model.forward = broken
+    with pytest.raises(BackendError, match=r"model zoo:distilbert-sst2@tiny failed on text-classification: "
+                                           r"RuntimeError: CUDA out of memory \(simulated\)"):
+        backend.infer(examples["text-classification"][0])

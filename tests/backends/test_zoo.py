@@ -119,3 +119,30 @@ def test_trained_tokenizers_have_their_family_specials():
     with pytest.raises(ConfigError, match="unknown tokenizer flavour"):
         train_tokenizer("sentencepiece")
 
+
+
+def test_stale_temporary_folders_of_killed_builds_are_removed(tmp_path, monkeypatch):
+    import os
+
+    calls: list[int] = []
+    monkeypatch.setitem(zoo.SPECS, "fake", ZooSpec("fake", "text-classification", "none", "transformers",
+                                                   lambda size: Built([_SlowPart(calls)], "FakeModel")))
+    target = zoo.model_dir("fake", "tiny", tmp_path)
+    target.parent.mkdir(parents=True)
+    stale, fresh = target.parent / ".fake-tiny.tmp-old", target.parent / ".fake-tiny.tmp-new"
+    stale.mkdir()
+    fresh.mkdir()   # maybe another process building right now: must be left alone
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    zoo.build("fake", "tiny", tmp_path)
+    assert not stale.exists() and fresh.exists()
+
+
+def test_builds_are_reproducible(tmp_path):
+    import hashlib
+
+    a = zoo.build("distilbert-mlm", "tiny", tmp_path / "a")
+    b = zoo.build("distilbert-mlm", "tiny", tmp_path / "b")
+    for name in ("model.safetensors", "tokenizer.json"):
+        assert hashlib.sha256((a / name).read_bytes()).digest() == hashlib.sha256((b / name).read_bytes()).digest()
+    assert json.loads((a / zoo.MARKER).read_text())["seed"] == json.loads((b / zoo.MARKER).read_text())["seed"]

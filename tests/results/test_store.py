@@ -199,7 +199,7 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
     ResultStore(path).close()
     ctx = mp.get_context("spawn")
     rng = random.Random(7)
-    for _ in range(3):
+    for _ in range(2):
         p = ctx.Process(target=_endless_writer, args=(path,))
         p.start()
         time.sleep(1.0 + rng.random())  # let it get well into its loop
@@ -215,3 +215,42 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
         assert con.execute("SELECT COUNT(*) FROM domains").fetchone()[0] == 3 * n
         assert con.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 2 * n
         assert len(s.results()) == n
+
+
+def test_record_json_is_to_dict_without_derived_keys() -> None:
+    import json
+
+    from wattprint.results.store import record_json
+
+    r = _result()
+    expected = r.to_dict()
+    for k in ("totals", "per_inference"):
+        expected.pop(k)
+    for w in expected["phases"].values():
+        w.pop("totals")
+        w.pop("average_power_w")
+    assert json.loads(record_json(r)) == json.loads(json.dumps(expected))
+
+
+def test_threads_share_one_store(store: ResultStore) -> None:
+    import threading
+
+    def work(t: int) -> None:
+        for i in range(10):
+            store.write(_result(f"t{t}-{i}", 0))
+            store.completed_keys()
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert store.count() == 40 and store.integrity_check() == []
+
+
+def test_closed_store_says_so(tmp_path: Path) -> None:
+    s = ResultStore(tmp_path / "x.db")
+    s.close()
+    s.close()
+    with pytest.raises(StoreError, match="closed"):
+        s.count()

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from wattprint.backends.base import Backend, ModelInfo
-from wattprint.backends.transformers import looks_local, sync_device, torch_dtype
+from wattprint.backends.transformers import hub_commit, looks_local, sync_device, torch_dtype
 from wattprint.backends.zoo import is_zoo_ref, read_marker, resolve_model
 from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError
 from wattprint.tasks.base import Example, Prediction
@@ -30,13 +30,14 @@ class DiffusersBackend(Backend):
         local_files_only: Passed to ``from_pretrained``; None leaves it to the HF environment.
         trust_remote_code: Allow custom pipeline code from the repository. Off unless asked.
         zoo_cache_dir: Cache root for ``zoo:`` references.
+        cache_dir: Hugging Face hub cache to read hub ids from (default: the HF environment's).
     """
 
     def __init__(self, task_id: str, model: str, *, device: str = "cpu", dtype: str | None = None,
                  batch_size: int = 1, revision: str | None = None, num_inference_steps: int | None = None,
                  height: int | None = None, width: int | None = None, guidance_scale: float | None = None,
                  seed: int | None = 0, local_files_only: bool | None = None, trust_remote_code: bool = False,
-                 zoo_cache_dir: Path | None = None) -> None:
+                 zoo_cache_dir: Path | None = None, cache_dir: Path | None = None) -> None:
         if task_id != "text-to-image":
             raise TaskError(f"DiffusersBackend runs text-to-image, not {task_id!r}")
         for name, value in (("num_inference_steps", num_inference_steps), ("height", height), ("width", width)):
@@ -51,6 +52,7 @@ class DiffusersBackend(Backend):
         self.call_kwargs: dict[str, Any] = {k: v for k, v in (
             ("num_inference_steps", num_inference_steps), ("height", height), ("width", width),
             ("guidance_scale", guidance_scale)) if v is not None}
+        self.cache_dir = cache_dir
         self._pipe: Any = None
 
     def load(self) -> ModelInfo:
@@ -77,6 +79,8 @@ class DiffusersBackend(Backend):
                 kw["trust_remote_code"] = True
             if self.local_files_only is not None:
                 kw["local_files_only"] = self.local_files_only
+            if self.cache_dir is not None:
+                kw["cache_dir"] = str(self.cache_dir)
             dtype = torch_dtype(self.dtype)
             if dtype is not None:
                 kw["torch_dtype"] = dtype
@@ -105,7 +109,7 @@ class DiffusersBackend(Backend):
             extra["zoo"] = marker
         if local and not is_zoo_ref(self.model_ref):
             extra["path"] = path
-        revision = None if marker else (getattr(pipe, "_internal_dict", {}).get("_commit_hash") or self.revision)
+        revision = None if marker else (hub_commit(path, "model_index.json", self.revision, self.cache_dir) or self.revision)
         return ModelInfo(model=self.model_ref, revision=revision, weights=str(marker.get("weights")) if marker
                          else "pretrained", backend="diffusers", device=str(self.device), dtype=dtype_name,
                          parameters=params, extra=extra)

@@ -215,13 +215,18 @@ def text_to_text(loaded: Loaded, prompts: Callable[[Sequence[Example]], list[str
     encoder_decoder = bool(getattr(loaded.model.config, "is_encoder_decoder", False))
     if not encoder_decoder and tok.pad_token is None:
         tok.pad_token = tok.eos_token
+    max_len = _max_len(loaded)
     if not encoder_decoder:
-        tok.padding_side = "left"   # generation continues from the last real token of every row
+        # Generation continues from the last real token of every row, so pad and truncate on the
+        # left (a long zero-shot prompt keeps its instruction's end), and leave room for the new tokens.
+        tok.padding_side = tok.truncation_side = "left"
+        kwargs = loaded.generate_kwargs or {}
+        max_len = max(1, max_len - int(kwargs.get("max_new_tokens") or 0))
     pad = tok.pad_token_id
 
     def run(examples: Sequence[Example]) -> list[Prediction]:
         texts = prompts(examples) if prompts else _texts(examples)
-        enc = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=_max_len(loaded))
+        enc = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=max_len)
         with torch.inference_mode():
             out = loaded.model.generate(**_to(enc, loaded), pad_token_id=pad, **(loaded.generate_kwargs or {}))
         start = 1 if encoder_decoder else enc["input_ids"].shape[1]

@@ -44,7 +44,8 @@ def load_backend(task_id: str, model: str, *, check: bool = True, **settings: An
         check: Check that the model fits the task now, where that needs no weights (zoo
             references and local folders; hub ids are checked at ``load()``).
         **settings: Backend settings (``device``, ``dtype``, ``batch_size``, ``revision``,
-            ``generation``, ``mode``, ``num_inference_steps`` ...). Unknown names are an error.
+            ``generation``, ``mode``, ``num_inference_steps`` ...). Unknown names are an error;
+            a value of None means "not set" (so a caller may pass every setting it knows).
 
     Raises:
         ConfigError: unknown task or setting, or a malformed reference.
@@ -53,6 +54,7 @@ def load_backend(task_id: str, model: str, *, check: bool = True, **settings: An
     """
     if task_id not in TASK_IDS:
         raise unknown_choice("task", task_id, TASK_IDS)
+    settings = {k: v for k, v in settings.items() if v is not None}
     if model.startswith(CALLABLE_PREFIX):
         extra = set(settings) - {"name"}
         if extra:

@@ -61,6 +61,29 @@ def sync_device(device: str) -> None:
         torch.mps.synchronize()
 
 
+def hub_commit(repo_id: str, filename: str, revision: str | None = None, cache_dir: Path | None = None) -> str | None:
+    """The commit of the cached hub snapshot ``repo_id`` was loaded from, or None (local folder, unknown).
+
+    Args:
+        repo_id: Hub id (``owner/name``).
+        filename: A file every snapshot of that repository has (``config.json``, ``model_index.json``).
+        revision: The revision asked for (None: ``main``).
+        cache_dir: Hub cache folder (None: the HF environment's).
+    """
+    if looks_local(repo_id):
+        return None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(repo_id, filename, revision=revision,
+                                       cache_dir=str(cache_dir) if cache_dir else None)
+    except Exception:   # an odd cache must not fail a load that worked; the revision stays unknown
+        return None
+    if isinstance(found, str) and Path(found).parent.parent.name == "snapshots":
+        return Path(found).parent.name
+    return None
+
+
 @contextlib.contextmanager
 def _quiet_hf() -> Iterator[None]:
     """No per-tensor progress bars while loading (they would flood the harness's output)."""
@@ -108,6 +131,7 @@ class TransformersBackend(Backend):
         allow_new_head: Accept a checkpoint without the task's head (random head). Default off.
         detection_threshold: Score threshold for object detection (0..1).
         zoo_cache_dir: Cache root for ``zoo:`` references.
+        cache_dir: Hugging Face hub cache to read hub ids from (default: the HF environment's).
     """
 
     def __init__(self, task_id: str, model: str, *, device: str = "cpu", dtype: str | None = None,
@@ -115,7 +139,8 @@ class TransformersBackend(Backend):
                  generation: Mapping[str, Any] | None = None, mode: str = "task-specific",
                  local_files_only: bool | None = None, prompt_fn: PromptFn | None = None,
                  parse_fn: ParseFn | None = None, allow_new_head: bool = False,
-                 detection_threshold: float = 0.5, zoo_cache_dir: Path | None = None) -> None:
+                 detection_threshold: float = 0.5, zoo_cache_dir: Path | None = None,
+                 cache_dir: Path | None = None) -> None:
         if task_id not in TASK_IDS:
             from wattprint.errors import unknown_choice
 
@@ -132,6 +157,7 @@ class TransformersBackend(Backend):
         self.generation, self.mode, self.local_files_only = dict(generation or {}), mode, local_files_only
         self.prompt_fn, self.parse_fn, self.allow_new_head = prompt_fn, parse_fn, allow_new_head
         self.detection_threshold, self.zoo_cache_dir = detection_threshold, zoo_cache_dir
+        self.cache_dir = cache_dir
         self._loaded: hf_runners.Loaded | None = None
         self._run: hf_runners.Runner | None = None
         self._family: str | None = None
@@ -142,6 +168,8 @@ class TransformersBackend(Backend):
         kw: dict[str, Any] = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
         if self.local_files_only is not None:
             kw["local_files_only"] = self.local_files_only
+        if self.cache_dir is not None:
+            kw["cache_dir"] = str(self.cache_dir)
         return kw
 
     def load_config(self) -> tuple[str, Any]:
@@ -283,7 +311,8 @@ class TransformersBackend(Backend):
     def _info(self, path: str, config: Any, model: Any) -> ModelInfo:
         marker = read_marker(path) if looks_local(path) else None
         weights = str(marker.get("weights", "unknown")) if marker else "pretrained"
-        revision = None if marker else (getattr(config, "_commit_hash", None) or self.revision)
+        revision = None if marker else (getattr(config, "_commit_hash", None) or self._hub_commit(path)
+                                        or self.revision)
         extra: dict[str, Any] = {
             "architecture": (getattr(config, "architectures", None) or [type(model).__name__])[0],
             "model_type": config.model_type, "class": type(model).__name__, "task": self.task_id,
@@ -301,6 +330,9 @@ class TransformersBackend(Backend):
                          device=str(self.device), dtype=str(model.dtype).replace("torch.", ""),
                          parameters=sum(p.numel() for p in model.parameters()), extra=extra)
 
+    def _hub_commit(self, repo_id: str) -> str | None:
+        return hub_commit(repo_id, "config.json", self.revision, self.cache_dir)
+
     # -- inference --------------------------------------------------------------------------------
 
     def infer(self, example: Example) -> Prediction:
@@ -317,7 +349,13 @@ class TransformersBackend(Backend):
             raise BackendError("TransformersBackend.infer called before load()")
         out: list[Prediction] = []
         for i in range(0, len(examples), self.batch_size):
-            out.extend(self._run(examples[i:i + self.batch_size]))
+            try:
+                out.extend(self._run(examples[i:i + self.batch_size]))
+            except WattprintError:
+                raise
+            except Exception as err:   # out of memory, a model bug ...: say which model and why
+                raise BackendError(f"model {self.model_ref} failed on {self.task_id}: "
+                                   f"{type(err).__name__}: {err}") from err
         return out
 
     def sync(self) -> None:

@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.tasks_cmd",
     "wattprint.cli.zoo_cmd",
     "wattprint.cli.carbon_cmd",
+    "wattprint.cli.store_cmd",
+    "wattprint.cli.study_cmd",
 )
 
 

@@ -25,10 +25,10 @@ def _list(args: argparse.Namespace) -> int:
     from wattprint.backends.zoo import DEFAULT_ZOO_MODELS, list_models, parse_ref
 
     defaults = {parse_ref(ref)[0] for ref in DEFAULT_ZOO_MODELS.values()}
-    print(f"{'name':20s} {'task':22s} {'copies':50s} default")
+    print(f"{'name':20s} {'task':22s} {'copies':56s} default")
     for spec in list_models():
         role = "zero-shot" if spec.zero_shot else ("yes" if spec.name in defaults else "")
-        print(f"{spec.name:20s} {spec.task:22s} {spec.study_model:50s} {role}")
+        print(f"{spec.name:20s} {spec.task:22s} {spec.study_model:56s} {role}")
     print("sizes: tiny (tests), real-size (the study model's dimensions). Weights are random.")
     return 0
 

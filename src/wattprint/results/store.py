@@ -24,15 +24,16 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from wattprint.errors import StoreError
-from wattprint.meters.base import DomainEnergy, Provenance
+from wattprint.meters.base import DomainEnergy, EstimateModel, Provenance
 from wattprint.results.migrations import SCHEMA_VERSION, check_not_newer, migrate
 from wattprint.results.schema import STATUS_OK, JobResult
 
@@ -110,10 +111,58 @@ QUERY_WINDOW = "query"
 """Label under which a result's own (query) window is stored in ``windows``/``domains``."""
 
 
-def _domain_row(window: str, d: DomainEnergy) -> tuple[Any, ...]:
+_DOMAIN_FIELDS = tuple(f.name for f in fields(DomainEnergy))
+_RESULT_FIELDS = tuple(f.name for f in fields(JobResult))
+
+
+class _ModelCache:
+    """``EstimateModel`` → its dict and JSON, computed once per object within one write."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[EstimateModel, dict[str, Any], str]] = {}
+
+    def get(self, model: EstimateModel) -> tuple[dict[str, Any], str]:
+        hit = self._by_id.get(id(model))
+        if hit is None or hit[0] is not model:
+            d = model.to_dict()
+            hit = (model, d, _json(d))
+            self._by_id[id(model)] = hit
+        return hit[1], hit[2]
+
+
+def _domain_dict(d: DomainEnergy, cache: _ModelCache) -> dict[str, Any]:
+    # Same content as DomainEnergy.to_dict() without dataclasses.asdict's deep copies.
+    out = {name: getattr(d, name) for name in _DOMAIN_FIELDS}
+    out["provenance"] = d.provenance.value
+    out["model"] = None if d.model is None else dict(cache.get(d.model)[0])
+    return out
+
+
+def record_dict(r: JobResult, cache: _ModelCache | None = None) -> dict[str, Any]:
+    """The lossless content of a record: ``to_dict()`` without its derived keys (``totals``,
+    ``per_inference``, per-window ``totals``/``average_power_w``), which ``from_dict``
+    ignores and which are recomputed on read."""
+    cache = cache or _ModelCache()
+    d: dict[str, Any] = {name: getattr(r, name) for name in _RESULT_FIELDS}
+    d["domains"] = [_domain_dict(x, cache) for x in r.domains]
+    d["phases"] = {k: {"label": w.label, "started_at": w.started_at, "duration_s": w.duration_s,
+                       "domains": [_domain_dict(x, cache) for x in w.domains],
+                       "warnings": list(w.warnings)} for k, w in r.phases.items()}
+    for k in ("settings", "quality", "environment", "extra"):
+        d[k] = dict(getattr(r, k))
+    d["carbon"] = None if r.carbon is None else dict(r.carbon)
+    return d
+
+
+def record_json(r: JobResult, cache: _ModelCache | None = None) -> str:
+    """:func:`record_dict` as compact JSON (what ``results.record_json`` holds)."""
+    return json.dumps(record_dict(r, cache), separators=(",", ":"), default=str)
+
+
+def _domain_row(window: str, d: DomainEnergy, cache: _ModelCache) -> tuple[Any, ...]:
     return (window, d.name, d.component, d.boundary, d.provenance.value, d.source, d.scope,
             d.energy_j, d.uncertainty, d.idle_power_w, d.idle_energy_j, d.dynamic_energy_j,
-            None if d.model is None else _json(d.model.to_dict()))
+            None if d.model is None else cache.get(d.model)[1])
 
 
 class ResultStore:
@@ -135,6 +184,7 @@ class ResultStore:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, must_exist: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
+        self._lock = threading.RLock()  # one connection, shared safely by this process's threads
         if must_exist and not self.path.exists():
             raise StoreError(f"no results store at {self.path} (give --store PATH, or set "
                              f"{ENV_STORE}; nothing has been stored there yet)")
@@ -168,8 +218,9 @@ class ResultStore:
         """Close the connection. Idempotent."""
         conn = getattr(self, "_conn", None)
         if conn is not None:
-            conn.close()
-            self._conn = None  # type: ignore[assignment]
+            with self._lock:
+                conn.close()
+                self._conn = None  # type: ignore[assignment]
 
     def __enter__(self) -> ResultStore:
         return self
@@ -181,7 +232,7 @@ class ResultStore:
     @property
     def schema_version(self) -> int:
         """The schema version of the open store (always :data:`SCHEMA_VERSION` once open)."""
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._fetchall("PRAGMA user_version")[0][0])
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -190,7 +241,11 @@ class ResultStore:
         return self._conn
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, str(self.path))
+        return _Transaction(self._db, str(self.path), self._lock)
+
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
 
     # ---- writing -----------------------------------------------------------------------
 
@@ -225,8 +280,12 @@ class ResultStore:
             (r.job_id, r.repetition, STATUS_OK, r.attempt)).fetchone()
         return row is not None
 
-    def _insert(self, r: JobResult, stored_at: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        env_hash = self._put_environment(r.environment)
+    def _insert(self, r: JobResult, stored_at: str, cache: _ModelCache,
+                envs: dict[int, str | None]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        key = id(r.environment)
+        if key not in envs:
+            envs[key] = self._put_environment(r.environment)
+        env_hash = envs[key]
         carbon_g = None
         if r.carbon is not None and r.carbon.get("emissions_g") is not None:
             carbon_g = float(r.carbon["emissions_g"])
@@ -235,16 +294,16 @@ class ResultStore:
                r.energy_j(Provenance.MEASURED), r.energy_j(Provenance.INTEGRATED),
                r.energy_j(Provenance.ESTIMATED), carbon_g, r.source, r.source_file,
                r.source_line, env_hash, r.created_at, stored_at,
-               json.dumps(r.to_dict(), separators=(",", ":"), default=str))
+               record_json(r, cache))
         rid = self._db.execute(_INSERT_RESULT, row).lastrowid
         windows = []
         domains = []
         if r.domains:
             windows.append((rid, QUERY_WINDOW, None, r.duration_s))
-            domains.extend((rid, *_domain_row(QUERY_WINDOW, d)) for d in r.domains)
+            domains.extend((rid, *_domain_row(QUERY_WINDOW, d, cache)) for d in r.domains)
         for label, w in r.phases.items():
             windows.append((rid, label, w.started_at, w.duration_s))
-            domains.extend((rid, *_domain_row(label, d)) for d in w.domains)
+            domains.extend((rid, *_domain_row(label, d, cache)) for d in w.domains)
         return windows, domains
 
     def write(self, result: JobResult) -> bool:
@@ -273,13 +332,16 @@ class ResultStore:
         written = 0
         windows: list[tuple[Any, ...]] = []
         domains: list[tuple[Any, ...]] = []
+        cache = _ModelCache()
+        batch = list(results)
+        envs: dict[int, str | None] = {}  # id(environment) → hash; objects live in `batch`
         with self._transaction():
-            for r in results:
+            for r in batch:
                 if not isinstance(r, JobResult):
                     raise StoreError(f"can only store JobResult records, got {type(r).__name__}")
                 if self._is_stored(r):
                     continue
-                w, d = self._insert(r, stored_at)
+                w, d = self._insert(r, stored_at, cache, envs)
                 windows.extend(w)
                 domains.extend(d)
                 written += 1
@@ -297,13 +359,13 @@ class ResultStore:
         """
         sql = "SELECT DISTINCT job_id, repetition FROM results WHERE status = ?"
         if job_ids is None:
-            return {(j, int(r)) for j, r in self._db.execute(sql, (STATUS_OK,))}
+            return {(j, int(r)) for j, r in self._fetchall(sql, (STATUS_OK,))}
         out: set[tuple[str, int]] = set()
         ids = list(dict.fromkeys(job_ids))
         for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
             chunk = ids[i:i + 500]
             q = f"{sql} AND job_id IN ({', '.join('?' * len(chunk))})"
-            out.update((j, int(r)) for j, r in self._db.execute(q, (STATUS_OK, *chunk)))
+            out.update((j, int(r)) for j, r in self._fetchall(q, (STATUS_OK, *chunk)))
         return out
 
     @staticmethod
@@ -328,8 +390,8 @@ class ResultStore:
         """Like :meth:`results`, one record at a time (in storage order)."""
         where, params = self._where({"task": task, "model": model, "dataset": dataset,
                                      "status": status, "source": source, "run_id": run_id})
-        cur = self._db.execute(f"SELECT record_json, id FROM results{where} ORDER BY id", params)
-        for blob, rid in cur:
+        rows = self._fetchall(f"SELECT record_json, id FROM results{where} ORDER BY id", params)
+        for blob, rid in rows:
             try:
                 yield JobResult.from_dict(json.loads(blob))
             except (ValueError, KeyError, TypeError) as err:
@@ -354,15 +416,15 @@ class ResultStore:
         """How many results are stored (optionally filtered as in :meth:`results`)."""
         where, params = self._where({"task": task, "model": model, "dataset": dataset,
                                      "status": status, "source": source, "run_id": run_id})
-        return int(self._db.execute(f"SELECT COUNT(*) FROM results{where}", params).fetchone()[0])
+        return int(self._fetchall(f"SELECT COUNT(*) FROM results{where}", params)[0][0])
 
     def runs(self) -> list[RunInfo]:
         """Every recorded run, oldest first, with its number of stored results."""
-        rows = self._db.execute(
+        rows = self._fetchall(
             "SELECT r.id, r.suite, r.config_json, e.json, r.started_at, "
             "(SELECT COUNT(*) FROM results x WHERE x.run_id = r.id) "
             "FROM runs r LEFT JOIN environments e ON e.hash = r.environment_hash "
-            "ORDER BY r.started_at, r.rowid").fetchall()
+            "ORDER BY r.started_at, r.rowid")
         return [RunInfo(i, s, json.loads(c), json.loads(e) if e else {}, t, int(n))
                 for i, s, c, e, t, n in rows]
 
@@ -372,13 +434,13 @@ class ResultStore:
         Returns:
             Problems found (empty when the store is consistent).
         """
-        problems = [r[0] for r in self._db.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems = [r[0] for r in self._fetchall("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"foreign key violation in {r[0]} row {r[1]}"
-                     for r in self._db.execute("PRAGMA foreign_key_check")]
-        orphan = self._db.execute(
+                     for r in self._fetchall("PRAGMA foreign_key_check")]
+        orphan = self._fetchall(
             "SELECT COUNT(*) FROM results r WHERE r.status = ? AND NOT EXISTS "
             "(SELECT 1 FROM domains d WHERE d.result_id = r.id AND d.window = ?)",
-            (STATUS_OK, QUERY_WINDOW)).fetchone()[0]
+            (STATUS_OK, QUERY_WINDOW))[0][0]
         if orphan:
             problems.append(f"{orphan} ok result(s) without query-window domains")
         return problems
@@ -390,33 +452,39 @@ class ResultStore:
             "code_schema_version": SCHEMA_VERSION, "runs": len(self.runs()),
             "results": self.count(), "ok": self.count(status=STATUS_OK),
             "failed": self.count(status="failed"),
-            "environments": int(self._db.execute("SELECT COUNT(*) FROM environments").fetchone()[0]),
+            "environments": int(self._fetchall("SELECT COUNT(*) FROM environments")[0][0]),
         }
 
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str, lock: threading.RLock) -> None:
         self._conn = conn
         self._path = path
+        self._lock = lock
 
     def __enter__(self) -> _Transaction:
+        self._lock.acquire()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
+            self._lock.release()
             raise StoreError(f"results store {self._path} is busy or locked: {err}") from err
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if exc_type is None:
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as err:
+        try:
+            if exc_type is None:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error as err:
+                    self._conn.execute("ROLLBACK")
+                    raise StoreError(f"results store {self._path}: commit failed: {err}") from err
+            else:
                 self._conn.execute("ROLLBACK")
-                raise StoreError(f"results store {self._path}: commit failed: {err}") from err
-        else:
-            self._conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"results store {self._path}: write failed: {exc}") from exc
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"results store {self._path}: write failed: {exc}") from exc
+        finally:
+            self._lock.release()

@@ -25,7 +25,7 @@ from wattprint.errors import ConfigError
 PREFIX = "zoo:"
 
 DEFAULT_ZOO_MODELS: dict[str, str] = {
-    spec.task: f"{PREFIX}{spec.name}@tiny" for spec in SPECS.values() if not spec.zero_shot
+    spec.task: f"{PREFIX}{spec.name}@tiny" for spec in SPECS.values() if spec.default
 }
 """Task id -> tiny zoo reference of the model with the study's smallest model's architecture."""
 

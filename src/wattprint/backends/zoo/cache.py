@@ -26,7 +26,7 @@ from wattprint.errors import BackendError, ConfigError, unknown_choice
 MARKER = "wattprint_zoo.json"
 """File name of the marker each zoo folder carries."""
 
-ZOO_VERSION = "1"
+ZOO_VERSION = "2"
 """Bump when any builder changes what it builds, so stale caches are not reused."""
 
 
@@ -106,6 +106,7 @@ def build(name: str, size: str = "tiny", cache_dir: Path | None = None) -> Path:
     if (target / MARKER).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_tmp(target)
     if target.exists():   # a folder without marker is not ours or is broken: move it aside
         shutil.rmtree(target.rename(target.with_name(f".{target.name}.broken-{os.getpid()}-{time.time_ns()}")),
                       ignore_errors=True)
@@ -141,6 +142,19 @@ def build(name: str, size: str = "tiny", cache_dir: Path | None = None) -> Path:
         raise BackendError(f"building zoo model {name!r} ({size}) failed: {type(err).__name__}: {err}") from err
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+STALE_TMP_S = 24 * 3600.0
+"""A temporary build folder untouched this long (seconds) was left by a killed process."""
+
+
+def _remove_stale_tmp(target: Path) -> None:
+    for tmp in target.parent.glob(f".{target.name}.tmp-*"):
+        try:
+            if time.time() - tmp.stat().st_mtime > STALE_TMP_S:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _seed(name: str, size: str) -> int:

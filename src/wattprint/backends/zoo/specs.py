@@ -52,6 +52,7 @@ class ZooSpec:
         library: ``transformers`` or ``diffusers``.
         build: ``build(size) -> Built``.
         zero_shot: True for the multi-purpose models of the study's zero-shot runs.
+        default: The task's default zoo model (one per task).
     """
 
     name: str
@@ -60,6 +61,7 @@ class ZooSpec:
     library: str
     build: Callable[[str], Built]
     zero_shot: bool = False
+    default: bool = True
 
 
 def _image_processor(name: str, **kwargs: Any) -> Any:
@@ -193,12 +195,12 @@ def _yolos(size: str) -> Built:
     if size == "real-size":   # hustvl/yolos-tiny: DeiT-tiny backbone, 100 detection tokens, 512 px short side
         config = transformers.YolosConfig(hidden_size=192, num_hidden_layers=12, num_attention_heads=3,
                                           intermediate_size=768, image_size=[800, 1333], num_detection_tokens=100,
-                                          num_labels=91)
+                                          num_labels=91, use_mid_position_embeddings=False)
         proc = _image_processor("YolosImageProcessor", size={"shortest_edge": 512, "longest_edge": 1333})
     else:
         config = transformers.YolosConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                                           intermediate_size=64, image_size=[64, 96], patch_size=16,
-                                          num_detection_tokens=10, num_labels=5)
+                                          num_detection_tokens=10, num_labels=5, use_mid_position_embeddings=False)
         proc = _image_processor("YolosImageProcessor", size={"shortest_edge": 64, "longest_edge": 96})
     model = transformers.YolosForObjectDetection(config)
     return Built([model, proc], "YolosForObjectDetection",
@@ -226,6 +228,33 @@ def _vit_gpt2(size: str) -> Built:
     gc = model.generation_config
     gc.decoder_start_token_id = gc.pad_token_id = gc.eos_token_id = gc.bos_token_id = tok.eos_token_id
     return Built([model, tok, proc], "VisionEncoderDecoderModel", _tok_notes(tok, dec.vocab_size))
+
+
+def _git(size: str) -> Built:
+    import transformers
+
+    from tokenizers import Tokenizer
+
+    wp = train_tokenizer("wordpiece-uncased", model_max_length=512)
+    tok = transformers.BertTokenizerFast(tokenizer_object=Tokenizer.from_str(wp.backend_tokenizer.to_str()), unk_token="[UNK]", pad_token="[PAD]",
+                                         cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+                                         model_max_length=512)
+    ids = {"bos_token_id": tok.cls_token_id, "eos_token_id": tok.sep_token_id, "pad_token_id": tok.pad_token_id}
+    if size == "real-size":   # microsoft/git-base: CLIP ViT-B/16 image encoder + 6-layer BERT-base text decoder
+        config = transformers.GitConfig(vocab_size=30522, **ids)
+        crop = 224
+    else:
+        config = transformers.GitConfig(
+            vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+                           "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
+            vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+            num_attention_heads=2, max_position_embeddings=128, **ids)
+        crop = 32
+    proc = _image_processor("CLIPImageProcessor", size={"shortest_edge": crop},
+                            crop_size={"height": crop, "width": crop})
+    model = transformers.GitForCausalLM(config)
+    processor = transformers.GitProcessor(image_processor=proc, tokenizer=tok)
+    return Built([model, processor], "GitForCausalLM", _tok_notes(tok, config.vocab_size))
 
 
 # --- Text to image --------------------------------------------------------------------------------
@@ -283,8 +312,10 @@ SPECS: dict[str, ZooSpec] = {s.name: s for s in (
     ZooSpec("mobilenet-v1", "image-classification", "google/mobilenet_v1_0.75_192", "transformers", _mobilenet_v1),
     ZooSpec("yolos-tiny", "object-detection", "hustvl/yolos-tiny", "transformers", _yolos),
     ZooSpec("vit-gpt2", "image-to-text", "ydshieh/vit-gpt2-coco-en", "transformers", _vit_gpt2),
+    ZooSpec("git-base", "image-to-text", "microsoft/git-base", "transformers", _git, default=False),
     ZooSpec("tiny-sd", "text-to-image", "segmind/tiny-sd", "diffusers", _tiny_sd),
-    ZooSpec("flan-t5", "summarization", "google/flan-t5-base", "transformers", _t5, zero_shot=True),
-    ZooSpec("bloomz", "text-generation", "bigscience/bloomz-560m", "transformers", _bloom, zero_shot=True),
+    ZooSpec("flan-t5", "summarization", "google/flan-t5-base", "transformers", _t5, zero_shot=True, default=False),
+    ZooSpec("bloomz", "text-generation", "bigscience/bloomz-560m", "transformers", _bloom, zero_shot=True,
+            default=False),
 )}
 """Every zoo model by name."""

@@ -7,6 +7,7 @@ small (a few thousand entries) because the training text is small.
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from typing import Any
 
@@ -35,12 +36,12 @@ def train_tokenizer(flavour: str, vocab_size: int = 4000, model_max_length: int 
     """
     if flavour not in FLAVOURS:
         raise ConfigError(f"unknown tokenizer flavour {flavour!r}; valid: {', '.join(FLAVOURS)}")
-    return _train(flavour, vocab_size, model_max_length)
+    return copy.deepcopy(_train(flavour, vocab_size, model_max_length))   # callers may change their copy
 
 
 @lru_cache(maxsize=None)
 def _train(flavour: str, vocab_size: int, model_max_length: int) -> Any:
-    # Trained once per process and flavour; callers save a copy, they never mutate it.
+    # Trained once per process and flavour; train_tokenizer hands out copies.
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 

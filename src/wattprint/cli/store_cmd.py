@@ -1,0 +1,148 @@
+"""``wattprint store``, ``wattprint export`` and ``wattprint import codecarbon``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wattprint.cli.common import print_json
+
+
+def add_store_arg(p: argparse.ArgumentParser) -> None:
+    """The ``--store PATH`` option every results command takes."""
+    p.add_argument("--store", metavar="PATH", default=None,
+                   help="results store (SQLite file); default $WATTPRINT_STORE or "
+                        "./wattprint-results/results.db")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the results-store commands."""
+    p = sub.add_parser("store", help="show the results store: path, schema version, counts")
+    add_store_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_store)
+
+    p = sub.add_parser("export", help="export stored results as json, csv or parquet")
+    add_store_arg(p)
+    p.add_argument("--format", default="json", choices=("json", "csv", "parquet"),
+                   help="json: array of full records; csv/parquet: one flat row per result")
+    p.add_argument("--task", action="append", help="only this task (repeatable)")
+    p.add_argument("--model", action="append", help="only this model (repeatable)")
+    p.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
+    p.add_argument("--status", choices=("ok", "failed"), help="only results with this status")
+    p.add_argument("--source", help="only results from this source (wattprint, codecarbon)")
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("import", help="import energy logs written by other tools")
+    isub = p.add_subparsers(dest="import_kind", metavar="KIND")
+    c = isub.add_parser("codecarbon", help="CodeCarbon emissions CSVs (2.x, 3.x; per-run or "
+                                           "task-mode rows), files or folders")
+    c.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or folders (recursive *.csv)")
+    add_store_arg(c)
+    c.add_argument("--project-as-model", action="store_true",
+                   help="use CodeCarbon's project_name as the model id")
+    c.add_argument("--model", help="model id for every imported row")
+    c.add_argument("--task", default="unknown", help="task id for every imported row")
+    c.add_argument("--dataset", default="unknown", help="dataset id for every imported row")
+    c.add_argument("--n", type=int, default=0,
+                   help="inferences per query window (0 = unknown; no per-inference figures)")
+    c.add_argument("--query-task", default="query model",
+                   help="task-mode task_name that is the measured window (default: %(default)s)")
+    c.add_argument("--cpu-measured", action="store_true",
+                   help="CodeCarbon read RAPL counters for the CPU (marks non-constant CPU "
+                        "energy as measured; constant estimates stay estimated)")
+    c.add_argument("--dry-run", action="store_true", help="check the files, store nothing")
+    c.add_argument("--json", action="store_true", help="print a JSON summary")
+    c.set_defaults(func=_import_codecarbon)
+    p.set_defaults(func=help_of(p))
+
+
+def help_of(parser: argparse.ArgumentParser):  # type: ignore[no-untyped-def]
+    """A handler that prints ``parser``'s help (a group called without its action) → exit 2."""
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+    return handler
+
+
+def _store(args: argparse.Namespace) -> int:
+    from wattprint.results.store import ResultStore, default_store_path
+
+    path = args.store or default_store_path()
+    from pathlib import Path
+
+    if not Path(path).exists():
+        info = {"path": str(path), "exists": False}
+        if args.json:
+            print_json(info)
+        else:
+            print(f"results store: {path} (not created yet)")
+        return 0
+    with ResultStore(path, must_exist=True) as s:
+        info = {"exists": True, **s.info()}
+    if args.json:
+        print_json(info)
+    else:
+        print(f"results store: {info['path']}")
+        print(f"  schema version {info['schema_version']} · {info['runs']} run(s) · "
+              f"{info['results']} result(s) ({info['ok']} ok, {info['failed']} failed) · "
+              f"{info['environments']} environment(s)")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from wattprint.results.export import export
+    from wattprint.results.store import ResultStore
+
+    with ResultStore(args.store, must_exist=True) as s:
+        results = s.results(task=args.task, model=args.model, dataset=args.dataset,
+                            status=args.status, source=args.source)
+    export(results, args.format, args.out)
+    if args.out:
+        print(f"wrote {len(results)} result(s) to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _import_codecarbon(args: argparse.Namespace) -> int:
+    import uuid
+
+    from wattprint.errors import ConfigError
+    from wattprint.results.importers.codecarbon import ImportOptions, read_paths
+    from wattprint.results.store import ResultStore
+    from wattprint.tasks.base import TASK_IDS
+
+    if args.task != "unknown" and args.task not in TASK_IDS:
+        from wattprint.errors import unknown_choice
+
+        raise unknown_choice("task", args.task, (*TASK_IDS, "unknown"))
+    if args.n < 0:
+        raise ConfigError(f"--n must be >= 0, got {args.n}")
+    run_id = f"import-codecarbon-{uuid.uuid4().hex[:12]}"
+    opts = ImportOptions(task=args.task, dataset=args.dataset, model=args.model,
+                         project_as_model=args.project_as_model, n=args.n,
+                         query_task=args.query_task, cpu_measured=args.cpu_measured,
+                         run_id=run_id)
+    report = read_paths(args.paths, opts)
+    new = 0
+    if not args.dry_run and report.results:
+        with ResultStore(args.store) as s:
+            s.begin_run(run_id, None, {"command": "import codecarbon",
+                                       "paths": [str(p) for p in args.paths],
+                                       "options": {k: getattr(opts, k) for k in opts.__dataclass_fields__}},
+                        {})
+            new = s.write_many(report.results)
+            where = str(s.path)
+    else:
+        where = "(dry run, nothing stored)" if args.dry_run else "(nothing to store)"
+    summary = {"files": report.files, "rows": report.rows, "records": len(report.results),
+               "stored": new, "already_stored": len(report.results) - new if not args.dry_run else 0,
+               "errors": [str(e) for e in report.errors], "store": where, "run_id": run_id}
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"read {report.files} file(s), {report.rows} row(s) → {len(report.results)} "
+              f"record(s); stored {new} new, {summary['already_stored']} already there → {where}")
+    for e in report.errors:
+        print(f"wattprint: import error: {e}", file=sys.stderr)
+    return 1 if report.errors else 0

@@ -1,0 +1,123 @@
+"""Export stored results as JSON, CSV or Parquet.
+
+JSON is lossless: an array of :meth:`JobResult.to_dict` objects (every field, ``job_id`` and
+``repetition`` included, plus the derived ``totals`` and ``per_inference``). CSV and Parquet
+are flat: one row per result, energy kept apart by provenance (``energy_measured_j`` …) and
+by domain (``domain.gpu:0.energy_j`` with ``domain.gpu:0.provenance``), never summed across
+provenances.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from wattprint.errors import ConfigError, unknown_choice
+from wattprint.meters.base import Provenance
+from wattprint.results.schema import JobResult
+
+FORMATS = ("json", "csv", "parquet")
+
+_SCALARS = ("job_id", "repetition", "attempt", "run_id", "suite", "task", "model",
+            "model_revision", "weights", "dataset", "dataset_config", "split", "n", "status",
+            "error", "duration_s", "backend", "device", "dtype", "batch_size", "work_unit",
+            "work_units", "input_tokens", "output_tokens", "hardware_id", "node", "gpu", "shared",
+            "source", "source_file", "source_line", "created_at")
+
+
+def flatten(r: JobResult) -> dict[str, Any]:
+    """One flat row for a result (units in the column names).
+
+    Columns: the record's scalar fields; per provenance ``energy_<p>_j``, ``kwh_per_1k_<p>``,
+    ``energy_<p>_j_per_unit``; ``uncertainty_estimated_j``; carbon (``carbon_g``,
+    ``intensity_g_per_kwh``, ``intensity_source``, ``pue``); ``quality.<metric>``;
+    ``setting.<name>``; per domain ``domain.<name>.energy_j`` / ``.provenance`` /
+    ``.boundary`` / ``.dynamic_energy_j``; per phase ``phase.<label>.duration_s`` and
+    ``phase.<label>.energy_<p>_j``.
+    """
+    row: dict[str, Any] = {k: getattr(r, k) for k in _SCALARS}
+    for p in Provenance:
+        e = r.energy_j(p)
+        row[f"energy_{p.value}_j"] = e
+        row[f"kwh_per_1k_{p.value}"] = r.per_1k_kwh(p)
+        row[f"energy_{p.value}_j_per_unit"] = r.per_unit_j(p)
+    unc = [t["uncertainty_j"] for t in r.totals() if t["uncertainty_j"] is not None]
+    row["uncertainty_estimated_j"] = sum(unc) if unc else None
+    c = r.carbon or {}
+    row["carbon_g"] = c.get("emissions_g")
+    row["intensity_g_per_kwh"] = c.get("intensity_g_per_kwh")
+    row["intensity_source"] = c.get("intensity_source")
+    row["pue"] = c.get("pue")
+    for k, v in r.quality.items():
+        row[f"quality.{k}"] = v
+    for k, v in r.settings.items():
+        row[f"setting.{k}"] = v if isinstance(v, (int, float, str, bool)) or v is None else json.dumps(v)
+    for d in r.domains:
+        pre = f"domain.{d.name}"
+        row[f"{pre}.energy_j"] = d.energy_j
+        row[f"{pre}.provenance"] = d.provenance.value
+        row[f"{pre}.boundary"] = d.boundary
+        row[f"{pre}.dynamic_energy_j"] = d.dynamic_energy_j
+    for label, w in r.phases.items():
+        row[f"phase.{label}.duration_s"] = w.duration_s
+        for p in Provenance:
+            t = w.total_j(p)
+            if t is not None:
+                row[f"phase.{label}.energy_{p.value}_j"] = t
+    return row
+
+
+def to_frame(results: Iterable[JobResult]) -> pd.DataFrame:
+    """Flat table of results (see :func:`flatten`), one row each, in the given order."""
+    rows = [flatten(r) for r in results]
+    if not rows:
+        return pd.DataFrame(columns=list(_SCALARS))
+    return pd.DataFrame(rows)
+
+
+def to_json(results: Iterable[JobResult]) -> str:
+    """A JSON array of ``to_dict()`` objects."""
+    return json.dumps([r.to_dict() for r in results], indent=2, default=str)
+
+
+def export(results: Sequence[JobResult], fmt: str, out: str | Path | None = None) -> None:
+    """Write results in one format to a file, or to stdout when ``out`` is None.
+
+    Args:
+        results: Records to export.
+        fmt: ``json``, ``csv`` or ``parquet``.
+        out: Output file; None writes to stdout (not possible for parquet, a binary format).
+
+    Raises:
+        ConfigError: for an unknown format or parquet without a file.
+    """
+    if fmt not in FORMATS:
+        raise unknown_choice("export format", fmt, FORMATS)
+    if fmt == "parquet" and out is None:
+        raise ConfigError("--format parquet writes a binary file: give --out FILE.parquet")
+    if fmt == "json":
+        text = to_json(results) + "\n"
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            Path(out).write_text(text, encoding="utf-8")
+        return
+    df = to_frame(results)
+    if fmt == "csv":
+        if out is None:
+            df.to_csv(sys.stdout, index=False)
+        else:
+            df.to_csv(out, index=False)
+        return
+    obj_cols = [c for c in df.columns if df[c].dtype == object]
+    for col in obj_cols:  # mixed-type columns (e.g. a setting that is sometimes a number)
+        if df[col].map(lambda v: v is None or isinstance(v, str)).all():
+            continue
+        df[col] = df[col].map(lambda v: None if v is None else str(v))
+    df.to_parquet(out, index=False)
+

@@ -1,0 +1,1 @@
+"""Importers of energy logs written by other tools (CodeCarbon ...)."""
