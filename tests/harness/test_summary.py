@@ -56,3 +56,15 @@ def test_a_later_success_replaces_an_earlier_failure_of_the_same_repetition():
     rs = [result(0, status="failed"), result(0, 3600.0)]
     (row,) = summarize([make_job(job_id="a", repeat=1)], rs)
     assert (row.status, row.ok, row.repetitions) == ("ok", 1, 1)
+
+
+def test_process_scope_shares_are_not_added_to_the_machine_total():
+    machine = DomainEnergy(name="cpu:machine", component="cpu", boundary="all CPUs",
+                           provenance=Provenance.ESTIMATED, source="t", energy_j=3600.0,
+                           uncertainty=0.3, model=None, scope="machine")
+    process = DomainEnergy(name="cpu:process", component="cpu", boundary="this process",
+                           provenance=Provenance.ESTIMATED, source="t", energy_j=1800.0,
+                           uncertainty=0.3, model=None, scope="process")
+    r = result(0, 1.0).with_(domains=(machine, process))
+    (row,) = summarize([make_job(job_id="a", repeat=1)], [r])
+    assert row.kwh_per_1k["estimated"].mean == pytest.approx(0.001)  # 3,600 J, not 5,400 J

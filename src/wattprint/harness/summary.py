@@ -1,7 +1,7 @@
 """The end-of-run summary: one row per job, mean ± 95 % confidence interval over repetitions.
 
 Energies stay apart by provenance (``measured``, ``integrated``, ``estimated``); nothing is
-summed across provenances. The interval is Student's t over the repetitions (scipy.stats.t),
+summed across provenances, and process-scope shares are never added to machine totals. The interval is Student's t over the repetitions (scipy.stats.t),
 absent with fewer than two ok repetitions.
 """
 
@@ -115,13 +115,16 @@ def summarize(jobs: Sequence[Job], results: Sequence[JobResult]) -> list[Summary
         dyn: dict[str, Stat] = {}
         per_unit: dict[str, Stat] = {}
         for prov in Provenance:
-            s = stat([v for r in ok if (v := r.per_1k_kwh(prov)) is not None])
+            s = stat([e / r.n * 1000.0 / J_PER_KWH for r in ok
+                      if (e := machine_energy_j(r, prov)) is not None and r.n])
             if s is not None:
                 kwh[prov.value] = s
-            s = stat([v for r in ok if (v := _dynamic_per_1k(r, prov)) is not None])
+            s = stat([e / r.n * 1000.0 / J_PER_KWH for r in ok
+                      if (e := machine_energy_j(r, prov, dynamic=True)) is not None and r.n])
             if s is not None:
                 dyn[prov.value] = s
-            s = stat([v for r in ok if (v := r.per_unit_j(prov)) is not None])
+            s = stat([e / r.work_units for r in ok
+                      if (e := machine_energy_j(r, prov)) is not None and r.work_units])
             if s is not None:
                 per_unit[prov.value] = s
         quality: dict[str, float] = {}
@@ -139,8 +142,15 @@ def summarize(jobs: Sequence[Job], results: Sequence[JobResult]) -> list[Summary
     return rows
 
 
-def _dynamic_per_1k(r: JobResult, prov: Provenance) -> float | None:
-    parts = [d.dynamic_energy_j for d in r.domains if d.provenance is prov]
-    if not parts or any(p is None for p in parts) or r.n == 0:
+def machine_energy_j(r: JobResult, prov: Provenance, *, dynamic: bool = False) -> float | None:
+    """Query-window energy (J) of one provenance over device- and machine-scope domains.
+
+    Process-scope domains (``cpu:process``: the share attributed to the measured process) are
+    left out: they are part of the machine's energy, and adding them would count it twice.
+    With ``dynamic``, the idle-subtracted energy (None when a domain has no baseline).
+    """
+    parts = [d.dynamic_energy_j if dynamic else d.energy_j for d in r.domains
+             if d.provenance is prov and d.scope != "process"]
+    if not parts or any(p is None for p in parts):
         return None
-    return sum(parts) / r.n * 1000.0 / J_PER_KWH  # type: ignore[arg-type]
+    return float(sum(parts))  # type: ignore[arg-type]
