@@ -7,7 +7,7 @@ import json
 import pytest
 
 from wattprint.cli import main
-from wattprint.harness.plan import load_suite
+from wattprint.harness.plan import load_suite, shipped_suites
 from wattprint.results.store import ResultStore
 from wattprint.tasks.base import TASK_IDS
 
@@ -19,6 +19,12 @@ def test_suites_lists_smoke_and_study(capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("smoke") or "smoke" in out
     assert "study" in out
+
+
+@pytest.mark.parametrize("name", sorted(shipped_suites()))
+def test_every_shipped_suite_validates(name, capsys):
+    assert main(["validate", name]) == 0
+    assert f"valid suite {name!r}" in capsys.readouterr().out
 
 
 def test_smoke_suite_validates_and_covers_all_ten_tasks(capsys):
