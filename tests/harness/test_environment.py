@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from wattprint.harness.environment import fingerprint, hardware_id_of, library_versions
 
 
@@ -20,6 +23,10 @@ def test_fingerprint_names_machine_and_software():
         assert key in fp
     assert fp["libraries"]["torch"] == library_versions()["torch"]
     assert fp["gpu"]["available"] in (True, False)
+    # from a git checkout of wattprint the commit is recorded, else the installed version
+    in_checkout = (Path(__file__).resolve().parents[2] / ".git").exists()
+    pattern = r"[0-9a-f]{40}(-dirty)?" if in_checkout else r"version:.+|unknown"
+    assert re.fullmatch(pattern, fp["wattprint_commit"])
     assert fp["hardware_id"] == hardware_id_of(fp["cpu_model"],
                                                [d["name"] for d in fp["gpu"].get("devices", [])],
                                                fp["ram_bytes"])

@@ -87,9 +87,14 @@ def library_versions() -> dict[str, str | None]:
 
 
 def wattprint_commit() -> str:
-    """wattprint's git commit (with ``-dirty`` when the checkout has changes), else its version."""
+    """wattprint's git commit (``-dirty`` when tracked files changed) in a source checkout,
+    else ``version:<installed version>``."""
     here = Path(__file__).resolve().parent
     try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=here, capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        if not (Path(top) / "src" / "wattprint").is_dir():
+            raise OSError("not a wattprint checkout")  # installed inside some other repository
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
                                 text=True, timeout=5, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
