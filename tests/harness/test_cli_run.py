@@ -102,6 +102,12 @@ def test_adhoc_run_writes_jsonl_and_store_then_resumes(tmp_path, capsys):
     assert second["summary"][0]["ok"] == 1
     with ResultStore(db) as store:
         assert len(store.results()) == 1
+    # a dry run sees the stored repetition and would run nothing
+    assert main([*argv[:-5], "--store", str(db), "--dry-run", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["repetitions_to_run"] == 0 and plan["jobs"][0]["to_run"] == 0
+    assert main([*argv[:-5], "--repeat", "3", "--store", str(db), "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["repetitions_to_run"] == 2
 
 
 def test_adhoc_run_on_a_local_checkpoint_folder(tmp_path, capsys):

@@ -63,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where jobs run: local (one process per job, default) or inprocess")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when stderr is a terminal)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list the jobs and how many repetitions are left to run; run nothing")
     p.add_argument("--json", action="store_true", help="print the summary and results as JSON")
     p.set_defaults(func=run_command)
 
@@ -100,6 +102,8 @@ def run_command(args: argparse.Namespace) -> int:
     suite, jobs = make_plan(args.suite, tasks=args.task, models=args.model, datasets=args.dataset,
                             settings=_settings(args), mode=args.mode,
                             hardware_id=executor.hardware_id())
+    if args.dry_run:
+        return _dry_run(args, suite, jobs)
     sinks: list[Any] = []
     store_path = None
     try:
@@ -126,6 +130,37 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         _print_summary(outcome, rows, store_path, args.out)
     return 1 if outcome.failed else 0
+
+
+def _dry_run(args: argparse.Namespace, suite: Any, jobs: list[Any]) -> int:
+    """Print the plan and what the store already holds; run nothing."""
+    from wattprint.harness.runner import pending_jobs
+
+    completed: set[tuple[str, int]] = set()
+    store_path = None
+    if not args.no_store:
+        from wattprint.results.store import ResultStore, default_store_path
+
+        store_path = args.store or str(default_store_path())
+        from pathlib import Path
+
+        if Path(store_path).exists():
+            with ResultStore(store_path) as store:
+                completed = store.completed_keys([j.job_id for j in jobs])
+    todo = {j.job_id: len(j.repetitions) for j in pending_jobs(jobs, completed)}
+    rows = [{"job_id": j.job_id, "task": j.task, "model": j.model, "dataset": j.dataset,
+             "mode": j.mode, "n": j.n, "repeat": j.repeat, "to_run": todo.get(j.job_id, 0)}
+            for j in jobs]
+    if args.json:
+        print_json({"suite": suite.name, "store": store_path, "jobs": rows,
+                    "repetitions_to_run": sum(todo.values())})
+        return 0
+    for r in rows:
+        print(f"{r['job_id']}  {r['task']:<20} {r['model']:<40} {r['dataset']:<16} "
+              f"n={r['n']} reps {r['repeat'] - r['to_run']}/{r['repeat']} done")
+    print(f"suite {suite.name!r}: {len(rows)} jobs, {sum(todo.values())} repetitions to run"
+          + (f" (store {store_path})" if store_path else ""))
+    return 0
 
 
 def _fmt_stat(s: Any, scale: float = 1.0) -> str:
