@@ -236,3 +236,17 @@ def test_no_source_is_said_not_hidden():
         pass
     assert m.result.domains == ()
     assert any("no energy source" in w for w in m.result.warnings)
+
+
+def test_abort_discards_without_reading_or_sync():
+    calls = []
+    m = make(Clock(0.0), sync=lambda: calls.append(1))
+    m.begin("q")
+    m.abort("q")
+    assert len(calls) == 1  # only begin synced
+    with pytest.raises(WindowError, match="already ended"):
+        m.end("q")
+    with pytest.raises(WindowError, match="not open"):
+        m.abort("q")
+    m.begin("q")  # reusable afterwards
+    m.end("q")

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.carbon_cmd",
     "wattprint.cli.store_cmd",
     "wattprint.cli.study_cmd",
+    "wattprint.cli.report_cmd",
 )
 
 

@@ -213,6 +213,18 @@ class EnergyMeter:
             readings, t = self._read()
             return self._result(label, start, readings, t)
 
+    def abort(self, label: str) -> None:
+        """Discard the open window ``label`` without reading the meters (and without calling
+        ``sync``, which may fail after the error that made the caller give the window up).
+
+        Raises:
+            WindowError: ``label`` is not open.
+        """
+        with self._lock:
+            if self._windows.pop(label, None) is None:
+                raise WindowError(f"window {label!r} is not open; nothing to abort")
+            self._ended.add(label)
+
     def start(self) -> None:
         """Open the unnamed window (label ``""``)."""
         self.begin("")

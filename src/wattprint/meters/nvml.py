@@ -167,7 +167,7 @@ class NvmlMeter(Meter):
         if not phys:
             raise MeterError(f"no NVIDIA GPU visible (NVML sees {count}; "
                              f"CUDA_VISIBLE_DEVICES={environ.get('CUDA_VISIBLE_DEVICES')!r})")
-        wanted = list(range(len(phys))) if gpus is None else list(gpus)
+        wanted = list(range(len(phys))) if gpus is None else list(dict.fromkeys(gpus))
         for i in wanted:
             if not 0 <= i < len(phys):
                 raise MeterError(f"GPU index {i} is not visible; visible indices: "
