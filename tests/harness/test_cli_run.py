@@ -139,3 +139,16 @@ def test_smoke_suite_acceptance(tmp_path, capsys):
     assert {x["task"] for x in lines if x["status"] == "ok"} == set(TASK_IDS)
     assert all(x["status"] == "ok" for x in lines)
     assert "smoke" in capsys.readouterr().out
+
+
+@pytest.mark.gpu
+def test_run_on_a_gpu_measures_the_gpu_counter(tmp_path, capsys):
+    """On a GPU machine: the query window carries gpu:0 energy from NVML's counter."""
+    assert main(["run", "--task", "text-classification", "--model", TINY_TC, "--device", "cuda",
+                 "-n", "20", "--repeat", "2", "--idle", "1", "--no-store", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for r in data["results"]:
+        gpu = [d for d in r["domains"] if d["name"].startswith("gpu:")]
+        assert gpu and gpu[0]["provenance"] == "measured" and gpu[0]["energy_j"] > 0
+        assert r["device"].startswith("cuda")
+        assert r["environment"]["gpu"]["available"] is True
