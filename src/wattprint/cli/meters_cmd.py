@@ -1,9 +1,149 @@
-"""``wattprint meters`` and ``wattprint measure`` (filled in by the meters work)."""
+"""``wattprint meters`` (what this machine can measure, and why not the rest) and
+``wattprint measure -- CMD`` (run a command and report its energy, like ``perf stat``).
+
+The measurement lives in :mod:`wattprint.meters.command`; this module only parses and prints.
+The text report goes to stderr (as ``perf stat`` does, so the command's stdout stays clean);
+``--json`` prints one JSON object on stdout. Other modules may extend the measure report:
+:func:`measure_lines` returns the text lines and :func:`measure_json` the JSON object for a
+result, so extra lines/fields (e.g. carbon) can be appended before printing.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
+
+from wattprint.cli.common import non_negative_float, positive_float, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the meter commands."""
+    """Add the ``meters`` and ``measure`` commands."""
+    p = sub.add_parser("meters", help="what this machine can measure, how, and why not the rest",
+                       description="List every energy source wattprint considered on this "
+                       "machine, the one chosen per component, and why the others were not used.")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
+                   help="powercap class directory for RAPL (default: %(default)s)")
+    p.set_defaults(func=cmd_meters)
+
+    m = sub.add_parser("measure", help="run a command and report its energy (like perf stat)",
+                       description="Run CMD, wait for it, and print its duration and energy per "
+                       "domain with provenance, boundary, average power and the uncertainty of "
+                       "estimates. The exit code of CMD is forwarded.")
+    m.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    m.add_argument("--interval", type=positive_float, default=0.1, metavar="S",
+                   help="power-sampling interval for sources without a counter, seconds "
+                   "(default: %(default)s)")
+    m.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
+                   help="powercap class directory for RAPL (default: %(default)s)")
+    m.add_argument("--idle", type=non_negative_float, default=0.0, metavar="S",
+                   help="measure idle power for S seconds first and report dynamic energy too")
+    m.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...",
+                   help="the command to run")
+    m.set_defaults(func=cmd_measure)
+
+
+# --------------------------------------------------------------------------- meters
+def cmd_meters(args: argparse.Namespace) -> int:
+    """Handler of ``wattprint meters``."""
+    from wattprint.meters.energy_meter import EnergyMeter
+
+    meter = EnergyMeter(powercap_root=args.powercap_root)
+    try:
+        status = meter.detection
+        specs = meter.domains()
+    finally:
+        meter.close()
+    if args.json:
+        print_json({"sources": [s.to_dict() for s in status],
+                    "domains": [_spec_dict(s) for s in specs]})
+        return 0
+    out = sys.stdout
+    out.write("Energy sources on this machine\n")
+    for s in status:
+        mark = "USED " if s.chosen else ("avail" if s.available else "no   ")
+        out.write(f"  [{mark}] {s.component:<4} {s.source:<9} {s.reason}\n")
+    out.write("\nDomains reported\n")
+    for sp in specs:
+        unc = f" ±{sp.uncertainty:.0%}" if sp.uncertainty is not None else ""
+        out.write(f"  {sp.name:<12} {sp.provenance.value:<10}{unc:<6} {sp.scope:<8} {sp.boundary}\n")
+    return 0
+
+
+def _spec_dict(s: Any) -> dict[str, Any]:
+    return {"name": s.name, "component": s.component, "boundary": s.boundary,
+            "provenance": s.provenance.value, "source": s.source, "uncertainty": s.uncertainty,
+            "scope": s.scope, "model": None if s.model is None else s.model.to_dict()}
+
+
+# --------------------------------------------------------------------------- measure
+def cmd_measure(args: argparse.Namespace) -> int:
+    """Handler of ``wattprint measure``: runs the command, prints, forwards its exit code."""
+    from wattprint.meters.command import CommandError, measure_command
+
+    argv = list(args.cmd)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    try:
+        code, result = measure_command(argv, interval_s=args.interval,
+                                       powercap_root=args.powercap_root, idle_s=args.idle)
+    except CommandError as err:
+        print(f"wattprint: error: {err}", file=sys.stderr)
+        return err.exit_code
+    if args.json:
+        print_json(measure_json(code, result))
+    else:
+        sys.stderr.write("\n".join(measure_lines(code, result)) + "\n")
+    return code
+
+
+def measure_json(exit_code: int, result: Any) -> dict[str, Any]:
+    """The ``--json`` object: duration_s, exit_code, domains, totals, average power, warnings."""
+    d = result.to_dict()
+    d["exit_code"] = exit_code
+    d["command"] = d.pop("label")
+    return {"command": d["command"], "exit_code": exit_code, "duration_s": d["duration_s"],
+            **{k: v for k, v in d.items() if k not in ("command", "duration_s", "exit_code")}}
+
+
+def measure_lines(exit_code: int, result: Any) -> list[str]:
+    """The human-readable report of one measured command, one string per line."""
+    from wattprint.units import format_energy
+
+    lines = [f"wattprint measure: {result.label}",
+             f"  exit code   {exit_code}",
+             f"  duration    {result.duration_s:.3f} s", ""]
+    head = f"  {'domain':<12} {'energy':>10} {'avg power':>10}  {'provenance':<10} {'±':>5}  {'scope':<8} boundary"
+    lines.append(head)
+    power = result.average_power_w()
+    for d in result.domains:
+        unc = f"{d.uncertainty:.0%}" if d.uncertainty is not None else ""
+        p = f"{power[d.name]:.3g} W" if d.name in power else "-"
+        lines.append(f"  {d.name:<12} {format_energy(d.energy_j):>10} {p:>10}  "
+                     f"{d.provenance.value:<10} {unc:>5}  {d.scope:<8} {d.boundary}")
+        if d.dynamic_energy_j is not None:
+            lines.append(f"  {'':<12} idle {d.idle_power_w:.3g} W -> idle {format_energy(d.idle_energy_j)}, "
+                         f"dynamic {format_energy(d.dynamic_energy_j)}")
+    lines.append("")
+    lines.append("  totals (never summed across provenances or scopes):")
+    for t in result.totals():
+        unc = f" ± {format_energy(t.uncertainty_j)}" if t.uncertainty_j is not None else ""
+        dyn = (f", dynamic {format_energy(t.dynamic_energy_j)}" if t.dynamic_energy_j is not None
+               else "")
+        lines.append(f"    {t.provenance.value:<10} {t.scope:<8} {format_energy(t.energy_j)}{unc}{dyn}"
+                     f"  ({', '.join(t.domains)})")
+    models = {d.model.name: d.model for d in result.domains if d.model is not None}
+    if models:
+        lines.append("")
+        lines.append("  estimate models:")
+        for m in models.values():
+            lines.append(f"    {m.name}: {m.formula}")
+            consts = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                               for k, v in m.constants.items())
+            lines.append(f"      constants: {consts}")
+            lines.append(f"      source: {m.source}")
+    if result.warnings:
+        lines.append("")
+        lines.extend(f"  warning: {w}" for w in result.warnings)
+    return lines

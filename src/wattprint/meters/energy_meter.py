@@ -1,0 +1,317 @@
+"""``EnergyMeter``: the measurement API (context manager, decorator, named nestable windows).
+
+Example::
+
+    from wattprint import EnergyMeter
+
+    meter = EnergyMeter(sync=torch.cuda.synchronize)   # detects the best source per component
+    meter.measure_idle(5.0)                             # optional idle baseline
+    with meter:                                         # one unnamed window
+        run()
+    print(meter.result.to_dict())
+
+    meter.begin("prefill"); ...; r = meter.end("prefill")   # named, nestable, overlapping
+
+    @meter                                   # decorator: a window per call named after fn
+    def step(): ...
+    step(); step.last_result                 # EnergyResult of the last call
+
+A window is the difference of two reads of cumulative counters, so opening and closing one
+costs a few microseconds and needs no thread. A background thread is started only for sources
+that must be sampled (GPU power without an energy counter, RAPL counters that could wrap within
+a window), and one thread serves them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from wattprint.errors import MeterError, WindowError
+from wattprint.meters.base import (
+    DomainEnergy,
+    DomainSpec,
+    EnergyResult,
+    Meter,
+    Provenance,
+    Reading,
+    SourceStatus,
+)
+from wattprint.meters.sampled import Sampler
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram")
+
+
+@dataclass(frozen=True)
+class _Open:
+    readings: tuple[Reading, ...]
+    t_s: float
+    started_at: float
+
+
+class EnergyMeter:
+    """Measure the energy of code windows on every available domain.
+
+    Args:
+        gpus: Visible GPU indices to measure (``CUDA_VISIBLE_DEVICES`` numbering); all when None.
+        powercap_root: Where the Linux powercap tree is (RAPL), for containers and tests.
+        interval_s: Sampling interval of power-only sources, seconds.
+        sync: Called before every read, e.g. ``torch.cuda.synchronize``, so that queued
+            device work is inside the window it belongs to.
+        meters: Explicit meters (tests, replay); skips detection.
+        components: Which components detection looks for: ``gpu``, ``cpu``, ``dram``, ``ram``.
+
+    Raises:
+        MeterError: A chosen source failed to open, or two meters report the same domain.
+    """
+
+    def __init__(self, *, gpus: list[int] | None = None,
+                 powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1,
+                 sync: Callable[[], None] | None = None, meters: list[Meter] | None = None,
+                 components: tuple[str, ...] = DEFAULT_COMPONENTS) -> None:
+        if not interval_s > 0:
+            raise MeterError(f"interval_s must be > 0 seconds, got {interval_s!r}")
+        self.interval_s = float(interval_s)
+        self._sync = sync
+        if meters is None:
+            from wattprint.meters.detect import detect
+
+            meters, statuses = detect(components=components, gpus=gpus,
+                                      powercap_root=powercap_root, interval_s=interval_s)
+        else:
+            statuses = [SourceStatus(m_domain.component, getattr(m, "name", type(m).__name__),
+                                     True, True, "given explicitly")
+                        for m in meters for m_domain in m.domains()]
+        self._meters: tuple[Meter, ...] = tuple(meters)
+        self._detection = list(statuses)
+        self._specs: list[tuple[Meter, tuple[DomainSpec, ...]]] = []
+        seen: set[str] = set()
+        for m in self._meters:
+            specs = tuple(m.domains())
+            for s in specs:
+                if s.name in seen:
+                    _close_all(Sampler([]), self._meters)
+                    raise MeterError(f"two meters report domain {s.name!r}; each domain must "
+                                     "come from one meter")
+                seen.add(s.name)
+            self._specs.append((m, specs))
+        self._update_period_s = max((float(getattr(m, "update_period_s", 0.0) or 0.0)
+                                     for m in self._meters), default=0.0)
+        estimated = [s.name for _, specs in self._specs for s in specs
+                     if s.provenance is Provenance.ESTIMATED]
+        self._estimate_warning = (
+            f"estimated, not measured: {', '.join(estimated)}; see each domain's model and "
+            "uncertainty" if estimated else "")
+        self._windows: dict[str, _Open] = {}
+        self._ended: set[str] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self.idle_power_w: dict[str, float] | None = None
+        self.result: EnergyResult | None = None
+        self._sampler = Sampler(self._meters)  # type: ignore[arg-type]
+        self._sampler.start()
+        meters_ref = self._meters
+        self._finalizer = weakref.finalize(self, _close_all, self._sampler, meters_ref)
+
+    # ----------------------------------------------------------------- introspection
+    @property
+    def detection(self) -> list[SourceStatus]:
+        """Every candidate source considered, whether chosen, and why (not)."""
+        return list(self._detection)
+
+    def domains(self) -> list[DomainSpec]:
+        """The domains every result will report."""
+        return [s for _, specs in self._specs for s in specs]
+
+    @property
+    def meters(self) -> tuple[Meter, ...]:
+        return self._meters
+
+    # ----------------------------------------------------------------- reading
+    def _read(self) -> tuple[tuple[Reading, ...], float]:
+        if self._closed:
+            raise MeterError("this EnergyMeter is closed")
+        if self._sync is not None:
+            try:
+                self._sync()
+            except Exception as err:
+                raise MeterError(f"the sync callable failed before a read: {err}") from err
+        readings = tuple(m.read() for m in self._meters)
+        t = readings[0].t_s if readings else time.monotonic()
+        return readings, t
+
+    def _result(self, label: str, start: _Open, end: tuple[Reading, ...], t_end: float
+                ) -> EnergyResult:
+        duration_s = t_end - start.t_s
+        idle = self.idle_power_w
+        domains: list[DomainEnergy] = []
+        warnings: list[str] = []
+        for (_, specs), r0, r1 in zip(self._specs, start.readings, end):
+            for s in specs:
+                try:
+                    e = r1.energy_j[s.name] - r0.energy_j[s.name]
+                except KeyError as err:
+                    raise MeterError(f"meter did not report domain {s.name!r}") from err
+                if e < 0:
+                    raise MeterError(f"domain {s.name!r} went backwards by {-e:.6g} J within "
+                                     f"window {label!r}; the meter must unwrap its counter")
+                if e == 0 and s.provenance is not Provenance.ESTIMATED and duration_s > 0:
+                    warnings.append(f"{s.name}: 0 J over {duration_s:.3g} s; the counter may "
+                                    "not have updated within the window")
+                domains.append(DomainEnergy.from_spec(
+                    s, e, duration_s, None if idle is None else idle.get(s.name)))
+        if duration_s < self._update_period_s:
+            warnings.append(
+                f"window of {duration_s:.3g} s is shorter than the slowest counter update "
+                f"period (~{self._update_period_s:.3g} s); its energy is coarse")
+        if self._estimate_warning:
+            warnings.append(self._estimate_warning)
+        if not domains:
+            warnings.append("no energy source is available for the requested components; "
+                            "see EnergyMeter.detection for why")
+        return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings))
+
+    # ----------------------------------------------------------------- windows
+    def begin(self, label: str) -> None:
+        """Open the window ``label``. Windows may nest and overlap.
+
+        Raises:
+            WindowError: ``label`` is already open.
+            MeterError: A read failed.
+        """
+        with self._lock:
+            if label in self._windows:
+                raise WindowError(f"window {label!r} is already open; end it first or use "
+                                  "another name")
+            readings, t = self._read()
+            self._windows[label] = _Open(readings, t, time.time())
+            self._ended.discard(label)
+
+    def end(self, label: str) -> EnergyResult:
+        """Close the window ``label`` and return its energy.
+
+        Raises:
+            WindowError: ``label`` was never begun, or was already ended.
+            MeterError: A read failed (the window is discarded).
+        """
+        with self._lock:
+            start = self._windows.pop(label, None)
+            if start is None:
+                if label in self._ended:
+                    raise WindowError(f"window {label!r} was already ended; begin it again "
+                                      "to measure another window with that name")
+                open_ = ", ".join(repr(k) for k in self._windows) or "none"
+                raise WindowError(f"window {label!r} was never begun; open windows: {open_}")
+            self._ended.add(label)
+            readings, t = self._read()
+            return self._result(label, start, readings, t)
+
+    def start(self) -> None:
+        """Open the unnamed window (label ``""``)."""
+        self.begin("")
+
+    def stop(self) -> EnergyResult:
+        """Close the unnamed window; the result is also kept in ``self.result``."""
+        self.result = self.end("")
+        return self.result
+
+    def __enter__(self) -> EnergyMeter:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- idle baseline
+    def measure_idle(self, duration_s: float) -> dict[str, float]:
+        """Measure idle power per domain over ``duration_s`` seconds of sleep.
+
+        Later results carry ``idle_power_w``, ``idle_energy_j`` and ``dynamic_energy_j``.
+        Run it when the machine is as quiet as it will be during the measurement.
+
+        Args:
+            duration_s: How long to sample idle power, seconds (> 0).
+
+        Returns:
+            Domain name → idle power, W.
+        """
+        if not duration_s > 0:
+            raise MeterError(f"idle duration must be > 0 seconds, got {duration_s!r}")
+        label = "\x00idle"
+        self.begin(label)
+        threading.Event().wait(duration_s)
+        r = self.end(label)
+        if r.duration_s <= 0:
+            raise MeterError("idle window has zero duration; cannot compute idle power")
+        self.idle_power_w = {d.name: d.energy_j / r.duration_s for d in r.domains}
+        return dict(self.idle_power_w)
+
+    # ----------------------------------------------------------------- decorator
+    def __call__(self, fn: F) -> F:
+        """Decorate ``fn``: each call is a window named after it; ``fn.last_result`` holds
+        the last call's EnergyResult (also when the call raised)."""
+        name = getattr(fn, "__qualname__", getattr(fn, "__name__", "fn"))
+        depth = threading.local()
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            d = getattr(depth, "n", 0)
+            label = name if d == 0 else f"{name}#{d}"  # recursion: nested windows
+            depth.n = d + 1
+            self.begin(label)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth.n = d
+                r = self.end(label)
+                if d == 0:
+                    wrapper.last_result = r  # type: ignore[attr-defined]
+
+        wrapper.last_result = None  # type: ignore[attr-defined]
+        wrapper.meter = self  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    @classmethod
+    def measure_fn(cls, fn: F | None = None, **meter_kwargs: Any) -> Any:
+        """Decorator that builds its own meter on first call: ``@EnergyMeter.measure_fn`` or
+        ``@EnergyMeter.measure_fn(components=("cpu",))``; results in ``fn.last_result``."""
+
+        def deco(f: F) -> F:
+            holder: dict[str, Any] = {}
+
+            @functools.wraps(f)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if "m" not in holder:
+                    holder["m"] = cls(**meter_kwargs)
+                    holder["w"] = holder["m"](f)
+                try:
+                    return holder["w"](*args, **kwargs)
+                finally:
+                    wrapper.last_result = holder["w"].last_result  # type: ignore[attr-defined]
+
+            wrapper.last_result = None  # type: ignore[attr-defined]
+            return wrapper  # type: ignore[return-value]
+
+        return deco(fn) if fn is not None else deco
+
+    # ----------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        """Stop the sampler thread and close every meter. Idempotent."""
+        self._closed = True
+        self._finalizer()
+
+
+def _close_all(sampler: Sampler, meters: Sequence[Meter]) -> None:
+    sampler.stop()
+    for m in meters:
+        try:
+            m.close()
+        except Exception:  # noqa: BLE001 - closing must not mask the caller's error
+            pass

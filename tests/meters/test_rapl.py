@@ -1,0 +1,214 @@
+import builtins
+import os
+
+import pytest
+
+from wattprint.errors import CounterError, MeterError
+from wattprint.meters.base import Provenance
+from wattprint.meters.energy_meter import EnergyMeter
+from wattprint.meters.rapl import RaplMeter, discover_zones
+
+REAL_RANGE = 262143328850  # a real max_energy_range_uj (Intel Xeon)
+
+
+class Clock:
+    def __init__(self, t=0.0):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+def zone(root, zid, name, energy_uj=0, max_range=REAL_RANGE):
+    d = root / zid
+    d.mkdir()
+    (d / "name").write_text(name + "\n")
+    (d / "energy_uj").write_text(f"{energy_uj}\n")
+    (d / "max_energy_range_uj").write_text(f"{max_range}\n")
+    return d
+
+
+def deny_energy_files(monkeypatch):
+    """What a non-root user sees on kernels with the PLATYPUS fix: energy_uj is 0400 root."""
+    real_open, real_os_open = builtins.open, os.open
+
+    def fake_open(path, *a, **k):
+        if str(path).endswith("energy_uj"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **k)
+
+    def fake_os_open(path, *a, **k):
+        if str(path).endswith("energy_uj"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_os_open(path, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(os, "open", fake_os_open)
+
+
+def set_uj(d, value):
+    (d / "energy_uj").write_text(f"{value}\n")
+
+
+def test_several_wraps_exact_to_the_microjoule(tmp_path):
+    rng = 50_000_000  # 50 J: wraps every few reads
+    pkg = zone(tmp_path, "intel-rapl:0", "package-0", 49_000_000, rng)
+    clock = Clock(0.0)
+    m = RaplMeter(str(tmp_path), clock=clock)
+    raw, truth_uj = 49_000_000, 0
+    steps = [17_345_678, 33_000_001, 49_999_999, 1, 12_345_678, 40_000_000, 7]
+    for step in steps:  # each step < range: at most one wrap between two reads
+        raw = (raw + step) % rng
+        truth_uj += step
+        clock.t += 0.1
+        set_uj(pkg, raw)
+        m.poll()  # what the sampler thread does between window reads
+    clock.t += 0.1
+    r = m.read()
+    assert truth_uj > 3 * rng  # several wrap-arounds happened
+    assert r.energy_j["cpu:0"] == truth_uj / 1e6  # exact: integer µJ converted once
+    assert m.domains()[0].provenance is Provenance.MEASURED
+
+
+def test_windows_across_wraps_through_energy_meter(tmp_path):
+    rng = 1_000_000_000
+    pkg = zone(tmp_path, "intel-rapl:0", "package-0", 900_000_000, rng)
+    clock = Clock(10.0)
+    # The meter's poll thread may also read in between: with the clock standing still each
+    # of its reads sees at most one wrap, so the result is the same whenever it runs.
+    m = EnergyMeter(meters=[RaplMeter(str(tmp_path), clock=clock)])
+    m.begin("w")
+    set_uj(pkg, 400_000_000)  # wrapped: +500 J
+    clock.t = 12.0
+    m.meters[0].poll()
+    set_uj(pkg, 250_000_000)  # wrapped again: +850 J
+    clock.t = 14.0
+    r = m.end("w")
+    assert r.domain("cpu:0").energy_j == 1350.0
+    assert r.duration_s == 4.0
+    m.close()
+    with pytest.raises(MeterError, match="closed"):
+        m.meters[0].read()
+
+
+def test_sub_zones_never_added_to_the_package(tmp_path):
+    pkg = zone(tmp_path, "intel-rapl:0", "package-0", 1_000)
+    core = zone(tmp_path, "intel-rapl:0:0", "core", 500)
+    unc = zone(tmp_path, "intel-rapl:0:1", "uncore", 100)
+    dram = zone(tmp_path, "intel-rapl:0:2", "dram", 10)
+    clock = Clock()
+    m = RaplMeter(str(tmp_path), clock=clock)
+    assert sorted(s.name for s in m.domains()) == ["cpu:0", "dram:0"]
+    set_uj(pkg, 3_001_000)
+    set_uj(core, 2_000_500)
+    set_uj(unc, 400_100)
+    set_uj(dram, 700_010)
+    clock.t = 1.0
+    r = m.read()
+    assert r.energy_j == {"cpu:0": 3.0, "dram:0": 0.7}
+    reasons = {z.zone_id: z.reason for z in m.zones if z.domain is None}
+    assert "never added" in reasons["intel-rapl:0:0"] and "never added" in reasons["intel-rapl:0:1"]
+
+
+def test_psys_mmio_mirror_and_two_sockets(tmp_path):
+    zone(tmp_path, "intel-rapl:0", "package-0")
+    zone(tmp_path, "intel-rapl:1", "package-1")
+    zone(tmp_path, "intel-rapl:1:0", "dram")
+    zone(tmp_path, "intel-rapl:2", "psys")
+    zone(tmp_path, "intel-rapl-mmio:0", "package-0")
+    zones = {z.zone_id: z for z in discover_zones(str(tmp_path))}
+    assert zones["intel-rapl:0"].domain == "cpu:0"
+    assert zones["intel-rapl:1"].domain == "cpu:1"
+    assert zones["intel-rapl:1:0"].domain == "dram:1"
+    assert zones["intel-rapl:2"].domain is None and "psys" in zones["intel-rapl:2"].reason
+    assert zones["intel-rapl-mmio:0"].domain is None
+    assert "counted once" in zones["intel-rapl-mmio:0"].reason
+
+
+def test_amd_zones(tmp_path):
+    zone(tmp_path, "amd-rapl:0", "package-0", 5)
+    m = RaplMeter(str(tmp_path), clock=Clock())
+    assert [s.name for s in m.domains()] == ["cpu:0"]
+
+
+def test_counter_going_backwards_is_an_error(tmp_path):
+    pkg = zone(tmp_path, "intel-rapl:0", "package-0", 5_000_000)
+    clock = Clock()
+    m = RaplMeter(str(tmp_path), clock=clock)
+    set_uj(pkg, 4_000_000)  # as a wrap, this would be 262 kJ in 1 s
+    clock.t = 1.0
+    with pytest.raises(CounterError, match="went backwards"):
+        m.read()
+
+
+def test_impossible_jump_and_out_of_range(tmp_path):
+    pkg = zone(tmp_path, "intel-rapl:0", "package-0", 0)
+    clock = Clock()
+    m = RaplMeter(str(tmp_path), clock=clock)
+    set_uj(pkg, 100_000_000_000)  # 100 kJ in 1 s
+    clock.t = 1.0
+    with pytest.raises(CounterError, match="jumped"):
+        m.read()
+    set_uj(pkg, REAL_RANGE + 1)
+    with pytest.raises(CounterError, match="outside its range"):
+        m.read()
+
+
+def test_poll_interval_follows_the_wrap_period(tmp_path):
+    zone(tmp_path, "intel-rapl:0", "package-0", 0, 8_000_000_000)  # 8 kJ
+    m = RaplMeter(str(tmp_path), clock=Clock())
+    # 8000 J at the 2000 W plausibility ceiling wraps in 4 s; poll 4x per wrap period
+    assert m.wrap_period_s == 4.0 and m.poll_interval_s == 1.0
+
+
+def _expect_permission_message(tmp_path):
+    with pytest.raises(MeterError) as e:
+        RaplMeter(str(tmp_path), clock=Clock())
+    msg = str(e.value)
+    assert "permission denied" in msg and "root" in msg and "chmod" in msg
+    assert "energy_uj" in msg
+
+
+def test_unreadable_counter_simulated(tmp_path, monkeypatch):
+    zone(tmp_path, "intel-rapl:0", "package-0", 1)
+    deny_energy_files(monkeypatch)
+    _expect_permission_message(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads mode-000 files; the simulated variant covers it")
+def test_unreadable_counter_real_chmod(tmp_path):
+    pkg = zone(tmp_path, "intel-rapl:0", "package-0", 1)
+    (pkg / "energy_uj").chmod(0)
+    _expect_permission_message(tmp_path)
+
+
+def test_missing_root_and_empty_root(tmp_path):
+    with pytest.raises(MeterError, match="no powercap directory"):
+        RaplMeter(str(tmp_path / "nope"))
+    with pytest.raises(MeterError, match="no RAPL zone"):
+        RaplMeter(str(tmp_path))
+
+
+def test_detection_prefers_rapl_and_drops_the_ram_estimate(tmp_path):
+    zone(tmp_path, "intel-rapl:0", "package-0", 0)
+    zone(tmp_path, "intel-rapl:0:0", "dram", 0)
+    m = EnergyMeter(powercap_root=str(tmp_path), components=("cpu", "dram", "ram"))
+    try:
+        names = sorted(d.name for d in m.domains())
+        assert names == ["cpu:0", "cpu:process", "dram:0"]
+        chosen = {(s.component, s.source) for s in m.detection if s.chosen}
+        assert ("cpu", "rapl") in chosen
+        ram = [s for s in m.detection if s.source == "estimate" and s.component == "ram"][0]
+        assert not ram.chosen and "same DIMMs" in ram.reason
+    finally:
+        m.close()
+
+
+def test_detection_falls_back_with_reason_when_unreadable(tmp_path, monkeypatch):
+    zone(tmp_path, "intel-rapl:0", "package-0", 1)
+    deny_energy_files(monkeypatch)
+    m = EnergyMeter(powercap_root=str(tmp_path), components=("cpu",))
+    rapl = [s for s in m.detection if s.source == "rapl"][0]
+    assert not rapl.chosen and "permission denied" in rapl.reason
+    assert [d.name for d in m.domains()] == ["cpu:machine", "cpu:process"]
+    m.close()
