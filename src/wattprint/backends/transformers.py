@@ -1,0 +1,360 @@
+"""Hugging Face transformers models as a backend, by hub id, local folder or zoo reference.
+
+Model classes are called directly (see :mod:`wattprint.backends.hf_runners`), which works the
+same on transformers 4.57 and 5.x. ``trust_remote_code`` stays off unless asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from wattprint.backends import hf_runners
+from wattprint.backends.base import Backend, ModelInfo
+from wattprint.backends.generation import generate_kwargs
+from wattprint.backends.heads import HEADS, ZERO_SHOT_FAMILIES, check_fits, zero_shot_family
+from wattprint.backends.zoo import is_zoo_ref, read_marker, resolve_model
+from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError
+from wattprint.tasks.base import TASK_IDS, Example, Prediction
+
+MODES: tuple[str, ...] = ("task-specific", "zero-shot")
+
+TOKEN_TASKS: tuple[str, ...] = ("text-generation", "summarization", "image-to-text")
+"""Tasks whose work unit is a generated token (the others count samples or images)."""
+
+PromptFn = Callable[[str, Example, str], str]
+"""``prompt_fn(task_id, example, family) -> prompt``; family is ``seq2seq`` or ``causal``."""
+ParseFn = Callable[[str, str], Any]
+"""``parse_fn(task_id, generated_text) -> task output`` (label, answer, summary)."""
+
+_DTYPES = ("float32", "float16", "bfloat16", "auto")
+
+
+def torch_dtype(dtype: str | None) -> Any:
+    """``"float16"`` -> ``torch.float16``; None stays None (the checkpoint's default, fp32 for most)."""
+    if dtype is None or dtype == "auto":
+        return dtype
+    if dtype not in _DTYPES:
+        raise ConfigError(f"unknown dtype {dtype!r}; valid: {', '.join(_DTYPES)}")
+    import torch
+
+    return getattr(torch, dtype)
+
+
+def looks_local(model: str) -> bool:
+    """True when ``model`` names a filesystem path rather than a hub id (``owner/name``)."""
+    return model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or Path(model).exists()
+
+
+def sync_device(device: str) -> None:
+    """Wait for queued work on ``device`` (CUDA / MPS); no-op on CPU."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize(device)
+    elif device.startswith("mps"):
+        import torch
+
+        torch.mps.synchronize()
+
+
+@contextlib.contextmanager
+def _quiet_hf() -> Iterator[None]:
+    """No per-tensor progress bars while loading (they would flood the harness's output)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _default_prompt_fn() -> tuple[PromptFn, ParseFn | None]:
+    try:
+        zs = importlib.import_module("wattprint.tasks.zeroshot")
+    except ImportError as err:
+        raise BackendError("zero-shot mode needs wattprint.tasks.zeroshot.make_prompt (not importable: "
+                           f"{err}); pass prompt_fn= instead") from err
+    if not hasattr(zs, "make_prompt"):
+        raise BackendError("wattprint.tasks.zeroshot has no make_prompt; pass prompt_fn= instead")
+    return zs.make_prompt, getattr(zs, "parse_answer", None)
+
+
+class TransformersBackend(Backend):
+    """Run one task with a transformers model.
+
+    Args:
+        task_id: Hugging Face task id (one of ``TASK_IDS`` except ``text-to-image``).
+        model: Hub id, local folder, or ``zoo:<name>[@size]``.
+        device: ``cpu``, ``cuda``, ``cuda:1`` ...
+        dtype: ``float32``, ``float16``, ``bfloat16``, ``auto`` or None (checkpoint default).
+        batch_size: Examples per forward pass in :meth:`infer_batch` (``infer`` is always one).
+        revision: Hub revision (branch, tag or commit).
+        trust_remote_code: Allow code from the model repository to run. Off unless asked.
+        generation: ``generate`` settings (``max_new_tokens``, ``fixed_length`` ...), see
+            :func:`wattprint.backends.generation.generate_kwargs`.
+        mode: ``task-specific`` (a model with the task's head) or ``zero-shot`` (a seq2seq or
+            causal LM prompted for text-classification, question-answering or summarization).
+        local_files_only: Passed to ``from_pretrained``; None leaves it to the HF environment.
+        prompt_fn: Zero-shot prompt builder; default ``wattprint.tasks.zeroshot.make_prompt``.
+        parse_fn: Zero-shot answer parser; default ``wattprint.tasks.zeroshot.parse_answer``
+            when present, else the stripped generated text.
+        allow_new_head: Accept a checkpoint without the task's head (random head). Default off.
+        detection_threshold: Score threshold for object detection (0..1).
+        zoo_cache_dir: Cache root for ``zoo:`` references.
+        cache_dir: Hugging Face hub cache to read hub ids from (default: the HF environment's).
+    """
+
+    def __init__(self, task_id: str, model: str, *, device: str = "cpu", dtype: str | None = None,
+                 batch_size: int = 1, revision: str | None = None, trust_remote_code: bool = False,
+                 generation: Mapping[str, Any] | None = None, mode: str = "task-specific",
+                 local_files_only: bool | None = None, prompt_fn: PromptFn | None = None,
+                 parse_fn: ParseFn | None = None, allow_new_head: bool = False,
+                 detection_threshold: float = 0.5, zoo_cache_dir: Path | None = None,
+                 cache_dir: Path | None = None) -> None:
+        if task_id not in TASK_IDS:
+            from wattprint.errors import unknown_choice
+
+            raise unknown_choice("task", task_id, TASK_IDS)
+        if mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, not {batch_size!r}")
+        if task_id == "text-to-image":
+            raise TaskError("text-to-image runs on diffusers pipelines: use DiffusersBackend (load_backend does)")
+        torch_dtype(dtype)   # validate early
+        self.task_id, self.model_ref, self.device, self.dtype = task_id, model, device, dtype
+        self.batch_size, self.revision, self.trust_remote_code = batch_size, revision, trust_remote_code
+        self.generation, self.mode, self.local_files_only = dict(generation or {}), mode, local_files_only
+        self.prompt_fn, self.parse_fn, self.allow_new_head = prompt_fn, parse_fn, allow_new_head
+        self.detection_threshold, self.zoo_cache_dir = detection_threshold, zoo_cache_dir
+        self.cache_dir = cache_dir
+        self._loaded: hf_runners.Loaded | None = None
+        self._run: hf_runners.Runner | None = None
+        self._family: str | None = None
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def _hub_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
+        if self.local_files_only is not None:
+            kw["local_files_only"] = self.local_files_only
+        if self.cache_dir is not None:
+            kw["cache_dir"] = str(self.cache_dir)
+        return kw
+
+    def load_config(self) -> tuple[str, Any]:
+        """Resolve the model and read its config (cheap: no weights). Returns ``(path_or_id, config)``.
+
+        Raises:
+            BackendError: missing folder, or a config that cannot be read (offline and not cached ...).
+        """
+        path, _ = resolve_model(self.model_ref, self.zoo_cache_dir)
+        if looks_local(path) and not Path(path).expanduser().exists():
+            raise BackendError(f"model {self.model_ref}: folder {path} does not exist")
+        if looks_local(path):
+            path = str(Path(path).expanduser())
+            if not (Path(path) / "config.json").is_file():
+                what = "a diffusers pipeline" if (Path(path) / "model_index.json").is_file() else "not a transformers model"
+                raise BackendError(f"model {self.model_ref}: {path} has no config.json ({what})")
+        from transformers import AutoConfig
+
+        try:
+            config = AutoConfig.from_pretrained(path, **self._hub_kwargs())
+        except Exception as err:
+            raise BackendError(f"model {self.model_ref}: cannot read its config: {type(err).__name__}: {err}") from err
+        return path, config
+
+    def check(self) -> str:
+        """Check that the model fits the task without loading weights; return the class to load.
+
+        Raises:
+            TaskError: the model cannot do the task (message names its architecture and valid heads).
+            BackendError: the model cannot be found or read.
+        """
+        _, config = self.load_config()
+        return check_fits(self.task_id, self.model_ref, config, mode=self.mode, allow_new_head=self.allow_new_head)
+
+    def load(self) -> ModelInfo:
+        """Load model and preprocessors onto the device.
+
+        Raises:
+            TaskError: the model does not fit the task.
+            BackendError: any other load failure, with the reason.
+        """
+        path, config = self.load_config()
+        class_name = check_fits(self.task_id, self.model_ref, config, mode=self.mode,
+                                allow_new_head=self.allow_new_head)
+        try:
+            import torch
+            import transformers
+
+            head = ZERO_SHOT_FAMILIES[zero_shot_family(config) or "causal"] if self.mode == "zero-shot" \
+                else HEADS[self.task_id]
+            if class_name == "VisionEncoderDecoderModel":
+                cls = transformers.VisionEncoderDecoderModel
+            else:
+                cls = next((getattr(transformers, n) for n in head.auto_classes if hasattr(transformers, n)), None)
+                if cls is None:
+                    raise BackendError(f"this transformers ({transformers.__version__}) has none of {head.auto_classes}")
+            kw = self._hub_kwargs()
+            dtype = torch_dtype(self.dtype)
+            if dtype is not None:
+                kw["dtype"] = dtype
+            with _quiet_hf():
+                model = cls.from_pretrained(path, **kw)
+            model.to(self.device).eval()
+            loaded = hf_runners.Loaded(model=model, device=torch.device(self.device),
+                                       detection_threshold=self.detection_threshold)
+            self._load_preprocessors(loaded, path, config)
+            self._loaded = loaded
+            self._run = self._make_runner(loaded, config)
+        except WattprintError:
+            raise
+        except Exception as err:
+            raise BackendError(f"model {self.model_ref} failed to load for {self.task_id}: "
+                               f"{type(err).__name__}: {err}") from err
+        return self._info(path, config, model)
+
+    def _load_preprocessors(self, loaded: hf_runners.Loaded, path: str, config: Any) -> None:
+        from transformers import AutoImageProcessor, AutoProcessor, AutoTokenizer
+
+        kw = self._hub_kwargs()
+        if self.task_id in ("image-classification", "object-detection"):
+            loaded.image_processor = AutoImageProcessor.from_pretrained(path, **kw)
+        elif self.task_id == "image-to-text":
+            if config.model_type == "vision-encoder-decoder":
+                loaded.image_processor = AutoImageProcessor.from_pretrained(path, **kw)
+                loaded.tokenizer = AutoTokenizer.from_pretrained(path, **kw)
+            else:
+                loaded.processor = AutoProcessor.from_pretrained(path, **kw)
+        else:
+            loaded.tokenizer = AutoTokenizer.from_pretrained(path, **kw)
+            if self.task_id == "token-classification" and self.mode == "task-specific":
+                try:
+                    loaded.tokenizer([["a", "b"]], is_split_into_words=True)
+                except Exception:   # byte-level BPE (RoBERTa ...) needs a prefix space for pre-split words
+                    loaded.tokenizer = AutoTokenizer.from_pretrained(path, add_prefix_space=True, **kw)
+
+    def _make_runner(self, loaded: hf_runners.Loaded, config: Any) -> hf_runners.Runner:
+        zero_shot = self.mode == "zero-shot"
+        if zero_shot or self.task_id in ("text-generation", "summarization", "image-to-text"):
+            loaded.generate_kwargs = generate_kwargs(self.task_id, self.generation, zero_shot=zero_shot)
+        elif self.generation:
+            raise ConfigError(f"generation settings do not apply to {self.task_id} (task-specific mode)")
+        if zero_shot:
+            return self._zero_shot_runner(loaded, config)
+        factory = {
+            "text-classification": hf_runners.text_classification,
+            "token-classification": hf_runners.token_classification,
+            "question-answering": hf_runners.question_answering,
+            "fill-mask": hf_runners.fill_mask,
+            "text-generation": hf_runners.text_to_text,
+            "summarization": hf_runners.text_to_text,
+            "image-classification": hf_runners.image_classification,
+            "object-detection": hf_runners.object_detection,
+            "image-to-text": hf_runners.image_to_text,
+        }[self.task_id]
+        return factory(loaded)
+
+    def _zero_shot_runner(self, loaded: hf_runners.Loaded, config: Any) -> hf_runners.Runner:
+        family = zero_shot_family(config) or "causal"
+        self._family = family
+        prompt_fn, parse_fn = self.prompt_fn, self.parse_fn
+        if prompt_fn is None:
+            prompt_fn, default_parse = _default_prompt_fn()
+            parse_fn = parse_fn or default_parse
+        task_id = self.task_id
+
+        def prompts(examples: Sequence[Example]) -> list[str]:
+            return [prompt_fn(task_id, ex, family) for ex in examples]
+
+        generate = hf_runners.text_to_text(loaded, prompts)
+        per_token = task_id in TOKEN_TASKS
+
+        def run(examples: Sequence[Example]) -> list[Prediction]:
+            return [Prediction(output=parse_fn(task_id, p.output) if parse_fn else p.output,
+                               output_tokens=p.output_tokens, input_tokens=p.input_tokens,
+                               work_units=p.work_units if per_token else 1.0)
+                    for p in generate(examples)]
+        return run
+
+    def _info(self, path: str, config: Any, model: Any) -> ModelInfo:
+        marker = read_marker(path) if looks_local(path) else None
+        weights = str(marker.get("weights", "unknown")) if marker else "pretrained"
+        revision = None if marker else (getattr(config, "_commit_hash", None) or self._hub_commit(path)
+                                        or self.revision)
+        extra: dict[str, Any] = {
+            "architecture": (getattr(config, "architectures", None) or [type(model).__name__])[0],
+            "model_type": config.model_type, "class": type(model).__name__, "task": self.task_id,
+            "mode": self.mode, "batch_size": self.batch_size,
+        }
+        if self._family:
+            extra["zero_shot_family"] = self._family
+        if self._loaded is not None and self._loaded.generate_kwargs is not None:
+            extra["generation"] = dict(self._loaded.generate_kwargs)
+        if marker:
+            extra["zoo"] = marker
+        if looks_local(path) and not is_zoo_ref(self.model_ref):
+            extra["path"] = path
+        return ModelInfo(model=self.model_ref, revision=revision, weights=weights, backend="transformers",
+                         device=str(self.device), dtype=str(model.dtype).replace("torch.", ""),
+                         parameters=sum(p.numel() for p in model.parameters()), extra=extra)
+
+    def _hub_commit(self, repo_id: str) -> str | None:
+        """The commit of the cached snapshot a hub id was loaded from, or None (local folder, unknown)."""
+        if looks_local(repo_id):
+            return None
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            found = try_to_load_from_cache(repo_id, "config.json", revision=self.revision,
+                                           cache_dir=str(self.cache_dir) if self.cache_dir else None)
+        except Exception:   # an odd cache must not fail a load that worked; the revision stays unknown
+            return None
+        if isinstance(found, str) and Path(found).parent.parent.name == "snapshots":
+            return Path(found).parent.name
+        return None
+
+    # -- inference --------------------------------------------------------------------------------
+
+    def infer(self, example: Example) -> Prediction:
+        """Run one inference (batch size 1)."""
+        return self.infer_batch([example])[0]
+
+    def infer_batch(self, examples: Sequence[Example]) -> list[Prediction]:
+        """Run examples in batches of ``batch_size``; one prediction per example, in order.
+
+        ``work_units`` are generated tokens for token tasks (text-generation, summarization,
+        image-to-text, also in zero-shot mode) and 1 per sample otherwise.
+        """
+        if self._run is None:
+            raise BackendError("TransformersBackend.infer called before load()")
+        out: list[Prediction] = []
+        for i in range(0, len(examples), self.batch_size):
+            try:
+                out.extend(self._run(examples[i:i + self.batch_size]))
+            except WattprintError:
+                raise
+            except Exception as err:   # out of memory, a model bug ...: say which model and why
+                raise BackendError(f"model {self.model_ref} failed on {self.task_id}: "
+                                   f"{type(err).__name__}: {err}") from err
+        return out
+
+    def sync(self) -> None:
+        sync_device(str(self.device))
+
+    def unload(self) -> None:
+        if self._loaded is not None:
+            self._loaded = None
+            self._run = None
+            if str(self.device).startswith("cuda"):
+                import torch
+
+                torch.cuda.empty_cache()
