@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.carbon_cmd",
     "wattprint.cli.store_cmd",
     "wattprint.cli.study_cmd",
+    "wattprint.cli.run_cmd",
     "wattprint.cli.tasks_cmd",
     "wattprint.cli.zoo_cmd",
 )

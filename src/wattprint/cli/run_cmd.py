@@ -1,0 +1,225 @@
+"""``wattprint run``, ``wattprint validate`` and ``wattprint suites``.
+
+Exit codes of ``wattprint run``: 0 when every repetition it ran succeeded (or there was
+nothing left to run), 1 when at least one failed (each failure is listed with its reason and
+stored with ``status=failed``), 2 for bad input (unknown suite, task, model, flag ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from wattprint.cli.common import non_negative_float, positive_float, positive_int, print_json
+
+RUN_EPILOG = """\
+examples:
+  wattprint run                                   the offline smoke suite (all ten tasks)
+  wattprint run study --task summarization        part of the study suite (needs hub access)
+  wattprint run --task text-classification --model ./my-checkpoint -n 100 --repeat 3
+  wattprint run my-suite.yaml --device cuda --out results.jsonl
+
+Results go to the store (--store, default ./wattprint-results/results.db) and, with --out,
+to a JSON Lines file. Repetitions already complete in the store are skipped, so a run that
+was interrupted resumes where it stopped. Exit code 1 when any repetition failed.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``run``, ``validate`` and ``suites``."""
+    p = sub.add_parser("run", help="run a suite (default: smoke) or an ad-hoc job",
+                       description="Run a benchmark suite, or one task/model given on the command "
+                       "line, measuring the energy of every repetition.",
+                       epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("suite", nargs="?", metavar="SUITE_OR_FILE",
+                   help="shipped suite name (see `wattprint suites`) or a YAML file; "
+                   "default: smoke, or an ad-hoc job when --task is given")
+    p.add_argument("--task", action="append", default=[], metavar="TASK",
+                   help="select this task (repeatable); alone, defines an ad-hoc job")
+    p.add_argument("--model", action="append", default=[], metavar="MODEL",
+                   help="select this model, or the model of an ad-hoc job: zoo:NAME[@tiny|@real-size], "
+                   "a local folder, a hub id, or callable:module:function (repeatable)")
+    p.add_argument("--dataset", action="append", default=[], metavar="DATASET",
+                   help="select this dataset: builtin, a study dataset (imdb ...) or a file (repeatable)")
+    p.add_argument("--mode", choices=("task-specific", "zero-shot"), default="task-specific",
+                   help="for ad-hoc jobs: run the model zero-shot (text generation models)")
+    p.add_argument("-n", type=positive_int, metavar="N", help="inferences per measured window")
+    p.add_argument("--repeat", type=positive_int, metavar="R", help="repetitions per job")
+    p.add_argument("--batch-size", type=positive_int, metavar="B", help="inputs per model call")
+    p.add_argument("--device", metavar="DEVICE", help="cpu, cuda, cuda:N")
+    p.add_argument("--dtype", metavar="DTYPE", help="float32, float16, bfloat16")
+    p.add_argument("--warmup", type=int, metavar="K", help="unmeasured warm-up inferences")
+    p.add_argument("--idle", type=non_negative_float, metavar="S",
+                   help="idle-baseline length in seconds (0: none)")
+    p.add_argument("--timeout", type=positive_float, metavar="S",
+                   help="wall-clock limit per job, seconds (the worker is killed past it)")
+    p.add_argument("--out", metavar="FILE.jsonl", help="also append each result to this JSON Lines file")
+    p.add_argument("--store", metavar="PATH", help="results store (default: ./wattprint-results/results.db "
+                   "or $WATTPRINT_STORE)")
+    p.add_argument("--no-store", action="store_true",
+                   help="write no store and resume nothing (results only in --out / the summary)")
+    p.add_argument("--executor", default="local", metavar="NAME",
+                   help="where jobs run: local (one process per job, default) or inprocess")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar (default: when stderr is a terminal)")
+    p.add_argument("--json", action="store_true", help="print the summary and results as JSON")
+    p.set_defaults(func=run_command)
+
+    v = sub.add_parser("validate", help="check a suite file without running it")
+    v.add_argument("suite", metavar="FILE_OR_NAME", help="a suite YAML file or shipped suite name")
+    v.add_argument("--json", action="store_true", help="print the expanded jobs as JSON")
+    v.set_defaults(func=validate_command)
+
+    s = sub.add_parser("suites", help="list the shipped suites")
+    s.add_argument("--json", action="store_true", help="print as JSON")
+    s.set_defaults(func=suites_command)
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    from wattprint.harness.plan import check_device, check_dtype
+
+    if args.device is not None:
+        check_device(args.device)
+    if args.dtype is not None:
+        check_dtype(args.dtype)
+    return {"n": args.n, "repeat": args.repeat, "batch_size": args.batch_size,
+            "device": args.device, "dtype": args.dtype, "warmup": args.warmup,
+            "idle_s": args.idle, "timeout_s": args.timeout}
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Handler of ``wattprint run``."""
+    from wattprint.harness.executors import get_executor
+    from wattprint.harness.plan import make_plan
+    from wattprint.harness.runner import run_jobs
+    from wattprint.harness.sinks import JsonlSink, StoreSink
+    from wattprint.harness.summary import summarize
+
+    executor = get_executor(args.executor)
+    suite, jobs = make_plan(args.suite, tasks=args.task, models=args.model, datasets=args.dataset,
+                            settings=_settings(args), mode=args.mode,
+                            hardware_id=executor.hardware_id())
+    sinks: list[Any] = []
+    store_path = None
+    try:
+        if not args.no_store:
+            from wattprint.results.store import default_store_path
+
+            store_path = args.store or str(default_store_path())
+            sinks.append(StoreSink(store_path))
+        if args.out:
+            sinks.append(JsonlSink(args.out))
+        outcome = run_jobs(jobs, executor=executor, sinks=sinks, suite=suite,
+                           progress=args.progress)
+    finally:
+        for sink in sinks:
+            sink.close()
+        executor.close()
+    rows = summarize(jobs, outcome.all_results())
+    if args.json:
+        print_json({"run_id": outcome.run_id, "suite": outcome.suite, "store": store_path,
+                    "out": args.out, "jobs": len(jobs), "ran": len(outcome.results),
+                    "skipped": len(outcome.skipped), "failed": len(outcome.failed),
+                    "summary": [r.to_dict() for r in rows],
+                    "results": [r.to_dict() for r in outcome.results]})
+    else:
+        _print_summary(outcome, rows, store_path, args.out)
+    return 1 if outcome.failed else 0
+
+
+def _fmt_stat(s: Any, scale: float = 1.0) -> str:
+    if s is None:
+        return "—"
+    mean = s.mean * scale
+    if s.ci95 is None:
+        return f"{mean:.3g}"
+    return f"{mean:.3g} ± {s.ci95 * scale:.2g}"
+
+
+def _quality(q: dict[str, float]) -> str:
+    """The first metric, counts (``n_*``) left out."""
+    items = [(k, v) for k, v in q.items() if not k.startswith("n_")][:1]
+    return ", ".join(f"{k} {v:.2g}" for k, v in items) or "—"
+
+
+def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    provs = [p for p in ("measured", "integrated", "estimated")
+             if any(p in r.kwh_per_1k for r in rows)]
+    table = Table(title=f"wattprint run {outcome.run_id} · suite {outcome.suite}",
+                  caption="Wh per 1,000 inferences by provenance (never summed across "
+                  "provenances), mean ± 95 % CI over repetitions (Student t). "
+                  "* random weights: quality is meaningless, cost is real.")
+    table.add_column("task")
+    table.add_column("model", overflow="fold")
+    table.add_column("dataset")
+    table.add_column("n×reps", justify="right")
+    for p in provs:
+        table.add_column(f"Wh/1k {p}", justify="right")
+    table.add_column("J/unit (mean)", justify="right")
+    table.add_column("quality")
+    table.add_column("status")
+    for r in rows:
+        best = next((p for p in provs if p in r.j_per_unit), None)
+        unit = "—" if best is None else f"{r.j_per_unit[best].mean:.3g}/{r.work_unit}"
+        quality = _quality(r.quality)
+        if r.weights == "random" and quality != "—":
+            quality += " *"
+        status = {"ok": "[green]ok[/green]", "partial": "[yellow]partial[/yellow]",
+                  "failed": "[red]failed[/red]"}[r.status]
+        model = r.model[4:] if r.model.startswith("zoo:") else r.model
+        task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
+        table.add_row(task, model, r.dataset, f"{r.n}×{r.ok}/{r.repetitions}",
+                      *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0) for p in provs],
+                      unit, quality, status)
+    console.print(table)
+    ran, skipped = len(outcome.results), len(outcome.skipped)
+    console.print(f"{ran} repetition(s) run, {skipped} already complete (skipped), "
+                  f"{len(outcome.failed)} failed.")
+    for r in rows:
+        for err in r.errors:
+            console.print(f"[red]failed[/red] {r.task} · {r.model} · {r.dataset}: {err}",
+                          markup=True, highlight=False)
+    if store_path:
+        console.print(f"results stored in {store_path}")
+    if out:
+        console.print(f"results appended to {out}")
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """Handler of ``wattprint validate``."""
+    from wattprint.harness.plan import load_suite
+
+    suite = load_suite(args.suite)
+    jobs = suite.expand(hardware_id="validate")
+    reps = sum(j.repeat for j in jobs)
+    if args.json:
+        print_json({"suite": suite.name, "source": suite.source, "valid": True, "jobs": len(jobs),
+                    "repetitions": reps,
+                    "expanded": [{"task": j.task, "model": j.model, "dataset": j.dataset,
+                                  "mode": j.mode, "n": j.n, "repeat": j.repeat} for j in jobs]})
+    else:
+        tasks = sorted({j.task for j in jobs})
+        models = {j.model for j in jobs}
+        print(f"{suite.source}: valid suite {suite.name!r}: {len(jobs)} jobs "
+              f"({len(tasks)} tasks, {len(models)} models), {reps} repetitions")
+    return 0
+
+
+def suites_command(args: argparse.Namespace) -> int:
+    """Handler of ``wattprint suites``."""
+    from wattprint.harness.plan import shipped_suites
+
+    suites = shipped_suites()
+    if args.json:
+        print_json(suites)
+    else:
+        width = max(map(len, suites), default=0)
+        for name, desc in suites.items():
+            print(f"{name:<{width}}  {desc}")
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,170 @@
+"""Run jobs one after another, each in its own worker process on this machine.
+
+Each job gets a fresh process (``multiprocessing`` *spawn*), so a model's memory, CUDA context
+and library caches never leak into the next job's measurement, and a crash (segfault, OOM
+kill, ``os._exit``) takes down only that job. The driver blocks on the worker's pipe
+(``Connection.recv`` / ``poll`` with a timeout, which sleep in the kernel) and never spins.
+
+When a worker dies before reporting every repetition, each missing one is recorded as
+``failed`` with ``worker exited with signal N (SIGKILL)`` or ``... with exit code N``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+from wattprint.harness.executors.base import Executor, PhaseCallback, ResultCallback
+from wattprint.harness.plan import Job
+from wattprint.harness.worker import Toolkit, describe_error, execute_job, failed_result
+from wattprint.results.schema import JobResult
+
+
+def _worker_main(job: Job, toolkit: Toolkit, run_id: str, environment: dict[str, Any] | None,
+                 conn: Connection) -> None:
+    """Entry point of a worker process: run the job, send each result up the pipe."""
+    try:
+        execute_job(job, toolkit, lambda r: conn.send(("result", r)), run_id=run_id,
+                    environment=environment, on_phase=lambda p: conn.send(("phase", p)))
+    except BaseException as err:  # a harness bug or a dead pipe: tell the driver if we can
+        try:
+            conn.send(("fatal", describe_error(err)))
+        except Exception:
+            pass
+        raise
+    finally:
+        conn.close()
+
+
+def exit_reason(exitcode: int | None) -> str:
+    """Words for a worker's exit code (negative: killed by that signal)."""
+    if exitcode is None:
+        return "worker did not exit"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown signal"
+        return f"worker exited with signal {-exitcode} ({name})"
+    return f"worker exited with exit code {exitcode}"
+
+
+class LocalExecutor(Executor):
+    """Sequential jobs, one worker process each.
+
+    Args:
+        toolkit: Factories the worker uses (the project's real ones by default).
+        environment: Fingerprint to record (each worker computes its own when None).
+        start_method: ``spawn`` (default: nothing inherited from the driver) or ``forkserver``.
+    """
+
+    name = "local"
+
+    def __init__(self, toolkit: Toolkit | None = None, *, environment: dict[str, Any] | None = None,
+                 start_method: str = "spawn") -> None:
+        self.toolkit = toolkit or Toolkit()
+        self.environment = environment
+        self._ctx = multiprocessing.get_context(start_method)
+        self._proc: Any = None
+
+    def hardware_id(self) -> str:
+        from wattprint.harness.environment import hardware_id
+
+        return hardware_id()
+
+    def run(self, jobs: Sequence[Job], on_result: ResultCallback, *, run_id: str,
+            on_phase: PhaseCallback | None = None) -> None:
+        for job in jobs:
+            self._run_one(job, on_result, run_id=run_id, on_phase=on_phase)
+
+    def _run_one(self, job: Job, on_result: ResultCallback, *, run_id: str,
+                 on_phase: PhaseCallback | None) -> None:
+        parent, child = self._ctx.Pipe(duplex=False)
+        proc = self._ctx.Process(target=_worker_main, name=f"wattprint-job-{job.job_id}",
+                                 args=(job, self.toolkit, run_id, self.environment, child),
+                                 daemon=True)
+        self._proc = proc
+        reported: set[int] = set()
+        fatal: str | None = None
+        timed_out = False
+        try:
+            proc.start()
+            child.close()  # so recv() sees EOF when the worker dies
+            deadline = None if job.timeout_s is None else time.monotonic() + job.timeout_s
+            while True:
+                if deadline is not None:
+                    # poll() sleeps in select() until data, EOF or the deadline: no spinning
+                    if not parent.poll(max(0.0, deadline - time.monotonic())):
+                        timed_out = True
+                        proc.kill()
+                        break
+                try:
+                    kind, payload = parent.recv()
+                except EOFError:
+                    break
+                if kind == "result":
+                    result: JobResult = payload
+                    reported.add(result.repetition)
+                    on_result(result)
+                elif kind == "phase" and on_phase is not None:
+                    on_phase(job, str(payload))
+                elif kind == "fatal":
+                    fatal = str(payload)
+            proc.join()
+        except BaseException:
+            # KeyboardInterrupt or a failing sink: stop the worker, leave nothing running
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            raise
+        finally:
+            parent.close()
+            self._proc = None
+        missing = [r for r in job.repetitions if r not in reported]
+        if not missing:
+            return
+        if timed_out:
+            reason = f"timed out after {job.timeout_s:g} s (worker killed)"
+        elif fatal is not None:
+            reason = f"worker failed: {fatal}"
+        elif proc.exitcode:
+            reason = exit_reason(proc.exitcode)
+        else:
+            reason = "worker ended without reporting this repetition"
+        from wattprint.harness.environment import fingerprint
+
+        env = self.environment or fingerprint()
+        for rep in missing:
+            on_result(failed_result(job, rep, reason, run_id=run_id, environment=env))
+
+    def close(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.is_alive():
+            proc.kill()
+            proc.join()
+
+
+class InProcessExecutor(Executor):
+    """Runs jobs in the driver's own process (no isolation). For debugging and benchmarks."""
+
+    name = "inprocess"
+
+    def __init__(self, toolkit: Toolkit | None = None, *,
+                 environment: dict[str, Any] | None = None) -> None:
+        self.toolkit = toolkit or Toolkit()
+        self.environment = environment
+
+    def hardware_id(self) -> str:
+        from wattprint.harness.environment import hardware_id
+
+        return hardware_id()
+
+    def run(self, jobs: Sequence[Job], on_result: ResultCallback, *, run_id: str,
+            on_phase: PhaseCallback | None = None) -> None:
+        for job in jobs:
+            execute_job(job, self.toolkit, on_result, run_id=run_id, environment=self.environment,
+                        on_phase=None if on_phase is None else (lambda p, j=job: on_phase(j, p)))

@@ -1,0 +1,598 @@
+"""Suites and jobs: what to run, validated before anything runs.
+
+A *suite* is a YAML file (or a shipped name such as ``smoke``) with ``defaults`` and a list of
+``jobs``; each job entry names a task, one or more models and one or more datasets, and may
+override any default. :func:`load_suite` validates the file (unknown keys are errors that name
+the file, the line, the key path and the closest valid key) and :meth:`Suite.expand` turns it
+into concrete :class:`Job` objects, one per (task, model, dataset), each with a stable id.
+
+Validation never needs the network: names are checked against the project's tables
+(:mod:`wattprint.harness.catalog`), not against the Hugging Face Hub.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from wattprint.errors import ConfigError, did_you_mean
+from wattprint.harness.catalog import Catalog, default_catalog
+from wattprint.results.schema import job_id_for
+
+MODES = ("task-specific", "zero-shot")
+"""How a model runs a task: as a model made for it, or zero-shot through a text-generation model."""
+
+DTYPES = ("float32", "float16", "bfloat16", "auto")
+"""Model dtypes the backends accept (``auto``: the checkpoint's own)."""
+
+SUITES_PACKAGE = "wattprint.harness.suites"
+DEFAULT_SUITE = "smoke"
+
+
+# ---- the file format (pydantic models; extra keys forbidden) -----------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Strict):
+    """Run settings: in ``defaults``, and overridable per job entry or from the CLI.
+
+    Attributes:
+        n: Inferences per measured window (the study: 1,000).
+        repeat: Repetitions of the window (the study: 10).
+        batch_size: Inputs per model call (the study: 1).
+        device: ``cpu``, ``cuda``, ``cuda:1`` ...
+        dtype: ``float32``, ``float16``, ``bfloat16``, or None for the model's default.
+        warmup: Unmeasured inferences before the first window.
+        idle_s: Length of the idle baseline, seconds (0 to skip it).
+        generation: Generation settings (``max_new_tokens``, ``min_new_tokens`` ...); merged
+            over the task's defaults.
+        split, config: Dataset split and configuration, None for the recipe's.
+        seed: Seed for built-in inputs and sampling.
+        settings: Extra backend settings passed to the model loader (``trust_remote_code`` ...).
+        timeout_s: Wall-clock limit of one job's worker process, seconds (None: no limit).
+    """
+
+    n: int | None = Field(default=None, ge=1)
+    repeat: int | None = Field(default=None, ge=1)
+    batch_size: int | None = Field(default=None, ge=1)
+    device: str | None = None
+    dtype: str | None = None
+    warmup: int | None = Field(default=None, ge=0)
+    idle_s: float | None = Field(default=None, ge=0)
+    generation: dict[str, Any] | None = None
+    split: str | None = None
+    config: str | None = None
+    seed: int | None = None
+    settings: dict[str, Any] | None = None
+    timeout_s: float | None = Field(default=None, gt=0)
+
+
+class JobEntry(Settings):
+    """One entry of a suite's ``jobs`` list: a task × models × datasets, plus overrides.
+
+    Attributes:
+        task: Hugging Face task id (``text-classification`` ...).
+        model / models: One model reference or a list (``zoo:distilbert@tiny``, a hub id, a
+            local folder, ``callable:module:function``); None means the task's default zoo model.
+        dataset / datasets: ``builtin``, a study dataset short name (``imdb``) or a local file.
+        mode: ``task-specific`` (default) or ``zero-shot``.
+        revision: Hub revision of the model(s), when pinned.
+    """
+
+    task: str
+    model: str | None = None
+    models: list[str] | None = None
+    dataset: str | None = None
+    datasets: list[str] | None = None
+    mode: Literal["task-specific", "zero-shot"] = "task-specific"
+    revision: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> JobEntry:
+        if self.model is not None and self.models is not None:
+            raise ValueError("give either 'model' or 'models', not both")
+        if self.dataset is not None and self.datasets is not None:
+            raise ValueError("give either 'dataset' or 'datasets', not both")
+        if self.models is not None and not self.models:
+            raise ValueError("'models' is empty")
+        if self.datasets is not None and not self.datasets:
+            raise ValueError("'datasets' is empty")
+        return self
+
+
+class SuiteFile(_Strict):
+    """A suite file: a name, a description, defaults and jobs."""
+
+    name: str
+    description: str = ""
+    defaults: Settings = Settings()
+    jobs: list[JobEntry] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("name is empty")
+        return v
+
+
+BUILTIN_DEFAULTS: dict[str, Any] = {
+    "n": 1000, "repeat": 10, "batch_size": 1, "device": "cpu", "dtype": None, "warmup": 3,
+    "idle_s": 2.0, "generation": {}, "split": None, "config": None, "seed": 0, "settings": {},
+    "timeout_s": None,
+}
+"""Defaults when neither the suite nor the CLI sets a value (the study's n, repeat, batch size)."""
+
+SETTING_KEYS: tuple[str, ...] = tuple(Settings.model_fields)
+
+
+# ---- concrete jobs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One concrete job: one model on one dataset of one task, repeated ``repeat`` times.
+
+    ``repetitions`` lists the repetition indices still to run (all of them unless resuming).
+    Picklable, so it can be sent to a worker process or a Ray task.
+    """
+
+    job_id: str
+    suite: str
+    index: int
+    task: str
+    model: str
+    dataset: str
+    mode: str
+    n: int
+    repeat: int
+    batch_size: int
+    device: str
+    dtype: str | None
+    warmup: int
+    idle_s: float
+    generation: Mapping[str, Any]
+    split: str | None
+    config: str | None
+    seed: int
+    settings: Mapping[str, Any]
+    revision: str | None
+    hardware_id: str
+    timeout_s: float | None = None
+    repetitions: tuple[int, ...] = ()
+    entry: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.repetitions:
+            object.__setattr__(self, "repetitions", tuple(range(self.repeat)))
+
+    @property
+    def label(self) -> str:
+        """Short human label: ``task · model · dataset``."""
+        return f"{self.task} · {self.model} · {self.dataset}"
+
+    def with_repetitions(self, repetitions: Sequence[int]) -> Job:
+        """A copy that runs only ``repetitions``."""
+        return replace(self, repetitions=tuple(repetitions))
+
+
+def job_spec(*, task: str, model: str, revision: str | None, dataset: str, config: str | None,
+             split: str | None, n: int, batch_size: int, device: str, dtype: str | None,
+             generation: Mapping[str, Any], mode: str, settings: Mapping[str, Any], seed: int,
+             hardware_id: str) -> dict[str, Any]:
+    """What defines a job, as hashed into its id.
+
+    The repetition count, warm-up count, idle-baseline length and timeout are left out on
+    purpose: they change how a job is measured, not what is measured, so raising ``repeat``
+    later resumes the same job instead of starting a new one.
+    """
+    return {
+        "task": task, "model": model, "revision": revision, "dataset": dataset,
+        "config": config, "split": split, "n": n, "batch_size": batch_size, "device": device,
+        "dtype": dtype, "generation": dict(sorted(generation.items())), "mode": mode,
+        "settings": dict(sorted(settings.items())), "seed": seed, "hardware_id": hardware_id,
+    }
+
+
+# ---- CLI overrides and filters ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line changes in a suite.
+
+    ``tasks``, ``models`` and ``datasets`` select: only jobs matching one of them are kept
+    (for an ad-hoc run without a suite, they define the jobs). The other fields replace the
+    suite's values for every job.
+    """
+
+    tasks: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.settings) - set(SETTING_KEYS)
+        if unknown:
+            raise ConfigError(f"unknown override(s) {sorted(unknown)}; valid: {', '.join(SETTING_KEYS)}")
+
+
+# ---- the suite --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite.
+
+    Attributes:
+        name: Suite name.
+        description: What it is for.
+        source: The file it came from (or ``<command line>``).
+        spec: The parsed file.
+    """
+
+    name: str
+    description: str
+    source: str
+    spec: SuiteFile
+
+    def config(self) -> dict[str, Any]:
+        """The suite as a plain dict (stored with a run)."""
+        return {"source": self.source, **self.spec.model_dump(exclude_none=True)}
+
+    def expand(self, *, hardware_id: str, overrides: Overrides | None = None,
+               catalog: Catalog | None = None) -> list[Job]:
+        """Concrete jobs, in file order, with CLI overrides applied.
+
+        Args:
+            hardware_id: The id of the machine the jobs will run on (part of each job id).
+            overrides: CLI selections and setting overrides.
+            catalog: Tables of tasks, datasets and models (the project's by default).
+
+        Returns:
+            One job per (entry, model, dataset) left after the selections.
+
+        Raises:
+            ConfigError: a selection matches nothing, naming what the suite has.
+        """
+        overrides = overrides or Overrides()
+        catalog = catalog or default_catalog()
+        jobs: list[Job] = []
+        all_tasks: set[str] = set()
+        all_models: set[str] = set()
+        all_datasets: set[str] = set()
+        base = _merge(BUILTIN_DEFAULTS, self.spec.defaults.model_dump(exclude_none=True))
+        for i, entry in enumerate(self.spec.jobs):
+            values = _merge(base, entry.model_dump(include=set(SETTING_KEYS), exclude_none=True))
+            values = _merge(values, dict(overrides.settings))
+            models = entry.models or [entry.model or catalog.default_model(entry.task)]
+            datasets = entry.datasets or [entry.dataset or "builtin"]
+            all_tasks.add(entry.task)
+            all_models.update(models)
+            all_datasets.update(datasets)
+            if overrides.tasks and entry.task not in overrides.tasks:
+                continue
+            for model in models:
+                if overrides.models and model not in overrides.models:
+                    continue
+                for dataset in datasets:
+                    if overrides.datasets and dataset not in overrides.datasets:
+                        continue
+                    generation = {**catalog.default_generation(entry.task, entry.mode, model, dataset),
+                                  **(values["generation"] or {})}
+                    spec = job_spec(
+                        task=entry.task, model=model, revision=entry.revision, dataset=dataset,
+                        config=values["config"], split=values["split"], n=values["n"],
+                        batch_size=values["batch_size"], device=values["device"],
+                        dtype=values["dtype"], generation=generation, mode=entry.mode,
+                        settings=values["settings"] or {}, seed=values["seed"],
+                        hardware_id=hardware_id)
+                    jobs.append(Job(
+                        job_id=job_id_for(spec), suite=self.name, index=len(jobs),
+                        task=entry.task, model=model, dataset=dataset, mode=entry.mode,
+                        n=values["n"], repeat=values["repeat"], batch_size=values["batch_size"],
+                        device=values["device"], dtype=values["dtype"], warmup=values["warmup"],
+                        idle_s=float(values["idle_s"]), generation=generation,
+                        split=values["split"], config=values["config"], seed=values["seed"],
+                        settings=dict(values["settings"] or {}), revision=entry.revision,
+                        hardware_id=hardware_id, timeout_s=values["timeout_s"],
+                        entry=f"jobs[{i}]"))
+        for kind, wanted, have in (("task", overrides.tasks, all_tasks),
+                                   ("model", overrides.models, all_models),
+                                   ("dataset", overrides.datasets, all_datasets)):
+            for w in wanted:
+                if w not in have:
+                    raise ConfigError(
+                        f"--{kind} {w!r}: suite {self.name!r} has no such {kind}"
+                        f"{did_you_mean(w, have)}; its {kind}s: {', '.join(sorted(have))}")
+        if not jobs:
+            raise ConfigError(f"suite {self.name!r}: the selections leave no job to run")
+        return jobs
+
+
+def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    out.update(top)
+    return out
+
+
+# ---- loading and validating -------------------------------------------------------------
+
+
+def shipped_suites() -> dict[str, str]:
+    """Shipped suite names → their description (first line)."""
+    out = {}
+    for item in sorted(resources.files(SUITES_PACKAGE).iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".yaml"):
+            data = yaml.safe_load(item.read_text(encoding="utf-8")) or {}
+            out[item.name[:-5]] = str(data.get("description", "")).strip().splitlines()[0:1][0] \
+                if data.get("description") else ""
+    return out
+
+
+def resolve_suite_path(name_or_path: str) -> tuple[str, str]:
+    """Find a suite: a file path, or the name of a shipped suite.
+
+    Returns:
+        ``(source, text)``: where it came from and its YAML text.
+
+    Raises:
+        ConfigError: neither a readable file nor a shipped suite (names the shipped ones).
+    """
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or os.sep in name_or_path or p.exists():
+        if not p.is_file():
+            raise ConfigError(f"suite file {name_or_path!r} does not exist")
+        try:
+            return str(p), p.read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"suite file {name_or_path!r} cannot be read: {err}") from err
+    names = shipped_suites()
+    if name_or_path not in names:
+        raise ConfigError(f"unknown suite {name_or_path!r}{did_you_mean(name_or_path, names)}; "
+                          f"shipped suites: {', '.join(names)} (or give a path to a .yaml file)")
+    res = resources.files(SUITES_PACKAGE) / f"{name_or_path}.yaml"
+    return f"{name_or_path} ({res})", res.read_text(encoding="utf-8")
+
+
+def load_suite(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
+    """Read and validate a suite file or shipped suite.
+
+    Raises:
+        ConfigError: the YAML is malformed, a key is unknown or misspelt, a value has the wrong
+            type, or a task / dataset / model is unknown for its task. The message names the
+            file, the line, the key path (``jobs[3].modle``) and the valid choices.
+    """
+    source, text = resolve_suite_path(name_or_path)
+    return parse_suite(text, source=source, catalog=catalog)
+
+
+def parse_suite(text: str, *, source: str = "<string>", catalog: Catalog | None = None) -> Suite:
+    """Validate suite YAML text; see :func:`load_suite`."""
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: a suite must be a mapping with 'name' and 'jobs', "
+                          f"got {type(data).__name__}")
+    try:
+        spec = SuiteFile.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(err, source, root)) from None
+    problems = check_names(spec, catalog or default_catalog())
+    if problems:
+        lines = [f"{source}:{_line_of(root, loc) or '?'}: {_path_str(loc)}: {msg}"
+                 for loc, msg in problems]
+        raise ConfigError("invalid suite:\n  " + "\n  ".join(lines))
+    return Suite(name=spec.name, description=spec.description, source=source, spec=spec)
+
+
+def validate(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
+    """Check a suite without running it; returns it when valid (raises ConfigError otherwise)."""
+    return load_suite(name_or_path, catalog=catalog)
+
+
+def check_names(spec: SuiteFile, catalog: Catalog) -> list[tuple[tuple[Any, ...], str]]:
+    """Check tasks, modes, datasets and models against the tables.
+
+    Returns:
+        ``(key path, message)`` for each problem; empty when all names are valid.
+    """
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    tasks = catalog.task_ids()
+    for i, entry in enumerate(spec.jobs):
+        if entry.task not in tasks:
+            problems.append((("jobs", i, "task"), _unknown("task", entry.task, tasks)))
+            continue
+        if entry.mode == "zero-shot" and entry.task not in catalog.zero_shot_tasks():
+            problems.append((("jobs", i, "mode"),
+                             f"task {entry.task!r} has no zero-shot mode; zero-shot tasks: "
+                             f"{', '.join(sorted(catalog.zero_shot_tasks()))}"))
+            continue
+        key = "datasets" if entry.datasets is not None else "dataset"
+        for j, ds in enumerate(entry.datasets or [entry.dataset or "builtin"]):
+            msg = catalog.check_dataset(entry.task, ds, mode=entry.mode)
+            if msg:
+                loc = ("jobs", i, key, j) if key == "datasets" else ("jobs", i, key)
+                problems.append((loc, msg))
+        key = "models" if entry.models is not None else "model"
+        for j, model in enumerate(entry.models or ([entry.model] if entry.model else [])):
+            msg = catalog.check_model(entry.task, model, mode=entry.mode)
+            if msg:
+                loc = ("jobs", i, key, j) if key == "models" else ("jobs", i, key)
+                problems.append((loc, msg))
+    for loc, value in _values(spec, "device"):
+        if not _valid_device(value):
+            problems.append((loc, f"unknown device {value!r}; valid: cpu, cuda, cuda:N, mps, auto"))
+    for loc, value in _values(spec, "dtype"):
+        if value not in DTYPES:
+            problems.append((loc, _unknown("dtype", value, DTYPES)))
+    return problems
+
+
+def _values(spec: SuiteFile, key: str) -> list[tuple[tuple[Any, ...], str]]:
+    out: list[tuple[tuple[Any, ...], str]] = []
+    if getattr(spec.defaults, key) is not None:
+        out.append((("defaults", key), getattr(spec.defaults, key)))
+    for i, entry in enumerate(spec.jobs):
+        if getattr(entry, key) is not None:
+            out.append((("jobs", i, key), getattr(entry, key)))
+    return out
+
+
+def _valid_device(value: str) -> bool:
+    if value in ("cpu", "cuda", "mps", "auto"):
+        return True
+    head, _, idx = value.partition(":")
+    return head in ("cuda", "mps") and idx.isdigit()
+
+
+def check_dtype(value: str) -> str:
+    """Validate a ``--dtype`` value."""
+    if value not in DTYPES:
+        raise ConfigError("--dtype: " + _unknown("dtype", value, DTYPES))
+    return value
+
+
+def check_device(value: str) -> str:
+    """Validate a ``--device`` value (``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``auto``)."""
+    if not _valid_device(value):
+        raise ConfigError(f"unknown device {value!r}; valid: cpu, cuda, cuda:N, mps, auto")
+    return value
+
+
+def _unknown(kind: str, value: str, choices: Sequence[str] | set[str]) -> str:
+    choices = sorted(choices)
+    return f"unknown {kind} {value!r}{did_you_mean(value, choices)}; valid: {', '.join(choices)}"
+
+
+# ---- error formatting -------------------------------------------------------------------
+
+_MODEL_FOR_LOC: dict[str, type[BaseModel]] = {"": SuiteFile, "defaults": Settings, "jobs": JobEntry}
+
+
+def _path_str(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _fields_at(loc: Sequence[Any]) -> list[str]:
+    """Valid keys of the mapping that holds the last element of ``loc``."""
+    parent = [p for p in loc[:-1] if not isinstance(p, int)]
+    if not parent:
+        return list(SuiteFile.model_fields)
+    model = _MODEL_FOR_LOC.get(str(parent[0]))
+    return list(model.model_fields) if model and len(parent) == 1 else []
+
+
+def _format_validation_error(err: ValidationError, source: str, root: Any) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # pydantic appends the union branch or the validator name to loc for some errors
+        loc = tuple(p for p in loc if p not in ("str", "list[str]", "int", "float"))
+        line = _line_of(root, loc)
+        where = f"{source}:{line}" if line else source
+        if e["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            valid = _fields_at(loc)
+            msg = f"unknown key {key!r}{did_you_mean(key, valid)}; valid keys: {', '.join(valid)}"
+        elif e["type"] == "missing":
+            msg = "required key missing"
+        elif e["type"] == "literal_error":
+            msg = f"{e['msg']} (got {e.get('input')!r})"
+        else:
+            msg = f"{e['msg']} (got {e.get('input')!r})"
+        lines.append(f"{where}: {_path_str(loc)}: {msg}")
+    return "invalid suite:\n  " + "\n  ".join(lines)
+
+
+def _line_of(root: Any, loc: Sequence[Any]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (the key for mapping entries), when found."""
+    node = root
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = None
+            for k, v in node.value:
+                if getattr(k, "value", None) == part:
+                    found = (k, v)
+                    break
+            if found is None:
+                return line
+            line = found[0].start_mark.line + 1
+            node = found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+# ---- ad-hoc runs ------------------------------------------------------------------------
+
+
+def adhoc_suite(tasks: Sequence[str], models: Sequence[str], datasets: Sequence[str], *,
+                mode: str = "task-specific", catalog: Catalog | None = None) -> Suite:
+    """A suite built from ``--task/--model/--dataset`` alone (every combination).
+
+    Raises:
+        ConfigError: no task given, or a name is invalid (the message names the flag).
+    """
+    if not tasks:
+        raise ConfigError("an ad-hoc run needs --task (or give a suite name or file)")
+    entries = [{"task": t, **({"models": list(models)} if models else {}),
+                "datasets": list(datasets) or ["builtin"], "mode": mode} for t in tasks]
+    data = {"name": "adhoc", "description": "built from the command line", "jobs": entries}
+    catalog = catalog or default_catalog()
+    spec = SuiteFile.model_validate(data)
+    problems = check_names(spec, catalog)
+    if problems:
+        flags = {"task": "--task", "model": "--model", "models": "--model",
+                 "dataset": "--dataset", "datasets": "--dataset", "mode": "--mode"}
+        msgs = sorted({f"{flags.get(str(loc[2]), loc[2])}: {msg}" for loc, msg in problems})
+        raise ConfigError("; ".join(msgs))
+    return Suite(name="adhoc", description=spec.description, source="<command line>", spec=spec)
+
+
+def make_plan(suite_or_file: str | None, *, tasks: Sequence[str] = (), models: Sequence[str] = (),
+              datasets: Sequence[str] = (), settings: Mapping[str, Any] | None = None,
+              mode: str = "task-specific", hardware_id: str,
+              catalog: Catalog | None = None) -> tuple[Suite, list[Job]]:
+    """The suite and its jobs for a ``wattprint run`` invocation.
+
+    With a suite name or file, ``tasks/models/datasets`` select among its jobs; without one,
+    ``tasks`` (with optional ``models`` and ``datasets``) define an ad-hoc suite, and with
+    none of them the default ``smoke`` suite runs. ``settings`` override every job's settings.
+
+    Raises:
+        ConfigError: an invalid suite, name or selection (the message names it).
+    """
+    settings = {k: v for k, v in (settings or {}).items() if v is not None}
+    if suite_or_file is None and tasks:
+        suite = adhoc_suite(tasks, models, datasets, mode=mode, catalog=catalog)
+        overrides = Overrides(settings=settings)
+    else:
+        suite = load_suite(suite_or_file or DEFAULT_SUITE, catalog=catalog)
+        overrides = Overrides(tuple(tasks), tuple(models), tuple(datasets), settings)
+    return suite, suite.expand(hardware_id=hardware_id, overrides=overrides, catalog=catalog)

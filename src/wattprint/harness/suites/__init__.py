@@ -1,0 +1,1 @@
+"""Shipped suites (YAML), loaded by name: ``wattprint run smoke``."""

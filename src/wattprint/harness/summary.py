@@ -1,0 +1,146 @@
+"""The end-of-run summary: one row per job, mean ± 95 % confidence interval over repetitions.
+
+Energies stay apart by provenance (``measured``, ``integrated``, ``estimated``); nothing is
+summed across provenances. The interval is Student's t over the repetitions (scipy.stats.t),
+absent with fewer than two ok repetitions.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wattprint.harness.plan import Job
+from wattprint.meters.base import Provenance
+from wattprint.results.schema import STATUS_OK, JobResult
+from wattprint.units import J_PER_KWH
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean, sample standard deviation and 95 % CI half-width over repetitions.
+
+    ``std`` and ``ci95`` are None with fewer than two values.
+    """
+
+    mean: float
+    std: float | None
+    ci95: float | None
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "std": self.std, "ci95": self.ci95, "count": self.count}
+
+
+def stat(values: Sequence[float]) -> Stat | None:
+    """Summary statistics of ``values`` (None when empty)."""
+    vals = [float(v) for v in values]
+    if not vals:
+        return None
+    mean = statistics.fmean(vals)
+    if len(vals) < 2:
+        return Stat(mean, None, None, len(vals))
+    from scipy.stats import t
+
+    std = statistics.stdev(vals)
+    half = float(t.ppf(0.975, len(vals) - 1)) * std / math.sqrt(len(vals))
+    return Stat(mean, std, half, len(vals))
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One job's summary.
+
+    Attributes:
+        kwh_per_1k: Provenance → kWh per 1,000 inferences over ok repetitions.
+        dynamic_kwh_per_1k: Provenance → idle-subtracted kWh per 1,000 inferences.
+        j_per_unit: Provenance → joules per work unit (token, image, sample).
+        quality: Metric → mean over ok repetitions.
+        status: ``ok`` (all repetitions ok), ``failed`` (none) or ``partial``.
+        errors: Distinct failure reasons.
+    """
+
+    job_id: str
+    task: str
+    model: str
+    dataset: str
+    n: int
+    repetitions: int
+    ok: int
+    work_unit: str
+    weights: str
+    status: str
+    mode: str = "task-specific"
+    kwh_per_1k: dict[str, Stat] = field(default_factory=dict)
+    dynamic_kwh_per_1k: dict[str, Stat] = field(default_factory=dict)
+    j_per_unit: dict[str, Stat] = field(default_factory=dict)
+    quality: dict[str, float] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id, "task": self.task, "model": self.model,
+            "dataset": self.dataset, "n": self.n, "repetitions": self.repetitions,
+            "ok": self.ok, "work_unit": self.work_unit, "weights": self.weights,
+            "status": self.status, "mode": self.mode,
+            "kwh_per_1k": {k: v.to_dict() for k, v in self.kwh_per_1k.items()},
+            "dynamic_kwh_per_1k": {k: v.to_dict() for k, v in self.dynamic_kwh_per_1k.items()},
+            "j_per_unit": {k: v.to_dict() for k, v in self.j_per_unit.items()},
+            "quality": dict(self.quality), "errors": list(self.errors),
+        }
+
+
+def summarize(jobs: Sequence[Job], results: Sequence[JobResult]) -> list[SummaryRow]:
+    """One row per job (in plan order) from its results; jobs without results are left out.
+
+    For each job, the latest result per repetition counts (a resumed failure replaced by
+    a later success).
+    """
+    latest: dict[tuple[str, int], JobResult] = {}
+    for r in results:
+        latest[(r.job_id, r.repetition)] = r
+    by_job: dict[str, list[JobResult]] = {}
+    for (job_id, _), r in sorted(latest.items(), key=lambda kv: kv[0][1]):
+        by_job.setdefault(job_id, []).append(r)
+    rows = []
+    for job in jobs:
+        rs = by_job.get(job.job_id)
+        if not rs:
+            continue
+        ok = [r for r in rs if r.status == STATUS_OK]
+        kwh: dict[str, Stat] = {}
+        dyn: dict[str, Stat] = {}
+        per_unit: dict[str, Stat] = {}
+        for prov in Provenance:
+            s = stat([v for r in ok if (v := r.per_1k_kwh(prov)) is not None])
+            if s is not None:
+                kwh[prov.value] = s
+            s = stat([v for r in ok if (v := _dynamic_per_1k(r, prov)) is not None])
+            if s is not None:
+                dyn[prov.value] = s
+            s = stat([v for r in ok if (v := r.per_unit_j(prov)) is not None])
+            if s is not None:
+                per_unit[prov.value] = s
+        quality: dict[str, float] = {}
+        for metric in sorted({k for r in ok for k in r.quality}):
+            vals = [float(r.quality[metric]) for r in ok if metric in r.quality]
+            quality[metric] = statistics.fmean(vals)
+        status = "ok" if len(ok) == len(rs) else ("failed" if not ok else "partial")
+        first = ok[0] if ok else rs[0]
+        rows.append(SummaryRow(
+            job_id=job.job_id, task=job.task, model=job.model, dataset=job.dataset, n=job.n,
+            repetitions=len(rs), ok=len(ok), work_unit=first.work_unit, weights=first.weights,
+            status=status, mode=job.mode, kwh_per_1k=kwh, dynamic_kwh_per_1k=dyn, j_per_unit=per_unit,
+            quality=quality,
+            errors=tuple(dict.fromkeys(r.error for r in rs if r.error))))
+    return rows
+
+
+def _dynamic_per_1k(r: JobResult, prov: Provenance) -> float | None:
+    parts = [d.dynamic_energy_j for d in r.domains if d.provenance is prov]
+    if not parts or any(p is None for p in parts) or r.n == 0:
+        return None
+    return sum(parts) / r.n * 1000.0 / J_PER_KWH  # type: ignore[arg-type]
