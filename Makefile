@@ -22,6 +22,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/wattprint run
+	$(VENV)/bin/wattprint report
 
 # Headless Chromium for the report's browser tests (Debian packages; needs root, as in CI).
 browser:

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.store_cmd",
     "wattprint.cli.study_cmd",
     "wattprint.cli.run_cmd",
+    "wattprint.cli.report_cmd",
     "wattprint.cli.tasks_cmd",
     "wattprint.cli.zoo_cmd",
 )

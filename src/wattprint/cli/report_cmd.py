@@ -1,0 +1,86 @@
+"""``wattprint report`` and ``wattprint serve``: the static HTML report and a localhost server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from wattprint.cli.common import positive_int
+
+DEFAULT_OUT = Path("wattprint-results") / "report"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``report`` and ``serve`` commands."""
+    for name, help_text in (
+        ("report", "write one self-contained HTML report (leaderboard, figures, labels)"),
+        ("serve", "build the report and serve it on http://127.0.0.1:PORT/"),
+    ):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--store", metavar="PATH",
+                       help="results store (SQLite) or .jsonl export; default: the default store")
+        p.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
+                       help=f"output folder for index.html, figures/ and labels/ (default {DEFAULT_OUT})")
+        p.add_argument("--model-parameters", metavar="CSV",
+                       help="model_name,num_parameters CSV for the size figure (default: found "
+                            "beside imported study logs when present)")
+        p.add_argument("--thresholds", metavar="JSON",
+                       help="absolute rating threshold table (default: the packaged v1 table)")
+        p.add_argument("--study", action="store_true",
+                       help="keep only the runs the Power Hungry Processing study's figures use "
+                            "(records from 'wattprint study reproduce')")
+        if name == "serve":
+            p.add_argument("--port", type=positive_int, default=8000, help="TCP port (default 8000)")
+            p.set_defaults(func=_serve)
+        else:
+            p.set_defaults(func=_report)
+
+
+def _build(args: argparse.Namespace) -> Path:
+    from wattprint.analysis.carbon_info import carbon_info
+    from wattprint.analysis.params import find_model_parameters, load_model_parameters
+    from wattprint.analysis.ratings import load_thresholds
+    from wattprint.analysis.report import build_report
+    from wattprint.analysis.source import load_results
+
+    results, store_path = load_results(args.store)
+    if args.study:
+        from wattprint.analysis.study_view import study_selection
+
+        kept = study_selection(results)
+        print(f"wattprint: --study keeps {len(kept):,} of {len(results):,} results", file=sys.stderr)
+        results = kept
+    if not results:
+        print(f"wattprint: no results in {store_path}; writing an empty report", file=sys.stderr)
+    params_path = args.model_parameters or find_model_parameters(results)
+    params = load_model_parameters(params_path) if params_path else None
+    table = load_thresholds(args.thresholds) if args.thresholds else None
+    out = build_report(results, args.out, model_parameters=params, thresholds=table,
+                       source_label=f"store {store_path}", carbon=carbon_info())
+    for f in out.figures:
+        if f.path is None:
+            print(f"wattprint: figure {f.name} skipped: {f.note}", file=sys.stderr)
+    return out.path
+
+
+def _report(args: argparse.Namespace) -> int:
+    path = _build(args)
+    print(path.resolve())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from wattprint.analysis.serve import make_server
+
+    path = _build(args)
+    server = make_server(path.parent, args.port)
+    host, port = server.server_address[:2]
+    print(f"serving {path.resolve()} at http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,155 @@
+"""The HTML report without a browser: empty store, missing fields, escaping, CLI, serve."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.request
+from html.parser import HTMLParser
+
+from report_fixtures import XSS, gpu, make_result
+
+from wattprint.analysis.report import BOARD_COLUMNS, build_report, json_for_html
+from wattprint.analysis.serve import make_server
+from wattprint.cli import main
+
+
+class _Rows(HTMLParser):
+    """Collects the leaderboard's rows as lists of cell texts, by data-model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[str]] = {}
+        self._in_board = False
+        self._model: str | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self._in_board = a.get("id") == "leaderboard"
+        elif tag == "tr" and self._in_board and "data-model" in a:
+            self._model = a["data-model"]
+            self.rows[self._model] = []
+        elif tag == "td" and self._model is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None and self._model is not None:
+            self.rows[self._model].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr":
+            self._model = None
+        elif tag == "table":
+            self._in_board = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _board(html_text: str) -> dict[str, dict[str, str]]:
+    p = _Rows()
+    p.feed(html_text)
+    names = [c for c, _ in BOARD_COLUMNS]
+    return {m: dict(zip(names, cells)) for m, cells in p.rows.items()}
+
+
+def test_empty_store_says_how_to_get_results(tmp_path):
+    out = build_report([], tmp_path)
+    text = out.path.read_text()
+    assert "Nothing measured yet" in text
+    assert "wattprint run" in text and "wattprint import codecarbon" in text
+    assert out.n_results == 0
+
+
+def test_missing_fields_show_dash_not_zero(tmp_path):
+    r = make_result(model="bare", energy_j=3600.0)  # no baseline, quality, tokens, carbon, params
+    text = build_report([r], tmp_path).path.read_text()
+    row = _board(text)["bare"]
+    assert row["Wh / 1k queries"] == "1.00"  # 3600 J / 1000 × 1000 / 3600 = 1 Wh per 1,000
+    for col in ("Dynamic Wh / 1k", "Quality", "J / correct answer", "g CO2eq / 1k", "Parameters",
+                "J / work unit", "95 % CI (Wh / 1k)", "Std (Wh / 1k)"):
+        assert row[col] == "—", col
+    assert row["Failed"] == "0" and row["Reps"] == "1"
+
+
+def test_only_failures_shown_as_failed_not_zero(tmp_path):
+    text = build_report([make_result(model="dead", status="failed")], tmp_path).path.read_text()
+    row = _board(text)["dead"]
+    assert row["Wh / 1k queries"] == "—" and row["Failed"] == "1" and row["Stars"] == "—"
+    assert "out of memory" in text
+
+
+def test_names_escaped_in_html_and_json(tmp_path):
+    evil_ds = "</script><!--<script>alert(2)</script>"
+    rs = [make_result(model=XSS, dataset=evil_ds, energy_j=3600.0, environment={"x": XSS}),
+          make_result(model=XSS, dataset=evil_ds, status="failed", error=f"bad {XSS}")]
+    text = build_report(rs, tmp_path).path.read_text()
+    assert "<img" not in text
+    assert "alert(2)</script>" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    script = re.search(r'<script type="application/json" id="wp-data">(.*?)</script>', text, re.S)
+    assert script is not None
+    body = script.group(1)
+    assert "<" not in body and ">" not in body
+    assert XSS in [row["model"] for row in json.loads(body)["rows"]]
+    # only the two script elements of the template exist
+    assert text.count("<script") == 2
+
+
+def test_json_for_html_escapes_and_drops_nan():
+    s = json_for_html({"a": "</script><!-- & \u2028", "b": float("nan"), "c": [1, 2.5]})
+    assert "<" not in s and ">" not in s and "&" not in s and "\u2028" not in s
+    assert json.loads(s) == {"a": "</script><!-- & \u2028", "b": None, "c": [1, 2.5]}
+
+
+def test_cli_report_from_jsonl_prints_path(tmp_path, capsys):
+    store = tmp_path / "results.jsonl"
+    rs = [make_result(model="m1", rep=i, energy_j=3600.0 * (i + 1)) for i in range(3)]
+    store.write_text("\n".join(json.dumps(r.to_dict(), default=str) for r in rs) + "\n")
+    out = tmp_path / "site"
+    assert main(["report", "--store", str(store), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == str((out / "index.html").resolve())
+    assert "m1" in (out / "index.html").read_text()
+    assert any((out / "labels").glob("*.svg")) and any((out / "figures").glob("*.svg"))
+
+
+def test_cli_report_on_missing_store_writes_empty_page(tmp_path, capsys):
+    assert main(["report", "--store", str(tmp_path / "none.sqlite"), "--out", str(tmp_path)]) == 0
+    assert "Nothing measured yet" in (tmp_path / "index.html").read_text()
+
+
+def test_serve_binds_localhost_and_serves_the_page(tmp_path):
+    build_report([make_result(energy_j=3600.0, domains=(gpu(3600.0),))], tmp_path)
+    server = make_server(tmp_path, 0)
+    host, port = server.server_address[:2]
+    assert host == "127.0.0.1"
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as resp:
+            assert resp.status == 200 and b"Leaderboard" in resp.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_cli_report_from_sqlite_store_with_study_flag(tmp_path, capsys):
+    from wattprint.results.store import ResultStore
+
+    db = tmp_path / "r.db"
+    with ResultStore(db) as s:
+        s.write_many([
+            make_result(model="kept", extra={"study_kind": "task-specific",
+                                             "study_variant": "native"}, energy_j=3600.0),
+            make_result(model="unlabelled", energy_j=3600.0),
+        ])
+    out = tmp_path / "site"
+    assert main(["report", "--store", str(db), "--out", str(out), "--study"]) == 0
+    board = _board((out / "index.html").read_text())
+    assert set(board) == {"kept"}
+    assert main(["report", "--store", str(db), "--out", str(out)]) == 0
+    assert set(_board((out / "index.html").read_text())) == {"kept", "unlabelled"}
