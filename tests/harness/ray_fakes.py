@@ -41,3 +41,21 @@ def ray_backend(job: Job) -> Backend:
 
 RAY_TOOLKIT = Toolkit(meter_factory=fake_meter, task_loader=parity_task,
                       examples_loader=integer_examples, backend_loader=ray_backend)
+
+
+def slow_parity(x: Any) -> Prediction:
+    """Parity, 0.1 s per inference: long enough for a driver to be killed mid-suite."""
+    import time
+
+    time.sleep(0.1)
+    return parity(x)
+
+
+def slow_backend(job: Job) -> Backend:
+    if job.model == "slow":
+        return CallableBackend(slow_parity, name="slow")
+    return ray_backend(job)
+
+
+SLOW_TOOLKIT = Toolkit(meter_factory=fake_meter, task_loader=parity_task,
+                       examples_loader=integer_examples, backend_loader=slow_backend)
