@@ -108,3 +108,24 @@ def test_get_executor_knows_ray_and_checks_options():
 
     with pytest.raises(ConfigError, match="max_attempts"):
         get_executor("ray", max_attempts=0)
+
+
+def test_without_executor_ray_nothing_of_ray_is_imported(tmp_path):
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "sys.path[:0] = %r\n"
+        "from harness_fakes import TOOLKIT, make_job\n"
+        "from wattprint.cli import main\n"
+        "from wattprint.harness.executors import get_executor\n"
+        "from wattprint.harness.runner import run_jobs\n"
+        "from wattprint.harness.sinks import StoreSink\n"
+        "assert main(['validate', 'smoke']) == 0\n"
+        "run_jobs([make_job('parity', n=2, repeat=1)], executor=get_executor('local', toolkit=TOOLKIT),\n"
+        "         sinks=[StoreSink(%r)], environment={}, progress=False)\n"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
+    ) % ([TESTS_DIR, *sys.path], str(tmp_path / "r.db"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
