@@ -23,7 +23,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.carbon_cmd",
     "wattprint.cli.store_cmd",
     "wattprint.cli.study_cmd",
+    "wattprint.cli.run_cmd",
     "wattprint.cli.report_cmd",
+    "wattprint.cli.tasks_cmd",
+    "wattprint.cli.zoo_cmd",
 )
 
 

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from wattprint.cli.common import non_negative_float, positive_float, positive_int, print_json
+from wattprint.errors import ConfigError
 
 RUN_EPILOG = """\
 examples:
@@ -61,6 +62,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write no store and resume nothing (results only in --out / the summary)")
     p.add_argument("--executor", default="local", metavar="NAME",
                    help="where jobs run: local (one process per job, default) or inprocess")
+    ray = p.add_argument_group("Ray cluster (with --executor ray; needs wattprint[ray])")
+    ray.add_argument("--address", metavar="ADDR",
+                     help="Ray cluster to join (auto, HOST:6379, ray://HOST:10001); "
+                          "default: RAY_ADDRESS, else a local Ray")
+    ray.add_argument("--gpus-per-job", type=positive_float, default=1.0, metavar="G",
+                     help="GPUs a GPU job asks for (default 1: no two jobs share a GPU)")
+    ray.add_argument("--cpus-per-job", type=positive_float, metavar="C",
+                     help="CPUs a CPU job asks for; default: a whole node (jobs never share); "
+                          "a smaller number lets jobs share nodes and marks results shared")
+    ray.add_argument("--max-attempts", type=positive_int, default=3, metavar="K",
+                     help="tries per job when its worker or node dies (default 3)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when stderr is a terminal)")
     p.add_argument("--dry-run", action="store_true",
@@ -90,6 +102,16 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "idle_s": args.idle, "timeout_s": args.timeout}
 
 
+def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword options for the chosen executor (the Ray flags only mean something for ray)."""
+    if args.executor != "ray":
+        if args.address is not None or args.cpus_per_job is not None:
+            raise ConfigError("--address and --cpus-per-job need --executor ray")
+        return {}
+    return {"address": args.address, "gpus_per_job": args.gpus_per_job,
+            "cpus_per_job": args.cpus_per_job, "max_attempts": args.max_attempts}
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``wattprint run``."""
     from wattprint.harness.executors import get_executor
@@ -98,7 +120,7 @@ def run_command(args: argparse.Namespace) -> int:
     from wattprint.harness.sinks import JsonlSink, StoreSink
     from wattprint.harness.summary import summarize
 
-    executor = get_executor(args.executor)
+    executor = get_executor(args.executor, **_executor_options(args))
     suite, jobs = make_plan(args.suite, tasks=args.task, models=args.model, datasets=args.dataset,
                             settings=_settings(args), mode=args.mode,
                             hardware_id=executor.hardware_id())

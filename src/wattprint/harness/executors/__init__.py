@@ -16,6 +16,7 @@ from wattprint.harness.executors.base import Executor, PhaseCallback, ResultCall
 EXECUTORS: dict[str, str] = {
     "local": "wattprint.harness.executors.local:LocalExecutor",
     "inprocess": "wattprint.harness.executors.local:InProcessExecutor",
+    "ray": "wattprint.harness.executors.ray:RayExecutor",
 }
 """Executor name → ``module:Class``; the class takes ``toolkit=`` and keyword options."""
 
