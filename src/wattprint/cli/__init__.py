@@ -17,16 +17,13 @@ from wattprint.errors import WattprintError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.meters_cmd",
-    "wattprint.cli.run_cmd",
+    "wattprint.cli.carbon_cmd",
     "wattprint.cli.tasks_cmd",
     "wattprint.cli.zoo_cmd",
-    "wattprint.cli.carbon_cmd",
+    "wattprint.cli.run_cmd",
     "wattprint.cli.store_cmd",
     "wattprint.cli.study_cmd",
-    "wattprint.cli.run_cmd",
     "wattprint.cli.report_cmd",
-    "wattprint.cli.tasks_cmd",
-    "wattprint.cli.zoo_cmd",
 )
 
 
