@@ -45,3 +45,22 @@ def test_from_dict_names_missing_fields():
     with pytest.raises(ValueError, match="model"):
         JobResult.from_dict({"job_id": "j", "repetition": 0, "task": "t", "dataset": "d", "n": 1,
                              "status": "ok"})
+
+
+def test_process_scope_is_never_added_to_the_machine_total():
+    from wattprint.meters.base import EstimateModel
+
+    m = EstimateModel("m", "f", {}, "s")
+
+    def est(name, e, scope):
+        spec = DomainSpec(name, name.split(":")[0], "b", Provenance.ESTIMATED, "s", 0.5, m, scope)
+        return DomainEnergy.from_spec(spec, e, 10.0)
+
+    r = JobResult("j", 0, "t", "m", "d", n=10, status="ok", duration_s=10.0,
+                  domains=(est("cpu:machine", 30.0, "machine"), est("ram:machine", 10.0, "machine"),
+                           est("cpu:process", 12.0, "process")))
+    assert r.energy_j("estimated") == 40.0          # machine: cpu + ram, not the process share
+    assert r.energy_j("estimated", scope="process") == 12.0
+    assert r.per_inference_j("estimated") == 4.0
+    only_process = r.with_(domains=(est("cpu:process", 12.0, "process"),))
+    assert only_process.energy_j("estimated") is None

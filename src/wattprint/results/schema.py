@@ -142,10 +142,20 @@ class JobResult:
     # ---- derived numbers (never summed across provenances) ---------------------------
 
     def energy_j(self, provenance: Provenance | str, scope: str | None = None) -> float | None:
-        """Total query-window energy of one provenance (J), or None when absent."""
+        """Total query-window energy of one provenance (J), or None when absent.
+
+        Args:
+            provenance: Which provenance to sum.
+            scope: ``None`` (default) sums the physical boundary: ``device`` and ``machine``
+                domains, which cover different components. ``process``-scope domains (energy
+                attributed to the measured process) overlap the machine's and are summed only
+                when asked for with ``scope="process"``.
+        """
         prov = Provenance(provenance)
-        parts = [d.energy_j for d in self.domains
-                 if d.provenance is prov and (scope is None or d.scope == scope)]
+        if scope is None:
+            parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope != "process"]
+        else:
+            parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
         return sum(parts) if parts else None
 
     def best_provenance(self) -> Provenance | None:
