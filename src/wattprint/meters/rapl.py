@@ -67,16 +67,20 @@ class RaplZone:
     reason: str = ""
 
 
+def _unreadable(path: str, err: OSError) -> MeterError:
+    """The error for a powercap file that cannot be read, with the fix for permissions."""
+    if isinstance(err, PermissionError):
+        root = os.path.dirname(os.path.dirname(path))
+        return MeterError(f"cannot read {path}: permission denied. " + PERMISSION_HELP.format(root=root))
+    return MeterError(f"cannot read {path}: {err.strerror or err}")
+
+
 def _read_text(path: str) -> str:
     try:
         with open(path, encoding="ascii") as f:
             return f.read().strip()
-    except PermissionError as err:
-        root = os.path.dirname(os.path.dirname(path))
-        raise MeterError(f"cannot read {path}: permission denied. "
-                         + PERMISSION_HELP.format(root=root)) from err
     except OSError as err:
-        raise MeterError(f"cannot read {path}: {err.strerror or err}") from err
+        raise _unreadable(path, err) from err
 
 
 def _read_int(path: str) -> int:
@@ -168,12 +172,8 @@ def _open_counter(path: str) -> int:
     """Open ``energy_uj`` once; reads then ``pread`` it at offset 0 (sysfs re-renders it)."""
     try:
         return os.open(path, os.O_RDONLY)
-    except PermissionError as err:
-        root = os.path.dirname(os.path.dirname(path))
-        raise MeterError(f"cannot read {path}: permission denied. "
-                         + PERMISSION_HELP.format(root=root)) from err
     except OSError as err:
-        raise MeterError(f"cannot read {path}: {err.strerror or err}") from err
+        raise _unreadable(path, err) from err
 
 
 def _pread_int(fd: int, path: str) -> int:
