@@ -152,3 +152,23 @@ def test_run_on_a_gpu_measures_the_gpu_counter(tmp_path, capsys):
         assert gpu and gpu[0]["provenance"] == "measured" and gpu[0]["energy_j"] > 0
         assert r["device"].startswith("cuda")
         assert r["environment"]["gpu"]["available"] is True
+
+
+def test_run_records_the_grid_intensity_with_every_result(tmp_path, capsys):
+    argv = ["run", "--task", "text-classification", "--model", "callable:harness_fakes:always_one",
+            "-n", "2", "--repeat", "2", "--idle", "0", "--no-store", "--json"]
+    assert main([*argv, "--intensity", "138.75", "--pue", "1.2"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert len(results) == 2
+    for r in results:
+        assert r["carbon"]["intensity_g_per_kwh"] == 138.75 and r["carbon"]["pue"] == 1.2
+        assert r["carbon"]["intensity_defaulted"] is False
+    assert main(argv) == 0  # nothing given: the world average, and the record says so
+    carbon = json.loads(capsys.readouterr().out)["results"][0]["carbon"]
+    assert carbon["intensity_defaulted"] is True and "world average" in carbon["intensity_source"]
+
+
+def test_run_rejects_a_bad_carbon_flag_before_running(capsys):
+    assert main(["run", "--task", "text-classification", "--model", "callable:harness_fakes:boom",
+                 "--no-store", "--country", "Atlantis"]) == 2
+    assert "unknown" in capsys.readouterr().err.lower()

@@ -62,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write no store and resume nothing (results only in --out / the summary)")
     p.add_argument("--executor", default="local", metavar="NAME",
                    help="where jobs run: local (one process per job, default) or inprocess")
+    from wattprint.cli.carbon_options import add_carbon_arguments
+
+    add_carbon_arguments(p)
     ray = p.add_argument_group("Ray cluster (with --executor ray; needs wattprint[ray])")
     ray.add_argument("--address", metavar="ADDR",
                      help="Ray cluster to join (auto, HOST:6379, ray://HOST:10001); "
@@ -102,6 +105,22 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "idle_s": args.idle, "timeout_s": args.timeout}
 
 
+def _carbon_record(args: argparse.Namespace) -> dict[str, Any]:
+    """The grid intensity recorded with every result of this run (world average if none given)."""
+    from wattprint.carbon.intensity import Intensity
+    from wattprint.cli.carbon_options import carbon_from_args
+
+    if getattr(args, "intensity_csv", None):
+        raise ConfigError("--intensity-csv: a time series is applied per window after the run; "
+                          "run with --country/--region/--cloud/--intensity, or convert exported "
+                          "energy with 'wattprint carbon --intensity-csv'")
+    intensity, pue = carbon_from_args(args)
+    assert isinstance(intensity, Intensity)
+    return {"intensity_g_per_kwh": intensity.value_g_per_kwh,
+            "intensity_source": f"{intensity.label} [{intensity.source}, {intensity.year}]",
+            "intensity_defaulted": intensity.defaulted, "pue": pue}
+
+
 def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword options for the chosen executor (the Ray flags only mean something for ray)."""
     if args.executor != "ray":
@@ -120,6 +139,7 @@ def run_command(args: argparse.Namespace) -> int:
     from wattprint.harness.sinks import JsonlSink, StoreSink
     from wattprint.harness.summary import summarize
 
+    carbon = _carbon_record(args)  # bad carbon flags fail before anything starts
     executor = get_executor(args.executor, **_executor_options(args))
     suite, jobs = make_plan(args.suite, tasks=args.task, models=args.model, datasets=args.dataset,
                             settings=_settings(args), mode=args.mode,
@@ -137,7 +157,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.out:
             sinks.append(JsonlSink(args.out))
         outcome = run_jobs(jobs, executor=executor, sinks=sinks, suite=suite,
-                           progress=args.progress)
+                           progress=args.progress, carbon=carbon)
     finally:
         for sink in sinks:
             sink.close()
