@@ -11,6 +11,10 @@ Version history:
 * **v2** — results gain ``attempt`` (retries of a job are kept apart: unique on
   ``(job_id, repetition, attempt)``) and an index on ``(task, model)`` for the report's
   filters.
+* **v3** (on this branch; planned as **v4 → v5** once the ``store`` (v2→v3) and ``config``
+  (v3→v4) steps land: renumber by moving :func:`_add_serving_points` to ``MIGRATIONS[4]``) —
+  table ``serving_points``: one served load point (``kind: "serving"``) per row, unique on
+  ``(run_id, point_id)`` so resumed runs skip stored points.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Callable
 
 from wattprint.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema version this code writes and reads."""
 
 # The v1 DDL, kept verbatim: fresh stores are built as v1 and then migrated, so the migration
@@ -101,7 +105,28 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS ix_results_status ON results(job_id, repetition, status)")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+def _add_serving_points(conn: sqlite3.Connection) -> None:
+    """Add ``serving_points`` (serving load points; the issue-13 step, planned v4 → v5)."""
+    conn.execute("""CREATE TABLE IF NOT EXISTS serving_points (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        point_id TEXT NOT NULL,
+        suite TEXT,
+        endpoint TEXT NOT NULL,
+        model TEXT NOT NULL,
+        offered_rps REAL,
+        achieved_rps REAL,
+        j_per_output_token REAL,
+        attribution_residual REAL,
+        valid INTEGER NOT NULL,
+        stored_at TEXT NOT NULL,
+        record_json TEXT NOT NULL
+    )""")
+    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS ux_serving_points_key "
+                 "ON serving_points(run_id, point_id)")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _add_serving_points}
 """``from_version → step`` that brings a store from ``from_version`` to ``from_version + 1``."""
 
 
