@@ -65,9 +65,11 @@ class ProcessShareMeter(Meter):
             uncertainty=SHARE_UNCERTAINTY, model=model, scope="process")
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The single attributed domain this meter reports."""
         return [self._spec]
 
     def read(self) -> Reading:
+        """This process's attributed share (J) of the source domains' cumulative energy."""
         with self._lock:
             r = self._source.read()
             e = sum(r.energy_j[d] for d in self._doms)
@@ -80,5 +82,6 @@ class ProcessShareMeter(Meter):
             return Reading(r.t_s, {"cpu:process": self._energy_j})
 
     def close(self) -> None:
+        """Release the busy-time reader this meter opened, if any."""
         if self._own_busy is not None:
             self._own_busy.close()

@@ -241,6 +241,7 @@ class ProcStatBusy:
             self.close()
 
     def __call__(self) -> float:
+        """Cumulative busy CPU time of the machine (s, summed over CPUs)."""
         if self._fd is None:
             return _psutil_busy_s()
         f = os.pread(self._fd, 1024, 0).split(b"\n", 1)[0].split()
@@ -250,6 +251,7 @@ class ProcStatBusy:
         return (int(f[1]) + int(f[2]) + int(f[3]) + int(f[6]) + int(f[7])) * self._tick_s
 
     def close(self) -> None:
+        """Close ``/proc/stat``. Idempotent."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
@@ -313,9 +315,11 @@ class CpuEstimateMeter(Meter):
         self._proc0 = process_cpu_s() if process else 0.0
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The estimated CPU domains (machine, and process when asked for)."""
         return list(self._specs)
 
     def read(self) -> Reading:
+        """Estimated cumulative CPU energy (J) since the meter was opened."""
         t = self._clock()
         busy = self._busy_s() - self._busy0
         m = self.model
@@ -325,6 +329,7 @@ class CpuEstimateMeter(Meter):
         return Reading(t, energy)
 
     def close(self) -> None:
+        """Release the busy-time reader this meter opened, if any."""
         if self._own_busy is not None:
             self._own_busy.close()
 
@@ -369,8 +374,10 @@ class RamEstimateMeter(Meter):
         self._t0 = clock()
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The single estimated RAM domain."""
         return [self._spec]
 
     def read(self) -> Reading:
+        """Estimated cumulative RAM energy (J): constant power (W) times elapsed time (s)."""
         t = self._clock()
         return Reading(t, {"ram:machine": self.power_w * (t - self._t0)})

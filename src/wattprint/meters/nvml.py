@@ -210,6 +210,7 @@ class NvmlMeter(Meter):
                           "nvml:nvmlDeviceGetPowerUsage (trapezoid)")
 
     def domains(self) -> Sequence[DomainSpec]:
+        """One domain per GPU."""
         return list(self._specs)
 
     def poll(self) -> None:
@@ -219,6 +220,7 @@ class NvmlMeter(Meter):
                 g.integrator.poll()
 
     def read(self) -> Reading:
+        """Cumulative energy per GPU (J): the counter where there is one, else integrated samples."""
         if self._closed:
             raise MeterError("NVML meter is closed")
         nv = self._nvml
@@ -249,6 +251,7 @@ class NvmlMeter(Meter):
             pass
 
     def close(self) -> None:
+        """Shut NVML down. Idempotent."""
         with self._lock:
             if not self._closed:
                 self._closed = True

@@ -281,6 +281,7 @@ class RaplMeter(Meter):
             for c in self._counters]
 
     def domains(self) -> Sequence[DomainSpec]:
+        """One domain per readable RAPL zone."""
         return list(self._specs)
 
     def _update_all(self) -> float:
@@ -300,10 +301,12 @@ class RaplMeter(Meter):
             pass  # the next read() raises it to the caller
 
     def read(self) -> Reading:
+        """Cumulative energy per zone (J), one counter wrap between reads unwrapped."""
         t = self._update_all()
         return Reading(t, {c.zone.domain: c.total_uj / 1e6 for c in self._counters})  # type: ignore[misc]
 
     def close(self) -> None:
+        """Close the powercap files. Idempotent."""
         with getattr(self, "_lock", threading.Lock()):
             for c in getattr(self, "_counters", []):
                 c.close()
