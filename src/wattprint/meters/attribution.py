@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from wattprint.meters.base import DomainSpec, EstimateModel, Meter, Provenance, Reading
+from wattprint.meters.probe import ProbeOptions, Unavailable
 
 SHARE_UNCERTAINTY: float = 0.3
 
@@ -68,6 +69,10 @@ class ProcessShareMeter(Meter):
         """The single attributed domain this meter reports."""
         return [self._spec]
 
+    def describe(self) -> str:
+        return (f"cpu:process = measured {'+'.join(self._doms)} energy x this process's share "
+                f"of busy CPU time (estimated attribution, ±{SHARE_UNCERTAINTY:.0%})")
+
     def read(self) -> Reading:
         """This process's attributed share (J) of the source domains' cumulative energy."""
         with self._lock:
@@ -85,3 +90,13 @@ class ProcessShareMeter(Meter):
         """Release the busy-time reader this meter opened, if any."""
         if self._own_busy is not None:
             self._own_busy.close()
+
+
+def probe(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: attribute a chosen meter's measured CPU package energy by CPU time."""
+    for m in options.chosen:
+        pkgs = [d.name for d in m.domains()
+                if d.component == "cpu" and d.scope == "device" and d.provenance.value == "measured"]
+        if pkgs:
+            return ProcessShareMeter(m, pkgs)
+    return Unavailable("no measured CPU package energy to attribute")

@@ -299,6 +299,10 @@ class Meter(abc.ABC):
     def read(self) -> Reading:
         """Cumulative energy per domain (J) since the meter was opened, at ``time.monotonic()``."""
 
+    def describe(self) -> str:
+        """What this meter reports and how, in one line (``wattprint meters`` prints it)."""
+        return "; ".join(f"{s.name}: {s.source} ({s.provenance})" for s in self.domains())
+
     def close(self) -> None:
         """Release resources (threads, handles). Idempotent."""
 

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, EstimateModel, Meter, Provenance, Reading
+from wattprint.meters.probe import ProbeOptions, Unavailable
 
 IDLE_FRACTION: float = 0.2
 DEFAULT_W_PER_THREAD: float = 4.0
@@ -318,6 +319,11 @@ class CpuEstimateMeter(Meter):
         """The estimated CPU domains (machine, and process when asked for)."""
         return list(self._specs)
 
+    def describe(self) -> str:
+        m = self.model
+        return (f"no CPU energy counter; estimated: {m.estimate_model().formula}; {m.source}; "
+                f"uncertainty ±{m.uncertainty:.0%}")
+
     def read(self) -> Reading:
         """Estimated cumulative CPU energy (J) since the meter was opened."""
         t = self._clock()
@@ -377,7 +383,27 @@ class RamEstimateMeter(Meter):
         """The single estimated RAM domain."""
         return [self._spec]
 
+    def describe(self) -> str:
+        return (f"no DRAM energy counter; estimated: {self.power_w:.3g} W ({self.ram_gb:.3g} GB "
+                f"installed); {RAM_SOURCE}; uncertainty ±{RAM_UNCERTAINTY:.0%}")
+
     def read(self) -> Reading:
         """Estimated cumulative RAM energy (J): constant power (W) times elapsed time (s)."""
         t = self._clock()
         return Reading(t, {"ram:machine": self.power_w * (t - self._t0)})
+
+
+def probe_gpu(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: there is no GPU power model, on purpose."""
+    return Unavailable("no GPU power model: GPU energy is reported only when a GPU counter or "
+                       "power reading is available, never invented")
+
+
+def probe_cpu(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: the CPU estimate (always available)."""
+    return CpuEstimateMeter()
+
+
+def probe_ram(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: the RAM estimate (always available)."""
+    return RamEstimateMeter()
