@@ -1,8 +1,8 @@
 import asyncio
 
 import pytest
-
 from serving_fakes import MODEL, SEEN, fake_server
+
 from wattprint.serving.arrivals import Arrivals
 from wattprint.serving.engines import profile, request_body
 from wattprint.serving.generator import Target, run_point
@@ -88,9 +88,10 @@ def test_open_loop_poisson_schedule_and_lag():
 
 
 def test_probe_identifies_and_refuses():
+    from serving_fakes import free_port
+
     from wattprint.errors import ConfigError
     from wattprint.serving.probe import probe
-    from serving_fakes import free_port
 
     with fake_server("vllm") as (url, _):
         info = asyncio.run(probe(url, MODEL))

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from serving_fakes import free_port
+
 from wattprint.cli import main
 
 pytest.importorskip("fastapi")
@@ -56,7 +56,7 @@ def test_real_transformers_serve_under_load(chat_lm, tmp_path, capsys):
         assert p["engine"]["name"] == "transformers"
         assert p["j_per_output_token"] > 0 and p["p95_ttft_s"] >= p["p50_ttft_s"]
         assert p["request_energy"]["p50_decode_j"] is not None
-    # the engine was stopped: the port is free again
+    # the engine was stopped: nothing listens on its port any more
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", port))
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+        s.connect(("127.0.0.1", port))

@@ -1,8 +1,8 @@
 import sqlite3
 
 import pytest
-
 from serving_fakes import free_port
+
 from wattprint.cli import main
 from wattprint.results import migrations
 from wattprint.results.serving_record import ServingPoint

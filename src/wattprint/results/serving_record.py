@@ -101,6 +101,7 @@ class ServingPoint:
 
     @property
     def valid(self) -> bool:
+        """True when the point has no validity flag."""
         return not self.flags
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +115,7 @@ class ServingPoint:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ServingPoint:
+        """Rebuild a point from :meth:`to_dict` output (extra keys such as ``kind`` ignored)."""
         names = {f.name for f in dataclasses.fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
         kw["energy_domains"] = tuple(kw.get("energy_domains", ()))

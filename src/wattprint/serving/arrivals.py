@@ -45,6 +45,7 @@ class Arrivals:
 
     @property
     def label(self) -> str:
+        """The arrival process in words, e.g. ``poisson 2 req/s``."""
         if self.kind == "closed":
             return f"closed-loop concurrency {self.concurrency}"
         if self.kind == "trace":

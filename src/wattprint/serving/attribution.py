@@ -49,6 +49,7 @@ class RequestShare:
 
     @property
     def energy_j(self) -> float:
+        """Prefill plus decode share, J."""
         return self.prefill_j + self.decode_j
 
 
@@ -80,10 +81,12 @@ class Attribution:
 
     @property
     def attributed_j(self) -> float:
+        """Sum of every request's share, J."""
         return sum(s.energy_j for s in self.shares)
 
     @property
     def passed(self) -> bool:
+        """Whether the relative residual is within :data:`MAX_RESIDUAL`."""
         return self.residual <= MAX_RESIDUAL
 
 

@@ -50,6 +50,7 @@ class Target:
 
     @property
     def url(self) -> str:
+        """The full URL of the streaming API."""
         return self.endpoint.rstrip("/") + API_PATHS[self.api]
 
 
@@ -79,6 +80,7 @@ class LoadRun:
         return self.client_cpu_s / wall if wall > 0 else 0.0
 
     def send_lags_s(self) -> list[float]:
+        """Send lags (actual minus scheduled send) of every sent request, seconds."""
         return [r.send_lag_s for r in self.records if r.send_lag_s is not None]
 
 

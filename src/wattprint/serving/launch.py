@@ -83,6 +83,7 @@ class LaunchedEngine:
                           f"{self.ready_timeout_s:g} s; last log lines:\n{self.log_tail()}")
 
     def log_tail(self, n: int = 15) -> str:
+        """The last ``n`` lines of the engine's log."""
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
         except OSError:
@@ -161,9 +162,11 @@ class EngineTreeMeter(Meter):
             return sum(self._cpu.values())
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The ``cpu:engine`` domain."""
         return [self._spec]
 
     def read(self) -> Reading:
+        """Cumulative estimated CPU energy of the engine tree since this meter was opened, J."""
         return Reading(time.monotonic(), {"cpu:engine": self._w * (self._tree_cpu_s() - self._base)})
 
 

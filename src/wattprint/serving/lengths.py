@@ -22,6 +22,7 @@ class LengthSpec:
 
     @property
     def fixed(self) -> bool:
+        """Whether every draw gives the same length."""
         return self.low == self.high
 
     def draw(self, rng: random.Random) -> int:

@@ -89,6 +89,7 @@ class RequestRecord:
 
     @property
     def ok(self) -> bool:
+        """Whether the request ended normally."""
         return self.status is Status.OK
 
     @property
@@ -116,6 +117,7 @@ class RequestRecord:
         return [b - a for a, b in zip(t, t[1:])]
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (enums as their values)."""
         d = asdict(self)
         d["status"] = self.status.value
         d["input_token_source"] = self.input_token_source.value
@@ -124,6 +126,7 @@ class RequestRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RequestRecord:
+        """Rebuild a record from :meth:`to_dict` output."""
         d = dict(d)
         d["status"] = Status(d["status"])
         d["input_token_source"] = TokenSource(d["input_token_source"])

@@ -31,6 +31,7 @@ class Window:
 
     @property
     def duration_s(self) -> float:
+        """Window length, seconds (never negative)."""
         return max(0.0, self.end_s - self.start_s)
 
 
