@@ -6,9 +6,10 @@
    its p99 send lag (actual minus scheduled send), achieved rate, failures and CPU use. The
    highest rate with p99 lag under 5 ms, no failure and achieved >= 90 % of offered is its
    maximum sustained rate.
-2. The same server and rates with an established load generator (GuideLLM, the vLLM project's
-   benchmark client) from ``--peer-python`` when it is installed there; its own JSON report is
-   kept (its achieved request rate; it reports no send lag).
+2. The same server and rates with an established load generator (GuideLLM 0.8, the vLLM
+   project's benchmark client) from ``--peer-python`` when it is installed there (it needs a
+   tokenizer folder, ``--processor``): its achieved rate and its own dispatch delay
+   (scheduled-to-sent, the counterpart of our send lag), from its JSON report.
 3. The attribution's sum residual over every serving load point in ``--store`` (e.g. after
    ``wattprint run serving-smoke``).
 
@@ -57,7 +58,11 @@ def serve(port: int, chunks: int, gap_s: float) -> None:
         return resp
 
     app = web.Application()
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
     app.router.add_get("/v1/models", models)
+    app.router.add_get("/health", health)
     app.router.add_post("/v1/chat/completions", chat)
     app.router.add_post("/v1/completions", chat)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
@@ -105,32 +110,39 @@ def wattprint_rate(url: str, rate: float, seconds: float) -> dict:
 
 
 def peer_guidellm(python: str, url: str, rate: float, seconds: float, processor: str | None) -> dict:
-    """One Poisson load point with GuideLLM (its own report kept as is)."""
+    """One Poisson load point with GuideLLM 0.8 (``guidellm run``); its dispatch delay (its
+    own scheduled-to-sent measure) is reported beside ours."""
     exe = Path(python).parent / "guidellm"
     if not exe.exists():
         return {"offered_rps": rate, "error": f"guidellm not installed next to {python}"}
+    if not processor:
+        return {"offered_rps": rate, "error": "GuideLLM needs a tokenizer folder: --processor DIR"}
     out = Path(tempfile.mkdtemp()) / "guidellm.json"
-    cmd = [str(exe), "benchmark", "--target", url, "--model", MODEL, "--rate-type", "poisson",
-           "--rate", str(rate), "--max-seconds", str(seconds),
-           "--data", "prompt_tokens=16,output_tokens=8", "--output-path", str(out)]
-    if processor:
-        cmd += ["--processor", processor]
+    cmd = [str(exe), "run", "--backend", f"kind=openai_http,target={url},model={processor}",
+           "--profile", f"kind=poisson,rate={rate:g}",
+           "--constraint", f"kind=max_duration,seconds={seconds:g}",
+           "--data", "kind=synthetic_text,prompt_tokens=16,output_tokens=8",
+           "--tokenizer", "kind=hf_auto", "--output", f"kind=json,path={out}",
+           "--disable-console-interactive"]
     t0 = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds * 10 + 120,
-                       preexec_fn=lambda: _pin(1))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds * 10 + 180)
     res: dict = {"offered_rps": rate, "command": " ".join(cmd), "wall_s": time.monotonic() - t0,
                  "returncode": p.returncode}
     if p.returncode != 0 or not out.exists():
         res["error"] = (p.stderr or p.stdout)[-800:]
         return res
-    data = json.loads(out.read_text())
     try:
-        b = data["benchmarks"][0]
+        b = json.loads(out.read_text())["benchmarks"][0]
         m = b["metrics"]
-        res["achieved_rps"] = m["requests_per_second"]["successful"]["mean"]
-        res["ok"] = b["request_totals"]["successful"]
-        res["failed"] = b["request_totals"]["errored"]
-    except (KeyError, IndexError, TypeError) as err:
+        delay = m["request_dispatch_delay"]["successful"]
+        res.update(
+            achieved_rps=m["requests_per_second"]["successful"]["mean"],
+            ok=m["request_totals"]["successful"], failed=m["request_totals"]["errored"],
+            incomplete=m["request_totals"]["incomplete"],
+            dispatch_delay_p50_ms=1e3 * delay["percentiles"]["p50"],
+            dispatch_delay_p99_ms=1e3 * delay["percentiles"]["p99"],
+            processes=b["scheduler_state"].get("num_processes"))
+    except (KeyError, IndexError, TypeError, json.JSONDecodeError) as err:
         res["error"] = f"unexpected GuideLLM report layout ({err!r}); kept at {out}"
     return res
 
@@ -196,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in ours:
             p = peer_guidellm(args.peer_python, url, r["offered_rps"], args.seconds, args.processor)
             peer.append(p)
-            print(f"guidellm {p['offered_rps']:g} req/s: {p.get('achieved_rps', p.get('error', '')[:200])}",
+            print(f"guidellm {p['offered_rps']:g} req/s: achieved {p.get('achieved_rps')}, p99 "
+                  f"dispatch delay {p.get('dispatch_delay_p99_ms')} ms {p.get('error', '')[:300]}",
                   flush=True)
             if "error" in p:
                 break
