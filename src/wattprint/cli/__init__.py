@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.study_cmd",
     "wattprint.cli.report_cmd",
     "wattprint.cli.load_cmd",
+    "wattprint.cli.agent_cmd",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from wattprint.cli.store_cmd import add_store_arg
@@ -39,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="let the model stop early (default: force exactly max_tokens where the engine can)")
     p.add_argument("--launch", metavar="CMD", help="start the engine with CMD, measure it, stop it")
     p.add_argument("--ready-timeout", type=float, default=300.0, metavar="S")
+    p.add_argument("--agent", metavar="URL",
+                   help="measure the server host through its `wattprint agent` (instead of this host)")
+    p.add_argument("--agent-token", default=os.environ.get("WATTPRINT_AGENT_TOKEN"),
+                   help="the agent's token (default $WATTPRINT_AGENT_TOKEN)")
     p.add_argument("--idle", type=float, default=5.0, metavar="S", help="idle power measurement, s")
     p.add_argument("--interval", type=float, default=0.1, metavar="S", help="power timeline period, s")
     p.add_argument("--max-lag", type=float, default=0.05, metavar="S",
@@ -93,9 +98,18 @@ def _load(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     run_id = args.run_id or f"serving-{cfg.key()}"
+    meter = None
+    if args.agent:
+        from wattprint.meters.energy_meter import EnergyMeter
+        from wattprint.serving.agent import RemoteMeter
+
+        remote = RemoteMeter(args.agent, args.agent_token or "", interval_s=cfg.interval_s)
+        print(f"agent {args.agent}: clock offset {remote.clock.offset_s * 1e3:.2f} ms "
+              f"(± {remote.clock.error_s * 1e3:.2f} ms)", file=sys.stderr)
+        meter = EnergyMeter(meters=[remote], interval_s=cfg.interval_s)
     with ResultStore(args.store) as store:
         done = stored_point_ids(store, run_id)
-        session = ServingSession(cfg, run_id, done=done,
+        session = ServingSession(cfg, run_id, done=done, meter=meter,
                                  on_point=lambda p: write_points(store, [p]),
                                  environment=fingerprint(),
                                  log=lambda m: print(m, file=sys.stderr))
