@@ -118,3 +118,30 @@ def test_load_measures_through_a_real_agent_process(tmp_path, capsys):
     finally:
         agent.terminate()
         agent.wait(10)
+
+
+def test_a_meter_that_drops_out_loses_only_its_windows():
+    from serving_fakes import MODEL, fake_server
+
+    from wattprint.meters.energy_meter import EnergyMeter
+    from wattprint.serving.arrivals import Arrivals
+    from wattprint.serving.session import ServingConfig, ServingSession
+
+    class DropOut(RampMeter):
+        calls = 0
+
+        def read(self):
+            DropOut.calls += 1
+            if DropOut.calls == 2:                # the first point's timeline start fails
+                raise MeterError("agent dropped out")
+            return super().read()
+
+    with fake_server("vllm") as (url, _):
+        cfg = ServingConfig(endpoint=url, model=MODEL, requests=4, idle_s=0, max_lag_s=5,
+                            loads=(Arrivals("closed", concurrency=2), Arrivals("closed", concurrency=4)))
+        meter = EnergyMeter(meters=[DropOut()])
+        s = ServingSession(cfg, "r", meter=meter, log=lambda m: None)
+        points = s.run()
+    assert [a for a, _ in s.lost] == ["closed-loop concurrency 2"]
+    assert [p.arrivals for p in points] == ["closed-loop concurrency 4"]
+    assert points[0].energy_provenance == "measured"

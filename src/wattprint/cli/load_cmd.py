@@ -123,6 +123,10 @@ def _load(args: argparse.Namespace) -> int:
                   f"({p.energy_provenance}), p95 TTFT {p.p95_ttft_s} s, residual "
                   f"{p.attribution_residual:.2e}, flags: {', '.join(p.flags) or 'none'}")
     print(f"run {run_id}: {len(points)} point(s) stored", file=sys.stderr)
+    if session.lost:
+        print("wattprint: error: energy not measured (not stored): "
+              + "; ".join(f"{a}: {why}" for a, why in session.lost), file=sys.stderr)
+        return 1
     lagged = [p for p in points if "client_lag" in p.flags]
     if lagged:
         print(f"wattprint: error: the client lagged (p99 send lag over {args.max_lag} s) at "

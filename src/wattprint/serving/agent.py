@@ -12,7 +12,9 @@ token (``Authorization: Bearer TOKEN``; every other request gets 401):
 their times moved onto the local monotonic clock by the offset measured at connection (the
 probe with the smallest round trip wins; its half round trip bounds the offset's error). A
 stream that goes silent for longer than ``stale_s`` makes :meth:`RemoteMeter.read` raise, so
-the windows it missed are recorded as gaps, never as zeros.
+the windows it missed are recorded as gaps, never as zeros; the meter reconnects on its own, so
+later windows are measured again. (A restarted agent's counters start from zero again: the
+offset is not re-measured, and a window spanning the restart fails its read.)
 """
 
 from __future__ import annotations
@@ -172,6 +174,12 @@ class RemoteMeter(Meter):
         return ClockOffset(best[0], best[1] / 2)
 
     def _follow(self) -> None:
+        """Follow the stream; reconnect (every 0.5 s) after it breaks, until closed."""
+        while not self._stop.is_set():
+            self._follow_once()
+            self._stop.wait(0.5)
+
+    def _follow_once(self) -> None:
         req = urllib.request.Request(f"{self.url}{PREFIX}/stream?interval_s={self.interval_s}",
                                      headers=self._headers)
         try:

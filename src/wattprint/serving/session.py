@@ -150,6 +150,8 @@ class ServingSession:
         self._meter = meter
         self.environment = dict(environment or {})
         self.points: list[ServingPoint] = []
+        self.lost: list[tuple[str, str]] = []
+        """Load points whose energy could not be measured: (arrivals, reason)."""
 
     def run(self) -> list[ServingPoint]:
         """Measure every load point; returns the new points. Raises ConfigError before
@@ -198,8 +200,13 @@ class ServingSession:
                 self.log(f"{arrivals.label}: already stored, skipped")
                 continue
             self.log(f"{arrivals.label}: {len(requests)} requests")
-            point = self._one(pid, arrivals, requests, target, meter, extra, basis, idle_w,
-                              count, engine_info, env, info.engine)
+            try:
+                point = self._one(pid, arrivals, requests, target, meter, extra, basis, idle_w,
+                                  count, engine_info, env, info.engine)
+            except MeterError as err:   # e.g. a remote agent dropped out: this window is lost
+                self.lost.append((arrivals.label, str(err)))
+                self.log(f"  not stored: its energy could not be measured ({err})")
+                continue
             saturated = bool(point.offered_rps) and \
                 point.achieved_rps < SATURATION_RATIO * (point.offered_rps or 0.0)
             last = point.offered_rps == cfg.sweep_start_rps * 2 ** (cfg.sweep_max_points - 1)
@@ -252,13 +259,19 @@ class ServingSession:
         timeline = PowerTimeline([*meter.meters, *extra], cfg.interval_s)
         label = f"serving:{pid}"
         meter.begin(label)
-        timeline.start()
+        try:
+            timeline.start()
+        except MeterError:
+            meter.abort(label)
+            raise
         try:
             run: LoadRun = asyncio.run(run_point(target, requests, arrivals, count_tokens=count,
                                                  seed=cfg.seed))
         finally:
-            timeline.stop()
-            result = meter.end(label)
+            try:
+                timeline.stop()
+            finally:
+                result = meter.end(label)   # a failed read discards the window and raises
         if not run.records:
             raise MeterError(f"{arrivals.label}: no request was sent")
         window_j = sum(result.domain(d).energy_j for d in basis.domains)
