@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from wattprint.carbon.intensity import KIND_TIMESERIES, MAX_PLAUSIBLE_G_PER_KWH
-from wattprint.errors import ConfigError
+from wattprint.errors import ConfigError, decode_utf8
 from wattprint.units import J_PER_KWH
 
 #: Accepted timestamp column names, compared after lower-casing and dropping non-letters.
@@ -195,15 +195,20 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
         max_gap_factor: A step longer than this × the median step is a gap (an error).
 
     Raises:
-        ConfigError: the file is missing or empty, or a line is bad; the message names the file
-            and the line (1 = header).
+        ConfigError: the file is missing, empty or not UTF-8, or a line is bad; the message
+            names the file and the line (1 = header).
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
     except OSError as err:
         raise ConfigError(f"{p}: cannot read intensity time series: {err.strerror or err}") from err
-    rows = list(csv.reader(text.splitlines()))
+    text = decode_utf8(data, str(p))
+    reader = csv.reader(text.splitlines())
+    try:
+        rows = list(reader)
+    except csv.Error as err:
+        raise ConfigError(f"{p}: line {reader.line_num}: not a CSV row ({err})") from None
     if not rows:
         raise ConfigError(f"{p}: empty file; expected a header and timestamp,g/kWh rows")
     header = rows[0]

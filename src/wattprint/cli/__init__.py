@@ -3,12 +3,19 @@
 Each command group lives in its own module exposing ``register(subparsers)``, which adds its
 parser(s) and sets ``func`` to a handler ``(args) -> int``. Handlers import heavy modules
 lazily so that ``wattprint --help`` stays fast.
+
+Exit codes common to every command: 0 success, 2 bad input (a one-line ``wattprint: error:``
+message on stderr naming the file, line or flag; never a traceback), 130 interrupted (Ctrl-C),
+141 when the reader of stdout went away (``wattprint export | head``: quiet, as SIGPIPE).
+Commands document their other codes (``run``: 1 when a repetition failed; ``measure``: the
+command's own code).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -44,15 +51,44 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
     try:
-        return int(args.func(args) or 0)
+        args = parser.parse_args(argv)  # --help and usage errors print (and may meet a closed pipe)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except WattprintError as err:
         print(f"wattprint: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # the file system or network refused: name the file, no traceback
+        print(f"wattprint: error: {_os_error_text(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("wattprint: interrupted", file=sys.stderr)
         return 130
+
+
+#: Exit code when stdout's reader went away (128 + SIGPIPE, what a shell reports for ``seq``).
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail loudly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout replaced by an object without a descriptor
+        pass
+
+
+def _os_error_text(err: OSError) -> str:
+    """``PATH: reason`` (both paths for a rename or copy) from an OS error."""
+    reason = err.strerror or str(err)
+    names = [str(f) for f in (err.filename, err.filename2) if f is not None]
+    return f"{' -> '.join(names)}: {reason}" if names else reason

@@ -68,6 +68,8 @@ def _energy_j(args: argparse.Namespace) -> float:
         raise ConfigError(f"{flag}: expected a number, got {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise ConfigError(f"{flag}: expected a finite number >= 0, got {text!r}")
+    if value * scale == float("inf"):
+        raise ConfigError(f"{flag}: {text} overflows a floating-point number of joules")
     return value * scale
 
 

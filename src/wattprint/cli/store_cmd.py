@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wattprint.cli.common import print_json
+from wattprint.cli.common import non_negative_int, print_json
 
 
 def add_store_arg(p: argparse.ArgumentParser) -> None:
@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--model", help="model id for every imported row")
     c.add_argument("--task", default="unknown", help="task id for every imported row")
     c.add_argument("--dataset", default="unknown", help="dataset id for every imported row")
-    c.add_argument("--n", type=int, default=0,
+    c.add_argument("--n", type=non_negative_int, default=0,
                    help="inferences per query window (0 = unknown; no per-inference figures)")
     c.add_argument("--query-task", default="query model",
                    help="task-mode task_name that is the measured window (default: %(default)s)")
@@ -107,7 +107,6 @@ def _export(args: argparse.Namespace) -> int:
 def _import_codecarbon(args: argparse.Namespace) -> int:
     import uuid
 
-    from wattprint.errors import ConfigError
     from wattprint.results.importers.codecarbon import ImportOptions, read_paths
     from wattprint.results.store import ResultStore
     from wattprint.tasks.base import TASK_IDS
@@ -116,8 +115,6 @@ def _import_codecarbon(args: argparse.Namespace) -> int:
         from wattprint.errors import unknown_choice
 
         raise unknown_choice("task", args.task, (*TASK_IDS, "unknown"))
-    if args.n < 0:
-        raise ConfigError(f"--n must be >= 0, got {args.n}")
     run_id = f"import-codecarbon-{uuid.uuid4().hex[:12]}"
     opts = ImportOptions(task=args.task, dataset=args.dataset, model=args.model,
                          project_as_model=args.project_as_model, n=args.n,
