@@ -52,9 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)  # --help and usage errors print (and may meet a closed pipe)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit:  # --help, --version, usage errors: flush here, where a closed
+            sys.stdout.flush()  # pipe is caught below, not at interpreter exit
+            raise
         if not getattr(args, "func", None):
-            parser.print_help()
+            parser.print_help(sys.stderr)
             return 2
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit

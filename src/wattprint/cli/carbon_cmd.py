@@ -6,6 +6,7 @@ The shared flag helpers live in :mod:`wattprint.cli.carbon_options` and are re-e
 from __future__ import annotations
 
 import argparse
+import sys
 
 from wattprint.cli.carbon_options import (
     add_carbon_arguments,
@@ -105,7 +106,7 @@ def _regions(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     if not rows:
-        print(f"no row matches {args.search!r}")
+        print(f"wattprint: no row matches {args.search!r}", file=sys.stderr)
         return 1
     width = max(len(r["key"]) for r in rows)
     for r in rows:

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -96,6 +97,15 @@ def non_negative_int(text: str) -> int:
 def port(text: str) -> int:
     """argparse type: a TCP port, 0-65535 (0: the system picks a free one)."""
     return _whole(text, 0, MAX_PORT)
+
+
+def help_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A handler that prints ``parser``'s help to stderr (a group called without its action);
+    the exit code is 2, a usage error."""
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+    return handler
 
 
 def print_json(obj: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wattprint.cli.common import non_negative_int, print_json
+from wattprint.cli.common import help_of, non_negative_int, print_json
 
 
 def add_store_arg(p: argparse.ArgumentParser) -> None:
@@ -56,14 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", action="store_true", help="print a JSON summary")
     c.set_defaults(func=_import_codecarbon)
     p.set_defaults(func=help_of(p))
-
-
-def help_of(parser: argparse.ArgumentParser):  # type: ignore[no-untyped-def]
-    """A handler that prints ``parser``'s help (a group called without its action) → exit 2."""
-    def handler(args: argparse.Namespace) -> int:
-        parser.print_help(sys.stderr)
-        return 2
-    return handler
 
 
 def _store(args: argparse.Namespace) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from wattprint.cli.common import print_json
-from wattprint.cli.store_cmd import help_of, add_store_arg
+from wattprint.cli.common import help_of, print_json
+from wattprint.cli.store_cmd import add_store_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
