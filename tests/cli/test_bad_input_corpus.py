@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from wattprint.cli import EXIT_BROKEN_PIPE, build_parser, main
+from wattprint.cli import EXIT_BROKEN_PIPE, command_paths, main
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "co2_inference"
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -327,18 +327,8 @@ def test_bad_input_exits_cleanly(name: str, case: Case, corpus: dict[str, Path],
     assert case.err in cap.err
 
 
-def _subcommands(parser: object, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    import argparse
-
-    for action in getattr(parser, "_actions", []):
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield (*prefix, name)
-                yield from _subcommands(sub, (*prefix, name))
-
-
 def test_the_corpus_covers_every_command() -> None:
-    commands = set(_subcommands(build_parser()))
+    commands = set(command_paths())
     assert {("run",), ("import", "codecarbon"), ("carbon", "regions")} <= commands
     covered = {c.argv[:len(cmd)] for c in CASES.values() for cmd in commands}
     missing = sorted(" ".join(c) for c in commands if c not in covered)

@@ -8,13 +8,11 @@ newline or the end of a code span.
 
 from __future__ import annotations
 
-import argparse
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import wattprint
-from wattprint.cli import build_parser
+from wattprint.cli import command_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,15 +29,6 @@ def _code(doc: str) -> str:
     return "\n".join([*fenced, *inline])
 
 
-def _commands(parser: argparse.ArgumentParser,
-              prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield (*prefix, name)
-                yield from _commands(sub, (*prefix, name))
-
-
 def test_every_public_name_is_documented() -> None:
     code = _code(_docs())
     missing = [n for n in wattprint.__all__ if not re.search(rf"\b{re.escape(n)}\b", code)]
@@ -48,7 +37,7 @@ def test_every_public_name_is_documented() -> None:
 
 def test_every_command_and_subcommand_is_documented() -> None:
     code = _code(_docs())
-    commands = list(_commands(build_parser()))
+    commands = command_paths()
     assert ("import", "codecarbon") in commands and ("carbon", "regions") in commands
     missing = [" ".join(c) for c in commands
                if not re.search(rf"wattprint {re.escape(' '.join(c))}(?=[\s`]|$)", code, re.M)]

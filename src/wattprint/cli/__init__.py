@@ -17,7 +17,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from wattprint import __version__
 from wattprint.errors import WattprintError
@@ -46,6 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
+
+def command_paths(parser: argparse.ArgumentParser | None = None) -> list[tuple[str, ...]]:
+    """Every command and subcommand, e.g. ``("run",)``, ``("import", "codecarbon")``.
+
+    Args:
+        parser: A parser to walk; default: :func:`build_parser`'s.
+    """
+    def walk(p: argparse.ArgumentParser, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield (*prefix, name)
+                    yield from walk(sub, (*prefix, name))
+
+    return list(walk(parser or build_parser(), ()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
