@@ -146,3 +146,11 @@ def test_a_byte_order_mark_is_not_part_of_the_header(tmp_path: Path) -> None:
     p = tmp_path / "bom.csv"
     p.write_bytes(b"\xef\xbb\xbf" + HOURLY.encode())
     assert len(load_intensity_csv(p).times_s) == 3
+
+
+def test_timestamps_past_year_9999_in_utc_are_refused_with_the_line(tmp_path: Path) -> None:
+    p = _write(tmp_path, "datetime,carbon_intensity\n9999-12-31T23:00:00-14:00,100\n"
+                         "9999-12-31T23:30:00-14:00,100\n")
+    with pytest.raises(ConfigError, match=r"line 2: .* is not an ISO-8601 timestamp in the "
+                                          r"years 1-9999"):
+        load_intensity_csv(p)

@@ -63,6 +63,8 @@ CASES: dict[str, Case] = {
                                       err="--interval: expected a number > 0"),
     "measure-interval-huge": Case(("measure", "--interval", "1e400", "--", "true"),
                                   err="--interval: expected a finite number"),
+    "measure-interval-tiny": Case(("measure", "--interval", "1e-300", "--", "true"),
+                                  err="--interval: expected at least 0.001 s"),
     "measure-idle-huge": Case(("measure", "--idle", "1e300", "--", "true"),
                               err="--idle: expected at most 604800 s"),
     "measure-intensity-csv-latin1": Case(("measure", "--intensity-csv", "{latin1_csv}", "--",
@@ -82,6 +84,11 @@ CASES: dict[str, Case] = {
                                    err="unknown country 'Atlantis'"),
     "carbon-bad-start": Case(("carbon", "--kwh", "1", "--start", "yesterday"),
                              err="--start: 'yesterday' is not an ISO-8601 time"),
+    "carbon-start-past-year-9999": Case(("carbon", "--kwh", "1", "--start",
+                                         "9999-12-31T23:00:00-14:00"),
+                                        err="not an ISO-8601 time in the years 1-9999"),
+    "carbon-csv-past-year-9999": Case(("carbon", "--kwh", "1", "--intensity-csv", "{far_csv}",
+                                       "--start", START), err="far.csv: line 2"),
     "carbon-csv-latin1": Case(("carbon", "--kwh", "1", "--intensity-csv", "{latin1_csv}",
                                "--start", START), err="latin1.csv: line 2: not UTF-8 text"),
     "carbon-csv-garbage": Case(("carbon", "--kwh", "1", "--intensity-csv", "{garbage}",
@@ -257,6 +264,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                                    .encode("latin-1"))
     (d / "latin1.yaml").write_bytes("name: x\ndescription: d\u00e9j\u00e0 vu\n"
                                     "jobs: [{task: text-classification}]\n".encode("latin-1"))
+    (d / "far.csv").write_text("timestamp,carbon_intensity\n9999-12-31T23:00:00-14:00,100\n"
+                               "9999-12-31T23:30:00-14:00,100\n")
     (d / "empty.txt").write_bytes(b"")
     (d / "dup.yaml").write_text("name: one\nname: two\njobs:\n  - task: text-classification\n"
                                 "    model: zoo:distilbert-sst2@tiny\n")
@@ -267,7 +276,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     foreign.close()
     return {"store": store, "logs": logs, "adir": d / "adir", "garbage": d / "garbage.bin",
             "latin1_csv": d / "latin1.csv", "latin1_yaml": d / "latin1.yaml",
-            "empty": d / "empty.txt", "dup_suite": d / "dup.yaml", "notstore": d / "notstore.db",
+            "empty": d / "empty.txt", "far_csv": d / "far.csv", "dup_suite": d / "dup.yaml", "notstore": d / "notstore.db",
             "missing": d / "no-such-file.csv", "out": d / "report-out"}
 
 

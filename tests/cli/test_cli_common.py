@@ -6,9 +6,18 @@ import argparse
 
 import pytest
 
-from wattprint.cli.common import (MAX_COUNT, MAX_SECONDS, non_negative_float, non_negative_int,
-                                  non_negative_seconds, port, positive_float, positive_int,
-                                  positive_seconds)
+from wattprint.cli.common import (
+    MAX_COUNT,
+    MAX_SECONDS,
+    non_negative_float,
+    non_negative_int,
+    non_negative_seconds,
+    port,
+    positive_float,
+    positive_int,
+    positive_seconds,
+    sampling_interval,
+)
 
 
 @pytest.mark.parametrize("fn", [positive_float, non_negative_float, positive_seconds,
@@ -48,3 +57,9 @@ def test_port(text, ok):
     else:
         with pytest.raises(argparse.ArgumentTypeError, match="whole number"):
             port(text)
+
+
+def test_sampling_interval_has_a_floor():
+    assert sampling_interval("0.001") == 0.001
+    with pytest.raises(argparse.ArgumentTypeError, match=r"at least 0.001 s, got '1e-300'"):
+        sampling_interval("1e-300")

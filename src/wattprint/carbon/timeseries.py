@@ -57,7 +57,7 @@ def parse_timestamp(text: str) -> datetime:
     """Parse an ISO-8601 timestamp (``Z`` and offsets accepted); naive means UTC.
 
     Raises:
-        ValueError: not ISO-8601.
+        ValueError: not ISO-8601, or outside the years 1-9999 once in UTC.
     """
     t = text.strip()
     if t.endswith(("Z", "z")):
@@ -65,6 +65,10 @@ def parse_timestamp(text: str) -> datetime:
     dt = datetime.fromisoformat(t)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
+    try:
+        dt.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:00-14:00 is in the year 10000 in UTC
+        raise ValueError(f"{text!r} falls outside the years 1-9999 in UTC") from None
     return dt
 
 
@@ -162,8 +166,12 @@ def _bisect_right(a: Sequence[float], x: float) -> int:
 
 
 def iso_utc(t_s: float) -> str:
-    """Unix seconds to an ISO-8601 UTC string ending in Z."""
-    return datetime.fromtimestamp(t_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    """Unix seconds to an ISO-8601 UTC string ending in Z (``<t_s> s (Unix time)`` outside the
+    years 1-9999, which ISO-8601 cannot write)."""
+    try:
+        return datetime.fromtimestamp(t_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, ValueError, OSError):
+        return f"{t_s:.0f} s (Unix time)"
 
 
 def _pick(header: Sequence[str], wanted: Sequence[str], given: str | None, what: str,
@@ -227,7 +235,8 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
             t = parse_timestamp(row[ti]).timestamp()
         except ValueError:
             raise ConfigError(f"{p}: line {line_no}: {header[ti]!r} = {row[ti]!r} is not an "
-                              f"ISO-8601 timestamp (e.g. 2024-03-01T12:00:00Z)") from None
+                              f"ISO-8601 timestamp in the years 1-9999 (e.g. "
+                              f"2024-03-01T12:00:00Z)") from None
         try:
             v = float(row[vi])
         except ValueError:

@@ -91,10 +91,9 @@ def _carbon(args: argparse.Namespace) -> int:
     else:
         from wattprint.units import format_energy
 
-        print(f"energy: {format_energy(energy_j)}")
-        for line in format_carbon_lines(energy_j, intensity, pue, args=args, start_s=start_s,
-                                        end_s=end_s):
-            print(line)
+        lines = format_carbon_lines(energy_j, intensity, pue, args=args, start_s=start_s,
+                                    end_s=end_s)  # an error leaves no partial output
+        print("\n".join([f"energy: {format_energy(energy_j)}", *lines]))
     return 0
 
 

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 #: Longest duration a seconds flag accepts (7 days): ``--idle``, ``--interval``, ``--timeout``.
 MAX_SECONDS: float = 7 * 24 * 3600.0
+#: Shortest power-sampling interval a flag accepts, s (faster sampling only grows memory: no
+#: power sensor updates more often than every few milliseconds).
+MIN_SAMPLING_INTERVAL_S: float = 0.001
 #: Largest count an integer flag accepts unless it states its own limit.
 MAX_COUNT: int = 10**12
 #: Highest TCP port.
@@ -63,6 +66,15 @@ def positive_seconds(text: str) -> float:
 def non_negative_seconds(text: str) -> float:
     """argparse type: a duration in seconds, >= 0 and at most :data:`MAX_SECONDS`."""
     return _at_most_max_seconds(non_negative_float(text), text)
+
+
+def sampling_interval(text: str) -> float:
+    """argparse type: a sampling interval in seconds, from 0.001 to :data:`MAX_SECONDS`."""
+    value = positive_seconds(text)
+    if value < MIN_SAMPLING_INTERVAL_S:
+        raise argparse.ArgumentTypeError(
+            f"expected at least {MIN_SAMPLING_INTERVAL_S:g} s, got {text!r}")
+    return value
 
 
 def _at_most_max_seconds(value: float, text: str) -> float:

@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from wattprint.cli.common import non_negative_seconds, positive_seconds, print_json
+from wattprint.cli.common import non_negative_seconds, print_json, sampling_interval
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "domain with provenance, boundary, average power and the uncertainty of "
                        "estimates. The exit code of CMD is forwarded.")
     m.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    m.add_argument("--interval", type=positive_seconds, default=0.1, metavar="S",
+    m.add_argument("--interval", type=sampling_interval, default=0.1, metavar="S",
                    help="power-sampling interval for sources without a counter, seconds "
                    "(default: %(default)s)")
     m.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
