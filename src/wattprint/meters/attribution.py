@@ -70,6 +70,7 @@ class ProcessShareMeter(Meter):
         return [self._spec]
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         return (f"cpu:process = measured {'+'.join(self._doms)} energy x this process's share "
                 f"of busy CPU time (estimated attribution, ±{SHARE_UNCERTAINTY:.0%})")
 

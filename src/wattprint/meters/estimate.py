@@ -320,6 +320,7 @@ class CpuEstimateMeter(Meter):
         return list(self._specs)
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         m = self.model
         return (f"no CPU energy counter; estimated: {m.estimate_model().formula}; {m.source}; "
                 f"uncertainty ±{m.uncertainty:.0%}")
@@ -384,6 +385,7 @@ class RamEstimateMeter(Meter):
         return [self._spec]
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         return (f"no DRAM energy counter; estimated: {self.power_w:.3g} W ({self.ram_gb:.3g} GB "
                 f"installed); {RAM_SOURCE}; uncertainty ±{RAM_UNCERTAINTY:.0%}")
 

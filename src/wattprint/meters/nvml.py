@@ -216,6 +216,7 @@ class NvmlMeter(Meter):
         return list(self._specs)
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         parts = [f"{s.name}: " + ("energy counter" if s.provenance is Provenance.MEASURED else
                                   f"power sampled every {self._interval_s:g}s, integrated")
                  + f" ({s.provenance})" for s in self._specs]

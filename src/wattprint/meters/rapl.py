@@ -286,6 +286,7 @@ class RaplMeter(Meter):
         return list(self._specs)
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         skipped = [f"{z.zone_id} ({z.name}): {z.reason}" for z in self.zones if z.domain is None]
         names = ", ".join(s.name for s in self._specs)
         return (f"RAPL counters at {self.powercap_root}: {names} (measured)"
