@@ -167,8 +167,14 @@ def _progress(total: int, enabled: bool | None) -> Iterator[_Bar]:
     if not enabled or total == 0:
         yield _Bar(None, None)
         return
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     # names are data: the description column is never parsed as markup or emoji codes
     with Progress(TextColumn("{task.description}", markup=False),
