@@ -29,12 +29,13 @@ def test_text_and_esc_show_data_verbatim(name: str, capsys: pytest.CaptureFixtur
 def test_failed_run_summary_prints_the_error_verbatim(tmp_path, capsys) -> None:
     argv = ["run", "--task", "text-classification", "--model", "callable:cli_markup_fakes:shape_error",
             "-n", "2", "--repeat", "1", "--idle", "0", "--executor", "inprocess",
-            "--out", str(tmp_path / "out [x].jsonl"), "--no-store"]
+            "--out", str(tmp_path / "out [x].jsonl"), "--store", str(tmp_path / "[/]" / "r.db")]
     assert main(argv) == 1  # the run failed, and the summary was printed without MarkupError
     out = capsys.readouterr().out
     assert f"ValueError: {HOSTILE_ERROR}" in _flat(out)
     assert "pip install 'wattprint[hub]'" in out
     assert f"results appended to {tmp_path / 'out [x].jsonl'}" in _flat(out)
+    assert f"written to {tmp_path / '[/]' / 'r.db'}" in _flat(out)
     assert "🐱" not in out  # ':cat:' is text, not an emoji code
 
 
