@@ -338,4 +338,4 @@ def probe(options: Any = None) -> ProbeResult:
                            interval_s=float(option(options, "interval_s", 0.1)),
                            amdsmi=option(options, "amdsmi", None), environ=environ_of(options))
     except MeterError as err:
-        return Unavailable(SOURCE, str(err))
+        return Unavailable(str(err))

@@ -3,7 +3,8 @@
 The driver registers one hwmon device per Gaudi (``name`` = ``habanalabs``). Where it exposes
 an energy counter (``energyN_input``, µJ) it is read as ``measured``; otherwise the card power
 (``power1_input``, µW, as ``hl-smi -Q power.draw`` shows it) is sampled and integrated →
-``integrated``. Domains are ``hpu:<i>`` in PCI-address order (``torch.device("hpu:<i>")``).
+``integrated``. Domains are ``gpu:hpu<i>`` (component ``gpu``: the accelerator slot) in
+PCI-address order, ``i`` as in ``torch.device("hpu:<i>")``.
 The total-energy query of the driver's ioctl (``HL_INFO_TOTAL_ENERGY``) is not used: it needs
 the device opened, which would compete with the workload for it.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Provenance
-from wattprint.meters.hwmon import HWMON_ROOT, Channel, HwmonMeter, list_devices
+from wattprint.meters.hwmon import HWMON_ROOT, hwmon_root, Channel, HwmonMeter, list_devices
 from wattprint.meters.hwprobe import ProbeResult, guarded, option
 
 SOURCE = "gaudi"
@@ -34,12 +35,12 @@ def discover(hwmon_root: str = HWMON_ROOT) -> list[Channel]:
         where = f"Gaudi {dev.device or dev.path}"
         if dev.has("energy1_input"):
             f = dev.file("energy1_input")
-            spec = DomainSpec(f"hpu:{i}", "hpu", f"{where}: whole card energy",
+            spec = DomainSpec(f"gpu:hpu{i}", "gpu", f"{where}: whole card energy",
                               Provenance.MEASURED, f"hwmon:{f}")
             channels.append(Channel(spec, "energy", (f,)))
         elif dev.has("power1_input"):
             f = dev.file("power1_input")
-            spec = DomainSpec(f"hpu:{i}", "hpu", f"{where}: whole card power",
+            spec = DomainSpec(f"gpu:hpu{i}", "gpu", f"{where}: whole card power",
                               Provenance.INTEGRATED, f"hwmon:{f} (trapezoid)")
             channels.append(Channel(spec, "power", (f,)))
         else:
@@ -67,6 +68,6 @@ class GaudiMeter(HwmonMeter):
 
 def probe(options: Any = None) -> ProbeResult:
     """A :class:`GaudiMeter` over ``options.hwmon_root``, or why there is none."""
-    root = option(options, "hwmon_root", HWMON_ROOT)
+    root = hwmon_root(options)
     interval_s = float(option(options, "interval_s", 0.1))
-    return guarded(SOURCE, lambda: GaudiMeter(root, interval_s=interval_s))
+    return guarded(lambda: GaudiMeter(root, interval_s=interval_s))

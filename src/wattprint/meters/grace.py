@@ -19,7 +19,7 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Provenance
-from wattprint.meters.hwmon import HWMON_ROOT, Channel, HwmonDevice, HwmonMeter, list_devices, optional_text
+from wattprint.meters.hwmon import HWMON_ROOT, hwmon_root, Channel, HwmonDevice, HwmonMeter, list_devices, optional_text
 from wattprint.meters.hwprobe import ProbeResult, guarded, option
 
 SOURCE = "grace"
@@ -88,6 +88,6 @@ class GraceMeter(HwmonMeter):
 
 def probe(options: Any = None) -> ProbeResult:
     """A :class:`GraceMeter` over ``options.hwmon_root``, or why there is none."""
-    root = option(options, "hwmon_root", HWMON_ROOT)
+    root = hwmon_root(options)
     interval_s = float(option(options, "interval_s", 0.1))
-    return guarded(SOURCE, lambda: GraceMeter(root, interval_s=interval_s))
+    return guarded(lambda: GraceMeter(root, interval_s=interval_s))

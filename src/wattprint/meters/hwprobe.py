@@ -20,14 +20,12 @@ from wattprint.meters.base import Meter
 
 @dataclass(frozen=True)
 class Unavailable:
-    """A source that cannot be used here, and why.
+    """A source that cannot be used here, and why (the shape of the detection table's).
 
     Attributes:
-        source: The source name (``amdsmi``, ``redfish`` ...).
         reason: Why it is not used (missing library, no device, not configured ...).
     """
 
-    source: str
     reason: str
 
 
@@ -35,10 +33,18 @@ ProbeResult = Meter | Unavailable
 
 
 def option(options: Any, name: str, default: Any) -> Any:
-    """``options.name`` (or ``options[name]`` for a mapping), ``default`` when absent or None."""
+    """A probe option: ``options.name``, else ``options.settings[name]`` (the detection
+    options' source-specific settings), or ``options[name]`` for a plain mapping; ``default``
+    when absent or None."""
     if options is None:
         return default
-    value = options.get(name) if isinstance(options, Mapping) else getattr(options, name, None)
+    if isinstance(options, Mapping):
+        value = options.get(name)
+    else:
+        value = getattr(options, name, None)
+        settings = getattr(options, "settings", None)
+        if value is None and isinstance(settings, Mapping):
+            value = settings.get(name)
     return default if value is None else value
 
 
@@ -48,12 +54,12 @@ def environ_of(options: Any) -> Mapping[str, str]:
     return env
 
 
-def guarded(source: str, opener: Callable[[], Meter]) -> ProbeResult:
+def guarded(opener: Callable[[], Meter]) -> ProbeResult:
     """Run ``opener``; a MeterError becomes :class:`Unavailable` with its message."""
     try:
         return opener()
     except MeterError as err:
-        return Unavailable(source, str(err))
+        return Unavailable(str(err))
 
 
 class MonotonicCounter:

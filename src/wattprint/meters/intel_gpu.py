@@ -19,8 +19,8 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Provenance
-from wattprint.meters.hwmon import HWMON_ROOT, Channel, HwmonDevice, HwmonMeter, list_devices
-from wattprint.meters.hwprobe import ProbeResult, guarded, option
+from wattprint.meters.hwmon import HWMON_ROOT, hwmon_root, Channel, HwmonDevice, HwmonMeter, list_devices
+from wattprint.meters.hwprobe import ProbeResult, guarded
 
 SOURCE = "intel-gpu"
 DRIVERS = ("xe", "i915")
@@ -88,5 +88,5 @@ class IntelGpuMeter(HwmonMeter):
 
 def probe(options: Any = None) -> ProbeResult:
     """An :class:`IntelGpuMeter` over ``options.hwmon_root``, or why there is none."""
-    root = option(options, "hwmon_root", HWMON_ROOT)
-    return guarded(SOURCE, lambda: IntelGpuMeter(root))
+    root = hwmon_root(options)
+    return guarded(lambda: IntelGpuMeter(root))

@@ -129,7 +129,7 @@ def probe(options: Any = None) -> ProbeResult:
     env = environ_of(options)
     host = option(options, "ipmi_host", None) or env.get(f"{ENV_PREFIX}_HOST")
     if not host and not option(options, "ipmi", False):
-        return Unavailable(SOURCE, "not asked for (--ipmi for the local BMC, or --ipmi-host / "
+        return Unavailable("not asked for (--ipmi for the local BMC, or --ipmi-host / "
                            "$WATTPRINT_IPMI_HOST for a remote one)")
     try:
         creds = load_credentials(option(options, "ipmi_credentials", None)
@@ -137,4 +137,4 @@ def probe(options: Any = None) -> ProbeResult:
         return IpmiMeter(host, creds, interval_s=float(option(options, "bmc_interval_s", 1.0)),
                          environ=env)
     except MeterError as err:
-        return Unavailable(SOURCE, str(err))
+        return Unavailable(str(err))

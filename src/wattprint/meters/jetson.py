@@ -22,7 +22,7 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Provenance
-from wattprint.meters.hwmon import HWMON_ROOT, Channel, HwmonDevice, HwmonMeter, list_devices, optional_text
+from wattprint.meters.hwmon import HWMON_ROOT, hwmon_root, Channel, HwmonDevice, HwmonMeter, list_devices, optional_text
 from wattprint.meters.hwprobe import ProbeResult, guarded, option
 
 SOURCE = "jetson"
@@ -101,6 +101,6 @@ class JetsonMeter(HwmonMeter):
 
 def probe(options: Any = None) -> ProbeResult:
     """A :class:`JetsonMeter` over ``options.hwmon_root``, or why there is none."""
-    root = option(options, "hwmon_root", HWMON_ROOT)
+    root = hwmon_root(options)
     interval_s = float(option(options, "interval_s", 0.1))
-    return guarded(SOURCE, lambda: JetsonMeter(root, interval_s=interval_s))
+    return guarded(lambda: JetsonMeter(root, interval_s=interval_s))

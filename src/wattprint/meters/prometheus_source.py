@@ -158,9 +158,9 @@ def probe(options: Any = None) -> ProbeResult:
     """A :class:`PrometheusMeter` when an endpoint is configured, or why there is none."""
     url = option(options, "prometheus_url", None) or environ_of(options).get("WATTPRINT_PROMETHEUS_URL")
     if not url:
-        return Unavailable(SOURCE, "no endpoint configured (--prometheus-url or "
+        return Unavailable("no endpoint configured (--prometheus-url or "
                            "$WATTPRINT_PROMETHEUS_URL: a DCGM exporter or a wattprint exporter)")
     try:
         return PrometheusMeter(url)
     except MeterError as err:
-        return Unavailable(SOURCE, str(err))
+        return Unavailable(str(err))

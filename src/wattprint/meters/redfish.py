@@ -228,7 +228,7 @@ def probe(options: Any = None) -> ProbeResult:
     env = environ_of(options)
     url = option(options, "redfish_url", None) or env.get(f"{ENV_PREFIX}_URL")
     if not url:
-        return Unavailable(SOURCE, "no BMC configured (--redfish-url or $WATTPRINT_REDFISH_URL); "
+        return Unavailable("no BMC configured (--redfish-url or $WATTPRINT_REDFISH_URL); "
                            "node wall power is read only from a BMC you name")
     try:
         creds = load_credentials(option(options, "redfish_credentials", None)
@@ -237,4 +237,4 @@ def probe(options: Any = None) -> ProbeResult:
                             verify=option(options, "redfish_verify", True),
                             interval_s=float(option(options, "bmc_interval_s", 1.0)))
     except MeterError as err:
-        return Unavailable(SOURCE, str(err))
+        return Unavailable(str(err))
