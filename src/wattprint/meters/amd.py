@@ -39,7 +39,13 @@ from typing import Any
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
-from wattprint.meters.hwprobe import MonotonicCounter, ProbeResult, Unavailable, environ_of, option
+from wattprint.meters.hwprobe import (
+    MonotonicCounter,
+    ProbeResult,
+    Unavailable,
+    environ_of,
+    option,
+)
 from wattprint.meters.sampled import PowerIntegrator
 
 SOURCE = "amdsmi"

@@ -15,7 +15,13 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Provenance
-from wattprint.meters.hwmon import HWMON_ROOT, hwmon_root, Channel, HwmonMeter, list_devices
+from wattprint.meters.hwmon import (
+    HWMON_ROOT,
+    Channel,
+    HwmonMeter,
+    hwmon_root,
+    list_devices,
+)
 from wattprint.meters.hwprobe import ProbeResult, guarded, option
 
 SOURCE = "gaudi"

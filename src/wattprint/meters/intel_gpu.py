@@ -19,7 +19,14 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Provenance
-from wattprint.meters.hwmon import HWMON_ROOT, hwmon_root, Channel, HwmonDevice, HwmonMeter, list_devices
+from wattprint.meters.hwmon import (
+    HWMON_ROOT,
+    Channel,
+    HwmonDevice,
+    HwmonMeter,
+    hwmon_root,
+    list_devices,
+)
 from wattprint.meters.hwprobe import ProbeResult, guarded
 
 SOURCE = "intel-gpu"

@@ -32,7 +32,13 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Provenance
-from wattprint.meters.bmc import NODE_BOUNDARY, Credentials, NodePowerMeter, env_path, load_credentials
+from wattprint.meters.bmc import (
+    NODE_BOUNDARY,
+    Credentials,
+    NodePowerMeter,
+    env_path,
+    load_credentials,
+)
 from wattprint.meters.hwprobe import ProbeResult, Unavailable, environ_of, option
 
 SOURCE = "ipmi"

@@ -22,7 +22,15 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Provenance
-from wattprint.meters.hwmon import HWMON_ROOT, hwmon_root, Channel, HwmonDevice, HwmonMeter, list_devices, optional_text
+from wattprint.meters.hwmon import (
+    HWMON_ROOT,
+    Channel,
+    HwmonDevice,
+    HwmonMeter,
+    hwmon_root,
+    list_devices,
+    optional_text,
+)
 from wattprint.meters.hwprobe import ProbeResult, guarded, option
 
 SOURCE = "jetson"

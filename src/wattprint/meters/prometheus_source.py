@@ -29,7 +29,13 @@ from urllib.parse import urlparse
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
-from wattprint.meters.hwprobe import MonotonicCounter, ProbeResult, Unavailable, environ_of, option
+from wattprint.meters.hwprobe import (
+    MonotonicCounter,
+    ProbeResult,
+    Unavailable,
+    environ_of,
+    option,
+)
 
 SOURCE = "prometheus"
 DCGM_ENERGY = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"
