@@ -130,11 +130,13 @@ class IpmiMeter(NodePowerMeter):
 def probe(options: Any = None) -> ProbeResult:
     """An :class:`IpmiMeter` when asked for (``options.ipmi`` or a host), or why there is none.
 
-    IPMI is opt-in: probing the local BMC spawns ipmitool and may need root (``/dev/ipmi0``).
+    IPMI is opt-in (``options.ipmi`` or ``$WATTPRINT_IPMI=1``): probing the local BMC spawns
+    ipmitool and may need root (``/dev/ipmi0``).
     """
     env = environ_of(options)
     host = option(options, "ipmi_host", None) or env.get(f"{ENV_PREFIX}_HOST")
-    if not host and not option(options, "ipmi", False):
+    asked = option(options, "ipmi", env.get(f"{ENV_PREFIX}", "") not in ("", "0"))
+    if not host and not asked:
         return Unavailable("not asked for (--ipmi for the local BMC, or --ipmi-host / "
                            "$WATTPRINT_IPMI_HOST for a remote one)")
     try:

@@ -15,9 +15,11 @@ most trustworthy first:
 
 The domain is ``node:0`` (component ``node``, scope ``machine``): it overlaps every component
 meter of the same machine and is never a sum of them. Configuration: ``options.redfish_url``
-(or ``$WATTPRINT_REDFISH_URL``); credentials from ``options.redfish_credentials`` (a file) or
-``$WATTPRINT_REDFISH_USERNAME``/``$WATTPRINT_REDFISH_PASSWORD``; ``options.redfish_verify``
-(True, False, or a CA bundle path; BMCs often use self-signed certificates).
+(or ``$WATTPRINT_REDFISH_URL``); credentials from ``options.redfish_credentials`` (a file; or
+``$WATTPRINT_REDFISH_CREDENTIALS``) or ``$WATTPRINT_REDFISH_USERNAME``/``$WATTPRINT_REDFISH_PASSWORD``;
+``options.redfish_chassis`` (``$WATTPRINT_REDFISH_CHASSIS``); ``options.redfish_verify``
+(``$WATTPRINT_REDFISH_VERIFY``: True, False, or a CA bundle path; BMCs often use self-signed
+certificates).
 """
 
 from __future__ import annotations
@@ -229,6 +231,15 @@ class RedfishMeter(NodePowerMeter):
         self.client.close()
 
 
+def _verify_env(value: str | None) -> bool | str:
+    """``$WATTPRINT_REDFISH_VERIFY``: unset/1/true → verify, 0/false → do not, else a CA path."""
+    if value is None or value.lower() in ("", "1", "true", "yes"):
+        return True
+    if value.lower() in ("0", "false", "no"):
+        return False
+    return value
+
+
 def probe(options: Any = None) -> ProbeResult:
     """A :class:`RedfishMeter` when a BMC address is configured, or why there is none."""
     env = environ_of(options)
@@ -239,8 +250,10 @@ def probe(options: Any = None) -> ProbeResult:
     try:
         creds = load_credentials(option(options, "redfish_credentials", None)
                                  or env_path(env, f"{ENV_PREFIX}_CREDENTIALS"), env, ENV_PREFIX)
-        return RedfishMeter(url, creds, chassis=option(options, "redfish_chassis", None),
-                            verify=option(options, "redfish_verify", True),
+        verify = option(options, "redfish_verify", _verify_env(env.get(f"{ENV_PREFIX}_VERIFY")))
+        return RedfishMeter(url, creds, chassis=option(options, "redfish_chassis",
+                                                       env.get(f"{ENV_PREFIX}_CHASSIS")),
+                            verify=verify,
                             interval_s=float(option(options, "bmc_interval_s", 1.0)))
     except MeterError as err:
         return Unavailable(str(err))
