@@ -83,9 +83,8 @@ def _spec_dict(s: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- measure
 def cmd_measure(args: argparse.Namespace) -> int:
     """Handler of ``wattprint measure``: runs the command, prints, forwards its exit code."""
-    from wattprint.meters.command import CommandError, measure_command
-
     from wattprint.cli.carbon_options import carbon_from_args
+    from wattprint.meters.command import CommandError, measure_command
 
     argv = list(args.cmd)
     if argv and argv[0] == "--":

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from wattprint.cli.common import print_json
-from wattprint.cli.store_cmd import help_of, add_store_arg
+from wattprint.cli.store_cmd import add_store_arg, help_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,10 +51,10 @@ def _fmt(x: Any, spec: str) -> str:
 
 
 def _print_rich(out: dict[str, Any]) -> None:
+    import sys
+
     from rich.console import Console
     from rich.table import Table
-
-    import sys
 
     con = Console(width=None if sys.stdout.isatty() else 200)
     t = Table(title="Table 2 · kWh per 1,000 queries per task (query phase; CodeCarbon total "

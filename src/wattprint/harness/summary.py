@@ -32,6 +32,7 @@ class Stat:
     count: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The statistics as a JSON-ready dict (same units as the summarised values)."""
         return {"mean": self.mean, "std": self.std, "ci95": self.ci95, "count": self.count}
 
 
@@ -81,6 +82,7 @@ class SummaryRow:
     errors: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as a JSON-ready dict (energies in J, times in s)."""
         return {
             "job_id": self.job_id, "task": self.task, "model": self.model,
             "dataset": self.dataset, "n": self.n, "repetitions": self.repetitions,

@@ -132,6 +132,7 @@ class EnergyMeter:
 
     @property
     def meters(self) -> tuple[Meter, ...]:
+        """The meters this energy meter reads, in order."""
         return self._meters
 
     # ----------------------------------------------------------------- reading
