@@ -276,7 +276,12 @@ class AmdSmiMeter(Meter):
         return DomainSpec(f"gpu:{g.visible}", "gpu", boundary, Provenance.INTEGRATED,
                           f"amdsmi:amdsmi_get_power_info[{g.power_key}] (trapezoid)")
 
+    def describe(self) -> str:
+        """What this meter reports and how, with its notes (fallbacks, counters not used)."""
+        return super().describe() + (f"; {'; '.join(self.notes)}" if self.notes else "")
+
     def domains(self) -> Sequence[DomainSpec]:
+        """The domains this meter reports."""
         return list(self._specs)
 
     def poll(self) -> None:
@@ -303,6 +308,7 @@ class AmdSmiMeter(Meter):
         return total * g.resolution_uj / 1e6
 
     def read(self) -> Reading:
+        """Cumulative energy per domain (J) since the meter was opened."""
         if self._closed:
             raise MeterError("amdsmi meter is closed")
         energy: dict[str, float] = {}
@@ -327,6 +333,7 @@ class AmdSmiMeter(Meter):
             pass
 
     def close(self) -> None:
+        """Release resources. Idempotent."""
         with self._lock:
             if not self._closed:
                 self._closed = True

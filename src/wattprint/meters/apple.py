@@ -203,9 +203,11 @@ class IOReportMeter(Meter):
                                   "ioreport:Energy Model") for d in sorted(doms)]
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The domains this meter reports."""
         return list(self._specs)
 
     def read(self) -> Reading:
+        """Cumulative energy per domain (J) since the meter was opened."""
         cf = self._cf
         with self._lock:
             if not self._first:
@@ -223,6 +225,7 @@ class IOReportMeter(Meter):
         return Reading(t, {s.name: got.get(s.name, 0.0) for s in self._specs})
 
     def close(self) -> None:
+        """Release resources. Idempotent."""
         with self._lock:
             if self._first:
                 self._cf.cf.CFRelease(self._first)
@@ -364,15 +367,18 @@ class PowermetricsMeter(Meter):
                 self._first.set()
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The domains this meter reports."""
         return list(self._specs)
 
     def read(self) -> Reading:
+        """Cumulative energy per domain (J) since the meter was opened."""
         with self._lock:
             if self._error is not None:
                 raise self._error
             return Reading(self._clock(), dict(self._energy))
 
     def close(self) -> None:
+        """Release resources. Idempotent."""
         if self._proc.poll() is None:
             self._proc.terminate()
             try:

@@ -104,6 +104,7 @@ class NodePowerMeter(Meter):
         self.update_period_s = update_period_s
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The domains this meter reports."""
         return [self._spec]
 
     def poll(self) -> None:
@@ -112,6 +113,7 @@ class NodePowerMeter(Meter):
             self._integrator.poll()
 
     def read(self) -> Reading:
+        """Cumulative energy per domain (J) since the meter was opened."""
         if self._closed:
             raise MeterError(f"{self.name} meter is closed")
         with self._lock:
@@ -125,6 +127,7 @@ class NodePowerMeter(Meter):
         return Reading(t, {self._spec.name: value})
 
     def close(self) -> None:
+        """Release resources. Idempotent."""
         self._closed = True
 
 

@@ -123,6 +123,7 @@ class EnergyCollector:
         self.state = state
 
     def collect(self) -> Iterator[Any]:
+        """The metric families of the latest readings (prometheus_client calls this)."""
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         energy = CounterMetricFamily(ENERGY_METRIC, "Cumulative energy since the exporter "

@@ -80,9 +80,11 @@ class HwmonDevice:
     files: frozenset[str] = field(default_factory=frozenset)
 
     def has(self, name: str) -> bool:
+        """Whether the directory (or ``device/``) has file ``name``."""
         return name in self.files
 
     def file(self, name: str) -> str:
+        """The path of file ``name`` in this directory."""
         return os.path.join(self.path, name)
 
     def label(self, prefix: str) -> str:
@@ -184,7 +186,13 @@ class HwmonMeter(Meter):
             else update_period_s
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The domains this meter reports."""
         return [ch.spec for ch in self._channels]
+
+    def describe(self) -> str:
+        """What this meter reports and how, and which sensors it leaves out and why."""
+        notes = list(getattr(self, "notes", []))
+        return super().describe() + (f"; {'; '.join(notes)}" if notes else "")
 
     def poll(self) -> None:
         """Sampler-thread entry: one sample of every power channel."""
@@ -192,6 +200,7 @@ class HwmonMeter(Meter):
             integ.poll()
 
     def read(self) -> Reading:
+        """Cumulative energy per domain (J) since the meter was opened."""
         if self._closed:
             raise MeterError(f"{self.name} meter is closed")
         out: dict[str, float] = {}
@@ -205,4 +214,5 @@ class HwmonMeter(Meter):
         return Reading(t, out)
 
     def close(self) -> None:
+        """Release resources. Idempotent."""
         self._closed = True

@@ -1,35 +1,26 @@
-"""What the hardware sources share: the probe outcome, option lookup, and counter unwrapping.
+"""What the hardware sources share: option lookup for their probes, and counter unwrapping.
 
 Every source module (``amd``, ``intel_gpu``, ``gaudi``, ``jetson``, ``grace``, ``apple``,
 ``redfish``, ``ipmi``, ``prometheus_source``) exposes ``probe(options) -> Meter | Unavailable``:
 it opens its meter when the hardware is there and otherwise says why not, without raising.
-``options`` is any object with attributes (the detection options); a missing attribute takes
-the source's default, so a source never depends on options it does not use.
+``options`` is the detection's :class:`~wattprint.meters.probe.ProbeOptions` (or, in tests, a
+plain mapping); a missing option takes the source's default, so a source never depends on
+options it does not use. ``Unavailable`` is re-exported from :mod:`wattprint.meters.probe`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import Meter
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """A source that cannot be used here, and why (the shape of the detection table's).
-
-    Attributes:
-        reason: Why it is not used (missing library, no device, not configured ...).
-    """
-
-    reason: str
-
+from wattprint.meters.probe import Unavailable
 
 ProbeResult = Meter | Unavailable
+
+__all__ = ["MonotonicCounter", "ProbeResult", "Unavailable", "environ_of", "guarded", "option"]
 
 
 def option(options: Any, name: str, default: Any) -> Any:

@@ -138,9 +138,11 @@ class PrometheusMeter(Meter):
         self.update_period_s = DCGM_COLLECT_INTERVAL_S if dcgm else 1.0
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The domains this meter reports."""
         return [s.spec for s in self._series]
 
     def read(self) -> Reading:
+        """Cumulative energy per domain (J) since the meter was opened."""
         if self._closed:
             raise MeterError("Prometheus meter is closed")
         with self._lock:
@@ -157,6 +159,7 @@ class PrometheusMeter(Meter):
         return Reading(t, out)
 
     def close(self) -> None:
+        """Release resources. Idempotent."""
         self._closed = True
 
 

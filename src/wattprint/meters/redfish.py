@@ -97,6 +97,7 @@ class RedfishClient:
         return body
 
     def close(self) -> None:
+        """Release resources. Idempotent."""
         self._session.close()
 
 
@@ -146,6 +147,10 @@ class RedfishMeter(NodePowerMeter):
         except BaseException:
             self.client.close()
             raise
+
+    def describe(self) -> str:
+        """What this meter reports and how, with its notes (fallbacks, counters not used)."""
+        return super().describe() + (f"; {'; '.join(self.notes)}" if self.notes else "")
 
     def _chassis_ids(self, chassis: str | None) -> list[str]:
         if chassis:
@@ -227,6 +232,7 @@ class RedfishMeter(NodePowerMeter):
                            scope="machine"), watts)
 
     def close(self) -> None:
+        """Release resources. Idempotent."""
         super().close()
         self.client.close()
 
