@@ -71,5 +71,5 @@ def test_meters_json_lists_every_hardware_source_with_a_reason(tmp_path):
     domains = {d["name"]: d for d in out["domains"]}
     assert domains["gpu:xpu0"]["provenance"] == "measured"
     assert domains["module:0"]["provenance"] == "integrated"
-    assert domains["node:0"]["provenance"] == "measured" and domains["node:0"]["scope"] == "machine"
+    assert domains["node:0"]["provenance"] == "measured" and domains["node:0"]["scope"] == "node"
     assert "pw-Xq93" not in proc.stdout + proc.stderr  # the BMC password is never printed

@@ -83,7 +83,7 @@ def test_whole_kwh_counter_is_too_coarse_so_power_is_integrated(bmc, tmp_path):
     clock = Clock(0.0)
     m = RedfishMeter(bmc.url, load_credentials(creds_file(tmp_path), {}, "X"), clock=clock)
     (spec,) = m.domains()
-    assert spec.name == "node:0" and spec.component == "node" and spec.scope == "machine"
+    assert spec.name == "node:0" and spec.component == "node" and spec.scope == "node"
     assert spec.provenance is Provenance.INTEGRATED and "PowerWatts" in spec.source
     assert "3.6e+06 J" in m.notes[0] and "not used" in m.notes[0]
     assert m.poll_interval_s == 1.0

@@ -108,7 +108,7 @@ class IpmiMeter(NodePowerMeter):
         avg = f"BMC sampling period {period_s:g} s" if period_s is not None else "sampling period not given"
         spec = DomainSpec("node:0", "node", NODE_BOUNDARY, Provenance.INTEGRATED,
                           f"ipmi:dcmi power reading, {where}, instantaneous ({avg}; trapezoid)",
-                          scope="machine")
+                          scope="node")
         super().__init__(SOURCE, spec, read_power_w=lambda: self._reading()[0],
                          interval_s=interval_s, **kwargs)
 

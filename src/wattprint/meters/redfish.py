@@ -13,7 +13,7 @@ most trustworthy first:
    ``integrated``; ``PowerMetrics.IntervalInMin`` (the BMC's averaging window for its
    min/max/average statistics) is recorded in the source.
 
-The domain is ``node:0`` (component ``node``, scope ``machine``): it overlaps every component
+The domain is ``node:0`` (component ``node``, scope ``node``): it overlaps every component
 meter of the same machine and is never a sum of them. Configuration: ``options.redfish_url``
 (or ``$WATTPRINT_REDFISH_URL``); credentials from ``options.redfish_credentials`` (a file; or
 ``$WATTPRINT_REDFISH_CREDENTIALS``) or ``$WATTPRINT_REDFISH_USERNAME``/``$WATTPRINT_REDFISH_PASSWORD``;
@@ -192,7 +192,7 @@ class RedfishMeter(NodePowerMeter):
         joules = _number((env.get("EnergyJoules") or {}).get("Reading"))
         if joules is not None:
             return (DomainSpec("node:0", "node", NODE_BOUNDARY, Provenance.MEASURED,
-                               f"{where} EnergyJoules", scope="machine"),
+                               f"{where} EnergyJoules", scope="node"),
                     lambda: self._reading(path, "EnergyJoules"))
         raw_kwh = (env.get("EnergykWh") or {}).get("Reading")
         kwh = _number(raw_kwh)
@@ -203,12 +203,12 @@ class RedfishMeter(NodePowerMeter):
         elif kwh is not None:
             return (DomainSpec("node:0", "node", NODE_BOUNDARY, Provenance.MEASURED,
                                f"{where} EnergykWh (resolution {res_j:g} J as reported)",
-                               scope="machine"),
+                               scope="node"),
                     lambda: self._reading(path, "EnergykWh") * J_PER_KWH)
         watts = _number((env.get("PowerWatts") or {}).get("Reading"))
         if watts is not None:
             return (DomainSpec("node:0", "node", NODE_BOUNDARY, Provenance.INTEGRATED,
-                               f"{where} PowerWatts (trapezoid)", scope="machine"),
+                               f"{where} PowerWatts (trapezoid)", scope="node"),
                     lambda: self._reading(path, "PowerWatts"))
         return None
 
@@ -229,7 +229,7 @@ class RedfishMeter(NodePowerMeter):
             return value
 
         return (DomainSpec("node:0", "node", NODE_BOUNDARY, Provenance.INTEGRATED, src,
-                           scope="machine"), watts)
+                           scope="node"), watts)
 
     def close(self) -> None:
         """Release resources. Idempotent."""
