@@ -29,7 +29,7 @@ def port_number(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``exporter`` command."""
     p = sub.add_parser("exporter", help="serve energy counters as Prometheus metrics",
                        description="Serve wattprint_energy_joules_total{domain,provenance,boundary,"

@@ -74,7 +74,8 @@ def load_amdsmi() -> ModuleType:
                          "(pip install amdsmi matching your ROCm, or use /opt/rocm/share/amd_smi)") from err
     except OSError as err:  # the package is there but libamd_smi.so is not
         raise MeterError(f"amdsmi unavailable: {err}") from err
-    return amdsmi
+    module: ModuleType = amdsmi
+    return module
 
 
 def _code(err: BaseException) -> int | None:

@@ -47,6 +47,8 @@ BOUNDARY = {
     "ane:0": "Apple Neural Engine, the SoC's energy model",
     "dram:0": "DRAM as the SoC's energy model accounts it",
 }
+PLATFORM: str = sys.platform
+"""The platform, read once (a plain variable, so that type checkers check the macOS paths too)."""
 COMPONENT = {"cpu:0": "cpu", "gpu:0": "gpu", "ane:0": "ane", "dram:0": "dram"}
 
 
@@ -120,7 +122,7 @@ class _CF:
             raise MeterError(f"IOReport unavailable: {err}") from err
         vp, u64 = ctypes.c_void_p, ctypes.c_uint64
         self.cf, self.io = cf, io
-        for fn, res, args in (
+        table: tuple[tuple[Any, Any, list[Any]], ...] = (
             (cf.CFStringCreateWithCString, vp, [vp, ctypes.c_char_p, ctypes.c_uint32]),
             (cf.CFStringGetCString, ctypes.c_bool, [vp, ctypes.c_char_p, ctypes.c_long, ctypes.c_uint32]),
             (cf.CFDictionaryGetValue, vp, [vp, vp]),
@@ -136,7 +138,8 @@ class _CF:
             (io.IOReportChannelGetChannelName, vp, [vp]),
             (io.IOReportChannelGetUnitLabel, vp, [vp]),
             (io.IOReportSimpleGetIntegerValue, ctypes.c_int64, [vp, ctypes.c_int32]),
-        ):
+        )
+        for fn, res, args in table:
             fn.restype, fn.argtypes = res, args
 
     def string(self, text: str) -> Any:
@@ -177,7 +180,7 @@ class IOReportMeter(Meter):
     update_period_s = 0.001
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if sys.platform != "darwin":
+        if PLATFORM != "darwin":
             raise MeterError("IOReport exists only on macOS")
         self._clock = clock
         self._lock = threading.Lock()
@@ -324,13 +327,20 @@ class PowermetricsMeter(Meter):
             raise MeterError(f"cannot start {self._argv[0]}: {err.strerror or err}") from err
         self._thread = threading.Thread(target=self._pump, name="wattprint-powermetrics", daemon=True)
         self._thread.start()
-        if not self._first.wait(first_sample_timeout_s) or self._provenance is None:
+        prov = self._provenance_after(first_sample_timeout_s)
+        if prov is None:
             self.close()
             raise self._error or MeterError(f"powermetrics gave no sample in {first_sample_timeout_s:g} s")
-        self._specs = [DomainSpec(d, COMPONENT[d], BOUNDARY[d], self._provenance,
-                                  "powermetrics:processor." + ("*_energy (mJ per sample)"
-                                  if self._provenance is Provenance.MEASURED else
-                                  "*_power × elapsed_ns (mW)")) for d in sorted(self._energy)]
+        how = ("*_energy (mJ per sample)" if prov is Provenance.MEASURED
+               else "*_power × elapsed_ns (mW)")
+        self._specs = [DomainSpec(d, COMPONENT[d], BOUNDARY[d], prov, "powermetrics:processor." + how)
+                       for d in sorted(self._energy)]
+
+    def _provenance_after(self, timeout_s: float) -> Provenance | None:
+        """Wait for the first sample; its provenance, or None when none came."""
+        self._first.wait(timeout_s)
+        with self._lock:
+            return self._provenance
 
     def _pump(self) -> None:
         buf = b""
@@ -391,8 +401,8 @@ class PowermetricsMeter(Meter):
 
 def probe(options: Any = None) -> ProbeResult:
     """IOReport on Apple silicon (no sudo), else powermetrics when root, else why neither."""
-    if sys.platform != "darwin":
-        return Unavailable(f"not macOS ({sys.platform}): Apple silicon energy is read on macOS only")
+    if PLATFORM != "darwin":
+        return Unavailable(f"not macOS ({PLATFORM}): Apple silicon energy is read on macOS only")
     try:
         return IOReportMeter()
     except MeterError as io_err:

@@ -61,9 +61,9 @@ def load_credentials(path: str | None, environ: Mapping[str, str], prefix: str) 
             raise ConfigError(f"credentials file {path}: expected one line 'user:password' or two "
                               f"lines (user, then password), found {len(lines)} non-empty lines")
         return Credentials(user, pw, f"file {path}")
-    user, pw = environ.get(f"{prefix}_USERNAME"), environ.get(f"{prefix}_PASSWORD")
-    if user and pw is not None:
-        return Credentials(user, pw, f"${prefix}_USERNAME/${prefix}_PASSWORD")
+    env_user, env_pw = environ.get(f"{prefix}_USERNAME"), environ.get(f"{prefix}_PASSWORD")
+    if env_user and env_pw is not None:
+        return Credentials(env_user, env_pw, f"${prefix}_USERNAME/${prefix}_PASSWORD")
     return None
 
 

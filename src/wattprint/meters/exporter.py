@@ -154,7 +154,7 @@ def serve(state: TelemetryState, port: int, addr: str = "127.0.0.1") -> tuple[An
     except ImportError as err:
         raise MeterError("the exporter needs prometheus-client (pip install wattprint[telemetry])") from err
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(EnergyCollector(state))  # type: ignore[arg-type]
+    registry.register(EnergyCollector(state))
     try:
         return start_http_server(port, addr=addr, registry=registry)
     except OSError as err:

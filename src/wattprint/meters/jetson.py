@@ -41,7 +41,7 @@ SENSOR_UPDATE_S = 0.14
 
 def _rails(dev: HwmonDevice) -> list[tuple[str, str, tuple[str, ...]]]:
     """(label, kind, files) of every connected rail of one monitor."""
-    out = []
+    out: list[tuple[str, str, tuple[str, ...]]] = []
     if dev.name == "ina3221":
         for f in sorted(dev.files):
             m = re.fullmatch(r"in(\d+)_label", f)
