@@ -113,6 +113,7 @@ def test_energy_counters_are_measured(bmc, tmp_path):
 
 def test_power_resource_with_its_averaging_interval(bmc):
     del bmc.resources["/redfish/v1/Chassis/1U"]["EnvironmentMetrics"]
+    del bmc.resources["/redfish/v1/Chassis/1U"]["PowerSubsystem"]
     env = {"WATTPRINT_REDFISH_USERNAME": USER, "WATTPRINT_REDFISH_PASSWORD": PASSWORD}
     m = probe({"redfish_url": bmc.url, "environ": env})
     spec = m.domains()[0]
@@ -142,3 +143,29 @@ def test_probe_reasons(tmp_path):
     bad.write_text("a\nb\nc\n")
     with pytest.raises(ConfigError, match=f"credentials file {bad}: expected one line"):
         probe({"redfish_url": "http://127.0.0.1:9", "redfish_credentials": str(bad), "environ": {}})
+
+
+PSU = "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies"
+
+
+def test_power_supplies_summed_when_there_is_no_environment_metrics(bmc, tmp_path):
+    del bmc.resources["/redfish/v1/Chassis/1U"]["EnvironmentMetrics"]
+    clock = Clock(0.0)
+    m = RedfishMeter(bmc.url, load_credentials(creds_file(tmp_path), {}, "X"), clock=clock)
+    spec = m.domains()[0]
+    assert spec.provenance is Provenance.INTEGRATED and "2 power supplies" in spec.source
+    assert "sum of InputPowerWatts" in spec.source and "coarser" in m.notes[0]  # whole-kWh counters
+    bmc.resources[PSU + "/Bay1/Metrics"]["InputPowerWatts"]["Reading"] = 425.7
+    clock.t = 2.0
+    assert m.read().energy_j["node:0"] == pytest.approx((374.3 + 425.7) / 2 * 2)
+    for bay, kwh in (("Bay1", 325675.125), ("Bay2", 12.5)):
+        bmc.resources[f"{PSU}/{bay}/Metrics"]["EnergykWh"]["Reading"] = kwh
+    m2 = RedfishMeter(bmc.url, load_credentials(creds_file(tmp_path), {}, "X"))
+    assert m2.domains()[0].provenance is Provenance.INTEGRATED  # Bay2's 0.1 kWh steps: too coarse
+    bmc.resources[f"{PSU}/Bay2/Metrics"]["EnergykWh"]["Reading"] = 12.375
+    m3 = RedfishMeter(bmc.url, load_credentials(creds_file(tmp_path), {}, "X"))
+    assert m3.domains()[0].provenance is Provenance.MEASURED
+    assert "sum of EnergykWh, resolution 3600 J" in m3.domains()[0].source
+    bmc.resources[f"{PSU}/Bay1/Metrics"]["EnergykWh"]["Reading"] = 325675.126
+    bmc.resources[f"{PSU}/Bay2/Metrics"]["EnergykWh"]["Reading"] = 12.377
+    assert m3.read().energy_j["node:0"] == pytest.approx(0.003 * 3.6e6)

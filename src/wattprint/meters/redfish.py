@@ -9,7 +9,10 @@ most trustworthy first:
    (the decimals the BMC gives) is recorded in the source. Many BMCs give whole kWh (3.6 MJ
    steps), which would read 0 J over most windows: a counter coarser than 1 Wh is not used.
 3. ``EnvironmentMetrics.PowerWatts.Reading`` (W) → ``integrated``.
-4. The deprecated ``Power`` resource: ``PowerControl[0].PowerConsumedWatts`` (W) →
+4. ``PowerSubsystem`` → ``PowerSupplies`` → each supply's ``Metrics`` (``PowerSupplyMetrics``):
+   the sum of ``EnergykWh`` (``measured``, same resolution rule) or of ``InputPowerWatts``
+   (``integrated``): the power drawn at the supplies' inputs.
+5. The deprecated ``Power`` resource: ``PowerControl[0].PowerConsumedWatts`` (W) →
    ``integrated``; ``PowerMetrics.IntervalInMin`` (the BMC's averaging window for its
    min/max/average statistics) is recorded in the source.
 
@@ -170,14 +173,20 @@ class RedfishMeter(NodePowerMeter):
                 if got:
                     return got
                 tried.append(f"{env_path}: no EnergyJoules, EnergykWh or PowerWatts reading")
+            subsystem = _link(res, "PowerSubsystem")
+            if subsystem:
+                got = self._from_power_supplies(subsystem)
+                if got:
+                    return got
+                tried.append(f"{subsystem}: no power supply with EnergykWh or InputPowerWatts")
             power_path = _link(res, "Power")
             if power_path:
                 got = self._from_power(power_path, self.client.get(power_path))
                 if got:
                     return got
                 tried.append(f"{power_path}: no PowerControl PowerConsumedWatts reading")
-            if not env_path and not power_path:
-                tried.append(f"{cid}: links neither EnvironmentMetrics nor Power")
+            if not env_path and not subsystem and not power_path:
+                tried.append(f"{cid}: links neither EnvironmentMetrics, PowerSubsystem nor Power")
         raise MeterError(f"Redfish service {self.client.base_url} has no node power or energy "
                          f"reading: {'; '.join(tried) or 'no chassis'}")
 
@@ -210,6 +219,36 @@ class RedfishMeter(NodePowerMeter):
             return (DomainSpec("node:0", "node", NODE_BOUNDARY, Provenance.INTEGRATED,
                                f"{where} PowerWatts (trapezoid)", scope="node"),
                     lambda: self._reading(path, "PowerWatts"))
+        return None
+
+    def _from_power_supplies(self, subsystem: str) -> tuple[DomainSpec, Any] | None:
+        """The sum over the chassis' power supplies' input (``PowerSupplyMetrics``)."""
+        psus = _link(self.client.get(subsystem), "PowerSupplies")
+        if not psus:
+            return None
+        metrics = []
+        for m in self.client.get(psus).get("Members", []):
+            member = m.get("@odata.id") if isinstance(m, dict) else None
+            link = _link(self.client.get(member), "Metrics") if isinstance(member, str) else None
+            if link:
+                metrics.append(link)
+        if not metrics:
+            return None
+        first = [self.client.get(m) for m in metrics]
+        where = f"redfish:{self.client.base_url}{psus} ({len(metrics)} power supplies"
+        raw = [(f.get("EnergykWh") or {}).get("Reading") for f in first]
+        if all(_number(r) is not None for r in raw):
+            res_j = max(10 ** -_decimals(r) * J_PER_KWH for r in raw)
+            if res_j <= MAX_COUNTER_RESOLUTION_J:
+                return (DomainSpec("node:0", "node", NODE_BOUNDARY, Provenance.MEASURED,
+                                   f"{where}, sum of EnergykWh, resolution {res_j:g} J)", scope="node"),
+                        lambda: sum(self._reading(m, "EnergykWh") for m in metrics) * J_PER_KWH)
+            self.notes.append(f"{psus}: power supply EnergykWh resolution {res_j:g} J is coarser "
+                              f"than {MAX_COUNTER_RESOLUTION_J:g} J: not used as a counter")
+        if all(_number((f.get("InputPowerWatts") or {}).get("Reading")) is not None for f in first):
+            return (DomainSpec("node:0", "node", NODE_BOUNDARY, Provenance.INTEGRATED,
+                               f"{where}, sum of InputPowerWatts; trapezoid)", scope="node"),
+                    lambda: sum(self._reading(m, "InputPowerWatts") for m in metrics))
         return None
 
     def _from_power(self, path: str, power: Mapping[str, Any]) -> tuple[DomainSpec, Any] | None:
