@@ -27,10 +27,16 @@ def energies(url):
 
 
 def test_exporter_serves_counters_that_only_grow(tmp_path):
+    card = tmp_path / "hwmon" / "hwmon0"  # an Intel GPU's card energy counter (fake sysfs)
+    card.mkdir(parents=True)
+    (card / "name").write_text("xe\n")
+    (card / "energy1_label").write_text("card\n")
+    (card / "energy1_input").write_text("1000000\n")
     env = {**os.environ, "PYTHONPATH": SRC}
     proc = subprocess.Popen([sys.executable, "-m", "wattprint", "exporter", "--port", "0",
                              "--addr", "127.0.0.1", "--interval", "0.2",
-                             "--powercap-root", str(tmp_path / "no-rapl")],
+                             "--powercap-root", str(tmp_path / "no-rapl"),
+                             "--hwmon-root", str(tmp_path / "hwmon")],
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = proc.stderr.readline()
@@ -38,9 +44,11 @@ def test_exporter_serves_counters_that_only_grow(tmp_path):
         assert m, line
         url = m.group(1)
         seen = []
-        for _ in range(3):
+        for k in range(3):
+            (card / "energy1_input").write_text(f"{1_000_000 + (k + 1) * 500_000}\n")
             time.sleep(0.5)
             seen.append(energies(url))
+        assert seen[-1]["gpu:xpu0"] == (1.5, "measured")
         assert seen[0], "no domain served"
         for dom, (_value, prov) in seen[0].items():
             values = [s[dom][0] for s in seen]
