@@ -79,7 +79,7 @@ def _store(args: argparse.Namespace) -> int:
         else:
             print(f"results store: {path} (not created yet)")
         return 0
-    with ResultStore(path, must_exist=True) as s:
+    with ResultStore(path, read_only=True) as s:
         info = {"exists": True, **s.info()}
     if args.json:
         print_json(info)
@@ -88,6 +88,10 @@ def _store(args: argparse.Namespace) -> int:
         print(f"  schema version {info['schema_version']} · {info['runs']} run(s) · "
               f"{info['results']} result(s) ({info['ok']} ok, {info['failed']} failed) · "
               f"{info['environments']} environment(s)")
+        if info["history"]:
+            print(f"  {info['history']} earlier failure(s) kept as history (superseded by a "
+                  "later success, or repeated after one)")
+
     return 0
 
 
@@ -95,7 +99,7 @@ def _export(args: argparse.Namespace) -> int:
     from wattprint.results.export import export
     from wattprint.results.store import ResultStore
 
-    with ResultStore(args.store, must_exist=True) as s:
+    with ResultStore(args.store, read_only=True) as s:
         results = s.results(task=args.task, model=args.model, dataset=args.dataset,
                             status=args.status, source=args.source)
     export(results, args.format, args.out)
