@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.store_cmd",
     "wattprint.cli.study_cmd",
     "wattprint.cli.report_cmd",
+    "wattprint.cli.exporter_cmd",
 )
 
 

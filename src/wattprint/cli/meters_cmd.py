@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from wattprint.cli.common import non_negative_seconds, print_json, sampling_interval
+from wattprint.cli.hardware_options import add_hardware_arguments, apply_hardware_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
+    add_hardware_arguments(p)
     p.set_defaults(func=cmd_meters)
 
     m = sub.add_parser("measure", help="run a command and report its energy (like perf stat)",
@@ -44,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from wattprint.cli.carbon_options import add_carbon_arguments
 
     add_carbon_arguments(m)
+    add_hardware_arguments(m)
     m.set_defaults(func=cmd_measure)
 
 
@@ -52,6 +55,7 @@ def cmd_meters(args: argparse.Namespace) -> int:
     """Handler of ``wattprint meters``."""
     from wattprint.meters.energy_meter import EnergyMeter
 
+    apply_hardware_options(args)
     meter = EnergyMeter(powercap_root=args.powercap_root)
     try:
         status = meter.detection
@@ -90,6 +94,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
     if argv and argv[0] == "--":
         argv = argv[1:]
     intensity, pue = carbon_from_args(args)  # bad carbon flags fail before the command runs
+    apply_hardware_options(args)
     try:
         code, result = measure_command(argv, interval_s=args.interval,
                                        powercap_root=args.powercap_root, idle_s=args.idle)

@@ -75,8 +75,9 @@ class DomainSpec:
         uncertainty: Relative uncertainty (0.4 = ±40 %), mandatory for estimates, None for
             counters whose error is not characterised.
         model: The estimate model, for ``estimated`` domains.
-        scope: ``device`` (a whole device), ``machine`` or ``process`` (attributed to the
-            measured process and its children).
+        scope: ``device`` (a whole device), ``machine``, ``process`` (attributed to the
+            measured process and its children) or ``node`` (the whole node at the wall, from
+            its BMC: it overlaps every other domain and is never added to them).
     """
 
     name: str
