@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.study_cmd",
     "wattprint.cli.report_cmd",
     "wattprint.cli.exporter_cmd",
+    "wattprint.cli.load_cmd",
 )
 
 

@@ -67,7 +67,8 @@ def _build(args: argparse.Namespace) -> Path:
         found = find_model_parameters(results)
         params = load_model_parameters(found) if found else None
     out = build_report(results, args.out, model_parameters=params, thresholds=table,
-                       source_label=f"store {store_path}", carbon=carbon_info())
+                       source_label=f"store {store_path}", carbon=carbon_info(),
+                       serving_points=_serving_points(store_path))
     for f in out.figures:
         if f.path is None:
             print(f"wattprint: figure {f.name} skipped: {f.note}", file=sys.stderr)
@@ -95,3 +96,17 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _serving_points(store_path: object) -> list:
+    """Served load points of a SQLite store (none for a .jsonl export or a missing store)."""
+    from pathlib import Path
+
+    from wattprint.results.serving_store import read_points
+    from wattprint.results.store import ResultStore
+
+    p = Path(str(store_path))
+    if p.suffix == ".jsonl" or not p.is_file():
+        return []
+    with ResultStore(p, read_only=True) as s:
+        return read_points(s)

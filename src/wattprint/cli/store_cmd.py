@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--status", choices=("ok", "failed"), help="only results with this status")
     p.add_argument("--source", help="only results from this source (wattprint, codecarbon)")
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--kind", choices=("jobs", "serving"), default="jobs",
+                   help="jobs: suite/measure results; serving: one JSON object per line per "
+                        "served load point (kind \"serving\"; json format only)")
     p.set_defaults(func=_export)
 
     p = sub.add_parser("import", help="import energy logs written by other tools")
@@ -91,12 +94,35 @@ def _export(args: argparse.Namespace) -> int:
     from wattprint.results.export import export
     from wattprint.results.store import ResultStore
 
+    if getattr(args, "kind", "jobs") == "serving":
+        return _export_serving(args)
     with ResultStore(args.store, read_only=True) as s:
         results = s.results(task=args.task, model=args.model, dataset=args.dataset,
                             status=args.status, source=args.source)
     export(results, args.format, args.out)
     if args.out:
         print(f"wrote {len(results)} result(s) to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _export_serving(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from wattprint.errors import ConfigError
+    from wattprint.results.serving_store import read_points
+    from wattprint.results.store import ResultStore
+
+    if args.format != "json":
+        raise ConfigError("--kind serving exports JSON only (one object per load point per line)")
+    with ResultStore(args.store, read_only=True) as s:
+        points = read_points(s)
+    text = "".join(json.dumps(p.to_dict(), default=str) + "\n" for p in points)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {len(points)} serving point(s) to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0
 
 

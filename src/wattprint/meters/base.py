@@ -27,6 +27,9 @@ class Provenance(str, enum.Enum):
     """Power samples (W) integrated over time."""
     ESTIMATED = "estimated"
     """Computed by a model (e.g. TDP × utilisation); comes with its model and an uncertainty."""
+    ATTRIBUTED = "attributed"
+    """A share of a measured (or estimated) total, given by a stated model and its inputs
+    (e.g. one request's share of a served batch's energy). Never summed with the total."""
 
     def __str__(self) -> str:  # so f-strings print "measured", not "Provenance.MEASURED"
         return self.value
