@@ -60,3 +60,22 @@ def test_meters_text(capsys):
 def test_bad_flags(bad):
     with pytest.raises(SystemExit):
         main(bad)
+
+
+def test_measure_json_stdout_holds_only_json_when_the_command_prints():
+    p = run_cli("measure", "--json", "--", sys.executable, "-c", "print('hello from the command')")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)  # the command's line would make this fail
+    assert doc["exit_code"] == 0
+    assert "hello from the command" in p.stderr
+
+
+def test_measure_json_file(tmp_path, capfd):
+    out = tmp_path / "m.json"
+    code = main(["measure", "--json-file", str(out), "--", sys.executable, "-c", "print('hi')"])
+    assert code == 0
+    cap = capfd.readouterr()
+    assert cap.out == "hi\n" and "duration" in cap.err
+    assert json.loads(out.read_text())["exit_code"] == 0
+    code = main(["measure", "--json-file", str(tmp_path / "no" / "m.json"), "--", "true"])
+    assert code == 2 and "--json-file" in capfd.readouterr().err

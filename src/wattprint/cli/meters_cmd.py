@@ -11,6 +11,7 @@ result, so extra lines/fields (e.g. carbon) can be appended before printing.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -31,7 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run CMD, wait for it, and print its duration and energy per "
                        "domain with provenance, boundary, average power and the uncertainty of "
                        "estimates. The exit code of CMD is forwarded.")
-    m.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    m.add_argument("--json", action="store_true",
+                   help="print one JSON object on stdout, and nothing else: the command's own "
+                   "stdout is sent to stderr")
+    m.add_argument("--json-file", metavar="PATH",
+                   help="write the JSON object to PATH (the command's output is left alone and "
+                   "the text report goes to stderr)")
     m.add_argument("--interval", type=positive_float, default=0.1, metavar="S",
                    help="power-sampling interval for sources without a counter, seconds "
                    "(default: %(default)s)")
@@ -92,14 +98,27 @@ def cmd_measure(args: argparse.Namespace) -> int:
         argv = argv[1:]
     intensity, pue = carbon_from_args(args)  # bad carbon flags fail before the command runs
     try:
+        sys.stdout.flush()
         code, result = measure_command(argv, interval_s=args.interval,
-                                       powercap_root=args.powercap_root, idle_s=args.idle)
+                                       powercap_root=args.powercap_root, idle_s=args.idle,
+                                       stdout=sys.stderr.fileno() if args.json else None)
     except CommandError as err:
         print(f"wattprint: error: {err}", file=sys.stderr)
         return err.exit_code
+    doc = None
+    if args.json or args.json_file:
+        doc = {**measure_json(code, result), "carbon": carbon_by_total(result, intensity, pue, args)}
+    if args.json_file:
+        try:
+            with open(args.json_file, "w", encoding="utf-8") as f:
+                json.dump(doc, f, indent=2, default=str)
+                f.write("\n")
+        except OSError as err:
+            print(f"wattprint: error: --json-file {args.json_file}: {err.strerror or err}",
+                  file=sys.stderr)
+            return 2
     if args.json:
-        print_json({**measure_json(code, result),
-                    "carbon": carbon_by_total(result, intensity, pue, args)})
+        print_json(doc)
     else:
         lines = measure_lines(code, result) + [""] + carbon_lines(result, intensity, pue, args)
         sys.stderr.write("\n".join(lines) + "\n")

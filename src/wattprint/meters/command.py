@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 from collections.abc import Sequence
+from typing import IO, Any
 
 from wattprint.errors import WattprintError
 from wattprint.meters.base import EnergyResult
@@ -29,7 +30,8 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
                     powercap_root: str = "/sys/class/powercap", idle_s: float = 0.0,
                     gpus: list[int] | None = None,
                     components: tuple[str, ...] = DEFAULT_COMPONENTS,
-                    meter: EnergyMeter | None = None) -> tuple[int, EnergyResult]:
+                    meter: EnergyMeter | None = None,
+                    stdout: IO[Any] | int | None = None) -> tuple[int, EnergyResult]:
     """Run ``argv`` and measure the energy used while it runs.
 
     Args:
@@ -41,6 +43,9 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
         gpus: Visible GPU indices to measure; all when None.
         components: Components to measure.
         meter: An existing meter to use instead of building one (tests).
+        stdout: Where the command's standard output goes (a file object or descriptor);
+            inherited when None. ``measure --json`` sends it to stderr so that stdout holds
+            only the JSON document.
 
     Returns:
         (exit code, EnergyResult labelled with the command). The ``cpu:process`` domain
@@ -61,7 +66,7 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
         label = shlex.join(argv)
         m.begin(label)
         try:
-            proc = subprocess.Popen(list(argv))
+            proc = subprocess.Popen(list(argv), stdout=stdout)
         except FileNotFoundError as err:
             m.end(label)
             raise CommandError(f"command not found: {argv[0]!r}", 127) from err
