@@ -56,7 +56,7 @@ def test_cpu_energy_integrates_busy_and_idle_time():
     assert r.energy_j["cpu:process"] == pytest.approx(1.4)
     specs = {s.name: s for s in meter.domains()}
     assert specs["cpu:machine"].provenance is Provenance.ESTIMATED
-    assert specs["cpu:machine"].scope == "machine" and specs["cpu:process"].scope == "process"
+    assert specs["cpu:machine"].scope == "host" and specs["cpu:process"].scope == "process"
     assert specs["cpu:machine"].model.constants["tdp_socket_w"] == 280.0
 
 

@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from wattprint.cli.common import non_negative_float, positive_float, print_json
+from wattprint.cli.common import non_negative_float, positive_float, positive_int, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
+    _cgroup_arg(p)
     p.set_defaults(func=cmd_meters)
 
     m = sub.add_parser("measure", help="run a command and report its energy (like perf stat)",
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(default: %(default)s)")
     m.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
+    _cgroup_arg(m)
     m.add_argument("--idle", type=non_negative_float, default=0.0, metavar="S",
                    help="measure idle power for S seconds first and report dynamic energy too")
     m.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...",
@@ -52,13 +54,66 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_carbon_arguments(m)
     m.set_defaults(func=cmd_measure)
 
+    e = sub.add_parser("estimate", help="what-if power estimates (before renting a machine)",
+                       description="Estimate power from the same models the meters use when "
+                       "there is no counter.")
+    esub = e.add_subparsers(dest="what", metavar="WHAT", required=True)
+    c = esub.add_parser("cpu", help="CPU power of N logical CPUs of a model at a utilisation",
+                        description="Print the estimated CPU power (W) with its multiplicative "
+                        "band [P/(1+u), P*(1+u)], the model and its sources.")
+    c.add_argument("--cpu-model", required=True, metavar="NAME",
+                   help='CPU model name, e.g. "AMD EPYC 7763" or "Intel Xeon Platinum 8480+"')
+    c.add_argument("--logical-cpus", required=True, type=positive_float, metavar="N",
+                   help="logical CPUs (vCPUs) of the machine or share")
+    c.add_argument("--utilisation", required=True, type=_fraction, metavar="U",
+                   help="average busy fraction of those CPUs, 0 to 1")
+    c.add_argument("--socket-threads", type=positive_int, metavar="T",
+                   help="threads per physical socket, when the tables do not know it")
+    c.add_argument("--json", action="store_true",
+                   help="print one JSON object with keys power_w, low_w, high_w, model, sources")
+    c.set_defaults(func=cmd_estimate_cpu)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r} "
+                                         "(50 % is 0.5)")
+    return value
+
+
+def cmd_estimate_cpu(args: argparse.Namespace) -> int:
+    """Handler of ``wattprint estimate cpu``."""
+    from wattprint.meters.estimate import cpu_what_if
+
+    r = cpu_what_if(args.cpu_model, args.logical_cpus, args.utilisation, args.socket_threads)
+    if args.json:
+        print_json(r.to_dict())
+        return 0
+    out = sys.stdout
+    out.write(f"{args.cpu_model}, {args.logical_cpus:g} logical CPUs at {args.utilisation:.0%}: "
+              f"{r.power_w:.3g} W (band {r.low_w:.3g} - {r.high_w:.3g} W)\n")
+    out.write(f"  model: {r.model.formula}\n")
+    for src in r.sources:
+        out.write(f"  source: {src}\n")
+    return 0
+
+
+def _cgroup_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cgroup-root", default="/sys/fs/cgroup", metavar="DIR",
+                   help="cgroup mount read for the container's CPU quota, cpuset and memory "
+                   "limit (default: %(default)s)")
+
 
 # --------------------------------------------------------------------------- meters
 def cmd_meters(args: argparse.Namespace) -> int:
     """Handler of ``wattprint meters``."""
     from wattprint.meters.energy_meter import EnergyMeter
 
-    meter = EnergyMeter(powercap_root=args.powercap_root)
+    meter = EnergyMeter(powercap_root=args.powercap_root, cgroup_root=args.cgroup_root)
     try:
         status = meter.detection
         specs = meter.domains()
@@ -101,7 +156,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         code, result = measure_command(argv, interval_s=args.interval,
                                        powercap_root=args.powercap_root, idle_s=args.idle,
-                                       stdout=sys.stderr.fileno() if args.json else None)
+                                       stdout=sys.stderr.fileno() if args.json else None,
+                                       cgroup_root=args.cgroup_root)
     except CommandError as err:
         print(f"wattprint: error: {err}", file=sys.stderr)
         return err.exit_code

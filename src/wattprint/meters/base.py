@@ -140,13 +140,15 @@ class DomainEnergy:
 
     @classmethod
     def from_spec(cls, spec: DomainSpec, energy_j: float, duration_s: float,
-                  idle_power_w: float | None = None) -> DomainEnergy:
-        """Build a window's domain energy from its spec, adding idle/dynamic when a baseline exists."""
+                  idle_power_w: float | None = None, uncertainty: float | None = None
+                  ) -> DomainEnergy:
+        """Build a window's domain energy from its spec, adding idle/dynamic when a baseline
+        exists; ``uncertainty`` overrides the spec's for this window."""
         idle_energy_j = None if idle_power_w is None else idle_power_w * duration_s
         dynamic = None if idle_energy_j is None else energy_j - idle_energy_j
         return cls(name=spec.name, component=spec.component, boundary=spec.boundary,
                    provenance=spec.provenance, source=spec.source, energy_j=energy_j,
-                   uncertainty=spec.uncertainty, model=spec.model, scope=spec.scope,
+                   uncertainty=spec.uncertainty if uncertainty is None else uncertainty, model=spec.model, scope=spec.scope,
                    idle_power_w=idle_power_w, idle_energy_j=idle_energy_j,
                    dynamic_energy_j=dynamic)
 
@@ -292,6 +294,14 @@ class Meter(abc.ABC):
     @abc.abstractmethod
     def read(self) -> Reading:
         """Cumulative energy per domain (J) since the meter was opened, at ``time.monotonic()``."""
+
+    def window_uncertainty(self, spec: DomainSpec, energy_j: float, duration_s: float) -> float | None:
+        """Relative uncertainty of one window's energy of ``spec`` (default: the spec's own).
+
+        Meters override it where the error depends on the window (counter update period,
+        sensor accuracy × duration, CPU-time ticks).
+        """
+        return spec.uncertainty
 
     def describe(self) -> str:
         """What this meter reports and how, in one line (``wattprint meters`` prints it)."""

@@ -31,7 +31,8 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
                     gpus: list[int] | None = None,
                     components: tuple[str, ...] = DEFAULT_COMPONENTS,
                     meter: EnergyMeter | None = None,
-                    stdout: IO[Any] | int | None = None) -> tuple[int, EnergyResult]:
+                    stdout: IO[Any] | int | None = None,
+                    cgroup_root: str = "/sys/fs/cgroup") -> tuple[int, EnergyResult]:
     """Run ``argv`` and measure the energy used while it runs.
 
     Args:
@@ -46,6 +47,7 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
         stdout: Where the command's standard output goes (a file object or descriptor);
             inherited when None. ``measure --json`` sends it to stderr so that stdout holds
             only the JSON document.
+        cgroup_root: The cgroup mount (the job's CPU/memory share), settable for tests.
 
     Returns:
         (exit code, EnergyResult labelled with the command). The ``cpu:process`` domain
@@ -59,7 +61,8 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
         raise CommandError("no command given (usage: wattprint measure -- CMD ARGS...)", 2)
     own = meter is None
     m = meter if meter is not None else EnergyMeter(
-        gpus=gpus, powercap_root=powercap_root, interval_s=interval_s, components=components)
+        gpus=gpus, powercap_root=powercap_root, interval_s=interval_s, components=components,
+        cgroup_root=cgroup_root)
     try:
         if idle_s > 0:
             m.measure_idle(idle_s)

@@ -67,6 +67,8 @@ class EnergyMeter:
             device work is inside the window it belongs to.
         meters: Explicit meters (tests, replay); skips detection.
         components: Which components detection looks for: ``gpu``, ``cpu``, ``dram``, ``ram``.
+        cgroup_root: The cgroup mount (container/affinity share of the estimates), for tests.
+        proc_root: The procfs mount, for tests.
 
     Raises:
         MeterError: A chosen source failed to open, or two meters report the same domain.
@@ -75,7 +77,8 @@ class EnergyMeter:
     def __init__(self, *, gpus: list[int] | None = None,
                  powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1,
                  sync: Callable[[], None] | None = None, meters: list[Meter] | None = None,
-                 components: tuple[str, ...] = DEFAULT_COMPONENTS) -> None:
+                 components: tuple[str, ...] = DEFAULT_COMPONENTS,
+                 cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc") -> None:
         if not interval_s > 0:
             raise MeterError(f"interval_s must be > 0 seconds, got {interval_s!r}")
         self.interval_s = float(interval_s)
@@ -84,7 +87,8 @@ class EnergyMeter:
             from wattprint.meters.detect import detect
 
             meters, statuses = detect(components=components, gpus=gpus,
-                                      powercap_root=powercap_root, interval_s=interval_s)
+                                      powercap_root=powercap_root, interval_s=interval_s,
+                                      cgroup_root=cgroup_root, proc_root=proc_root)
         else:
             statuses = [SourceStatus(m_domain.component, getattr(m, "name", type(m).__name__),
                                      True, True, "given explicitly")
@@ -153,7 +157,7 @@ class EnergyMeter:
         idle = self.idle_power_w
         domains: list[DomainEnergy] = []
         warnings: list[str] = []
-        for (_, specs), r0, r1 in zip(self._specs, start.readings, end):
+        for (meter, specs), r0, r1 in zip(self._specs, start.readings, end):
             for s in specs:
                 try:
                     e = r1.energy_j[s.name] - r0.energy_j[s.name]
@@ -166,7 +170,8 @@ class EnergyMeter:
                     warnings.append(f"{s.name}: 0 J over {duration_s:.3g} s; the counter may "
                                     "not have updated within the window")
                 domains.append(DomainEnergy.from_spec(
-                    s, e, duration_s, None if idle is None else idle.get(s.name)))
+                    s, e, duration_s, None if idle is None else idle.get(s.name),
+                    uncertainty=meter.window_uncertainty(s, e, duration_s)))
         if duration_s < self._update_period_s:
             warnings.append(
                 f"window of {duration_s:.3g} s is shorter than the slowest counter update "
