@@ -189,6 +189,32 @@ class ProvenanceTotal:
 
 
 @dataclass(frozen=True)
+class TimelineSample:
+    """One sample of a device's state during a window (the power/temperature/clock timeline).
+
+    Attributes:
+        t_s: Seconds since the window opened.
+        domain: The domain sampled (``gpu:0``).
+        power_w: Power, W (from counter deltas where the device has a counter), or None.
+        temperature_c: Temperature, °C, or None.
+        sm_clock_mhz: Graphics/SM clock, MHz, or None.
+        utilisation: Busy fraction 0-1 reported by the device, or None.
+        throttle: Active throttle reasons (``"power_cap,thermal"``), "" when none.
+    """
+
+    t_s: float
+    domain: str
+    power_w: float | None = None
+    temperature_c: float | None = None
+    sm_clock_mhz: float | None = None
+    utilisation: float | None = None
+    throttle: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class EnergyResult:
     """The result of one measurement window.
 
@@ -198,6 +224,9 @@ class EnergyResult:
         duration_s: Window length, seconds.
         domains: Energy per domain.
         warnings: Anything the reader should know (short window, counter resolution ...).
+        timeline: Device samples taken during the window (≥ 10 Hz where a device is sampled).
+        validity: Domain → check name → passed (``power_within_limits``, ``temperature_ok``,
+            ``not_throttled``, ``exclusive``), ML.ENERGY-style checks over the timeline.
     """
 
     label: str
@@ -205,6 +234,8 @@ class EnergyResult:
     duration_s: float
     domains: tuple[DomainEnergy, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    timeline: tuple[TimelineSample, ...] = field(default_factory=tuple)
+    validity: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
 
     def domain(self, name: str) -> DomainEnergy:
         """The domain named ``name``; KeyError naming the available ones otherwise."""
@@ -242,6 +273,8 @@ class EnergyResult:
             ],
             "average_power_w": self.average_power_w(),
             "warnings": list(self.warnings),
+            **({"timeline": [x.to_dict() for x in self.timeline]} if self.timeline else {}),
+            **({"validity": {k: dict(v) for k, v in self.validity.items()}} if self.validity else {}),
         }
 
     @classmethod
@@ -249,7 +282,9 @@ class EnergyResult:
         return cls(label=d.get("label", ""), started_at=float(d.get("started_at", 0.0)),
                    duration_s=float(d["duration_s"]),
                    domains=tuple(DomainEnergy.from_dict(x) for x in d["domains"]),
-                   warnings=tuple(d.get("warnings", ())))
+                   warnings=tuple(d.get("warnings", ())),
+                   timeline=tuple(TimelineSample(**x) for x in d.get("timeline", ())),
+                   validity={k: dict(v) for k, v in dict(d.get("validity") or {}).items()})
 
 
 def totals_by_provenance(domains: Iterable[DomainEnergy]) -> list[ProvenanceTotal]:
@@ -302,6 +337,13 @@ class Meter(abc.ABC):
         sensor accuracy × duration, CPU-time ticks).
         """
         return spec.uncertainty
+
+    def window_report(self, t0_s: float, t1_s: float
+                      ) -> tuple[list[TimelineSample], dict[str, dict[str, bool]], list[str]]:
+        """What this meter saw between two reads (monotonic times): timeline samples (``t_s``
+        relative to ``t0_s``), validity flags per domain, and warnings (shared or partitioned
+        device, throttling ...). Default: nothing."""
+        return [], {}, []
 
     def describe(self) -> str:
         """What this meter reports and how, in one line (``wattprint meters`` prints it)."""

@@ -41,6 +41,7 @@ from wattprint.meters.base import (
     Provenance,
     Reading,
     SourceStatus,
+    TimelineSample,
 )
 from wattprint.meters.sampled import Sampler
 
@@ -172,6 +173,13 @@ class EnergyMeter:
                 domains.append(DomainEnergy.from_spec(
                     s, e, duration_s, None if idle is None else idle.get(s.name),
                     uncertainty=meter.window_uncertainty(s, e, duration_s)))
+        timeline: list[TimelineSample] = []
+        validity: dict[str, dict[str, bool]] = {}
+        for m in self._meters:
+            samples, flags, notes = m.window_report(start.t_s, t_end)
+            timeline.extend(samples)
+            validity.update(flags)
+            warnings.extend(notes)
         if duration_s < self._update_period_s:
             warnings.append(
                 f"window of {duration_s:.3g} s is shorter than the slowest counter update "
@@ -181,7 +189,8 @@ class EnergyMeter:
         if not domains:
             warnings.append("no energy source is available for the requested components; "
                             "see EnergyMeter.detection for why")
-        return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings))
+        return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings),
+                            tuple(timeline), validity)
 
     # ----------------------------------------------------------------- windows
     def begin(self, label: str) -> None:
