@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass
+from typing import Any
 
 NVML_SUCCESS = 0
 NVML_ERROR_NOT_SUPPORTED = 3
@@ -37,7 +38,7 @@ class FakeGpu:
     fail: int | None = None          # an NVML error code every read raises
     cc: tuple[int, int] = (8, 0)     # CUDA compute capability
     mig: int = 0                     # current MIG mode (1 = enabled)
-    pids: tuple[int, ...] = ()       # processes with a compute context
+    pids: Any = ()                   # processes with a compute context (or a callable)
     temperature_c: int = 40
     sm_clock_mhz: int = 1410
     util_gpu: int = 0                # percent
@@ -103,7 +104,8 @@ def make(gpus: list[FakeGpu], init_error: int | None = None) -> types.ModuleType
         return (h.mig, h.mig)
 
     def nvmlDeviceGetComputeRunningProcesses(h):
-        return [types.SimpleNamespace(pid=p, usedGpuMemory=0) for p in h.pids]
+        pids = h.pids() if callable(h.pids) else h.pids
+        return [types.SimpleNamespace(pid=p, usedGpuMemory=0) for p in pids]
 
     def nvmlDeviceGetGraphicsRunningProcesses(h):
         return []

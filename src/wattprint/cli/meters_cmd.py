@@ -45,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
     _cgroup_arg(m)
+    m.add_argument("--gpus", default="used", metavar="WHICH", type=_gpus_arg,
+                   help="GPUs to measure: 'used' (those on which NVML's per-process list shows "
+                   "the command; the default, and the result says which), 'all', 'none', or "
+                   "indices such as 0,2 (CUDA numbering)")
     m.add_argument("--idle", type=non_negative_float, default=0.0, metavar="S",
                    help="measure idle power for S seconds first and report dynamic energy too")
     m.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...",
@@ -72,6 +76,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", action="store_true",
                    help="print one JSON object with keys power_w, low_w, high_w, model, sources")
     c.set_defaults(func=cmd_estimate_cpu)
+
+
+def _gpus_arg(text: str) -> str | list[int]:
+    if text in ("used", "all", "none"):
+        return text
+    try:
+        out = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        out = []
+    if not out or any(i < 0 for i in out):
+        raise argparse.ArgumentTypeError(f"expected used, all, none or GPU indices like 0,2; "
+                                         f"got {text!r}")
+    return out
 
 
 def _fraction(text: str) -> float:
@@ -157,7 +174,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
         code, result = measure_command(argv, interval_s=args.interval,
                                        powercap_root=args.powercap_root, idle_s=args.idle,
                                        stdout=sys.stderr.fileno() if args.json else None,
-                                       cgroup_root=args.cgroup_root)
+                                       cgroup_root=args.cgroup_root, gpus=args.gpus)
     except CommandError as err:
         print(f"wattprint: error: {err}", file=sys.stderr)
         return err.exit_code
