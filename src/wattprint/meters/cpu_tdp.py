@@ -112,7 +112,9 @@ def _median(values: list[float]) -> float:
 
 def normalise(name: str) -> str:
     """A CPU name with trademarks, clock speeds and filler words removed, lower case."""
-    return " ".join(_NOISE.sub(" ", name).replace(",", " ").split()).lower()
+    text = _NOISE.sub(" ", name).replace(",", " ")
+    text = re.sub(r"(\d)([vV]\d+)\b", r"\1 \2", text)  # "E3-1280v2" is "E3-1280 v2"
+    return " ".join(text.split()).lower()
 
 
 def load_tdp_table(path: str | os.PathLike[str] | None = None) -> list[TdpEntry]:
