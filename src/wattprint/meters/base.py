@@ -176,8 +176,11 @@ class DomainEnergy:
 class ProvenanceTotal:
     """Sum over the domains of one provenance, for one scope. Never mixes provenances.
 
-    ``uncertainty_j`` is the absolute uncertainty (J) for estimates: the relative uncertainties
-    of the parts combined linearly (worst case, as the parts share a model and are correlated).
+    ``uncertainty_j`` is the absolute uncertainty (J): the relative uncertainties of the parts
+    combined linearly (worst case, as the parts share a model or sensor and are correlated);
+    for estimates it is the upper side of their band. ``low_j``/``high_j`` give the band:
+    multiplicative for estimates (``E/(1+u) .. E*(1+u)``, never reaching 0), additive for
+    counters (``E ± uncertainty_j``, floored at 0). None where no part states an uncertainty.
     """
 
     provenance: Provenance
@@ -186,6 +189,8 @@ class ProvenanceTotal:
     domains: tuple[str, ...]
     uncertainty_j: float | None = None
     dynamic_energy_j: float | None = None
+    low_j: float | None = None
+    high_j: float | None = None
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,7 @@ class EnergyResult:
             "totals": [
                 {"provenance": t.provenance.value, "scope": t.scope, "energy_j": t.energy_j,
                  "domains": list(t.domains), "uncertainty_j": t.uncertainty_j,
-                 "dynamic_energy_j": t.dynamic_energy_j}
+                 "dynamic_energy_j": t.dynamic_energy_j, "low_j": t.low_j, "high_j": t.high_j}
                 for t in self.totals()
             ],
             "average_power_w": self.average_power_w(),
@@ -302,14 +307,19 @@ def totals_by_provenance(domains: Iterable[DomainEnergy]) -> list[ProvenanceTota
     order = list(Provenance)
     out = []
     for (prov, scope), ds in sorted(groups.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
-        unc = None
-        if prov is Provenance.ESTIMATED:
+        unc = lo = hi = None
+        total = sum(d.energy_j for d in ds)
+        if prov is Provenance.ESTIMATED or any(d.uncertainty is not None for d in ds):
             unc = sum(d.energy_j * (d.uncertainty or 0.0) for d in ds)
+            if prov is Provenance.ESTIMATED:
+                lo = sum(d.energy_j / (1.0 + (d.uncertainty or 0.0)) for d in ds)
+                hi = total + unc
+            else:
+                lo, hi = max(total - unc, 0.0), total + unc
         dyn = None
         if all(d.dynamic_energy_j is not None for d in ds):
             dyn = sum(d.dynamic_energy_j for d in ds)  # type: ignore[misc]
-        out.append(ProvenanceTotal(prov, scope, sum(d.energy_j for d in ds),
-                                   tuple(d.name for d in ds), unc, dyn))
+        out.append(ProvenanceTotal(prov, scope, total, tuple(d.name for d in ds), unc, dyn, lo, hi))
     return out
 
 
