@@ -15,7 +15,14 @@ import json
 import sys
 from typing import Any
 
-from wattprint.cli.common import non_negative_float, positive_float, positive_int, print_json
+from wattprint.cli.common import (
+    non_negative_seconds,
+    positive_float,
+    positive_int,
+    print_json,
+    sampling_interval,
+)
+from wattprint.cli.hardware_options import add_hardware_arguments, apply_hardware_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
     _cgroup_arg(p)
+    add_hardware_arguments(p)
     p.set_defaults(func=cmd_meters)
 
     m = sub.add_parser("measure", help="run a command and report its energy (like perf stat)",
@@ -39,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--json-file", metavar="PATH",
                    help="write the JSON object to PATH (the command's output is left alone and "
                    "the text report goes to stderr)")
-    m.add_argument("--interval", type=positive_float, default=0.1, metavar="S",
+    m.add_argument("--interval", type=sampling_interval, default=0.1, metavar="S",
                    help="power-sampling interval for sources without a counter, seconds "
                    "(default: %(default)s)")
     m.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
@@ -49,13 +57,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="GPUs to measure: 'used' (those on which NVML's per-process list shows "
                    "the command; the default, and the result says which), 'all', 'none', or "
                    "indices such as 0,2 (CUDA numbering)")
-    m.add_argument("--idle", type=non_negative_float, default=0.0, metavar="S",
+    m.add_argument("--idle", type=non_negative_seconds, default=0.0, metavar="S",
                    help="measure idle power for S seconds first and report dynamic energy too")
     m.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...",
                    help="the command to run")
     from wattprint.cli.carbon_options import add_carbon_arguments
 
     add_carbon_arguments(m)
+    add_hardware_arguments(m)
     m.set_defaults(func=cmd_measure)
 
     e = sub.add_parser("estimate", help="what-if power estimates (before renting a machine)",
@@ -130,6 +139,7 @@ def cmd_meters(args: argparse.Namespace) -> int:
     """Handler of ``wattprint meters``."""
     from wattprint.meters.energy_meter import EnergyMeter
 
+    apply_hardware_options(args)
     meter = EnergyMeter(powercap_root=args.powercap_root, cgroup_root=args.cgroup_root)
     try:
         status = meter.detection
@@ -161,14 +171,14 @@ def _spec_dict(s: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- measure
 def cmd_measure(args: argparse.Namespace) -> int:
     """Handler of ``wattprint measure``: runs the command, prints, forwards its exit code."""
-    from wattprint.meters.command import CommandError, measure_command
-
     from wattprint.cli.carbon_options import carbon_from_args
+    from wattprint.meters.command import CommandError, measure_command
 
     argv = list(args.cmd)
     if argv and argv[0] == "--":
         argv = argv[1:]
     intensity, pue = carbon_from_args(args)  # bad carbon flags fail before the command runs
+    apply_hardware_options(args)
     try:
         sys.stdout.flush()
         code, result = measure_command(argv, interval_s=args.interval,

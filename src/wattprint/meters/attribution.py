@@ -66,13 +66,16 @@ class ProcessShareMeter(Meter):
             uncertainty=SHARE_UNCERTAINTY, model=model, scope="process")
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The single attributed domain this meter reports."""
         return [self._spec]
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         return (f"cpu:process = measured {'+'.join(self._doms)} energy x this process's share "
                 f"of busy CPU time (estimated attribution, ±{SHARE_UNCERTAINTY:.0%})")
 
     def read(self) -> Reading:
+        """This process's attributed share (J) of the source domains' cumulative energy."""
         with self._lock:
             r = self._source.read()
             e = sum(r.energy_j[d] for d in self._doms)
@@ -85,6 +88,7 @@ class ProcessShareMeter(Meter):
             return Reading(r.t_s, {"cpu:process": self._energy_j})
 
     def close(self) -> None:
+        """Release the busy-time reader this meter opened, if any."""
         if self._own_busy is not None:
             self._own_busy.close()
 

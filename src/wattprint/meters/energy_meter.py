@@ -49,7 +49,7 @@ from wattprint.meters.sampled import Sampler
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram")
+DEFAULT_COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram", "module", "node")
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,7 @@ class EnergyMeter:
 
     @property
     def meters(self) -> tuple[Meter, ...]:
+        """The meters this energy meter reads, in order."""
         return self._meters
 
     # ----------------------------------------------------------------- reading

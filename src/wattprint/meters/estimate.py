@@ -312,6 +312,7 @@ class ProcStatBusy:
             self.close()
 
     def __call__(self) -> float:
+        """Cumulative busy CPU time of the machine (s, summed over CPUs)."""
         if self._fd is None:
             return _psutil_busy_s()
         f = os.pread(self._fd, 1024, 0).split(b"\n", 1)[0].split()
@@ -321,6 +322,7 @@ class ProcStatBusy:
         return (int(f[1]) + int(f[2]) + int(f[3]) + int(f[6]) + int(f[7])) * self._tick_s
 
     def close(self) -> None:
+        """Close ``/proc/stat``. Idempotent."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
@@ -408,9 +410,11 @@ class CpuEstimateMeter(Meter):
         self._proc0 = process_cpu_s() if process else 0.0
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The estimated CPU domains (machine, and process when asked for)."""
         return list(self._specs)
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         m = self.model
         return (f"no CPU energy counter; estimated for scope {m.scope}: "
                 f"{m.estimate_model().formula}; {m.source}; uncertainty u={m.uncertainty:g} "
@@ -425,6 +429,7 @@ class CpuEstimateMeter(Meter):
         return spec.uncertainty + tick_j / energy_j
 
     def read(self) -> Reading:
+        """Estimated cumulative CPU energy (J) since the meter was opened."""
         with self._lock:
             t = self._clock()
             busy = self._busy_s() - self._busy0
@@ -438,6 +443,7 @@ class CpuEstimateMeter(Meter):
             return Reading(t, energy)
 
     def close(self) -> None:
+        """Release the busy-time reader this meter opened, if any."""
         if self._own_busy is not None:
             self._own_busy.close()
 
@@ -513,14 +519,17 @@ class RamEstimateMeter(Meter):
         self._t0 = clock()
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The single estimated RAM domain."""
         return [self._spec]
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         return (f"no DRAM energy counter; estimated for scope {self.scope}: {self.power_w:.3g} W "
                 f"({self.ram_gb:.3g} GB); {RAM_SOURCE}; uncertainty u={RAM_UNCERTAINTY:g} "
                 f"(band x/÷{1 + RAM_UNCERTAINTY:.3g})")
 
     def read(self) -> Reading:
+        """Estimated cumulative RAM energy (J): constant power (W) times elapsed time (s)."""
         t = self._clock()
         return Reading(t, {"ram:machine": self.power_w * (t - self._t0)})
 

@@ -327,9 +327,11 @@ class NvmlMeter(Meter):
                           "nvml:nvmlDeviceGetPowerUsage (trapezoid)")
 
     def domains(self) -> Sequence[DomainSpec]:
+        """One domain per GPU."""
         return list(self._specs)
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         parts = [f"{s.name}: " + ("energy counter" if s.provenance is Provenance.MEASURED else
                                   f"power sampled every {self._interval_s:g}s, integrated")
                  + f" ({s.provenance})" for s in self._specs]
@@ -444,6 +446,7 @@ class NvmlMeter(Meter):
         return samples, flags, notes
 
     def read(self) -> Reading:
+        """Cumulative energy per GPU (J): the counter where there is one, else integrated samples."""
         if self._closed:
             raise MeterError("NVML meter is closed")
         nv = self._nvml
@@ -474,6 +477,7 @@ class NvmlMeter(Meter):
             pass
 
     def close(self) -> None:
+        """Shut NVML down. Idempotent."""
         with self._lock:
             if not self._closed:
                 self._closed = True

@@ -330,9 +330,11 @@ class RaplMeter(Meter):
             for c in self._counters]
 
     def domains(self) -> Sequence[DomainSpec]:
+        """One domain per readable RAPL zone."""
         return list(self._specs)
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         skipped = [f"{z.zone_id} ({z.name}): {z.reason}" for z in self.zones if z.domain is None]
         names = ", ".join(s.name for s in self._specs)
         return (f"RAPL counters at {self.powercap_root}: {names} (measured)"
@@ -355,10 +357,12 @@ class RaplMeter(Meter):
             pass  # the next read() raises it to the caller
 
     def read(self) -> Reading:
+        """Cumulative energy per zone (J), one counter wrap between reads unwrapped."""
         t = self._update_all()
         return Reading(t, {c.zone.domain: c.total_uj / 1e6 for c in self._counters})  # type: ignore[misc]
 
     def close(self) -> None:
+        """Close the powercap files. Idempotent."""
         with getattr(self, "_lock", threading.Lock()):
             for c in getattr(self, "_counters", []):
                 c.close()
