@@ -199,7 +199,9 @@ def lookup(cpu_name: str, table: Sequence[TdpEntry] | None = None,
         return None
     words = _tokens(cpu_name)
     have = set(words)
-    keys = [w for w in words if any(ch.isdigit() for ch in w)] or words[-1:]
+    keys = [w for w in words if any(ch.isdigit() for ch in w)]
+    if not keys:  # every row names a model number; a name without one ("AMD EPYC") matches none
+        return None
     best: tuple[int, str, float] | None = None
     for low, name, tdp_text in _codecarbon_rows(codecarbon):
         if not any(k in low for k in keys):
