@@ -46,10 +46,10 @@ def test_empty_command():
 def test_measure_charges_only_the_gpus_the_command_used(monkeypatch, tmp_path):
     import sys
 
-    import psutil
-
     import fake_pynvml
+    import psutil
     from fake_pynvml import FakeGpu
+
     from wattprint.meters.command import measure_command
 
     used = FakeGpu("NVIDIA A100-SXM4-80GB", "GPU-b", 0,

@@ -2,10 +2,10 @@
 
 import sys
 
-import pytest
-
 import fake_pynvml
+import pytest
 from fake_pynvml import FakeGpu
+
 from wattprint.meters.energy_meter import EnergyMeter
 from wattprint.meters.replay import ReplayMeter, TraceSample
 

@@ -1,10 +1,10 @@
 """GPUs are who they say they are (UUID/CUDA order, MIG, shared GPUs) and counters carry
 their error, timeline and validity flags (fake NVML at the vendor boundary)."""
 
-import pytest
-
 import fake_pynvml
+import pytest
 from fake_pynvml import FakeGpu
+
 from wattprint.meters.nvml import NvmlMeter
 
 

@@ -221,6 +221,7 @@ class TimelineSample:
     throttle: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The sample as a plain dict (JSON-ready)."""
         return asdict(self)
 
 

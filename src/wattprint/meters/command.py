@@ -92,19 +92,7 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
         except OSError as err:
             m.end(label)
             raise CommandError(f"cannot run {argv[0]!r}: {err.strerror or err}", 126) from err
-        while True:
-            try:
-                if watch is None:
-                    code = proc.wait()  # blocks in waitpid(); no spinning
-                    break
-                watch.look(proc.pid)  # NVML's process list, every 0.1 s while the command runs
-                try:
-                    code = proc.wait(timeout=0.1)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            except KeyboardInterrupt:  # the child got the SIGINT too; wait for it to finish
-                continue
+        code = _wait(proc, watch)
         result = m.end(label)
     finally:
         if own:
@@ -114,6 +102,22 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
     if code < 0:  # killed by a signal: report it as a shell does
         code = 128 - code
     return code, result
+
+
+def _wait(proc: subprocess.Popen[bytes], watch: _GpuUse | None) -> int:
+    """Wait for the command (blocking in waitpid, no spinning); with ``watch``, wake every
+    0.1 s to read NVML's process lists. Ctrl-C reaches the child too: keep waiting for it."""
+    while True:
+        try:
+            if watch is None:
+                return proc.wait()
+            watch.look(proc.pid)
+            try:
+                return proc.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                continue
+        except KeyboardInterrupt:
+            continue
 
 
 class _GpuUse:

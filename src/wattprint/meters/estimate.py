@@ -68,7 +68,7 @@ from wattprint.meters.cpu_tdp import (
     TdpEntry,
     TdpMatch,
     family_default,
-    load_tdp_table,
+    load_tdp_table,  # noqa: F401 - re-exported: wattprint.meters.estimate.load_tdp_table
     lookup,
 )
 from wattprint.meters.probe import ProbeOptions, Unavailable

@@ -57,6 +57,7 @@ class IdleBaseline:
     reasons: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The baseline as a plain dict (JSON-ready)."""
         d = asdict(self)
         d["reasons"] = list(self.reasons)
         return d

@@ -31,8 +31,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -74,12 +74,14 @@ def driver_absent() -> str:
 
 def load_pynvml() -> ModuleType:
     """Import ``pynvml`` (from nvidia-ml-py) or raise MeterError saying how to get it."""
+    import importlib
+
     try:
-        import pynvml
+        module: ModuleType = importlib.import_module("pynvml")
     except ImportError as err:
         raise MeterError("NVML unavailable: the nvidia-ml-py package is not installed "
                          "(pip install nvidia-ml-py)") from err
-    return pynvml
+    return module
 
 
 def _text(x: Any) -> str:
@@ -309,7 +311,7 @@ class NvmlMeter(Meter):
 
         def power_w() -> float:
             try:
-                return nv.nvmlDeviceGetPowerUsage(handle) / 1e3
+                return float(nv.nvmlDeviceGetPowerUsage(handle)) / 1e3
             except nv.NVMLError as err:
                 raise MeterError(f"NVML power of gpu:{i} ({name}) failed: {err}") from err
 
@@ -408,6 +410,7 @@ class NvmlMeter(Meter):
 
     def window_report(self, t0_s: float, t1_s: float
                       ) -> tuple[list[TimelineSample], dict[str, dict[str, bool]], list[str]]:
+        """Timeline, validity flags and warnings (MIG, shared GPU, throttling, short window)."""
         samples: list[TimelineSample] = []
         flags: dict[str, dict[str, bool]] = {}
         notes: list[str] = []

@@ -192,16 +192,16 @@ def _die_zones(pkg: int, members: list[tuple[int, str, str, int]], seen_pkg: dic
     kept: list[tuple[int, str, str, int]] = []
     out: list[tuple[int, str, str, int, str]] = []  # (die, zid, path, range, mirror-of or "")
     for die, zid, path, rng in members:
-        twin = next((k for k in kept if k[3] == rng and _same_counter(k[2], path)), None)
-        if twin is None:
+        same = next((k for k in kept if k[3] == rng and _same_counter(k[2], path)), None)
+        if same is None:
             kept.append((die, zid, path, rng))
-        out.append((die, zid, path, rng, "" if twin is None else twin[1]))
+        out.append((die, zid, path, rng, "" if same is None else same[1]))
     zones = []
-    for die, zid, path, rng, twin in out:
+    for die, zid, path, rng, mirror_of in out:
         name = f"package-{pkg}-die-{die}"
-        if twin:
+        if mirror_of:
             zones.append(RaplZone(path, zid, name, rng, None,
-                                  f"mirror of {twin} (same counter value): counted once"))
+                                  f"mirror of {mirror_of} (same counter value): counted once"))
             continue
         suffix = str(pkg) if len(kept) == 1 else f"{pkg}-die-{die}"
         pkg_of_top[zid] = suffix
