@@ -157,7 +157,7 @@ def cmd_meters(args: argparse.Namespace) -> int:
         out.write(f"  [{mark}] {s.component:<4} {s.source:<9} {s.reason}\n")
     out.write("\nDomains reported\n")
     for sp in specs:
-        unc = f" ±{sp.uncertainty:.0%}" if sp.uncertainty is not None else ""
+        unc = " " + _unc_text(sp.provenance.value, sp.uncertainty) if sp.uncertainty is not None else ""
         out.write(f"  {sp.name:<12} {sp.provenance.value:<10}{unc:<6} {sp.scope:<8} {sp.boundary}\n")
     return 0
 
@@ -245,6 +245,11 @@ def measure_json(exit_code: int, result: Any) -> dict[str, Any]:
             **{k: v for k, v in d.items() if k not in ("command", "duration_s", "exit_code")}}
 
 
+def _unc_text(provenance: str, u: float) -> str:
+    """An estimate's multiplicative band (``x/÷1.5``) or a counter's relative error (``±3%``)."""
+    return f"x/÷{1 + u:.3g}" if provenance == "estimated" else f"±{u:.0%}"
+
+
 def measure_lines(exit_code: int, result: Any) -> list[str]:
     """The human-readable report of one measured command, one string per line."""
     from wattprint.units import format_energy
@@ -252,21 +257,22 @@ def measure_lines(exit_code: int, result: Any) -> list[str]:
     lines = [f"wattprint measure: {result.label}",
              f"  exit code   {exit_code}",
              f"  duration    {result.duration_s:.3f} s", ""]
-    head = f"  {'domain':<12} {'energy':>10} {'avg power':>10}  {'provenance':<10} {'±':>5}  {'scope':<8} boundary"
+    head = f"  {'domain':<12} {'energy':>10} {'avg power':>10}  {'provenance':<10} {'error':>6}  {'scope':<8} boundary"
     lines.append(head)
     power = result.average_power_w()
     for d in result.domains:
-        unc = f"{d.uncertainty:.0%}" if d.uncertainty is not None else ""
+        unc = _unc_text(d.provenance.value, d.uncertainty) if d.uncertainty is not None else ""
         p = f"{power[d.name]:.3g} W" if d.name in power else "-"
         lines.append(f"  {d.name:<12} {format_energy(d.energy_j):>10} {p:>10}  "
-                     f"{d.provenance.value:<10} {unc:>5}  {d.scope:<8} {d.boundary}")
+                     f"{d.provenance.value:<10} {unc:>6}  {d.scope:<8} {d.boundary}")
         if d.dynamic_energy_j is not None:
             lines.append(f"  {'':<12} idle {d.idle_power_w:.3g} W -> idle {format_energy(d.idle_energy_j)}, "
                          f"dynamic {format_energy(d.dynamic_energy_j)}")
     lines.append("")
     lines.append("  totals (never summed across provenances or scopes):")
     for t in result.totals():
-        unc = f" ± {format_energy(t.uncertainty_j)}" if t.uncertainty_j is not None else ""
+        unc = (f" ({format_energy(t.low_j)} - {format_energy(t.high_j)})"
+               if t.low_j is not None and t.high_j is not None else "")
         dyn = (f", dynamic {format_energy(t.dynamic_energy_j)}" if t.dynamic_energy_j is not None
                else "")
         lines.append(f"    {t.provenance.value:<10} {t.scope:<8} {format_energy(t.energy_j)}{unc}{dyn}"

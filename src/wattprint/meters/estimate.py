@@ -421,10 +421,11 @@ class CpuEstimateMeter(Meter):
                 f"(band x/÷{1 + m.uncertainty:.3g})")
 
     def window_uncertainty(self, spec: DomainSpec, energy_j: float, duration_s: float) -> float | None:
-        """The model's u plus the CPU-time tick (10 ms per CPU at each end of the window)."""
-        if spec.uncertainty is None or energy_j <= 0:
+        """The model's u plus the CPU-time tick (10 ms per CPU at each end of the window) for
+        the share's busy time; ``cpu:process`` reads ``getrusage`` (µs), so no tick there."""
+        if spec.uncertainty is None or energy_j <= 0 or spec.scope == "process":
             return spec.uncertainty
-        cpus = 1.0 if spec.scope == "process" else math.ceil(self.model.logical_cpus)
+        cpus = math.ceil(self.model.logical_cpus)
         tick_j = self.model.w_per_busy_cpu * 2 * CPU_TIME_RESOLUTION_S * cpus
         return spec.uncertainty + tick_j / energy_j
 
