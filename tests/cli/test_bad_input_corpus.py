@@ -53,6 +53,11 @@ CASES: dict[str, Case] = {
     # -- meters / measure
     "meters-extra-arg": Case(("meters", "extra"), err="unrecognized arguments"),
     "measure-no-command": Case(("measure",), err="no command given"),
+    "exporter-port-text": Case(("exporter", "--port", "abc"), err="--port"),
+    "measure-gpus-bogus": Case(("measure", "--gpus", "first", "--", "true"), err="--gpus"),
+    "estimate-cpu-utilisation-percent": Case(("estimate", "cpu", "--cpu-model", "AMD EPYC 7763",
+                                              "--logical-cpus", "2", "--utilisation", "50"),
+                                             err="--utilisation"),
     "measure-missing-command": Case(("measure", "--", "{missing}"), code=127,
                                     err="command not found"),
     "measure-directory-command": Case(("measure", "--", "{adir}"), code=126,
