@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from wattprint.cli.common import print_json
+from wattprint.cli.report_cmd import add_boundary_args
 
 
 def add_store_arg(p: argparse.ArgumentParser) -> None:
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--status", choices=("ok", "failed"), help="only results with this status")
     p.add_argument("--source", help="only results from this source (wattprint, codecarbon)")
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    add_boundary_args(p)
     p.set_defaults(func=_export)
 
     p = sub.add_parser("import", help="import energy logs written by other tools")
@@ -98,7 +100,7 @@ def _export(args: argparse.Namespace) -> int:
     with ResultStore(args.store, must_exist=True) as s:
         results = s.results(task=args.task, model=args.model, dataset=args.dataset,
                             status=args.status, source=args.source)
-    export(results, args.format, args.out)
+    export(results, args.format, args.out, idle_share=args.idle_share, default_pue=args.pue)
     if args.out:
         print(f"wrote {len(results)} result(s) to {args.out}", file=sys.stderr)
     return 0

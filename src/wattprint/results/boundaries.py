@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wattprint.meters.base import DomainEnergy
+from wattprint.meters.base import DomainEnergy, Provenance
 from wattprint.results.schema import JobResult
 
 LEVELS: tuple[str, ...] = ("accelerator", "host", "idle", "facility")
@@ -191,9 +191,10 @@ def _by_provenance(domains: Sequence[DomainEnergy], basis: str) -> tuple[Boundar
     order: dict[str, list[DomainEnergy]] = {}
     for d in domains:
         order.setdefault(d.provenance.value, []).append(d)
+    rank = {p.value: i for i, p in enumerate(Provenance)}  # most trustworthy first
     return tuple(BoundaryPart(p, float(sum(d.energy_j for d in ds)),
                               tuple(d.name for d in ds), basis)
-                 for p, ds in sorted(order.items()))
+                 for p, ds in sorted(order.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
 
 
 def recorded_pue(r: JobResult) -> float | None:
@@ -316,3 +317,25 @@ def _ratio(levels: Sequence[BoundaryLevel]) -> tuple[float | None, str | None, s
     if not base.energy_j:
         return None, widest.level, "accelerator-only energy is zero"
     return float(widest.energy_j or 0.0) / base.energy_j, widest.level, ""
+
+
+def boundary_columns(b: Boundaries) -> dict[str, Any]:
+    """Flat columns for CSV/Parquet export (units in the names).
+
+    ``boundary.<level>.energy_<provenance>_j`` per part (never summed across provenances),
+    ``boundary.<level>.note``, ``boundary.ratio``, ``boundary.ratio_level``,
+    ``boundary.ratio_note``, ``boundary.idle_share``, ``boundary.pue``,
+    ``boundary.pue_source``.
+    """
+    row: dict[str, Any] = {}
+    for lv in b.levels:
+        for p in lv.parts:
+            row[f"boundary.{lv.level}.energy_{p.provenance}_j"] = p.energy_j
+        row[f"boundary.{lv.level}.note"] = lv.note or None
+    row["boundary.ratio"] = b.ratio
+    row["boundary.ratio_level"] = b.ratio_level
+    row["boundary.ratio_note"] = b.ratio_note or None
+    row["boundary.idle_share"] = b.idle_share
+    row["boundary.pue"] = b.pue
+    row["boundary.pue_source"] = b.pue_source or None
+    return row
