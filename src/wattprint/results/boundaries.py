@@ -183,6 +183,10 @@ class Boundaries:
                 "outside": list(self.outside)}
 
 
+_RANK = {p.value: i for i, p in enumerate(Provenance)}
+"""Provenance order, most trustworthy first (parts are listed in it)."""
+
+
 def _wide(domains: Iterable[DomainEnergy]) -> list[DomainEnergy]:
     return [d for d in domains if d.scope != "process"]
 
@@ -191,10 +195,13 @@ def _by_provenance(domains: Sequence[DomainEnergy], basis: str) -> tuple[Boundar
     order: dict[str, list[DomainEnergy]] = {}
     for d in domains:
         order.setdefault(d.provenance.value, []).append(d)
-    rank = {p.value: i for i, p in enumerate(Provenance)}  # most trustworthy first
+    if len(order) == 1:
+        ((p, ds),) = order.items()
+        return (BoundaryPart(p, float(sum(d.energy_j for d in ds)), tuple(d.name for d in ds),
+                             basis),)
     return tuple(BoundaryPart(p, float(sum(d.energy_j for d in ds)),
                               tuple(d.name for d in ds), basis)
-                 for p, ds in sorted(order.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
+                 for p, ds in sorted(order.items(), key=lambda kv: (_RANK.get(kv[0], 99), kv[0])))
 
 
 def recorded_pue(r: JobResult) -> float | None:
@@ -248,11 +255,20 @@ def boundaries(r: JobResult, idle_share: float = 0.0,
     Raises:
         ValueError: for an idle share outside [0, 1).
     """
-    f = check_idle_share(idle_share)
+    f = idle_share if isinstance(idle_share, float) and 0.0 <= idle_share < 1.0 else (
+        check_idle_share(idle_share))
     wide = _wide(r.domains)
-    acc = [d for d in wide if d.component in ACCELERATOR_COMPONENTS]
-    host = [d for d in wide if d.component in HOST_COMPONENTS]
-    outside = tuple(d.name for d in wide if d not in acc and d not in host)
+    acc: list[DomainEnergy] = []
+    host: list[DomainEnergy] = []
+    out_names: list[str] = []
+    for d in wide:
+        if d.component in ACCELERATOR_COMPONENTS:
+            acc.append(d)
+        elif d.component in HOST_COMPONENTS:
+            host.append(d)
+        else:
+            out_names.append(d.name)
+    outside = tuple(out_names)
     if not wide:
         why = f"no energy ({r.status})" if r.status != "ok" else "no machine or device domain"
         missing = tuple(BoundaryLevel(lv, (), why) for lv in LEVELS)
