@@ -86,3 +86,18 @@ def test_process_scope_shares_are_not_added_to_the_machine_total():
     r = result(0, 1.0).with_(domains=(machine, process))
     (row,) = summarize([make_job(job_id="a", repeat=1)], [r])
     assert row.kwh_per_1k["estimated"].mean == pytest.approx(0.001)  # 3,600 J, not 5,400 J
+
+
+def test_summary_flags_negative_dynamic_energy():
+    def with_dyn(rep, dyn):
+        d = DomainEnergy(name="gpu:0", component="gpu", boundary="GPU 0",
+                         provenance=Provenance.MEASURED, source="test", energy_j=3600.0,
+                         idle_energy_j=3600.0 - dyn, dynamic_energy_j=dyn)
+        return result(rep, 3600.0).with_(domains=(d,))
+
+    rs = [with_dyn(0, -100.0), with_dyn(1, 200.0), with_dyn(2, 300.0)]
+    (row,) = summarize([make_job(job_id="a", repeat=3)], rs)
+    dyn = row.dynamic_kwh_per_1k["measured"]
+    assert dyn.n_negative == 1 and dyn.low is None and "≤ 0" in dyn.note
+    assert row.to_dict()["dynamic_kwh_per_1k"]["measured"]["n_negative"] == 1
+    assert row.kwh_per_1k["measured"].note == ""  # equal totals: a zero-width interval
