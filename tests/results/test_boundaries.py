@@ -96,3 +96,16 @@ def test_flat_columns():
     assert row["boundary.host.energy_estimated_j"] == 300.0
     assert row["boundary.facility.energy_measured_j"] == pytest.approx(1100.0)
     assert row["boundary.ratio"] is None and row["boundary.pue"] == 1.1
+
+
+def test_node_scope_is_never_added_and_stands_for_the_host_when_alone():
+    g = dom("gpu:0", "gpu", 1000.0)
+    node = dom("node:bmc", "node", 5000.0, idle_w=300.0, scope="node")
+    b = boundaries(result(g, node, pue=1.1))
+    assert b.level("host").energy_by_provenance() == {"measured": 1000.0}  # node not added
+    alone = boundaries(result(node, pue=1.1), idle_share=0.5)
+    assert not alone.level("accelerator").available
+    assert alone.level("host").energy_j == 5000.0 and "BMC" in alone.level("host").note
+    assert alone.level("idle").energy_j == pytest.approx(5000.0 + 300.0 * 10.0)
+    assert alone.level("facility").energy_j == pytest.approx(8000.0 * 1.1)
+    assert level_of([node], [g, node]) == "node"

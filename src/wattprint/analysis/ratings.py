@@ -223,7 +223,7 @@ def load_thresholds(path: str | Path | None = None) -> ThresholdTable:
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
-        except OSError as err:
+        except (OSError, UnicodeDecodeError) as err:
             raise ConfigError(f"rating threshold table {p}: cannot read ({err})") from err
         source = str(p)
     try:
@@ -238,7 +238,7 @@ def boundary_words(level: Any) -> str:
     words = {"accelerator": "accelerator only", "host": "accelerator + host CPU and DRAM",
              "idle": "accelerator + host + idle capacity", "facility": "facility (× PUE)",
              "partial": "part of a boundary (the rest has another provenance)",
-             "process": "process share"}
+             "process": "process share", "node": "whole node at the wall (BMC)"}
     return words.get(str(level), "unknown boundary")
 
 

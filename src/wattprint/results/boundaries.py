@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from wattprint.meters.base import DomainEnergy, Provenance
@@ -52,6 +52,8 @@ LEVEL_PARTIAL = "partial"
 """A frame row whose domains are only part of a level (the rest has another provenance)."""
 LEVEL_PROCESS = "process"
 """A frame row of process-attributed domains only."""
+LEVEL_NODE = "node"
+"""A frame row of whole-node domains only (the node at the wall, from its BMC)."""
 
 
 def check_idle_share(value: float | str) -> float:
@@ -187,8 +189,13 @@ _RANK = {p.value: i for i, p in enumerate(Provenance)}
 """Provenance order, most trustworthy first (parts are listed in it)."""
 
 
+OVERLAPPING_SCOPES = frozenset({"process", "node"})
+"""Scopes that overlap the device and machine domains: a process's share of the machine, and
+the whole node at the wall (BMC). Never added to them."""
+
+
 def _wide(domains: Iterable[DomainEnergy]) -> list[DomainEnergy]:
-    return [d for d in domains if d.scope != "process"]
+    return [d for d in domains if d.scope not in OVERLAPPING_SCOPES]
 
 
 def _by_provenance(domains: Sequence[DomainEnergy], basis: str) -> tuple[BoundaryPart, ...]:
@@ -225,12 +232,15 @@ def level_of(used: Iterable[DomainEnergy], all_domains: Iterable[DomainEnergy]) 
     Returns:
         ``accelerator`` (all the result's accelerator domains, nothing else), ``host`` (all
         its accelerator and host domains; a result without accelerator: all its host
-        domains), ``process`` (process-attributed domains only), or ``partial`` (part of a
-        level: the rest is of another provenance, or a component outside every level).
+        domains), ``process`` (process-attributed domains only), ``node`` (the whole node at
+        the wall only), or ``partial`` (part of a level: the rest is of another provenance,
+        or a component outside every level).
     """
     used = list(used)
     if used and all(d.scope == "process" for d in used):
         return LEVEL_PROCESS
+    if used and all(d.scope == "node" for d in used):
+        return LEVEL_NODE
     names = {d.name for d in _wide(used)}
     wide = _wide(all_domains)
     acc = {d.name for d in wide if d.component in ACCELERATOR_COMPONENTS}
@@ -269,6 +279,9 @@ def boundaries(r: JobResult, idle_share: float = 0.0,
         else:
             out_names.append(d.name)
     outside = tuple(out_names)
+    node = [d for d in r.domains if d.scope == "node"]
+    if not wide and node:
+        return _node_only(r, node, f, default_pue)
     if not wide:
         why = f"no energy ({r.status})" if r.status != "ok" else "no machine or device domain"
         missing = tuple(BoundaryLevel(lv, (), why) for lv in LEVELS)
@@ -320,6 +333,24 @@ def boundaries(r: JobResult, idle_share: float = 0.0,
     levels = (lv1, lv2, lv3, lv4)
     ratio, ratio_level, note = _ratio(levels)
     return Boundaries(levels, f, pue, source, ratio, ratio_level, note, outside)
+
+
+def _node_only(r: JobResult, node: Sequence[DomainEnergy], f: float,
+               default_pue: float | None) -> Boundaries:
+    """A result measured only at the wall (BMC): the host level is the whole node (which also
+    covers fans and power-supply losses); no accelerator-only figure; idle and facility as
+    usual."""
+    parts = _by_provenance(node, "query-window energy of the whole node at the wall (BMC)")
+    host = BoundaryLevel("host", parts, "whole node at the wall (BMC): also covers fans and "
+                                        "power-supply losses")
+    # the idle and facility levels follow from the node as they do from a host: computed on
+    # the node's domains standing in for the host's (same names, energies and baselines)
+    stand_in = r.with_(domains=tuple(replace(d, scope="machine", component="cpu") for d in node))
+    b = boundaries(stand_in, f, default_pue)
+    levels = (BoundaryLevel("accelerator", (), "only the whole node was measured (BMC)"), host,
+              b.level("idle"), b.level("facility"))
+    return Boundaries(levels, f, b.pue, b.pue_source, None, None,
+                      "only the whole node was measured (BMC)", ())
 
 
 def _ratio(levels: Sequence[BoundaryLevel]) -> tuple[float | None, str | None, str]:
