@@ -96,6 +96,7 @@ def test_leaderboard_intervals_flags_and_random_weights(tmp_path):
 
 def test_report_shows_the_four_boundaries(tmp_path):
     from report_fixtures import cpu_est
+
     from wattprint.meters.base import DomainEnergy, Provenance
 
     cpu = DomainEnergy(name="cpu:0", component="cpu", boundary="package", energy_j=1800.0,

@@ -43,8 +43,15 @@ def test_study_tables_print_hostile_names_verbatim(capsys) -> None:
     from dataclasses import dataclass
 
     from wattprint.analysis.study_findings import Finding
-    from wattprint.analysis.study_tables import (StudyCounts, StudyReproduction, Table2Row,
-                                                 Table3Row, Table4, Table4Row, Table5Row)
+    from wattprint.analysis.study_tables import (
+        StudyCounts,
+        StudyReproduction,
+        Table2Row,
+        Table3Row,
+        Table4,
+        Table4Row,
+        Table5Row,
+    )
     from wattprint.cli.study_cmd import _print_rich
 
     @dataclass(frozen=True)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 
 from wattprint.meters.base import DomainEnergy, EstimateModel, Provenance
-from wattprint.results.boundaries import (LEVELS, boundaries, boundary_columns,
-                                          check_idle_share, level_of)
+from wattprint.results.boundaries import (
+    LEVELS,
+    boundaries,
+    boundary_columns,
+    check_idle_share,
+    level_of,
+)
 from wattprint.results.schema import JobResult
 
 

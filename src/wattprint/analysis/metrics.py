@@ -25,8 +25,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from wattprint.results.stats import (CONFIDENCE, KIND_DATASETS, KIND_REPETITIONS, MIN_VALUES,
-                                     log_mean_interval, non_positive_note, too_few_note)
+from wattprint.results.stats import (
+    CONFIDENCE,
+    KIND_DATASETS,
+    KIND_REPETITIONS,
+    MIN_VALUES,
+    log_mean_interval,
+    non_positive_note,
+    too_few_note,
+)
 
 __all__ = ["CONFIDENCE", "DETAIL_KEYS", "MODEL_KEYS", "aggregate", "pareto_front",
            "task_summary"]

@@ -30,8 +30,14 @@ from wattprint.analysis.frame import results_frame
 from wattprint.analysis.hardware import hardware_label, hardware_names
 from wattprint.analysis.labels import LabelData, energy_label_svg, label_from_row, write_label
 from wattprint.analysis.metrics import DETAIL_KEYS, MODEL_KEYS, aggregate, task_summary
-from wattprint.analysis.ratings import (COST_ONLY_NOTE, RANDOM_WEIGHTS, ThresholdTable,
-                                        boundary_words, load_thresholds, rate)
+from wattprint.analysis.ratings import (
+    COST_ONLY_NOTE,
+    RANDOM_WEIGHTS,
+    ThresholdTable,
+    boundary_words,
+    load_thresholds,
+    rate,
+)
 from wattprint.results.boundaries import LEVEL_TITLES, LEVELS
 from wattprint.results.schema import JobResult
 from wattprint.results.stats import CONFIDENCE, MIN_VALUES

@@ -87,10 +87,12 @@ class IntensityFinding(Finding):
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return (f"Every gram uses {self.implied_g_per_kwh:.2f} g CO2eq/kWh, not the "
                 f"{PAPER_INTENSITY_G_PER_KWH} the paper's text states")
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         return (f"{self.runs_at_that_value} of {self.runs} query rows have emissions/energy = "
                 f"{self.implied_g_per_kwh:.2f} g/kWh; at {self.paper_text_g_per_kwh} every gram "
                 f"would be ×{self.factor_if_297_6_were_used:.2f}. Regions: {self.runs_per_region}")
@@ -126,9 +128,11 @@ class WholeNodeFinding(Finding):
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return "The energy is the whole 8-GPU node: one GPU works, seven idle GPUs are counted"
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         return (f"gpu_count = {self.gpu_count_values} ({', '.join(self.gpu_models)}); text "
                 f"classification averages {self.text_classification_mean_gpu_power_w:.0f} W "
                 f"over the GPUs = {self.per_gpu_w:.0f} W per GPU. Energy split GPU "
@@ -155,9 +159,11 @@ class ConstantCpuFinding(Finding):
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return "CPU power is a constant estimate, not a measurement"
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         return (f"{self.n_distinct} distinct cpu_power value(s): {self.distinct_cpu_power_w} W "
                 f"(CodeCarbon fallback: {self.codecarbon_fallback_w} W)")
 
@@ -182,9 +188,11 @@ class ConstantRamFinding(Finding):
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return "RAM power is a constant estimate: 3 W per 8 GB of installed RAM"
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         return (f"{self.n_distinct} distinct ram_power value(s): {self.distinct_ram_power_w} W; "
                 f"3 W/8 GB × {self.ram_total_size_gb} GB = {self.three_w_per_8gb_w} W")
 
@@ -211,9 +219,11 @@ class EnergyIsTimeFinding(Finding):
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return "Energy is almost exactly proportional to wall-clock time"
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         return (f"corr(duration, energy) = {self.corr_duration_energy:.4f}; mean power "
                 f"{self.mean_power_kw_min:.2f}–{self.mean_power_kw_max:.2f} kW "
                 f"(median {self.mean_power_kw_median:.2f})")
@@ -238,10 +248,12 @@ class QueryPhaseOnlyFinding(Finding):
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return ("The paper's per-1,000 figures are the query phase only (model loading "
                 "excluded)")
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         return (f"text classification: query {self.text_classification_query_mean_kwh:.4f} kWh "
                 f"vs per-run total {self.text_classification_per_run_total_mean_kwh:.4f} "
                 f"(load {self.text_classification_load_mean_kwh:.4f})")
@@ -284,9 +296,11 @@ class VisionResizedFinding(Finding):
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return "Vision inputs were resized to 640×480; Table 2 matches only those runs"
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         return "; ".join(f"{t}: 640×480 {x.resized_640x480_mean_kwh:.4f} vs native "
                          f"{_fmt(x.native_mean_kwh, '.4f')} kWh" for t, x in self.by_task.items())
 
@@ -329,15 +343,18 @@ class ModelListsFinding(Finding):
                    - set(q.loc[q["kind"].notna(), "model"]))[:40])
 
     def value(self) -> dict[str, Any]:
+        """The fields, with nested records as dicts (the JSON shape)."""
         v = super().value()
         v["renamed_runs"] = [asdict(r) for r in self.renamed_runs]
         return v
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return "The logs' model lists differ from the paper's"
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         ren = ", ".join(f"{r.runs} runs logged as {r.base_log_project} are labelled "
                         f"{r.complete_file_model} in the complete files"
                         for r in self.renamed_runs)
@@ -374,9 +391,11 @@ class EthicsTotalFinding(Finding):
 
     @property
     def title(self) -> str:
+        """The finding in one sentence."""
         return "The Ethics statement's total mixes GPU-only kWh with whole-node kg CO2eq"
 
     def summary(self) -> str:
+        """The numbers behind the title, in one line."""
         return (f"GPU energy over all rows {self.gpu_energy_all_rows_kwh:.2f} kWh; all energy "
                 f"{self.total_energy_all_rows_kwh:.2f} kWh; emissions "
                 f"{self.total_emissions_all_rows_kg:.2f} kg (paper: {self.paper_statement})")

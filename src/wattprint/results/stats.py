@@ -54,7 +54,7 @@ def kwh_per_1k(energy_j: T, n: Any) -> T:
         energy_j: Energy over the window, joules.
         n: Inferences in the window.
     """
-    return energy_j / n * 1000.0 / J_PER_KWH  # type: ignore[operator, no-any-return]
+    return energy_j / n * 1000.0 / J_PER_KWH  # type: ignore[no-any-return]
 
 
 def too_few_note(n: int, kind: str = KIND_REPETITIONS) -> str:
@@ -82,7 +82,7 @@ def log_mean_interval(n: Any, mean_log: Any, var_log: Any,
         (low, high) in the unit of ``x``; NaN where ``n`` < :data:`MIN_VALUES` or an input is
         missing. Always ``0 < low ≤ high`` otherwise.
     """
-    from scipy import stats
+    from scipy import stats  # type: ignore[import-untyped]
 
     n_arr = np.asarray(n, dtype="float64")
     m = np.asarray(mean_log, dtype="float64")
