@@ -89,7 +89,7 @@ def label_from_row(row: Mapping[str, Any]) -> LabelData:
         model=str(row["model"]), task=str(row["task"]),
         wh_per_1k=row.get("wh_per_1k_mean"), low_wh=_float(row.get(f"wh_per_1k_{part}_low")),
         high_wh=_float(row.get(f"wh_per_1k_{part}_high")), interval_kind=kind,
-        interval_note="" if fmt.is_missing(note) else str(note),
+        interval_note="" if fmt.is_missing(note) else str(note).replace(" for an interval", ""),
         n_reps=int(row.get("n_reps") or 0),
         stars=_int(row.get("stars")), stars_set_size=_int(row.get("stars_set_size")),
         abs_class=None if fmt.is_missing(row.get("abs_class")) else str(row["abs_class"]),

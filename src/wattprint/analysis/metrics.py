@@ -58,8 +58,8 @@ FIRST: tuple[str, ...] = (
     "weights", "intensity_source", "backend", "device",
 )
 
-SEVERAL_DATASETS_NOTE = ("several datasets: repetition intervals are per dataset (Per dataset "
-                         "table); see the interval across datasets")
+SEVERAL_DATASETS_NOTE = "several datasets: per dataset (Per dataset table)"
+ONE_DATASET_NOTE = "one dataset: see the repetition interval"
 
 
 def _notes(n: pd.Series, n_bad: pd.Series, kind: str) -> list[str]:
@@ -68,6 +68,8 @@ def _notes(n: pd.Series, n_bad: pd.Series, kind: str) -> list[str]:
     for k, bad in zip(n.fillna(0).astype(int), n_bad.fillna(0).astype(int)):
         if bad:
             out.append(non_positive_note(bad, k))
+        elif kind == KIND_DATASETS and k == 1:
+            out.append(ONE_DATASET_NOTE)
         elif k < MIN_VALUES:
             out.append(too_few_note(k, kind))
         else:
