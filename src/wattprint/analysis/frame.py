@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from wattprint.meters.base import DomainEnergy, Provenance
+from wattprint.results.boundaries import level_of
 from wattprint.results.schema import STATUS_FAILED, JobResult
-from wattprint.units import J_PER_KWH
+from wattprint.results.stats import kwh_per_1k
 
 QUALITY_PREFERENCE: tuple[str, ...] = (
     "accuracy", "exact_match", "f1", "rouge1", "rougeL", "rouge2", "map", "clip_score",
@@ -34,7 +35,8 @@ CORRECTNESS_METRICS: frozenset[str] = frozenset({"accuracy", "exact_match", "acc
 COLUMNS: tuple[str, ...] = (
     "job_id", "repetition", "run_id", "task", "model", "dataset", "hardware_id", "provenance",
     "scope", "status", "error", "n", "duration_s", "energy_j", "dynamic_energy_j",
-    "uncertainty_j", "boundary", "work_unit", "work_units", "input_tokens", "output_tokens",
+    "uncertainty_j", "boundary", "boundary_level", "work_unit", "work_units", "input_tokens",
+    "output_tokens",
     "quality_metric", "quality", "carbon_g", "intensity_g_per_kwh", "intensity_source",
     "num_params", "purpose", "weights", "source", "backend", "device", "created_at",
 )
@@ -106,11 +108,11 @@ _PROV_ORDER = {p: i for i, p in enumerate(Provenance)}
 
 
 def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
-                  ) -> list[tuple[str, str, float, float, float, str]]:
+                  ) -> list[tuple[str, str, float, float, float, str, str]]:
     """Per provenance present: (provenance, scope, energy_j, dynamic_energy_j, uncertainty_j,
-    boundary). Device and machine domains of one provenance are summed; node-scope domains
-    (the whole node, from its BMC), then process-scope ones, are used only when the provenance
-    has no other."""
+    boundary, boundary_level). Device and machine domains of one provenance are summed;
+    node-scope domains (the whole node, from its BMC), then process-scope ones, are used only
+    when the provenance has no other."""
     by_prov: dict[Provenance, list[DomainEnergy]] = {}
     for d in r.domains:
         by_prov.setdefault(d.provenance, []).append(d)
@@ -134,7 +136,7 @@ def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
         if b is None:
             b = boundary_cache[key] = _boundary(use)
         out.append((prov.value, scope, float(energy), math.nan if dyn is None else float(dyn),
-                    unc, b))
+                    unc, b, level_of(use, r.domains)))
     return out
 
 
@@ -182,7 +184,7 @@ def results_frame(results: Iterable[JobResult],
     idx: list[int] = []
     energy_cols: list[tuple[Any, ...]] = []
     cache: dict[tuple[Any, ...], str] = {}
-    failed_row = (None, None, math.nan, math.nan, math.nan, None)
+    failed_row = (None, None, math.nan, math.nan, math.nan, None, None)
     for i, r in enumerate(rs):
         parts = (_energy_parts(r, cache) if r.status != STATUS_FAILED and r.domains else [])
         for p in parts or [failed_row]:
@@ -219,7 +221,8 @@ def results_frame(results: Iterable[JobResult],
     cols: dict[str, Any] = {}
     for name, values in base.items():
         cols[name] = _column(values, name in NUMERIC)[take]
-    names = ("provenance", "scope", "energy_j", "dynamic_energy_j", "uncertainty_j", "boundary")
+    names = ("provenance", "scope", "energy_j", "dynamic_energy_j", "uncertainty_j", "boundary",
+             "boundary_level")
     for j, name in enumerate(names):
         cols[name] = _column([e[j] for e in energy_cols], name in NUMERIC)
     # text as object columns: cheap to build and to group
@@ -243,9 +246,9 @@ def add_derived(df: pd.DataFrame, model_parameters: Mapping[str, float] | None =
         df["num_params"] = df["num_params"].fillna(pd.to_numeric(fill, errors="coerce"))
     n = df["n"].where(df["n"] > 0)
     df["j_per_inference"] = df["energy_j"] / n
-    df["kwh_per_1k"] = df["j_per_inference"] * 1000.0 / J_PER_KWH
+    df["kwh_per_1k"] = kwh_per_1k(df["energy_j"], n)
     df["wh_per_1k"] = df["kwh_per_1k"] * 1000.0
-    df["dynamic_kwh_per_1k"] = df["dynamic_energy_j"] / n * 1000.0 / J_PER_KWH
+    df["dynamic_kwh_per_1k"] = kwh_per_1k(df["dynamic_energy_j"], n)
     df["j_per_unit"] = df["energy_j"] / df["work_units"].where(df["work_units"] > 0)
     # Carbon of this provenance's energy at the stored intensity: a record's stored emissions
     # cover all its domains, so they are used directly only when it has a single provenance.

@@ -210,13 +210,16 @@ def _dry_run(args: argparse.Namespace, suite: Any, jobs: list[Any]) -> int:
     return 0
 
 
-def _fmt_stat(s: Any, scale: float = 1.0) -> str:
+def _fmt_stat(s: Any, scale: float = 1.0, dynamic: Any = None) -> str:
+    """``mean (low–high)`` with the repetition interval, ``mean (n=2)`` without one; flagged
+    when the dynamic (idle-subtracted) energy of a repetition came out negative."""
     if s is None:
         return "—"
     mean = s.mean * scale
-    if s.ci95 is None:
-        return f"{mean:.3g}"
-    return f"{mean:.3g} ± {s.ci95 * scale:.2g}"
+    flag = " ⚠ dynamic<0" if dynamic is not None and dynamic.n_negative else ""
+    if s.low is None or s.high is None:
+        return f"{mean:.3g} (n={s.count}){flag}"
+    return f"{mean:.3g} ({s.low * scale:.2g}–{s.high * scale:.2g}){flag}"
 
 
 def _quality(q: dict[str, float]) -> str:
@@ -237,7 +240,8 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
              if any(p in r.kwh_per_1k for r in rows)]
     table = Table(title=text(f"wattprint run {outcome.run_id} · suite {outcome.suite}"),
                   caption="Wh per 1,000 inferences by provenance (never summed across "
-                  "provenances), mean ± 95 % CI over repetitions (Student t). "
+                  "provenances), mean (95 % repetition interval, log-normal, from 3 repetitions on; "
+                  "it shows repeatability, not variation over inputs). "
                   "* random weights: quality is meaningless, cost is real.")
     table.add_column("task")
     table.add_column("model", overflow="fold")
@@ -258,7 +262,8 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
         model = r.model[4:] if r.model.startswith("zoo:") else r.model
         task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
         table.add_row(text(task), text(model), text(r.dataset), f"{r.n}×{r.ok}/{r.repetitions}",
-                      *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0) for p in provs],
+                      *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0, r.dynamic_kwh_per_1k.get(p))
+                        for p in provs],
                       text(unit), text(quality), status)
     console.print(table)
     ran, skipped = len(outcome.results), len(outcome.skipped)

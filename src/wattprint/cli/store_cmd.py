@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from wattprint.cli.common import help_of, non_negative_int, print_json
+from wattprint.cli.report_cmd import add_boundary_args
 
 
 def add_store_arg(p: argparse.ArgumentParser) -> None:
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=("jobs", "serving"), default="jobs",
                    help="jobs: suite/measure results; serving: one JSON object per line per "
                         "served load point (kind \"serving\"; json format only)")
+    add_boundary_args(p)
     p.set_defaults(func=_export)
 
     p = sub.add_parser("import", help="import energy logs written by other tools")
@@ -99,7 +101,7 @@ def _export(args: argparse.Namespace) -> int:
     with ResultStore(args.store, read_only=True) as s:
         results = s.results(task=args.task, model=args.model, dataset=args.dataset,
                             status=args.status, source=args.source)
-    export(results, args.format, args.out)
+    export(results, args.format, args.out, idle_share=args.idle_share, default_pue=args.pue)
     if args.out:
         print(f"wrote {len(results)} result(s) to {args.out}", file=sys.stderr)
     return 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wattprint.meters.base import DomainEnergy, EnergyResult, Provenance, totals_by_provenance
-from wattprint.units import J_PER_KWH
+from wattprint.results.stats import kwh_per_1k
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -175,8 +175,8 @@ class JobResult:
 
     def per_1k_kwh(self, provenance: Provenance | str) -> float | None:
         """kWh per 1,000 inferences, the study's headline unit."""
-        e = self.per_inference_j(provenance)
-        return None if e is None else e * 1000.0 / J_PER_KWH
+        e = self.energy_j(provenance)
+        return None if e is None or self.n == 0 else kwh_per_1k(e, self.n)
 
     def per_unit_j(self, provenance: Provenance | str) -> float | None:
         """Energy per work unit (J per token / image / sample)."""
