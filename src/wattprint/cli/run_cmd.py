@@ -191,7 +191,7 @@ def _dry_run(args: argparse.Namespace, suite: Any, jobs: list[Any]) -> int:
                 completed = store.completed_keys([j.job_id for j in jobs])
     todo = {j.job_id: len(j.repetitions) for j in pending_jobs(jobs, completed)}
     rows = [{"job_id": j.job_id, "task": j.task, "model": j.model, "dataset": j.dataset,
-             "mode": j.mode, "n": j.n, "repeat": j.repeat, "to_run": todo.get(j.job_id, 0)}
+             "model_fingerprint": j.model_fingerprint, "mode": j.mode, "n": j.n, "repeat": j.repeat, "to_run": todo.get(j.job_id, 0)}
             for j in jobs]
     if args.json:
         print_json({"suite": suite.name, "store": store_path, "jobs": rows,
@@ -240,6 +240,9 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
     table.add_column("J/unit (mean)", justify="right")
     table.add_column("quality")
     table.add_column("status")
+    from wattprint.results.schema import short_fingerprint
+
+    prints = {j.job_id: j.model_fingerprint for j in outcome.jobs}
     for r in rows:
         best = next((p for p in provs if p in r.j_per_unit), None)
         unit = "—" if best is None else f"{r.j_per_unit[best].mean:.3g}/{r.work_unit}"
@@ -249,6 +252,9 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
         status = {"ok": "[green]ok[/green]", "partial": "[yellow]partial[/yellow]",
                   "failed": "[red]failed[/red]"}[r.status]
         model = r.model[4:] if r.model.startswith("zoo:") else r.model
+        fp = prints.get(r.job_id)
+        if fp and not fp.startswith("zoo-"):
+            model += f" ({short_fingerprint(fp)})"
         task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
         table.add_row(task, model, r.dataset, f"{r.n}×{r.ok}/{r.repetitions}",
                       *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0) for p in provs],

@@ -22,6 +22,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wattprint.backends.fingerprint import model_fingerprint
+from wattprint.backends.model_ref import ModelRef
 from wattprint.errors import ConfigError, did_you_mean
 from wattprint.harness.catalog import Catalog, default_catalog
 from wattprint.results.schema import job_id_for
@@ -171,6 +173,7 @@ class Job:
     timeout_s: float | None = None
     repetitions: tuple[int, ...] = ()
     entry: str = ""
+    model_fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if not self.repetitions:
@@ -186,18 +189,34 @@ class Job:
         return replace(self, repetitions=tuple(repetitions))
 
 
+def model_identity(model: str, fingerprint: str | None) -> dict[str, Any]:
+    """What identifies a model in a job id: what was measured, not the text typed.
+
+    A local folder is its fingerprint alone (so ``./ckpt`` and ``/abs/ckpt`` are one job, and
+    an overwritten folder a new one), or its absolute path when it has no config or weight
+    files to hash. Other references keep their text, plus their fingerprint when known (a
+    hub snapshot commit, the zoo version, a callable's source hash).
+    """
+    ref = ModelRef.parse(model)
+    if ref.kind == "local":
+        return {"model": fingerprint or f"path:{ref.path}"}
+    return {"model": model, **({"model_fingerprint": fingerprint} if fingerprint else {})}
+
+
 def job_spec(*, task: str, model: str, revision: str | None, dataset: str, config: str | None,
              split: str | None, n: int, batch_size: int, device: str, dtype: str | None,
              generation: Mapping[str, Any], mode: str, settings: Mapping[str, Any], seed: int,
-             hardware_id: str) -> dict[str, Any]:
+             hardware_id: str, model_fingerprint: str | None = None) -> dict[str, Any]:
     """What defines a job, as hashed into its id.
 
     The repetition count, warm-up count, idle-baseline length and timeout are left out on
     purpose: they change how a job is measured, not what is measured, so raising ``repeat``
-    later resumes the same job instead of starting a new one.
+    later resumes the same job instead of starting a new one. The model enters through
+    :func:`model_identity`.
     """
     return {
-        "task": task, "model": model, "revision": revision, "dataset": dataset,
+        "task": task, **model_identity(model, model_fingerprint), "revision": revision,
+        "dataset": dataset,
         "config": config, "split": split, "n": n, "batch_size": batch_size, "device": device,
         "dtype": dtype, "generation": dict(sorted(generation.items())), "mode": mode,
         "settings": dict(sorted(settings.items())), "seed": seed, "hardware_id": hardware_id,
@@ -251,13 +270,15 @@ class Suite:
         return {"source": self.source, **self.spec.model_dump(exclude_none=True)}
 
     def expand(self, *, hardware_id: str, overrides: Overrides | None = None,
-               catalog: Catalog | None = None) -> list[Job]:
+               catalog: Catalog | None = None, network: bool = False) -> list[Job]:
         """Concrete jobs, in file order, with CLI overrides applied.
 
         Args:
             hardware_id: The id of the machine the jobs will run on (part of each job id).
             overrides: CLI selections and setting overrides.
             catalog: Tables of tasks, datasets and models (the project's by default).
+            network: May ask the Hub for the snapshot commit of hub models the local cache
+                does not know (see :func:`wattprint.backends.fingerprint.model_fingerprint`).
 
         Returns:
             One job per (entry, model, dataset) left after the selections.
@@ -271,6 +292,7 @@ class Suite:
         all_tasks: set[str] = set()
         all_models: set[str] = set()
         all_datasets: set[str] = set()
+        fingerprints: dict[tuple[str, str | None], str | None] = {}
         base = _merge(BUILTIN_DEFAULTS, self.spec.defaults.model_dump(exclude_none=True))
         for i, entry in enumerate(self.spec.jobs):
             values = _merge(base, entry.model_dump(include=set(SETTING_KEYS), exclude_none=True))
@@ -290,13 +312,17 @@ class Suite:
                         continue
                     generation = {**catalog.default_generation(entry.task, entry.mode, model, dataset),
                                   **(values["generation"] or {})}
+                    key = (model, entry.revision)
+                    if key not in fingerprints:
+                        fingerprints[key] = model_fingerprint(
+                            ModelRef.parse(model), revision=entry.revision, network=network)
                     spec = job_spec(
                         task=entry.task, model=model, revision=entry.revision, dataset=dataset,
                         config=values["config"], split=values["split"], n=values["n"],
                         batch_size=values["batch_size"], device=values["device"],
                         dtype=values["dtype"], generation=generation, mode=entry.mode,
                         settings=values["settings"] or {}, seed=values["seed"],
-                        hardware_id=hardware_id)
+                        hardware_id=hardware_id, model_fingerprint=fingerprints[key])
                     jobs.append(Job(
                         job_id=job_id_for(spec), suite=self.name, index=len(jobs),
                         task=entry.task, model=model, dataset=dataset, mode=entry.mode,
@@ -306,7 +332,7 @@ class Suite:
                         split=values["split"], config=values["config"], seed=values["seed"],
                         settings=dict(values["settings"] or {}), revision=entry.revision,
                         hardware_id=hardware_id, timeout_s=values["timeout_s"],
-                        entry=f"jobs[{i}]"))
+                        entry=f"jobs[{i}]", model_fingerprint=fingerprints[key]))
         for kind, wanted, have in (("task", overrides.tasks, all_tasks),
                                    ("model", overrides.models, all_models),
                                    ("dataset", overrides.datasets, all_datasets)):
@@ -595,4 +621,5 @@ def make_plan(suite_or_file: str | None, *, tasks: Sequence[str] = (), models: S
     else:
         suite = load_suite(suite_or_file or DEFAULT_SUITE, catalog=catalog)
         overrides = Overrides(tuple(tasks), tuple(models), tuple(datasets), settings)
-    return suite, suite.expand(hardware_id=hardware_id, overrides=overrides, catalog=catalog)
+    return suite, suite.expand(hardware_id=hardware_id, overrides=overrides, catalog=catalog,
+                               network=True)

@@ -142,12 +142,13 @@ def failed_result(job: Job, repetition: int, error: str, *, run_id: str | None =
         run_id=run_id, suite=job.suite, model_revision=job.revision, batch_size=job.batch_size,
         device=job.device, dtype=job.dtype, split=job.split, dataset_config=job.config,
         settings=job_settings(job), environment=dict(environment or {}),
-        hardware_id=job.hardware_id, attempt=attempt, created_at=now_iso())
+        hardware_id=job.hardware_id, attempt=attempt, created_at=now_iso(), mode=job.mode,
+        model_fingerprint=job.model_fingerprint)
 
 
 def job_settings(job: Job) -> dict[str, Any]:
     """Everything about a job's run that is not a JobResult field of its own."""
-    return {"mode": job.mode, "generation": dict(job.generation), "warmup": job.warmup,
+    return {"generation": dict(job.generation), "warmup": job.warmup,
             "idle_s": job.idle_s, "seed": job.seed, "repeat": job.repeat,
             "backend_settings": dict(job.settings)}
 
@@ -274,10 +275,6 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
     in_tokens = [p.input_tokens for p in preds if p.input_tokens is not None]
     if idle_power_w:
         extra["idle_power_w"] = idle_power_w
-    if window.warnings:
-        extra["window_warnings"] = list(window.warnings)
-    if info.parameters is not None:
-        extra["parameters"] = info.parameters
     if info.extra:
         extra["model_info"] = dict(info.extra)
     return JobResult(
@@ -292,7 +289,13 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
         batch_size=job.batch_size, device=info.device or job.device, dtype=info.dtype or job.dtype,
         settings=job_settings(job), quality=quality, phases=dict(phases),
         environment=dict(environment), hardware_id=job.hardware_id, created_at=now_iso(),
-        extra=extra)
+        mode=job.mode, model_fingerprint=job.model_fingerprint or _commit(info.revision),
+        parameters=info.parameters, warnings=tuple(window.warnings), extra=extra)
+
+
+def _commit(revision: str | None) -> str | None:
+    """The fingerprint of a hub model known only after loading it: its snapshot commit."""
+    return f"commit:{revision}" if revision else None
 
 
 def _where(err: BaseException) -> str:
