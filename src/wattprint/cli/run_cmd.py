@@ -146,6 +146,13 @@ def run_command(args: argparse.Namespace) -> int:
                             hardware_id=executor.hardware_id())
     if args.dry_run:
         return _dry_run(args, suite, jobs)
+    from wattprint.harness.preflight import preflight
+
+    try:  # one clear error, with the fix, before any job starts or any row is stored
+        preflight(jobs, check_devices=args.executor != "ray")
+    except ConfigError:
+        executor.close()
+        raise
     sinks: list[Any] = []
     store_path = None
     try:
@@ -253,7 +260,7 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
                   "failed": "[red]failed[/red]"}[r.status]
         model = r.model[4:] if r.model.startswith("zoo:") else r.model
         fp = prints.get(r.job_id)
-        if fp and not fp.startswith("zoo-"):
+        if fp and fp.startswith(("files:", "commit:")):  # local folders and hub snapshots
             model += f" ({short_fingerprint(fp)})"
         task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
         table.add_row(task, model, r.dataset, f"{r.n}×{r.ok}/{r.repetitions}",
