@@ -49,6 +49,11 @@ class Catalog:
     builtin_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default_models: Mapping[str, str] = field(default_factory=dict)
     generation: Callable[[str, str, str, str], Mapping[str, Any]] | None = None
+    capacity: Callable[[str, str], int] | None = None
+
+    def max_inputs(self, task: str, dataset: str) -> int | None:
+        """The largest ``n`` the dataset can supply for the task (None: not known)."""
+        return None if self.capacity is None else self.capacity(task, dataset)
 
     def task_ids(self) -> set[str]:
         return set(self.tasks)
@@ -150,6 +155,7 @@ def default_catalog() -> Catalog:
     from wattprint.tasks import study_models as sm
     from wattprint.tasks.base import TASK_IDS
     from wattprint.tasks.builtin import builtin_source_names
+    from wattprint.tasks.capacity import max_inputs
     from wattprint.tasks.study_datasets import STUDY_DATASETS
 
     datasets = {t: tuple(STUDY_DATASETS.get(t, {})) for t in TASK_IDS}
@@ -161,7 +167,8 @@ def default_catalog() -> Catalog:
         zoo={spec.name: (spec.task,) for spec in zoo.SPECS.values()},
         zero_shot_zoo=tuple(spec.name for spec in zoo.SPECS.values() if spec.zero_shot),
         builtin_sources={t: tuple(builtin_source_names(t)) for t in TASK_IDS},
-        default_models=dict(zoo.DEFAULT_ZOO_MODELS), generation=project_generation)
+        default_models=dict(zoo.DEFAULT_ZOO_MODELS), generation=project_generation,
+        capacity=max_inputs)
 
 
 def model_family(model: str) -> str:

@@ -293,6 +293,7 @@ class Suite:
         all_models: set[str] = set()
         all_datasets: set[str] = set()
         fingerprints: dict[tuple[str, str | None], str | None] = {}
+        too_big: list[str] = []
         base = _merge(BUILTIN_DEFAULTS, self.spec.defaults.model_dump(exclude_none=True))
         for i, entry in enumerate(self.spec.jobs):
             values = _merge(base, entry.model_dump(include=set(SETTING_KEYS), exclude_none=True))
@@ -309,6 +310,15 @@ class Suite:
                     continue
                 for dataset in datasets:
                     if overrides.datasets and dataset not in overrides.datasets:
+                        continue
+                    cap = catalog.max_inputs(entry.task, dataset)
+                    if cap is not None and values["n"] > cap:
+                        where = ("-n" if "n" in overrides.settings else
+                                 f"jobs[{i}].n" if entry.n is not None else
+                                 "defaults.n" if self.spec.defaults.n is not None else
+                                 "n (the default)")
+                        too_big.append(f"{where}: n={values['n']} but dataset {dataset!r} can "
+                                       f"supply at most {cap} inputs for {entry.task}; use n <= {cap}")
                         continue
                     generation = {**catalog.default_generation(entry.task, entry.mode, model, dataset),
                                   **(values["generation"] or {})}
@@ -333,6 +343,8 @@ class Suite:
                         settings=dict(values["settings"] or {}), revision=entry.revision,
                         hardware_id=hardware_id, timeout_s=values["timeout_s"],
                         entry=f"jobs[{i}]", model_fingerprint=fingerprints[key]))
+        if too_big:
+            raise ConfigError(f"{self.source}: " + "; ".join(dict.fromkeys(too_big)))
         for kind, wanted, have in (("task", overrides.tasks, all_tasks),
                                    ("model", overrides.models, all_models),
                                    ("dataset", overrides.datasets, all_datasets)):
@@ -383,12 +395,40 @@ def resolve_suite_path(name_or_path: str) -> tuple[str, str]:
             return str(p), p.read_text(encoding="utf-8")
         except OSError as err:
             raise ConfigError(f"suite file {name_or_path!r} cannot be read: {err}") from err
+        except UnicodeDecodeError as err:
+            line = p.read_bytes()[:err.start].count(b"\n") + 1
+            raise ConfigError(f"{name_or_path}:{line}: the suite file is not UTF-8 text (byte "
+                              f"0x{err.object[err.start]:02x} at offset {err.start}); save it "
+                              "as UTF-8") from None
     names = shipped_suites()
     if name_or_path not in names:
         raise ConfigError(f"unknown suite {name_or_path!r}{did_you_mean(name_or_path, names)}; "
                           f"shipped suites: {', '.join(names)} (or give a path to a .yaml file)")
     res = resources.files(SUITES_PACKAGE) / f"{name_or_path}.yaml"
     return f"{name_or_path} ({res})", res.read_text(encoding="utf-8")
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        super().__init__(key)
+        self.key, self.line, self.first = key, line, first
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (instead of last wins)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, line, seen[key])
+            except TypeError:  # an unhashable key: let PyYAML report it
+                continue
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_suite(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
@@ -406,8 +446,11 @@ def load_suite(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
 def parse_suite(text: str, *, source: str = "<string>", catalog: Catalog | None = None) -> Suite:
     """Validate suite YAML text; see :func:`load_suite`."""
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except _DuplicateKey as err:
+        raise ConfigError(f"{source}:{err.line}: duplicate key {err.key!r} (first given at line "
+                          f"{err.first}); give each key once") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{source}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
