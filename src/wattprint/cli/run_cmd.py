@@ -94,20 +94,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    from wattprint.harness.plan import check_device, check_dtype
-
-    if args.device is not None:
-        check_device(args.device)
-    if args.dtype is not None:
-        check_dtype(args.dtype)
+    """The setting flags by setting name (validated by the plan, like a suite's YAML)."""
     return {"n": args.n, "repeat": args.repeat, "batch_size": args.batch_size,
             "device": args.device, "dtype": args.dtype, "warmup": args.warmup,
             "idle_s": args.idle, "timeout_s": args.timeout}
 
 
-def _carbon_record(args: argparse.Namespace) -> dict[str, Any]:
+def _carbon_record(args: argparse.Namespace) -> Any:
     """The grid intensity recorded with every result of this run (world average if none given)."""
     from wattprint.carbon.intensity import Intensity
+    from wattprint.carbon.record import run_carbon_record
     from wattprint.cli.carbon_options import carbon_from_args
 
     if getattr(args, "intensity_csv", None):
@@ -116,9 +112,7 @@ def _carbon_record(args: argparse.Namespace) -> dict[str, Any]:
                           "energy with 'wattprint carbon --intensity-csv'")
     intensity, pue = carbon_from_args(args)
     assert isinstance(intensity, Intensity)
-    return {"intensity_g_per_kwh": intensity.value_g_per_kwh,
-            "intensity_source": f"{intensity.label} [{intensity.source}, {intensity.year}]",
-            "intensity_defaulted": intensity.defaulted, "pue": pue}
+    return run_carbon_record(intensity, pue)
 
 
 def _executor_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -69,8 +69,8 @@ def default_task_loader(task_id: str) -> Task:
 
 
 def default_examples_loader(task: Task, job: Job) -> list[Example]:
-    """The job's ``n`` inputs (``wattprint.tasks.datasets.load_examples``)."""
-    from wattprint.tasks.datasets import load_examples
+    """The job's ``n`` inputs (``wattprint.tasks.inputs.load_examples``)."""
+    from wattprint.tasks.inputs import load_examples
 
     return list(load_examples(task, job.dataset, n=job.n, split=job.split, config=job.config,
                               seed=job.seed))
@@ -82,12 +82,14 @@ def default_backend_loader(job: Job) -> Backend:
     A zoo model is built (or found in its cache) here, before the ``load`` window, so that
     window measures loading the model, not building it.
     """
-    from wattprint.backends.loader import CALLABLE_PREFIX, load_backend
-    from wattprint.backends.zoo import is_zoo_ref, resolve_model
+    from wattprint.backends.loader import load_backend
+    from wattprint.backends.model_ref import ModelRef
+    from wattprint.backends.zoo import resolve_model
 
-    if job.model.startswith(CALLABLE_PREFIX):
+    kind = ModelRef.parse(job.model).kind
+    if kind == "callable":
         return load_backend(job.task, job.model, **dict(job.settings))
-    if is_zoo_ref(job.model):
+    if kind == "zoo":
         resolve_model(job.model)
     settings: dict[str, Any] = {"device": job.device, "dtype": job.dtype,
                                 "batch_size": job.batch_size}

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from wattprint.carbon.record import CarbonRecord
 from wattprint.meters.base import DomainEnergy, EnergyResult, Provenance, totals_by_provenance
 from wattprint.units import J_PER_KWH
 
@@ -83,7 +84,9 @@ class JobResult:
         phases: Other measured windows by phase (``load``, ``warmup``, ``idle``).
         environment: Fingerprint: CPU, GPU, driver, library versions, git commit ...
         hardware_id: Short stable id of the hardware, part of the job id.
-        carbon: Optional ``{"intensity_g_per_kwh", "intensity_source", "pue", "emissions_g"}``.
+        carbon: The grid intensity, its source, PUE and stated emissions
+            (:class:`~wattprint.carbon.record.CarbonRecord`; a mapping given here is read
+            into one).
         source: ``wattprint`` or the importer (``codecarbon``), plus ``source_file``,
             ``source_line`` for imports.
         node, gpu: Where it ran (cluster node name, GPU index/uuid), when known.
@@ -130,7 +133,7 @@ class JobResult:
     phases: Mapping[str, EnergyResult] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)
     hardware_id: str | None = None
-    carbon: Mapping[str, Any] | None = None
+    carbon: CarbonRecord | None = None
     source: str = "wattprint"
     source_file: str | None = None
     source_line: int | None = None
@@ -146,6 +149,8 @@ class JobResult:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.carbon is not None and not isinstance(self.carbon, CarbonRecord):
+            object.__setattr__(self, "carbon", CarbonRecord.from_dict(self.carbon))
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
         if self.status == STATUS_FAILED and not self.error:
@@ -220,7 +225,7 @@ class JobResult:
         d["environment"] = dict(self.environment)
         d["extra"] = dict(self.extra)
         d["warnings"] = list(self.warnings)
-        d["carbon"] = None if self.carbon is None else dict(self.carbon)
+        d["carbon"] = None if self.carbon is None else self.carbon.to_dict()
         d["totals"] = self.totals()
         d["per_inference"] = {
             p.value: {"energy_j": self.per_inference_j(p), "kwh_per_1k": self.per_1k_kwh(p),

@@ -19,10 +19,11 @@ from wattprint.backends.zoo.cache import (
     model_dir,
     read_marker,
 )
+from wattprint.backends.model_ref import ZOO_PREFIX
 from wattprint.backends.zoo.specs import SIZES, SPECS, ZooSpec
 from wattprint.errors import ConfigError
 
-PREFIX = "zoo:"
+PREFIX = ZOO_PREFIX
 
 DEFAULT_ZOO_MODELS: dict[str, str] = {
     spec.task: f"{PREFIX}{spec.name}@tiny" for spec in SPECS.values() if spec.default
