@@ -11,7 +11,14 @@ from harness_fakes import CATALOG
 
 from wattprint.backends.zoo import ZOO_VERSION
 from wattprint.errors import ConfigError
-from wattprint.harness.plan import Overrides, adhoc_suite, job_spec, load_suite, make_plan, parse_suite
+from wattprint.harness.plan import (
+    Overrides,
+    adhoc_suite,
+    job_spec,
+    load_suite,
+    make_plan,
+    parse_suite,
+)
 from wattprint.results.schema import job_id_for
 
 SUITE = textwrap.dedent("""\

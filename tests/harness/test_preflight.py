@@ -8,8 +8,13 @@ import pytest
 from harness_fakes import make_job
 
 from wattprint.cli import main
-from wattprint.harness.preflight import (DEFAULT_PROBES, INSTALL_HUB, PreflightError, check_plan,
-                                         preflight)
+from wattprint.harness.preflight import (
+    DEFAULT_PROBES,
+    INSTALL_HUB,
+    PreflightError,
+    check_plan,
+    preflight,
+)
 
 
 def _probes(**kw):

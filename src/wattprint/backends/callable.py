@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from wattprint.backends.base import Backend, ModelInfo
-from wattprint.backends.fingerprint import cwd_on_path
 from wattprint.errors import BackendError, ConfigError
 from wattprint.tasks.base import Example, Prediction
+from wattprint.tasks.imports import cwd_on_path
 
 
 def resolve_callable(spec: str) -> Callable[[Any], Any]:
@@ -60,6 +60,7 @@ class CallableBackend(Backend):
         self._sync = sync
 
     def load(self) -> ModelInfo:
+        """Resolve the callable (once) and describe it; the weights are unknown to the harness."""
         if self._fn is None:
             self._fn = resolve_callable(str(self._spec))
         name = self._name or (self._spec if isinstance(self._spec, str)
@@ -67,11 +68,13 @@ class CallableBackend(Backend):
         return ModelInfo(model=str(name), backend="callable", weights="unknown")
 
     def infer(self, example: Example) -> Prediction:
+        """Call the function on the inputs; a plain return value becomes the output."""
         if self._fn is None:
             raise BackendError("CallableBackend.infer called before load()")
         out = self._fn(example.inputs)
         return out if isinstance(out, Prediction) else Prediction(output=out)
 
     def sync(self) -> None:
+        """Call the user's sync hook, if one was given; otherwise a no-op."""
         if self._sync is not None:
             self._sync()

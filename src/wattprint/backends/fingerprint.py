@@ -30,12 +30,12 @@ import importlib.util
 import json
 import os
 import struct
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from wattprint.backends.model_ref import ModelRef
+from wattprint.tasks.imports import cwd_on_path
 
 FULL_HASH_BYTES = 16 * 1024 * 1024
 """Weight files up to this size (bytes) are hashed whole; larger ones are sampled."""
@@ -177,22 +177,6 @@ def _callable_fingerprint(module: str) -> str | None:
     if not origin or not os.path.isfile(origin):
         return None
     return "source:" + file_digest(Path(origin))[-16:]
-
-
-class cwd_on_path:  # noqa: N801 - used like a function: ``with cwd_on_path(): ...``
-    """Put the current directory first on ``sys.path`` (as ``python -m`` does) while inside."""
-
-    def __enter__(self) -> None:
-        self._added = "" not in sys.path and os.getcwd() not in sys.path
-        if self._added:
-            sys.path.insert(0, os.getcwd())
-
-    def __exit__(self, *exc: object) -> None:
-        if self._added:
-            try:
-                sys.path.remove(os.getcwd())
-            except ValueError:
-                pass
 
 
 def hub_commit_of(repo_id: str, revision: str | None = None, *, network: bool = False) -> str | None:

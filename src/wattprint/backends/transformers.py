@@ -15,8 +15,8 @@ from typing import Any
 from wattprint.backends import hf_runners
 from wattprint.backends.base import Backend, ModelInfo
 from wattprint.backends.generation import generate_kwargs
-from wattprint.backends.model_ref import looks_local
 from wattprint.backends.heads import HEADS, ZERO_SHOT_FAMILIES, check_fits, zero_shot_family
+from wattprint.backends.model_ref import looks_local
 from wattprint.backends.zoo import is_zoo_ref, read_marker, resolve_model
 from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError
 from wattprint.tasks.base import TASK_IDS, Example, Prediction
@@ -355,9 +355,11 @@ class TransformersBackend(Backend):
         return out
 
     def sync(self) -> None:
+        """Wait for queued work on the model's device to finish."""
         sync_device(str(self.device))
 
     def unload(self) -> None:
+        """Drop the model and, on CUDA, empty the allocator cache. Idempotent."""
         if self._loaded is not None:
             self._loaded = None
             self._run = None

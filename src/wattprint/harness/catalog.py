@@ -55,9 +55,11 @@ class Catalog:
         return None if self.capacity is None else self.capacity(task, dataset)
 
     def task_ids(self) -> set[str]:
+        """Ids of the tasks the catalog lists."""
         return set(self.tasks)
 
     def zero_shot_tasks(self) -> set[str]:
+        """Ids of the tasks that have zero-shot datasets in the catalog."""
         return set(self.zero_shot_datasets)
 
     def default_model(self, task: str) -> str:

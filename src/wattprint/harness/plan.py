@@ -29,7 +29,6 @@ from wattprint.errors import ConfigError, did_you_mean
 from wattprint.harness.catalog import Catalog, default_catalog
 from wattprint.results.schema import job_id_for
 
-
 DTYPES = ("float32", "float16", "bfloat16", "auto")
 """Model dtypes the backends accept (``auto``: the checkpoint's own)."""
 

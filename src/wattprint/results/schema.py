@@ -176,11 +176,13 @@ class JobResult:
             scope: ``None`` (default) sums the physical boundary: ``device`` and ``machine``
                 domains, which cover different components. ``process``-scope domains (energy
                 attributed to the measured process) overlap the machine's and are summed only
-                when asked for with ``scope="process"``.
+                when asked for with ``scope="process"``; ``node``-scope domains (the whole node
+                at the wall, from its BMC) overlap everything and only with ``scope="node"``.
         """
         prov = Provenance(provenance)
         if scope is None:
-            parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope != "process"]
+            parts = [d.energy_j for d in self.domains if d.provenance is prov
+                     and d.scope not in ("process", "node")]
         else:
             parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
         return sum(parts) if parts else None

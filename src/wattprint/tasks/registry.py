@@ -45,7 +45,7 @@ def load_plugins() -> None:
     if _PLUGINS_LOADED:
         return
     _PLUGINS_LOADED = True
-    from wattprint.backends.fingerprint import cwd_on_path
+    from wattprint.tasks.imports import cwd_on_path
 
     names = [n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(",") if n.strip()]
     for name in names:

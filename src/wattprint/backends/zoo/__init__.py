@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wattprint.backends.model_ref import ZOO_PREFIX
 from wattprint.backends.zoo.cache import (
     MARKER,
     ZOO_VERSION,
@@ -19,7 +20,6 @@ from wattprint.backends.zoo.cache import (
     model_dir,
     read_marker,
 )
-from wattprint.backends.model_ref import ZOO_PREFIX
 from wattprint.backends.zoo.specs import SIZES, SPECS, ZooSpec
 from wattprint.errors import ConfigError
 
