@@ -12,12 +12,12 @@ from typing import Any
 
 from wattprint.backends.base import Backend
 from wattprint.backends.callable import CallableBackend
-from wattprint.backends.model_ref import CALLABLE_PREFIX, ModelRef
+from wattprint.backends.model_ref import ModelRef
 from wattprint.backends.registry import backend_for, checked_options, get_backend
 from wattprint.backends.zoo import get_spec, parse_ref
 from wattprint.errors import ConfigError, TaskError, unknown_choice
 
-__all__ = ["CALLABLE_PREFIX", "load_backend"]
+__all__ = ["load_backend"]
 
 JOB_SETTINGS = frozenset({"device", "dtype", "batch_size", "revision", "generation", "mode",
                           "seed"})

@@ -288,7 +288,7 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
         n=job.n, status=STATUS_OK, duration_s=window.duration_s, domains=window.domains,
         run_id=run_id, suite=job.suite, model_revision=info.revision or job.revision,
         weights=info.weights, backend=info.backend, dataset_config=job.config, split=job.split,
-        work_unit=getattr(task, "work_unit", "sample"),
+        work_unit=task.work_unit,
         work_units=float(sum(p.work_units for p in preds)),
         input_tokens=sum(in_tokens) if len(in_tokens) == len(preds) and preds else None,
         output_tokens=sum(out_tokens) if len(out_tokens) == len(preds) and preds else None,
@@ -326,7 +326,7 @@ def _abandon_window(meter: WindowMeter) -> None:
 
 
 def _cleanup(meter: WindowMeter | None, backend: Backend | None) -> None:
-    for fn in (getattr(backend, "unload", None), getattr(meter, "close", None)):
+    for fn in (None if backend is None else backend.unload, None if meter is None else meter.close):
         if fn is not None:
             try:
                 fn()

@@ -263,7 +263,7 @@ class JobResult:
 def _upgrade_old_record(kwargs: dict[str, Any]) -> None:
     """Fill the typed fields of a record written before they existed.
 
-    Records from before schema v4 kept the mode in ``settings["mode"]``, the parameter count
+    Records written before these fields existed kept the mode in ``settings["mode"]``, the parameter count
     in ``extra["parameters"]`` and the window's warnings in ``extra["window_warnings"]``; they
     are read into their fields (and left out of ``extra``) so old and new records read alike.
     """
