@@ -21,7 +21,7 @@ import pandas as pd
 
 from wattprint.meters.base import DomainEnergy, Provenance
 from wattprint.results.boundaries import level_of
-from wattprint.results.schema import STATUS_FAILED, JobResult
+from wattprint.results.schema import STATUS_FAILED, JobResult, short_fingerprint
 from wattprint.results.stats import kwh_per_1k
 
 QUALITY_PREFERENCE: tuple[str, ...] = (
@@ -39,6 +39,7 @@ COLUMNS: tuple[str, ...] = (
     "output_tokens",
     "quality_metric", "quality", "carbon_g", "intensity_g_per_kwh", "intensity_source",
     "num_params", "purpose", "weights", "source", "backend", "device", "created_at",
+    "model_fingerprint",
 )
 
 PARAM_KEYS: tuple[str, ...] = ("parameters", "num_parameters", "num_params", "n_parameters")
@@ -53,7 +54,9 @@ def _num(x: Any) -> float:
 
 
 def _params(r: JobResult) -> float:
-    """Parameter count from the record (extra, environment.model, settings), else NaN."""
+    """Parameter count: the record's ``parameters``, else what an import left in extra, else NaN."""
+    if r.parameters is not None and r.parameters > 0:
+        return float(r.parameters)
     places: list[Mapping[str, Any]] = [r.extra, r.settings]
     for key in ("model", "model_info"):
         sub = r.environment.get(key) if isinstance(r.environment, Mapping) else None
@@ -71,21 +74,33 @@ def _params(r: JobResult) -> float:
 
 
 MULTI_PURPOSE_HINTS: tuple[str, ...] = ("flan-t5", "bloomz")
-"""Name fragments of the study's multi-purpose (zero-shot) models, used when a record does not say."""
+"""Name fragments of the study's multi-purpose (zero-shot) models, for records that do not say."""
 
 
 def _purpose(r: JobResult) -> str:
-    """``multi-purpose`` or ``task-specific``: from ``extra.purpose``, a zero-shot setting, or the name."""
-    p = r.extra.get("purpose")
-    if p in ("multi-purpose", "task-specific"):
-        return str(p)
+    """``multi-purpose`` or ``task-specific``.
+
+    The record's ``mode`` decides (the harness records how the model ran); only records that
+    do not say (imports) fall back on the study importer's ``study_kind``, then the name.
+    """
+    if r.mode is not None:
+        return "multi-purpose" if r.mode == "zero-shot" else "task-specific"
     kind = r.extra.get("study_kind")  # set by the study importer
     if kind in ("zero-shot", "task-specific"):
         return "multi-purpose" if kind == "zero-shot" else "task-specific"
-    if r.settings.get("zero_shot") or r.extra.get("zero_shot"):
-        return "multi-purpose"
     name = r.model.lower()
     return "multi-purpose" if any(h in name for h in MULTI_PURPOSE_HINTS) else "task-specific"
+
+
+def _model_labels(rs: list[JobResult]) -> list[str]:
+    """Model names as shown: the name typed, with a short fingerprint added when one name
+    stands for several different models (``./ckpt [files:1a2b3c4d]``), so they never merge."""
+    prints: dict[str, set[str]] = {}
+    for r in rs:
+        if r.model_fingerprint:
+            prints.setdefault(r.model, set()).add(r.model_fingerprint)
+    return [f"{r.model} [{short_fingerprint(r.model_fingerprint)}]"
+            if r.model_fingerprint and len(prints[r.model]) > 1 else r.model for r in rs]
 
 
 def _quality(r: JobResult) -> tuple[str | None, float]:
@@ -201,7 +216,7 @@ def results_frame(results: Iterable[JobResult],
     base = {
         "job_id": [r.job_id for r in rs], "repetition": [r.repetition for r in rs],
         "run_id": [r.run_id for r in rs], "task": [r.task for r in rs],
-        "model": [r.model for r in rs], "dataset": [r.dataset for r in rs],
+        "model": _model_labels(rs), "dataset": [r.dataset for r in rs],
         "hardware_id": [r.hardware_id or "unknown" for r in rs],
         "status": [r.status for r in rs], "error": [r.error for r in rs],
         "n": [r.n for r in rs], "duration_s": [r.duration_s for r in rs],
@@ -216,6 +231,7 @@ def results_frame(results: Iterable[JobResult],
         "weights": [r.weights for r in rs], "source": [r.source for r in rs],
         "backend": [r.backend for r in rs], "device": [r.device for r in rs],
         "created_at": [r.created_at for r in rs],
+        "model_fingerprint": [r.model_fingerprint for r in rs],
     }
     take = np.asarray(idx, dtype=np.intp)
     cols: dict[str, Any] = {}
