@@ -44,8 +44,10 @@ class ProcessShareMeter(Meter):
 
         self._source = source
         self._doms = list(domains)
-        self._own_busy = ProcStatBusy() if busy_s is None else None
-        self._busy_s = self._own_busy if busy_s is None else busy_s
+        self._own_busy: ProcStatBusy | None = None
+        if busy_s is None:
+            self._own_busy = busy_s = ProcStatBusy()
+        self._busy_s: Callable[[], float] = busy_s
         self._proc_s = _process_cpu_s if process_cpu_s is None else process_cpu_s
         self._lock = threading.Lock()
         self._energy_j = 0.0
@@ -70,6 +72,7 @@ class ProcessShareMeter(Meter):
         return [self._spec]
 
     def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
         return (f"cpu:process = measured {'+'.join(self._doms)} energy x this process's share "
                 f"of busy CPU time (estimated attribution, ±{SHARE_UNCERTAINTY:.0%})")
 

@@ -25,6 +25,11 @@ Preference today (most trustworthy first):
 * cpu: RAPL package counters (measured, ``cpu:<i>``, plus ``cpu:process`` attributed by CPU-time
   share) > the CPU estimate (``cpu:machine`` + ``cpu:process``).
 * dram/ram: RAPL DRAM counters (measured) > the RAM estimate (``ram:machine``).
+* gpu beyond NVIDIA: amdsmi, Intel xe/i915 hwmon, Gaudi hwmon, Apple IOReport/powermetrics
+  (which also gives cpu and dram), a Prometheus endpoint (DCGM or wattprint exporter; opt-in).
+* module: Jetson INA3221/INA238 (``VDD_IN``) > Grace ACPI module power meters.
+* node (whole machine at the wall; opt-in): Redfish > IPMI DCMI.
+  See docs/hardware.md.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from wattprint.errors import MeterError, unknown_choice
 from wattprint.meters.base import Meter, SourceStatus
 from wattprint.meters.probe import ProbeOptions, Unavailable
 
-COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram")
+COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram", "module", "node")
 
 _SLOTS_OF_COMPONENT: dict[str, tuple[str, ...]] = {
     "gpu": ("gpu",), "cpu": ("cpu", "cpu-process"), "dram": ("memory",), "ram": ("memory",)}
@@ -69,11 +74,20 @@ class Source:
 
 SOURCES: tuple[Source, ...] = (
     Source("nvml", "gpu", ("gpu",), "wattprint.meters.nvml:probe"),
+    Source("amdsmi", "gpu", ("gpu",), "wattprint.meters.amd:probe"),
+    Source("intel-gpu", "gpu", ("gpu",), "wattprint.meters.intel_gpu:probe"),
+    Source("gaudi", "gpu", ("gpu",), "wattprint.meters.gaudi:probe"),
+    Source("apple", "gpu", ("gpu", "cpu", "memory"), "wattprint.meters.apple:probe"),
+    Source("prometheus", "gpu", ("gpu",), "wattprint.meters.prometheus_source:probe"),
     Source("estimate", "gpu", ("gpu",), "wattprint.meters.estimate:probe_gpu"),
     Source("rapl", "cpu", ("cpu", "memory"), "wattprint.meters.rapl:probe"),
     Source("rapl-share", "cpu", ("cpu-process",), "wattprint.meters.attribution:probe"),
     Source("estimate", "cpu", ("cpu", "cpu-process"), "wattprint.meters.estimate:probe_cpu"),
     Source("estimate", "ram", ("memory",), "wattprint.meters.estimate:probe_ram"),
+    Source("jetson", "module", ("module",), "wattprint.meters.jetson:probe"),
+    Source("grace", "module", ("module",), "wattprint.meters.grace:probe"),
+    Source("redfish", "node", ("node",), "wattprint.meters.redfish:probe"),
+    Source("ipmi", "node", ("node",), "wattprint.meters.ipmi:probe"),
 )
 """Every energy source, most preferred first. One line per source."""
 
@@ -101,7 +115,7 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
     """Open the best meter for each requested component.
 
     Args:
-        components: Any of ``gpu``, ``cpu``, ``dram``, ``ram``.
+        components: Any of ``gpu``, ``cpu``, ``dram``, ``ram``, ``module``, ``node``.
         gpus: Visible GPU indices; all when None. An explicit list makes a GPU source failure
             an error instead of a skipped source.
         powercap_root: The powercap class directory (RAPL).
