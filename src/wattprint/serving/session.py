@@ -151,6 +151,7 @@ class ServingSession:
         self.environment = dict(environment or {})
         self.points: list[ServingPoint] = []
         self.lost: list[tuple[str, str]] = []
+        self._idle_flags: list[str] = []
         """Load points whose energy could not be measured: (arrivals, reason)."""
 
     def run(self) -> list[ServingPoint]:
@@ -184,8 +185,15 @@ class ServingSession:
         self.log(f"energy basis: {basis.provenance} {', '.join(basis.domains)}")
         idle = meter.measure_idle(cfg.idle_s) if cfg.idle_s > 0 else None
         idle_w = sum(idle[d] for d in basis.domains) if idle else None
+        self._idle_flags = []
         if idle_w is not None:
             self.log(f"idle power {idle_w:.2f} W over {cfg.idle_s:g} s ({basis.provenance})")
+        elif cfg.idle_s > 0:
+            base = getattr(meter, "idle_baseline", None)
+            why = "; ".join(getattr(base, "reasons", ())) or "no reason given"
+            self._idle_flags.append("idle_baseline_invalid")
+            self.log(f"idle baseline not usable ({why}): no idle/dynamic split, every joule of "
+                     "the window is shared among requests")
         count = _tokenizer_counter(cfg.tokenizer)
         target = Target(cfg.endpoint, cfg.model, cfg.api, info.engine, cfg.fixed_length,
                         dict(cfg.extra), cfg.timeout_s)
@@ -283,6 +291,7 @@ class ServingSession:
         steady = steady_window(run)
         flags = validity_flags(run, steady, fixed_length=cfg.fixed_length,
                                length_forced=prof.forces_length, max_lag_s=cfg.max_lag_s)
+        flags += self._idle_flags
         if not attribution.passed:
             flags.append("attribution_residual_over_1pct")
         if timeline.errors:
