@@ -39,8 +39,15 @@ DEFAULT_SUITE = "smoke"
 # ---- the file format (pydantic models; extra keys forbidden) -----------------------------
 
 
+#: Longest idle baseline or job time limit a suite or flag may ask for, s (7 days).
+MAX_DURATION_S = 7 * 24 * 3600.0
+#: Most warm-up inferences a job may ask for (as many as the largest measured window).
+MAX_WARMUP = 1_000_000
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan/inf are refused in every number: `idle_s: .inf` would sleep forever
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_device(value: str | None) -> str | None:
@@ -84,14 +91,14 @@ class Settings(_Strict):
     batch_size: int | None = Field(default=None, ge=1)
     device: str | None = None
     dtype: str | None = None
-    warmup: int | None = Field(default=None, ge=0)
-    idle_s: float | None = Field(default=None, ge=0)
+    warmup: int | None = Field(default=None, ge=0, le=MAX_WARMUP)
+    idle_s: float | None = Field(default=None, ge=0, le=MAX_DURATION_S)
     generation: dict[str, Any] | None = None
     split: str | None = None
     config: str | None = None
     seed: int | None = None
     settings: dict[str, Any] | None = None
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
 
     _device = field_validator("device")(_check_device)
     _dtype = field_validator("dtype")(_check_dtype)
@@ -110,14 +117,14 @@ class JobSettings(_Strict):
     batch_size: int = Field(default=1, ge=1)
     device: str = "cpu"
     dtype: str | None = None
-    warmup: int = Field(default=3, ge=0)
-    idle_s: float = Field(default=2.0, ge=0)
+    warmup: int = Field(default=3, ge=0, le=MAX_WARMUP)
+    idle_s: float = Field(default=2.0, ge=0, le=MAX_DURATION_S)
     generation: dict[str, Any] = Field(default_factory=dict)
     split: str | None = None
     config: str | None = None
     seed: int = 0
     settings: dict[str, Any] = Field(default_factory=dict)
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
 
     _device = field_validator("device")(_check_device)
     _dtype = field_validator("dtype")(_check_dtype)
