@@ -39,12 +39,12 @@ DEFAULT_SUITE = "smoke"
 # ---- the file format (pydantic models; extra keys forbidden) -----------------------------
 
 
+MAX_SECONDS: float = 7 * 24 * 3600.0
+"""Longest idle baseline or job timeout a suite or flag may ask for, s (one week)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-MAX_IDLE_S = 3600.0
-"""Longest idle baseline, seconds (an hour; longer says nothing more about idle power)."""
 
 
 def _check_device(value: str | None) -> str | None:
@@ -89,13 +89,13 @@ class Settings(_Strict):
     device: str | None = None
     dtype: str | None = None
     warmup: int | None = Field(default=None, ge=0)
-    idle_s: float | None = Field(default=None, ge=0, le=MAX_IDLE_S)
+    idle_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] | None = None
     split: str | None = None
     config: str | None = None
     seed: int | None = None
     settings: dict[str, Any] | None = None
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
     _device = field_validator("device")(_check_device)
     _dtype = field_validator("dtype")(_check_dtype)
@@ -115,13 +115,13 @@ class JobSettings(_Strict):
     device: str = "cpu"
     dtype: str | None = None
     warmup: int = Field(default=3, ge=0)
-    idle_s: float = Field(default=2.0, ge=0, le=MAX_IDLE_S)
+    idle_s: float = Field(default=2.0, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] = Field(default_factory=dict)
     split: str | None = None
     config: str | None = None
     seed: int = 0
     settings: dict[str, Any] = Field(default_factory=dict)
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
     _device = field_validator("device")(_check_device)
     _dtype = field_validator("dtype")(_check_dtype)
@@ -477,9 +477,9 @@ def resolve_suite_path(name_or_path: str) -> tuple[str, str]:
             raise ConfigError(f"suite file {name_or_path!r} cannot be read: {err}") from err
         except UnicodeDecodeError as err:
             line = p.read_bytes()[:err.start].count(b"\n") + 1
-            raise ConfigError(f"{name_or_path}: line {line}: not UTF-8 text (byte "
-                              f"0x{err.object[err.start]:02x} at offset {err.start}); save the "
-                              "suite as UTF-8") from None
+            raise ConfigError(f"{name_or_path}:{line}: the suite file is not UTF-8 text (byte "
+                              f"0x{err.object[err.start]:02x} at offset {err.start}); save it "
+                              "as UTF-8") from None
     names = shipped_suites()
     if name_or_path not in names:
         raise ConfigError(f"unknown suite {name_or_path!r}{did_you_mean(name_or_path, names)}; "
