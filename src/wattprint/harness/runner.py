@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattprint.carbon.record import CarbonRecord
 from wattprint.harness.executors.base import Executor
 from wattprint.harness.plan import Job, Suite
 from wattprint.harness.sinks import Key, Sink
@@ -72,7 +73,7 @@ def run_jobs(jobs: Sequence[Job], *, executor: Executor, sinks: Sequence[Sink],
              suite: Suite | None = None, run_id: str | None = None,
              environment: dict[str, Any] | None = None, resume: bool = True,
              progress: bool | None = None,
-             carbon: Mapping[str, Any] | None = None) -> RunOutcome:
+             carbon: CarbonRecord | None = None) -> RunOutcome:
     """Run jobs, writing each result to every sink as it arrives.
 
     Args:
@@ -84,9 +85,9 @@ def run_jobs(jobs: Sequence[Job], *, executor: Executor, sinks: Sequence[Sink],
         environment: The driver's environment fingerprint, recorded with the run.
         resume: Skip ``(job_id, repetition)`` pairs a sink reports complete.
         progress: Show a progress bar (default: only when stderr is a terminal).
-        carbon: The grid intensity to record with every result (``intensity_g_per_kwh``,
-            ``intensity_source``, ``pue`` ...), so reports can convert each provenance's
-            energy to g CO2eq; None records nothing.
+        carbon: The grid intensity to record with every result that has none
+            (:func:`wattprint.carbon.record.run_carbon_record`), so reports can convert each
+            provenance's energy to g CO2eq; None records nothing.
 
     Returns:
         The run's outcome. Sink failures propagate (after stopping the worker).
@@ -121,7 +122,7 @@ def run_jobs(jobs: Sequence[Job], *, executor: Executor, sinks: Sequence[Sink],
     with _progress(total, progress) as bar:
         def on_result(result: JobResult) -> None:
             if carbon is not None and result.carbon is None:
-                result = result.with_(carbon=dict(carbon))
+                result = result.with_(carbon=carbon)
             for sink in sinks:
                 sink.write(result)
             outcome.results.append(result)
@@ -150,7 +151,7 @@ class _Bar:
     def phase(self, job: Job, phase: str) -> None:
         if self._p is not None:
             self._p.update(self._t, description=f"{job.task} · {_short(job.model)} · "
-                                                f"{job.dataset} [dim]{phase}[/dim]")
+                                                f"{job.dataset}", phase=phase)
 
 
 def _short(model: str, width: int = 32) -> str:
@@ -176,8 +177,11 @@ def _progress(total: int, enabled: bool | None) -> Iterator[_Bar]:
         TimeRemainingColumn,
     )
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    # names are data: the description column is never parsed as markup or emoji codes
+    with Progress(TextColumn("{task.description}", markup=False),
+                  TextColumn("{task.fields[phase]}", style="dim", markup=False),
+                  BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[failed]}"), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=console,
                   transient=False) as p:
-        yield _Bar(p, p.add_task("starting", total=total, failed=""))
+        yield _Bar(p, p.add_task("starting", total=total, failed="", phase=""))
