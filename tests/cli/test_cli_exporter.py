@@ -46,8 +46,13 @@ def test_exporter_serves_counters_that_only_grow(tmp_path):
         seen = []
         for k in range(3):
             (card / "energy1_input").write_text(f"{1_000_000 + (k + 1) * 500_000}\n")
-            time.sleep(0.5)
-            seen.append(energies(url))
+            want = 0.5 * (k + 1)
+            for _ in range(100):  # the exporter reads every 0.2 s; allow for a loaded machine
+                time.sleep(0.1)
+                got = energies(url)
+                if got.get("gpu:xpu0", (0.0,))[0] >= want:
+                    break
+            seen.append(got)
         assert seen[-1]["gpu:xpu0"] == (1.5, "measured")
         assert seen[0], "no domain served"
         for dom, (_value, prov) in seen[0].items():
