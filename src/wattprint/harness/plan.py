@@ -39,6 +39,10 @@ DEFAULT_SUITE = "smoke"
 # ---- the file format (pydantic models; extra keys forbidden) -----------------------------
 
 
+MAX_SECONDS: float = 7 * 24 * 3600.0
+"""Longest idle baseline or job timeout a suite or flag may ask for, s (one week)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -85,13 +89,13 @@ class Settings(_Strict):
     device: str | None = None
     dtype: str | None = None
     warmup: int | None = Field(default=None, ge=0)
-    idle_s: float | None = Field(default=None, ge=0)
+    idle_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] | None = None
     split: str | None = None
     config: str | None = None
     seed: int | None = None
     settings: dict[str, Any] | None = None
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
     _device = field_validator("device")(_check_device)
     _dtype = field_validator("dtype")(_check_dtype)
@@ -111,13 +115,13 @@ class JobSettings(_Strict):
     device: str = "cpu"
     dtype: str | None = None
     warmup: int = Field(default=3, ge=0)
-    idle_s: float = Field(default=2.0, ge=0)
+    idle_s: float = Field(default=2.0, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] = Field(default_factory=dict)
     split: str | None = None
     config: str | None = None
     seed: int = 0
     settings: dict[str, Any] = Field(default_factory=dict)
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
     _device = field_validator("device")(_check_device)
     _dtype = field_validator("dtype")(_check_dtype)
