@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from wattprint.harness.plan import MAX_DURATION_S, MAX_WARMUP, JobSettings, Settings
+from wattprint.harness.plan import MAX_SECONDS, MAX_WARMUP, JobSettings, Settings
 
 
 @pytest.mark.parametrize("field, value", [
-    ("idle_s", float("inf")), ("idle_s", float("nan")), ("idle_s", MAX_DURATION_S * 2),
-    ("timeout_s", float("inf")), ("timeout_s", MAX_DURATION_S + 1),
+    ("idle_s", float("inf")), ("idle_s", float("nan")), ("idle_s", MAX_SECONDS * 2),
+    ("timeout_s", float("inf")), ("timeout_s", MAX_SECONDS + 1),
     ("warmup", MAX_WARMUP + 1),
 ])
 def test_a_layer_refuses_unusable_numbers(field: str, value: float) -> None:
@@ -22,5 +22,5 @@ def test_a_layer_refuses_unusable_numbers(field: str, value: float) -> None:
 
 
 def test_the_bounds_themselves_are_accepted() -> None:
-    s = JobSettings(idle_s=MAX_DURATION_S, timeout_s=MAX_DURATION_S, warmup=MAX_WARMUP)
-    assert (s.idle_s, s.timeout_s, s.warmup) == (MAX_DURATION_S, MAX_DURATION_S, MAX_WARMUP)
+    s = JobSettings(idle_s=MAX_SECONDS, timeout_s=MAX_SECONDS, warmup=MAX_WARMUP)
+    assert (s.idle_s, s.timeout_s, s.warmup) == (MAX_SECONDS, MAX_SECONDS, MAX_WARMUP)

@@ -39,8 +39,8 @@ DEFAULT_SUITE = "smoke"
 # ---- the file format (pydantic models; extra keys forbidden) -----------------------------
 
 
-#: Longest idle baseline or job time limit a suite or flag may ask for, s (7 days).
-MAX_DURATION_S = 7 * 24 * 3600.0
+MAX_SECONDS: float = 7 * 24 * 3600.0
+"""Longest idle baseline or job timeout a suite or flag may ask for, s (one week)."""
 #: Most warm-up inferences a job may ask for (as many as the largest measured window).
 MAX_WARMUP = 1_000_000
 
@@ -92,13 +92,13 @@ class Settings(_Strict):
     device: str | None = None
     dtype: str | None = None
     warmup: int | None = Field(default=None, ge=0, le=MAX_WARMUP)
-    idle_s: float | None = Field(default=None, ge=0, le=MAX_DURATION_S)
+    idle_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] | None = None
     split: str | None = None
     config: str | None = None
     seed: int | None = None
     settings: dict[str, Any] | None = None
-    timeout_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
     _device = field_validator("device")(_check_device)
     _dtype = field_validator("dtype")(_check_dtype)
@@ -118,13 +118,13 @@ class JobSettings(_Strict):
     device: str = "cpu"
     dtype: str | None = None
     warmup: int = Field(default=3, ge=0, le=MAX_WARMUP)
-    idle_s: float = Field(default=2.0, ge=0, le=MAX_DURATION_S)
+    idle_s: float = Field(default=2.0, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] = Field(default_factory=dict)
     split: str | None = None
     config: str | None = None
     seed: int = 0
     settings: dict[str, Any] = Field(default_factory=dict)
-    timeout_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
     _device = field_validator("device")(_check_device)
     _dtype = field_validator("dtype")(_check_dtype)
