@@ -223,8 +223,8 @@ def test_the_store_serialises_with_the_records_own_to_dict(
     """One serialiser per record type: what ``to_dict`` adds is what the store keeps."""
     original = JobResult.to_dict
 
-    def tagged(self: JobResult) -> dict:
-        d = original(self)
+    def tagged(self: JobResult, **kw: bool) -> dict:
+        d = original(self, **kw)
         d["extra"] = {**d["extra"], "via": "to_dict"}
         return d
 
@@ -260,3 +260,15 @@ def test_closed_store_says_so(tmp_path: Path) -> None:
     s.close()
     with pytest.raises(StoreError, match="closed"):
         s.count()
+
+
+def test_big_batches_are_deflated_with_a_shared_dictionary_and_read_back(
+        store: ResultStore, tmp_path: Path) -> None:
+    batch = [_result(f"big-{i}", 0) for i in range(100)]
+    assert store.write_many(batch) == 100
+    assert store.write(_result("single", 0))  # a later single write uses the same dictionary
+    con = sqlite3.connect(tmp_path / "r.db")
+    assert con.execute("SELECT COUNT(*) FROM record_dicts").fetchone()[0] == 1
+    kinds = {r[0] for r in con.execute("SELECT typeof(record_json) FROM results")}
+    assert kinds == {"blob"}
+    assert store.results() == [*batch, _result("single", 0)]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from wattprint.meters.base import DomainEnergy, Provenance
+from wattprint.results.names import display_model
 from wattprint.results.schema import STATUS_FAILED, JobResult
 from wattprint.units import J_PER_KWH
 
@@ -168,7 +169,9 @@ def results_frame(results: Iterable[JobResult],
 
     Returns:
         One row per (result, provenance) — a failed result or one without energy gives one
-        row with no provenance and NaN energy — with columns :data:`COLUMNS` plus derived ones:
+        row with no provenance and NaN energy — with columns :data:`COLUMNS` (``model`` is the
+        name to show: :func:`~wattprint.results.names.display_model`, so an imported log
+        without a model shows its project name) plus derived ones:
         ``j_per_inference`` (J), ``kwh_per_1k`` and ``dynamic_kwh_per_1k`` (kWh per 1,000
         inferences), ``wh_per_1k`` (Wh per 1,000 inferences), ``j_per_unit`` (J per work unit),
         ``g_per_1k`` (g CO2eq per 1,000 inferences, from stored carbon fields only),
@@ -196,7 +199,7 @@ def results_frame(results: Iterable[JobResult],
     base = {
         "job_id": [r.job_id for r in rs], "repetition": [r.repetition for r in rs],
         "run_id": [r.run_id for r in rs], "task": [r.task for r in rs],
-        "model": [r.model for r in rs], "dataset": [r.dataset for r in rs],
+        "model": [display_model(r) for r in rs], "dataset": [r.dataset for r in rs],
         "hardware_id": [r.hardware_id or "unknown" for r in rs],
         "status": [r.status for r in rs], "error": [r.error for r in rs],
         "n": [r.n for r in rs], "duration_s": [r.duration_s for r in rs],

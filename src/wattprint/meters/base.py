@@ -14,7 +14,7 @@ import abc
 import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -151,7 +151,8 @@ class DomainEnergy:
                    dynamic_energy_j=dynamic)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # Fields one level deep (asdict's recursive deep copy is the cost of a bulk import).
+        d = {name: getattr(self, name) for name in _DOMAIN_ENERGY_FIELDS}
         d["provenance"] = self.provenance.value
         d["model"] = None if self.model is None else self.model.to_dict()
         return d
@@ -248,6 +249,9 @@ class EnergyResult:
                    duration_s=float(d["duration_s"]),
                    domains=tuple(DomainEnergy.from_dict(x) for x in d["domains"]),
                    warnings=tuple(d.get("warnings", ())))
+
+
+_DOMAIN_ENERGY_FIELDS = tuple(f.name for f in fields(DomainEnergy))
 
 
 def totals_by_provenance(domains: Iterable[DomainEnergy]) -> list[ProvenanceTotal]:
