@@ -38,22 +38,13 @@ from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
+from study_import import _default_dir  # the study folder (bench/ is on sys.path)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BEFORE_COMMIT = "acf8cfb"
 """main when this work began: the importer that read the whole file and stored every result
 in one transaction (2 min 30 s and 2.4 GB for 300k rows in the issue)."""
-
-
-def _study_dir() -> Path:
-    env = os.environ.get("WATTPRINT_STUDY_DIR")
-    if env:
-        return Path(env)
-    for p in HERE.parents:
-        c = p / "shared" / "reference" / "co2_inference"
-        if c.is_dir():
-            return c
-    sys.exit("set WATTPRINT_STUDY_DIR to the study's folder (sashavor/co2_inference layout)")
 
 
 def make_csv(study: Path, rows: int, out: Path, seed: int = 0) -> int:
@@ -125,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-before", action="store_true", help="measure AFTER only")
     ap.add_argument("--out", default=str(HERE / "results" / "import_codecarbon.json"))
     args = ap.parse_args(argv)
-    study = _study_dir()
+    study = _default_dir()
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)
         csv_path = tmpd / "emissions.csv"

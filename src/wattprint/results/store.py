@@ -106,7 +106,7 @@ class RunInfo:
 
 
 _RESULT_COLUMNS = (
-    "job_id", "repetition", "attempt", "run_id", "suite", "task", "model", "dataset", "n",
+    "id", "job_id", "repetition", "attempt", "run_id", "suite", "task", "model", "dataset", "n",
     "status", "error", "duration_s", "backend", "measured_j", "integrated_j", "estimated_j",
     "carbon_g", "source", "source_file", "source_line", "environment_hash", "created_at",
     "stored_at", "record_json", "is_answer",
@@ -120,9 +120,6 @@ _DOMAIN_COLUMNS = (
 )
 _INSERT_DOMAIN = (f"INSERT INTO domains ({', '.join(_DOMAIN_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * len(_DOMAIN_COLUMNS))})")
-
-_HISTORY = -1
-""":meth:`ResultStore._answer_for`: the record is kept as history, not as the answer."""
 
 QUERY_WINDOW = "query"
 """Label under which a result's own (query) window is stored in ``windows``/``domains``."""
@@ -486,51 +483,43 @@ class ResultStore:
                 "INSERT OR IGNORE INTO runs (id, suite, config_json, environment_hash, started_at) "
                 "VALUES (?, ?, ?, ?, ?)", (run_id, suite, _json(dict(config)), h, _now()))
 
-    def _answer_for(self, r: JobResult) -> int | None | bool:
-        """What writing ``r`` does: False when it is already stored (a success for its
-        repetition, or the same failure); :data:`_HISTORY` when it is kept as history (a
-        failure after a success); else the id of the answer it supersedes, or None when
-        its repetition has no row yet. A success supersedes failures; the first success
-        stays the answer."""
-        row = self._db.execute(
-            "SELECT id, status FROM results WHERE job_id = ? AND repetition = ? "
-            "AND is_answer = 1", (r.job_id, r.repetition)).fetchone()
-        answer_ok = row is not None and row[1] == STATUS_OK
-        if r.status == STATUS_OK:
-            return False if answer_ok else (None if row is None else int(row[0]))
-        same = self._db.execute(
+    def _answers(self, batch: Sequence[JobResult]) -> dict[tuple[str, int], tuple[int, str]]:
+        """``(job_id, repetition) → (id, status)`` of the stored answers of these records."""
+        out: dict[tuple[str, int], tuple[int, str]] = {}
+        ids = list(dict.fromkeys(r.job_id for r in batch))
+        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[i:i + 500]
+            for job, rep, rid, status in self._db.execute(
+                    "SELECT job_id, repetition, id, status FROM results WHERE is_answer = 1 "
+                    f"AND job_id IN ({', '.join('?' * len(chunk))})", chunk):
+                out[(job, int(rep))] = (int(rid), status)
+        return out
+
+    def _same_failure_stored(self, r: JobResult) -> bool:
+        return self._db.execute(
             "SELECT 1 FROM results WHERE job_id = ? AND repetition = ? AND attempt = ? "
             "AND COALESCE(run_id, '') = ? AND status = 'failed'",
-            (r.job_id, r.repetition, r.attempt, r.run_id or "")).fetchone()
-        if same is not None:
-            return False  # the same failure, written again
-        if answer_ok:
-            return _HISTORY
-        return None if row is None else int(row[0])
+            (r.job_id, r.repetition, r.attempt, r.run_id or "")).fetchone() is not None
 
-    def _insert(self, r: JobResult, stored_at: str, supersedes: int | None,
-                envs: dict[int, str | None]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    def _row(self, rid: int, r: JobResult, stored_at: str, is_answer: int,
+             envs: dict[int, str | None], windows: list[tuple[Any, ...]],
+             domains: list[tuple[Any, ...]]) -> list[Any]:
+        """The ``results`` row of ``r`` (its windows and domains appended to the lists)."""
         key = id(r.environment)
         if key not in envs:
             envs[key] = self._put_environment(r.environment)
-        env_hash = envs[key]
-        is_answer = 0 if supersedes == _HISTORY else 1
-        if supersedes is not None and supersedes != _HISTORY:
-            self._db.execute("UPDATE results SET is_answer = 0 WHERE id = ?", (supersedes,))
         enc = self._codec.encode(r)
         c = enc.columns
-        row = (c["job_id"], c["repetition"], c["attempt"], c["run_id"], c["suite"], c["task"],
-               c["model"], c["dataset"], c["n"], c["status"], c["error"], c["duration_s"],
-               c["backend"], r.energy_j(Provenance.MEASURED), r.energy_j(Provenance.INTEGRATED),
-               r.energy_j(Provenance.ESTIMATED), enc.emissions_g, c["source"], c["source_file"],
-               c["source_line"], env_hash, c["created_at"], stored_at, enc.record_json,
-               is_answer)
-        rid = self._db.execute(_INSERT_RESULT, row).lastrowid
-        windows = []
         if r.domains:
             windows.append((rid, QUERY_WINDOW, None, r.duration_s))
         windows.extend((rid, label, w.started_at, w.duration_s) for label, w in r.phases.items())
-        return windows, [(rid, *d) for d in enc.domains]
+        domains.extend((rid, *d) for d in enc.domains)
+        return [rid, c["job_id"], c["repetition"], c["attempt"], c["run_id"], c["suite"],
+                c["task"], c["model"], c["dataset"], c["n"], c["status"], c["error"],
+                c["duration_s"], c["backend"], r.energy_j(Provenance.MEASURED),
+                r.energy_j(Provenance.INTEGRATED), r.energy_j(Provenance.ESTIMATED),
+                enc.emissions_g, c["source"], c["source_file"], c["source_line"], envs[key],
+                c["created_at"], stored_at, enc.record_json, is_answer]
 
     def _flush_specs(self) -> None:
         new = self._codec.new_specs
@@ -566,10 +555,16 @@ class ResultStore:
             How many were newly written.
         """
         stored_at = _now()
-        written = 0
+        batch = list(results)
+        for r in batch:
+            if not isinstance(r, JobResult):
+                raise StoreError(f"can only store JobResult records, got {type(r).__name__}")
         windows: list[tuple[Any, ...]] = []
         domains: list[tuple[Any, ...]] = []
-        batch = list(results)
+        rows: list[list[Any]] = []
+        pending: dict[int, list[Any]] = {}  # id → row of this batch
+        superseded: list[tuple[int]] = []   # stored answers that stop being answers
+        failures: set[tuple[str, int, int, str]] = set()  # failures written by this batch
         envs: dict[int, str | None] = {}  # id(environment) → hash; objects live in `batch`
         known_envs = set(self._known_envs)
         try:
@@ -578,18 +573,36 @@ class ResultStore:
                     self._new_dict(batch[:DICT_SAMPLES])
                 elif self._codec.current_dict is None:
                     self._latest_dict()
+                answers = self._answers(batch)
+                next_id = int(self._db.execute(
+                    "SELECT COALESCE(MAX(id), 0) FROM results").fetchone()[0]) + 1
                 for r in batch:
-                    if not isinstance(r, JobResult):
-                        raise StoreError(f"can only store JobResult records, got "
-                                         f"{type(r).__name__}")
-                    answer = self._answer_for(r)
-                    if answer is False:
-                        continue
-                    w, d = self._insert(r, stored_at, answer, envs)
-                    windows.extend(w)
-                    domains.extend(d)
-                    written += 1
+                    key = (r.job_id, r.repetition)
+                    answer = answers.get(key)
+                    answer_ok = answer is not None and answer[1] == STATUS_OK
+                    if r.status == STATUS_OK:
+                        if answer_ok:
+                            continue  # one success per repetition: the first stays
+                    else:
+                        failure = (r.job_id, r.repetition, r.attempt, r.run_id or "")
+                        if failure in failures or self._same_failure_stored(r):
+                            continue  # the same failure, written again
+                        failures.add(failure)
+                    is_answer = 0 if answer_ok else 1  # a failure after a success: history
+                    if is_answer and answer is not None:
+                        if answer[0] in pending:
+                            pending[answer[0]][-1] = 0
+                        else:
+                            superseded.append((answer[0],))
+                    rid, next_id = next_id, next_id + 1
+                    row = self._row(rid, r, stored_at, is_answer, envs, windows, domains)
+                    rows.append(row)
+                    pending[rid] = row
+                    if is_answer:
+                        answers[key] = (rid, r.status)
                 self._flush_specs()
+                self._db.executemany("UPDATE results SET is_answer = 0 WHERE id = ?", superseded)
+                self._db.executemany(_INSERT_RESULT, rows)
                 self._db.executemany(_INSERT_WINDOW, windows)
                 self._db.executemany(_INSERT_DOMAIN, domains)
         except BaseException:
@@ -600,7 +613,7 @@ class ResultStore:
             self._codec.zdicts.clear()
             self._codec.current_dict = None
             raise
-        return written
+        return len(rows)
 
     def _new_dict(self, samples: Sequence[JobResult]) -> None:
         """Make the batch's compression dictionary from its first records (in a transaction)."""

@@ -181,9 +181,12 @@ class _RowError(Exception):
     pass
 
 
+# Rows reach the parsers with every value already stripped (see stream_file).
+
+
 def _num(row: Mapping[str, str], col: str, *, required: bool = True) -> float | None:
     raw = row.get(col)
-    if raw is None or raw.strip() == "":
+    if not raw:
         if required:
             raise _RowError(f"column {col!r} is empty")
         return None
@@ -197,13 +200,10 @@ def _num(row: Mapping[str, str], col: str, *, required: bool = True) -> float | 
 
 
 def _text(row: Mapping[str, str], col: str) -> str | None:
-    raw = row.get(col)
-    if raw is None:
-        return None
-    raw = raw.strip()
-    return raw or None
+    return row.get(col) or None
 
 
+@functools.lru_cache(maxsize=256)
 def _version_tuple(version: str | None) -> tuple[int, ...]:
     if not version:
         return ()
@@ -246,7 +246,17 @@ class _FileContext:
 
 
 def _apple_silicon(row: Mapping[str, str]) -> bool:
-    return any(_APPLE_SILICON.search(_text(row, c) or "") for c in ("cpu_model", "gpu_model"))
+    return _is_apple_silicon(row.get("cpu_model") or "", row.get("gpu_model") or "")
+
+
+@functools.lru_cache(maxsize=256)
+def _is_apple_silicon(cpu_model: str, gpu_model: str) -> bool:
+    return bool(_APPLE_SILICON.search(cpu_model) or _APPLE_SILICON.search(gpu_model))
+
+
+@functools.lru_cache(maxsize=256)
+def _pre_volta(gpu_model: str) -> bool:
+    return bool(_PRE_VOLTA.search(gpu_model))
 
 
 def _gpu_domain(row: Mapping[str, str], energy_j: float, version: tuple[int, ...]) -> DomainEnergy | None:
@@ -263,7 +273,7 @@ def _gpu_domain(row: Mapping[str, str], energy_j: float, version: tuple[int, ...
         prov, src = Provenance.INTEGRATED, "codecarbon:powermetrics gpu power samples (Apple silicon)"
     elif version and version < (2,):
         prov, src = Provenance.INTEGRATED, "codecarbon<2:gpu power (not verified)"
-    elif model and _PRE_VOLTA.search(model):
+    elif model and _pre_volta(model):
         prov, src = Provenance.INTEGRATED, "codecarbon:nvml power samples (no energy counter before Volta)"
     else:
         prov, src = Provenance.MEASURED, "codecarbon:nvml:nvmlDeviceGetTotalEnergyConsumption deltas"
@@ -365,8 +375,6 @@ def _legacy_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
 
 
 def _parse_row(row: Mapping[str, str], line: int, ctx: _FileContext) -> _Parsed:
-    if None in row:  # csv.DictReader puts surplus fields under the None key
-        raise _RowError(f"{len(row[None])} more field(s) than the header has")  # type: ignore[index]
     needed = LEGACY_REQUIRED_COLUMNS if ctx.legacy else REQUIRED_COLUMNS
     missing = [c for c in needed if row.get(c) is None]
     if missing:
@@ -410,12 +418,24 @@ _EXTRA_COLUMNS = ("country_name", "country_iso_code", "region", "longitude", "la
 
 
 def _environment(row: Mapping[str, str]) -> dict[str, Any]:
+    """The row's environment. Rows describing the same machine share one dict (the store then
+    keeps it once without hashing it again per row); never modify it in place."""
+    return _shared_environment(tuple(_text(row, c) for c in _ENV_COLUMNS))
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_environment(values: tuple[str | None, ...]) -> dict[str, Any]:
     env: dict[str, Any] = {"source": "codecarbon log"}
-    for c in _ENV_COLUMNS:
-        v = _text(row, c)
-        if v is not None:
-            env[c] = v
+    env.update((c, v) for c, v in zip(_ENV_COLUMNS, values) if v is not None)
     return env
+
+
+@functools.lru_cache(maxsize=1024)
+def _hardware_id(cpu_model: str | None, gpu_model: str | None, gpu_count: str | None,
+                 ram_total_size: str | None) -> str:
+    hw = {"cpu_model": cpu_model, "gpu_model": gpu_model, "gpu_count": gpu_count,
+          "ram_total_size": ram_total_size}
+    return job_id_for(hw)[:12]
 
 
 def _carbon(p: _Parsed) -> dict[str, Any]:
@@ -456,8 +476,6 @@ def _window(p: _Parsed, label: str) -> EnergyResult:
 
 def _record(file: Path, main: _Parsed, phases: Sequence[_Parsed], opts: ImportOptions) -> JobResult:
     env = _environment(main.row)
-    if not any(d.provenance is Provenance.MEASURED for d in main.domains) and _apple_silicon(main.row):
-        env["power_source"] = "powermetrics (Apple silicon)"
     extra: dict[str, Any] = {"project_name": main.project, "codecarbon_run_id": main.run_id,
                              "energy_consumed_kwh": main.energy_kwh}
     if main.run_id is None:
@@ -478,19 +496,21 @@ def _record(file: Path, main: _Parsed, phases: Sequence[_Parsed], opts: ImportOp
         labelled[label] = _window(ph, label)
     if phases:
         extra["phase_lines"] = {lab: ph.line for lab, ph in zip(labelled, phases)}
-        extra["phase_emissions_g"] = {lab: ph.emissions_kg * 1000.0
-                                      for lab, ph in zip(labelled, phases)}
+        extra["phase_emissions_g"] = {
+            lab: None if ph.emissions_kg is None else ph.emissions_kg * 1000.0
+            for lab, ph in zip(labelled, phases)}
     model = opts.model or (main.project if opts.project_as_model and main.project else "unknown")
     key: dict[str, Any] = {"source": SOURCE, "file": file.name, "run_id": main.run_id,
                            "task_name": main.task_name, "timestamp": main.timestamp}
     if main.run_id is None:
         key["line"] = main.line
     job_id = job_id_for(key)
-    hw = {k: env.get(k) for k in ("cpu_model", "gpu_model", "gpu_count", "ram_total_size")}
     return JobResult(
         job_id=job_id, repetition=0, task=opts.task, model=model, dataset=opts.dataset, n=opts.n,
         status=STATUS_OK, duration_s=main.duration_s, domains=main.domains, run_id=opts.run_id,
-        backend=BACKEND, phases=labelled, environment=env, hardware_id=job_id_for(hw)[:12],
+        backend=BACKEND, phases=labelled, environment=env,
+        hardware_id=_hardware_id(env.get("cpu_model"), env.get("gpu_model"), env.get("gpu_count"),
+                                 env.get("ram_total_size")),
         carbon=_carbon(main), source=SOURCE, source_file=str(file), source_line=main.line,
         created_at=main.timestamp or None, extra=extra,
     )
@@ -590,13 +610,18 @@ def stream_file(path: str | Path, options: ImportOptions | None = None,
                        and "" not in scan.cpu_powers, legacy=_is_legacy(cols), options=opts)
     task_mode = "task_name" in cols
     group: list[_Parsed] = []
+    header = scan.header
+    width = len(header)
     try:
         with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh, fieldnames=scan.header)
+            reader = csv.reader(fh)
             next(reader, None)  # the header line, read with stripped names above
-            for row in reader:
+            for values in reader:
                 rep.rows += 1
                 try:
+                    if len(values) > width:
+                        raise _RowError(f"{len(values) - width} more field(s) than the header has")
+                    row = dict(zip(header, [v.strip() for v in values]))  # short rows: keys missing
                     p = _parse_row(row, reader.line_num, ctx)
                 except (_RowError, ValueError) as err:  # ValueError: record validation
                     rep.add_issue(ImportIssue(str(file), reader.line_num, str(err)))
