@@ -5,7 +5,11 @@ PIP     := $(PY) -m pip
 EXTRAS  ?= models,ray,test
 STAMP   := $(VENV)/.installed-$(EXTRAS)
 
-.PHONY: run test install browser lint bench clean
+.PHONY: run test install browser lint typecheck bench clean
+
+# Packages type-checked with `mypy --strict` (config in pyproject's [tool.mypy]). Add a package
+# here once it passes (issue 11 wants meters and results too).
+MYPY_STRICT ?= wattprint.carbon
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -32,8 +36,15 @@ browser:
 	      || echo "could not install chromium: browser tests will be skipped"; \
 	  else echo "chromium missing and not root: browser tests will be skipped"; fi; fi
 
-test: $(STAMP) browser
+# Habits (issue 11): lint (ruff: pyflakes, isort, docstrings), layers, strict types, then tests.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/lint-imports
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy $(addprefix -p ,$(MYPY_STRICT))
+
+test: $(STAMP) browser lint typecheck
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
@@ -41,4 +52,4 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

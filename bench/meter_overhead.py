@@ -75,12 +75,11 @@ def _make(tool: str, started: bool = True) -> dict[str, Any]:
             m.start()
         return {"begin": m.begin, "end": m.end, "obj": m}
     if tool == "wattprint-rapl":  # the measured path, on a simulated powercap tree
+        import atexit
+        import shutil
         import tempfile
 
         from wattprint import EnergyMeter
-
-        import atexit
-        import shutil
 
         root = tempfile.mkdtemp(prefix="fake-powercap-")
         atexit.register(shutil.rmtree, root, True)

@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from wattprint.results.study import load_study, reproduce
 from wattprint.results.store import ResultStore
+from wattprint.results.study import load_study, reproduce
 
 HERE = Path(__file__).resolve().parent
 

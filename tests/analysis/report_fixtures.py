@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from wattprint.meters.base import DomainEnergy, EstimateModel, Provenance
 from wattprint.results.schema import JobResult, job_id_for
 

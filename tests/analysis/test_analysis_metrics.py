@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from report_fixtures import cpu_est, gpu, make_result
+
 from wattprint.analysis.frame import results_frame
 from wattprint.analysis.metrics import MODEL_KEYS, aggregate, pareto_front, task_summary
 

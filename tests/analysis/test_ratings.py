@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from wattprint.analysis.ratings import (
-    aies_stars, load_thresholds, rate, stars_from_values, threshold_table_from_dict)
+    aies_stars,
+    load_thresholds,
+    rate,
+    stars_from_values,
+    threshold_table_from_dict,
+)
 from wattprint.errors import ConfigError
 from wattprint.tasks.base import TASK_IDS
 

@@ -1,7 +1,6 @@
 """Every transformers task end to end on the tiny zoo, offline; local folders; wrong models; zero-shot."""
 
 import pytest
-import torch
 import transformers
 
 from wattprint.backends import load_backend

@@ -10,7 +10,14 @@ import pytest
 from harness_fakes import CATALOG
 
 from wattprint.errors import ConfigError
-from wattprint.harness.plan import Overrides, adhoc_suite, job_spec, load_suite, make_plan, parse_suite
+from wattprint.harness.plan import (
+    Overrides,
+    adhoc_suite,
+    job_spec,
+    load_suite,
+    make_plan,
+    parse_suite,
+)
 from wattprint.results.schema import job_id_for
 
 SUITE = textwrap.dedent("""\

@@ -211,7 +211,7 @@ def test_default_detection_on_this_machine_is_light():
 def test_unknown_component_is_a_config_error():
     from wattprint.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="valid: cpu, dram, gpu, ram"):
+    with pytest.raises(ConfigError, match="valid: cpu, dram, gpu, module, node, ram"):
         EnergyMeter(components=("cpu", "gpus"))
 
 

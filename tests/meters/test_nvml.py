@@ -1,10 +1,10 @@
 import sys
 import threading
 
-import pytest
-
 import fake_pynvml
+import pytest
 from fake_pynvml import FakeGpu
+
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import Provenance
 from wattprint.meters.energy_meter import EnergyMeter
@@ -20,7 +20,7 @@ class Clock:
 
 
 def gpus4():
-    return [FakeGpu(f"NVIDIA A100-SXM4-80GB", f"GPU-{i}aaa{i}-0000", energy_mj=1_000_000 * (i + 1))
+    return [FakeGpu("NVIDIA A100-SXM4-80GB", f"GPU-{i}aaa{i}-0000", energy_mj=1_000_000 * (i + 1))
             for i in range(4)]
 
 

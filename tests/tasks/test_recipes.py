@@ -1,8 +1,14 @@
 import pytest
 from PIL import Image
 
-from wattprint.tasks.recipes import (MASK_PLACEHOLDER, cut_prompt, first_words, mask_last_word,
-                                     resize_study, scale_box)
+from wattprint.tasks.recipes import (
+    MASK_PLACEHOLDER,
+    cut_prompt,
+    first_words,
+    mask_last_word,
+    resize_study,
+    scale_box,
+)
 
 WORDS25 = " ".join(f"w{i}" for i in range(1, 26))
 

@@ -1,8 +1,8 @@
 import pytest
 
 from wattprint.errors import ConfigError
-from wattprint.tasks.base import TASK_IDS, Example, Task
 from wattprint.tasks import registry
+from wattprint.tasks.base import TASK_IDS, Example, Task
 from wattprint.tasks.registry import get_task, list_tasks, register_task
 
 UNITS = {"text-classification": "sample", "token-classification": "sample",

@@ -2,8 +2,13 @@ import pytest
 
 from wattprint.errors import ConfigError
 from wattprint.tasks.base import TASK_IDS
-from wattprint.tasks.study_models import (MULTI_PURPOSE_MODELS, TASK_SPECIFIC_MODELS, ZERO_SHOT_TASKS,
-                                          study_model, study_models)
+from wattprint.tasks.study_models import (
+    MULTI_PURPOSE_MODELS,
+    TASK_SPECIFIC_MODELS,
+    ZERO_SHOT_TASKS,
+    study_model,
+    study_models,
+)
 
 
 def test_eighty_task_specific_and_eight_multi_purpose():

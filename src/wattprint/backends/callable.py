@@ -55,6 +55,7 @@ class CallableBackend(Backend):
         self._sync = sync
 
     def load(self) -> ModelInfo:
+        """Resolve the callable (once) and describe it; the weights are unknown to the harness."""
         if self._fn is None:
             self._fn = resolve_callable(str(self._spec))
         name = self._name or (self._spec if isinstance(self._spec, str)
@@ -62,11 +63,13 @@ class CallableBackend(Backend):
         return ModelInfo(model=str(name), backend="callable", weights="unknown")
 
     def infer(self, example: Example) -> Prediction:
+        """Call the function on the inputs; a plain return value becomes the output."""
         if self._fn is None:
             raise BackendError("CallableBackend.infer called before load()")
         out = self._fn(example.inputs)
         return out if isinstance(out, Prediction) else Prediction(output=out)
 
     def sync(self) -> None:
+        """Call the user's sync hook, if one was given; otherwise a no-op."""
         if self._sync is not None:
             self._sync()

@@ -146,7 +146,9 @@ class DiffusersBackend(Backend):
         return out
 
     def sync(self) -> None:
+        """Wait for queued work on the pipeline's device to finish."""
         sync_device(str(self.device))
 
     def unload(self) -> None:
+        """Drop the pipeline so its memory can be freed. Idempotent."""
         self._pipe = None

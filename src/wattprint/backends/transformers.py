@@ -359,9 +359,11 @@ class TransformersBackend(Backend):
         return out
 
     def sync(self) -> None:
+        """Wait for queued work on the model's device to finish."""
         sync_device(str(self.device))
 
     def unload(self) -> None:
+        """Drop the model and, on CUDA, empty the allocator cache. Idempotent."""
         if self._loaded is not None:
             self._loaded = None
             self._run = None

@@ -243,12 +243,12 @@ def lookup_region(name_or_code: str) -> Intensity:
                              label=f"{name} ({code}) -> {row.name}",
                              note=f"a state resolves to the eGRID subregion serving most of it, "
                                   f"not a state average ({mapping_source})")
-    row = _grid_index().get(key)
-    if row is None:
+    found = _grid_index().get(key)
+    if found is None:
         choices = [r.code for r in grid_rows()] + [c for c, *_ in us_states()]
         names = [r.name for r in grid_rows()] + [n for _, n, *_ in us_states()]
         raise _unknown("region", name_or_code, choices, names)
-    return _from_row(row)
+    return _from_row(found)
 
 
 def lookup_cloud(provider_region: str) -> Intensity:

@@ -14,7 +14,8 @@ import argparse
 import sys
 from typing import Any
 
-from wattprint.cli.common import non_negative_float, positive_float, print_json
+from wattprint.cli.common import non_negative_seconds, print_json, sampling_interval
+from wattprint.cli.hardware_options import add_hardware_arguments, apply_hardware_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
+    add_hardware_arguments(p)
     p.set_defaults(func=cmd_meters)
 
     m = sub.add_parser("measure", help="run a command and report its energy (like perf stat)",
@@ -32,18 +34,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "domain with provenance, boundary, average power and the uncertainty of "
                        "estimates. The exit code of CMD is forwarded.")
     m.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    m.add_argument("--interval", type=positive_float, default=0.1, metavar="S",
+    m.add_argument("--interval", type=sampling_interval, default=0.1, metavar="S",
                    help="power-sampling interval for sources without a counter, seconds "
                    "(default: %(default)s)")
     m.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
-    m.add_argument("--idle", type=non_negative_float, default=0.0, metavar="S",
+    m.add_argument("--idle", type=non_negative_seconds, default=0.0, metavar="S",
                    help="measure idle power for S seconds first and report dynamic energy too")
     m.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...",
                    help="the command to run")
     from wattprint.cli.carbon_options import add_carbon_arguments
 
     add_carbon_arguments(m)
+    add_hardware_arguments(m)
     m.set_defaults(func=cmd_measure)
 
 
@@ -52,6 +55,7 @@ def cmd_meters(args: argparse.Namespace) -> int:
     """Handler of ``wattprint meters``."""
     from wattprint.meters.energy_meter import EnergyMeter
 
+    apply_hardware_options(args)
     meter = EnergyMeter(powercap_root=args.powercap_root)
     try:
         status = meter.detection
@@ -83,14 +87,14 @@ def _spec_dict(s: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- measure
 def cmd_measure(args: argparse.Namespace) -> int:
     """Handler of ``wattprint measure``: runs the command, prints, forwards its exit code."""
-    from wattprint.meters.command import CommandError, measure_command
-
     from wattprint.cli.carbon_options import carbon_from_args
+    from wattprint.meters.command import CommandError, measure_command
 
     argv = list(args.cmd)
     if argv and argv[0] == "--":
         argv = argv[1:]
     intensity, pue = carbon_from_args(args)  # bad carbon flags fail before the command runs
+    apply_hardware_options(args)
     try:
         code, result = measure_command(argv, interval_s=args.interval,
                                        powercap_root=args.powercap_root, idle_s=args.idle)

@@ -227,13 +227,15 @@ def _quality(q: dict[str, float]) -> str:
 
 def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: str | None,
                    stored: dict[str, int] | None = None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from wattprint.cli.common import console as make_console
+    from wattprint.cli.common import text
+
+    console = make_console()
     provs = [p for p in ("measured", "integrated", "estimated")
              if any(p in r.kwh_per_1k for r in rows)]
-    table = Table(title=f"wattprint run {outcome.run_id} · suite {outcome.suite}",
+    table = Table(title=text(f"wattprint run {outcome.run_id} · suite {outcome.suite}"),
                   caption="Wh per 1,000 inferences by provenance (never summed across "
                   "provenances), mean ± 95 % CI over repetitions (Student t). "
                   "* random weights: quality is meaningless, cost is real.")
@@ -252,30 +254,27 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
         quality = _quality(r.quality)
         if r.weights == "random" and quality != "—":
             quality += " *"
-        status = {"ok": "[green]ok[/green]", "partial": "[yellow]partial[/yellow]",
-                  "failed": "[red]failed[/red]"}[r.status]
+        status = text(r.status, {"ok": "green", "partial": "yellow", "failed": "red"}[r.status])
         model = r.model[4:] if r.model.startswith("zoo:") else r.model
         task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
-        table.add_row(task, model, r.dataset, f"{r.n}×{r.ok}/{r.repetitions}",
+        table.add_row(text(task), text(model), text(r.dataset), f"{r.n}×{r.ok}/{r.repetitions}",
                       *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0) for p in provs],
-                      unit, quality, status)
+                      text(unit), text(quality), status)
     console.print(table)
     ran, skipped = len(outcome.results), len(outcome.skipped)
     console.print(f"{ran} repetition(s) run, {skipped} already complete (skipped), "
                   f"{len(outcome.failed)} failed.")
     for r in rows:
         for err in r.errors:
-            console.print(f"[red]failed[/red] {r.task} · {r.model} · {r.dataset}: {err}",
-                          markup=True, highlight=False)
+            console.print(text("failed", "red"),
+                          text(f"{r.task} · {r.model} · {r.dataset}: {err}"), soft_wrap=True)
     if store_path and stored is not None:
-        from rich.markup import escape
-
         note = (f" ({stored['not_written']} already held by the store, not written again)"
                 if stored["not_written"] else "")
-        console.print(f"{stored['written']} result(s) written to {escape(store_path)}{note}",
-                      highlight=False)
+        console.print(text(f"{stored['written']} result(s) written to {store_path}{note}"),
+                      soft_wrap=True)
     if out:
-        console.print(f"results appended to {out}")
+        console.print(text(f"results appended to {out}"), soft_wrap=True)
 
 
 def validate_command(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-from wattprint.cli.common import print_json
+from wattprint.cli.common import help_of, non_negative_int, print_json
 
 
 def add_store_arg(p: argparse.ArgumentParser) -> None:
@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--status", choices=("ok", "failed"), help="only results with this status")
     p.add_argument("--source", help="only results from this source (wattprint, codecarbon)")
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--kind", choices=("jobs", "serving"), default="jobs",
+                   help="jobs: suite/measure results; serving: one JSON object per line per "
+                        "served load point (kind \"serving\"; json format only)")
     p.set_defaults(func=_export)
 
     p = sub.add_parser("import", help="import energy logs written by other tools")
@@ -49,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--model", help="model id for every imported row")
     c.add_argument("--task", default="unknown", help="task id for every imported row")
     c.add_argument("--dataset", default="unknown", help="dataset id for every imported row")
-    c.add_argument("--n", type=int, default=0,
+    c.add_argument("--n", type=non_negative_int, default=0,
                    help="inferences per query window (0 = unknown; no per-inference figures)")
     c.add_argument("--query-task", default="query model",
                    help="task-mode task_name that is the measured window (default: %(default)s)")
@@ -60,14 +63,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", action="store_true", help="print a JSON summary")
     c.set_defaults(func=_import_codecarbon)
     p.set_defaults(func=help_of(p))
-
-
-def help_of(parser: argparse.ArgumentParser):  # type: ignore[no-untyped-def]
-    """A handler that prints ``parser``'s help (a group called without its action) → exit 2."""
-    def handler(args: argparse.Namespace) -> int:
-        parser.print_help(sys.stderr)
-        return 2
-    return handler
 
 
 def _store(args: argparse.Namespace) -> int:
@@ -101,10 +96,11 @@ def _store(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from wattprint.results.export import export
+    from wattprint.results.names import display_model
     from wattprint.results.store import ResultStore
 
-    from wattprint.results.names import display_model
-
+    if getattr(args, "kind", "jobs") == "serving":
+        return _export_serving(args)
     with ResultStore(args.store, read_only=True) as s:
         results = s.results(task=args.task, dataset=args.dataset, status=args.status,
                             source=args.source)
@@ -117,6 +113,27 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_serving(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from wattprint.errors import ConfigError
+    from wattprint.results.serving_store import read_points
+    from wattprint.results.store import ResultStore
+
+    if args.format != "json":
+        raise ConfigError("--kind serving exports JSON only (one object per load point per line)")
+    with ResultStore(args.store, read_only=True) as s:
+        points = read_points(s)
+    text = "".join(json.dumps(p.to_dict(), default=str) + "\n" for p in points)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {len(points)} serving point(s) to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 IMPORT_BATCH = 2000
 """Records per store transaction during an import (bounded memory, resumable on re-run)."""
 
@@ -124,7 +141,6 @@ IMPORT_BATCH = 2000
 def _import_codecarbon(args: argparse.Namespace) -> int:
     import uuid
 
-    from wattprint.errors import ConfigError
     from wattprint.results.importers.codecarbon import ImportOptions, ImportReport, stream_paths
     from wattprint.results.schema import JobResult
     from wattprint.results.store import ResultStore
@@ -134,8 +150,6 @@ def _import_codecarbon(args: argparse.Namespace) -> int:
         from wattprint.errors import unknown_choice
 
         raise unknown_choice("task", args.task, (*TASK_IDS, "unknown"))
-    if args.n < 0:
-        raise ConfigError(f"--n must be >= 0, got {args.n}")
     run_id = f"import-codecarbon-{uuid.uuid4().hex[:12]}"
     opts = ImportOptions(task=args.task, dataset=args.dataset, model=args.model,
                          project_as_model=args.project_as_model, n=args.n,
@@ -200,7 +214,13 @@ def _import_progress(paths: list[str]) -> Iterator[Callable[[int], None]]:
         yield lambda rows: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from wattprint.results.importers.codecarbon import count_rows
 

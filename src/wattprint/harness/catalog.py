@@ -51,9 +51,11 @@ class Catalog:
     generation: Callable[[str, str, str, str], Mapping[str, Any]] | None = None
 
     def task_ids(self) -> set[str]:
+        """Ids of the tasks the catalog lists."""
         return set(self.tasks)
 
     def zero_shot_tasks(self) -> set[str]:
+        """Ids of the tasks that have zero-shot datasets in the catalog."""
         return set(self.zero_shot_datasets)
 
     def default_model(self, task: str) -> str:

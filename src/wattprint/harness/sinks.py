@@ -23,13 +23,17 @@ class Sink(Protocol):
     """Receives job results in the driver."""
 
     def begin_run(self, run_id: str, suite: str, config: Mapping[str, Any],
-                  environment: Mapping[str, Any]) -> None: ...
+                  environment: Mapping[str, Any]) -> None:
+        """Record the start of a run: its id, suite name, configuration and environment."""
 
-    def write(self, result: JobResult) -> None: ...
+    def write(self, result: JobResult) -> None:
+        """Persist one job result."""
 
-    def completed_keys(self, job_ids: Iterable[str] | None = None) -> set[Key]: ...
+    def completed_keys(self, job_ids: Iterable[str] | None = None) -> set[Key]:
+        """(job_id, repetition) keys already completed ok, optionally only for ``job_ids``."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Flush and release the sink. Idempotent."""
 
 
 class JsonlSink:
@@ -56,14 +60,17 @@ class JsonlSink:
         """Nothing to do: every line carries its run id and environment."""
 
     def write(self, result: JobResult) -> None:
+        """Append the result as one JSON line and fsync it."""
         self._f.write(json.dumps(result.to_dict(), default=str, separators=(",", ":")) + "\n")
         self._f.flush()
         os.fsync(self._f.fileno())
 
     def completed_keys(self, job_ids: Iterable[str] | None = None) -> set[Key]:
+        """Always empty: a JSONL file is append-only output, not a resumable store."""
         return set()
 
     def close(self) -> None:
+        """Close the file. Idempotent."""
         if not self._f.closed:
             self._f.close()
 
@@ -77,21 +84,26 @@ class MemorySink:
 
     def begin_run(self, run_id: str, suite: str, config: Mapping[str, Any],
                   environment: Mapping[str, Any]) -> None:
+        """Remember the run id and suite name."""
         self.runs.append((run_id, suite))
 
     def write(self, result: JobResult) -> None:
+        """Keep the result in memory."""
         self.results.append(result)
 
     def completed_keys(self, job_ids: Iterable[str] | None = None) -> set[Key]:
+        """Keys of the ok results kept, optionally only for ``job_ids``."""
         ids = None if job_ids is None else set(job_ids)
         return {(r.job_id, r.repetition) for r in self.results
                 if r.status == STATUS_OK and (ids is None or r.job_id in ids)}
 
     def stored(self, job_ids: Iterable[str]) -> list[JobResult]:
+        """Results kept for these jobs."""
         ids = set(job_ids)
         return [r for r in self.results if r.job_id in ids]
 
     def close(self) -> None:
+        """Nothing to release."""
         pass
 
 
@@ -117,15 +129,18 @@ class StoreSink:
 
     def begin_run(self, run_id: str, suite: str, config: Mapping[str, Any],
                   environment: Mapping[str, Any]) -> None:
+        """Record the run in the store."""
         self.store.begin_run(run_id, suite, dict(config), dict(environment))
 
     def write(self, result: JobResult) -> None:
+        """Write the result to the store, counting what was really written."""
         if self.store.write(result):
             self.written += 1
         else:
             self.not_written += 1
 
     def completed_keys(self, job_ids: Iterable[str] | None = None) -> set[Key]:
+        """Keys of the ok results already in the store, optionally only for ``job_ids``."""
         return set(self.store.completed_keys(None if job_ids is None else list(job_ids)))
 
     def stored(self, job_ids: Iterable[str]) -> list[JobResult]:
@@ -134,4 +149,5 @@ class StoreSink:
         return [r for r in self.store.iter_results(status=STATUS_OK) if r.job_id in ids]
 
     def close(self) -> None:
+        """Close the store."""
         self.store.close()

@@ -38,13 +38,17 @@ from wattprint.tasks.base import Example, Prediction, Task
 class WindowMeter(Protocol):
     """What the worker needs from a meter (``wattprint.meters.energy_meter.EnergyMeter``)."""
 
-    def begin(self, label: str) -> None: ...
+    def begin(self, label: str) -> None:
+        """Start measuring a phase called ``label``."""
 
-    def end(self, label: str) -> EnergyResult: ...
+    def end(self, label: str) -> EnergyResult:
+        """Stop measuring the phase ``label`` and return its energy (J per domain)."""
 
-    def measure_idle(self, duration_s: float) -> Any: ...
+    def measure_idle(self, duration_s: float) -> Any:
+        """Measure the idle machine for ``duration_s`` seconds."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the meters. Idempotent."""
 
 
 # ---- default factories (the project's real implementations, imported lazily) -------------

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from wattprint.meters.base import DomainSpec, EstimateModel, Meter, Provenance, Reading
+from wattprint.meters.probe import ProbeOptions, Unavailable
 
 SHARE_UNCERTAINTY: float = 0.3
 
@@ -65,9 +66,16 @@ class ProcessShareMeter(Meter):
             uncertainty=SHARE_UNCERTAINTY, model=model, scope="process")
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The single attributed domain this meter reports."""
         return [self._spec]
 
+    def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
+        return (f"cpu:process = measured {'+'.join(self._doms)} energy x this process's share "
+                f"of busy CPU time (estimated attribution, ±{SHARE_UNCERTAINTY:.0%})")
+
     def read(self) -> Reading:
+        """This process's attributed share (J) of the source domains' cumulative energy."""
         with self._lock:
             r = self._source.read()
             e = sum(r.energy_j[d] for d in self._doms)
@@ -80,5 +88,16 @@ class ProcessShareMeter(Meter):
             return Reading(r.t_s, {"cpu:process": self._energy_j})
 
     def close(self) -> None:
+        """Release the busy-time reader this meter opened, if any."""
         if self._own_busy is not None:
             self._own_busy.close()
+
+
+def probe(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: attribute a chosen meter's measured CPU package energy by CPU time."""
+    for m in options.chosen:
+        pkgs = [d.name for d in m.domains()
+                if d.component == "cpu" and d.scope == "device" and d.provenance.value == "measured"]
+        if pkgs:
+            return ProcessShareMeter(m, pkgs)
+    return Unavailable("no measured CPU package energy to attribute")

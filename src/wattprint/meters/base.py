@@ -27,6 +27,9 @@ class Provenance(str, enum.Enum):
     """Power samples (W) integrated over time."""
     ESTIMATED = "estimated"
     """Computed by a model (e.g. TDP × utilisation); comes with its model and an uncertainty."""
+    ATTRIBUTED = "attributed"
+    """A share of a measured (or estimated) total, given by a stated model and its inputs
+    (e.g. one request's share of a served batch's energy). Never summed with the total."""
 
     def __str__(self) -> str:  # so f-strings print "measured", not "Provenance.MEASURED"
         return self.value
@@ -49,11 +52,13 @@ class EstimateModel:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The model as a JSON-ready dict."""
         return {"name": self.name, "formula": self.formula, "constants": dict(self.constants),
                 "source": self.source}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EstimateModel:
+        """Rebuild a model from ``to_dict()`` output."""
         return cls(name=d["name"], formula=d["formula"], constants=dict(d.get("constants", {})),
                    source=d.get("source", ""))
 
@@ -73,8 +78,9 @@ class DomainSpec:
         uncertainty: Relative uncertainty (0.4 = ±40 %), mandatory for estimates, None for
             counters whose error is not characterised.
         model: The estimate model, for ``estimated`` domains.
-        scope: ``device`` (a whole device), ``machine`` or ``process`` (attributed to the
-            measured process and its children).
+        scope: ``device`` (a whole device), ``machine``, ``process`` (attributed to the
+            measured process and its children) or ``node`` (the whole node at the wall, from
+            its BMC: it overlaps every other domain and is never added to them).
     """
 
     name: str
@@ -151,6 +157,7 @@ class DomainEnergy:
                    dynamic_energy_j=dynamic)
 
     def to_dict(self) -> dict[str, Any]:
+        """The domain as a JSON-ready dict (energy in J, provenance as its string value)."""
         # Fields one level deep (asdict's recursive deep copy is the cost of a bulk import).
         d = {name: getattr(self, name) for name in _DOMAIN_ENERGY_FIELDS}
         d["provenance"] = self.provenance.value
@@ -159,6 +166,7 @@ class DomainEnergy:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DomainEnergy:
+        """Rebuild a domain from ``to_dict()`` output."""
         model = d.get("model")
         return cls(
             name=d["name"], component=d.get("component", d["name"].split(":")[0]),
@@ -230,6 +238,7 @@ class EnergyResult:
         return {d.name: d.energy_j / self.duration_s for d in self.domains}
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict with its per-provenance totals (J)."""
         return {
             "label": self.label, "started_at": self.started_at, "duration_s": self.duration_s,
             "domains": [d.to_dict() for d in self.domains],
@@ -245,6 +254,7 @@ class EnergyResult:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EnergyResult:
+        """Rebuild a result from ``to_dict()`` output (totals are recomputed from the domains)."""
         return cls(label=d.get("label", ""), started_at=float(d.get("started_at", 0.0)),
                    duration_s=float(d["duration_s"]),
                    domains=tuple(DomainEnergy.from_dict(x) for x in d["domains"]),
@@ -297,6 +307,10 @@ class Meter(abc.ABC):
     def read(self) -> Reading:
         """Cumulative energy per domain (J) since the meter was opened, at ``time.monotonic()``."""
 
+    def describe(self) -> str:
+        """What this meter reports and how, in one line (``wattprint meters`` prints it)."""
+        return "; ".join(f"{s.name}: {s.source} ({s.provenance})" for s in self.domains())
+
     def close(self) -> None:
         """Release resources (threads, handles). Idempotent."""
 
@@ -326,4 +340,5 @@ class SourceStatus:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict."""
         return asdict(self)

@@ -46,7 +46,7 @@ from wattprint.meters.sampled import Sampler
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram")
+DEFAULT_COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram", "module", "node")
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,7 @@ class EnergyMeter:
 
     @property
     def meters(self) -> tuple[Meter, ...]:
+        """The meters this energy meter reads, in order."""
         return self._meters
 
     # ----------------------------------------------------------------- reading

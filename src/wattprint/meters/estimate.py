@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, EstimateModel, Meter, Provenance, Reading
+from wattprint.meters.probe import ProbeOptions, Unavailable
 
 IDLE_FRACTION: float = 0.2
 DEFAULT_W_PER_THREAD: float = 4.0
@@ -241,6 +242,7 @@ class ProcStatBusy:
             self.close()
 
     def __call__(self) -> float:
+        """Cumulative busy CPU time of the machine (s, summed over CPUs)."""
         if self._fd is None:
             return _psutil_busy_s()
         f = os.pread(self._fd, 1024, 0).split(b"\n", 1)[0].split()
@@ -250,6 +252,7 @@ class ProcStatBusy:
         return (int(f[1]) + int(f[2]) + int(f[3]) + int(f[6]) + int(f[7])) * self._tick_s
 
     def close(self) -> None:
+        """Close ``/proc/stat``. Idempotent."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
@@ -313,9 +316,17 @@ class CpuEstimateMeter(Meter):
         self._proc0 = process_cpu_s() if process else 0.0
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The estimated CPU domains (machine, and process when asked for)."""
         return list(self._specs)
 
+    def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
+        m = self.model
+        return (f"no CPU energy counter; estimated: {m.estimate_model().formula}; {m.source}; "
+                f"uncertainty ±{m.uncertainty:.0%}")
+
     def read(self) -> Reading:
+        """Estimated cumulative CPU energy (J) since the meter was opened."""
         t = self._clock()
         busy = self._busy_s() - self._busy0
         m = self.model
@@ -325,6 +336,7 @@ class CpuEstimateMeter(Meter):
         return Reading(t, energy)
 
     def close(self) -> None:
+        """Release the busy-time reader this meter opened, if any."""
         if self._own_busy is not None:
             self._own_busy.close()
 
@@ -369,8 +381,31 @@ class RamEstimateMeter(Meter):
         self._t0 = clock()
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The single estimated RAM domain."""
         return [self._spec]
 
+    def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
+        return (f"no DRAM energy counter; estimated: {self.power_w:.3g} W ({self.ram_gb:.3g} GB "
+                f"installed); {RAM_SOURCE}; uncertainty ±{RAM_UNCERTAINTY:.0%}")
+
     def read(self) -> Reading:
+        """Estimated cumulative RAM energy (J): constant power (W) times elapsed time (s)."""
         t = self._clock()
         return Reading(t, {"ram:machine": self.power_w * (t - self._t0)})
+
+
+def probe_gpu(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: there is no GPU power model, on purpose."""
+    return Unavailable("no GPU power model: GPU energy is reported only when a GPU counter or "
+                       "power reading is available, never invented")
+
+
+def probe_cpu(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: the CPU estimate (always available)."""
+    return CpuEstimateMeter()
+
+
+def probe_ram(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: the RAM estimate (always available)."""
+    return RamEstimateMeter()

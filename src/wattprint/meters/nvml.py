@@ -23,6 +23,7 @@ from typing import Any
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
+from wattprint.meters.probe import ProbeOptions, Unavailable
 from wattprint.meters.sampled import PowerIntegrator
 
 COUNTER_UPDATE_PERIOD_S: float = 0.1
@@ -135,6 +136,7 @@ class NvmlMeter(Meter):
             raise MeterError(f"NVML unavailable: {why}")
         self._nvml = nv = load_pynvml() if nvml is None else nvml
         self._clock = clock
+        self._interval_s = interval_s
         self._lock = threading.Lock()
         self._closed = False
         self.note = ""
@@ -210,7 +212,15 @@ class NvmlMeter(Meter):
                           "nvml:nvmlDeviceGetPowerUsage (trapezoid)")
 
     def domains(self) -> Sequence[DomainSpec]:
+        """One domain per GPU."""
         return list(self._specs)
+
+    def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
+        parts = [f"{s.name}: " + ("energy counter" if s.provenance is Provenance.MEASURED else
+                                  f"power sampled every {self._interval_s:g}s, integrated")
+                 + f" ({s.provenance})" for s in self._specs]
+        return "; ".join(parts) + (f"; {self.note}" if self.note else "")
 
     def poll(self) -> None:
         """Sampler-thread entry: one power sample per GPU without an energy counter."""
@@ -219,6 +229,7 @@ class NvmlMeter(Meter):
                 g.integrator.poll()
 
     def read(self) -> Reading:
+        """Cumulative energy per GPU (J): the counter where there is one, else integrated samples."""
         if self._closed:
             raise MeterError("NVML meter is closed")
         nv = self._nvml
@@ -249,7 +260,16 @@ class NvmlMeter(Meter):
             pass
 
     def close(self) -> None:
+        """Shut NVML down. Idempotent."""
         with self._lock:
             if not self._closed:
                 self._closed = True
                 self._shutdown()
+
+
+def probe(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry (see :mod:`wattprint.meters.detect`): NVIDIA GPUs through NVML."""
+    try:
+        return NvmlMeter(options.gpus, interval_s=options.interval_s)
+    except MeterError as err:
+        return Unavailable(str(err))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
+from wattprint.meters.probe import ProbeOptions, Unavailable
 
 MAX_PLAUSIBLE_POWER_W: float = 2000.0
 """No CPU package or DRAM zone draws more (the largest server CPUs are ~500 W TDP)."""
@@ -281,7 +282,15 @@ class RaplMeter(Meter):
             for c in self._counters]
 
     def domains(self) -> Sequence[DomainSpec]:
+        """One domain per readable RAPL zone."""
         return list(self._specs)
+
+    def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
+        skipped = [f"{z.zone_id} ({z.name}): {z.reason}" for z in self.zones if z.domain is None]
+        names = ", ".join(s.name for s in self._specs)
+        return (f"RAPL counters at {self.powercap_root}: {names} (measured)"
+                + (f"; not reported: {'; '.join(skipped)}" if skipped else ""))
 
     def _update_all(self) -> float:
         with self._lock:
@@ -300,10 +309,25 @@ class RaplMeter(Meter):
             pass  # the next read() raises it to the caller
 
     def read(self) -> Reading:
+        """Cumulative energy per zone (J), one counter wrap between reads unwrapped."""
         t = self._update_all()
         return Reading(t, {c.zone.domain: c.total_uj / 1e6 for c in self._counters})  # type: ignore[misc]
 
     def close(self) -> None:
+        """Close the powercap files. Idempotent."""
         with getattr(self, "_lock", threading.Lock()):
             for c in getattr(self, "_counters", []):
                 c.close()
+
+
+def probe(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry (see :mod:`wattprint.meters.detect`): CPU package and DRAM counters."""
+    root = options.powercap_root
+    if not os.path.isdir(root):
+        return Unavailable(f"no powercap directory at {root} (no RAPL on this machine, or it is "
+                           "not mounted in this container; see --powercap-root)")
+    comps = [c for c in ("cpu", "dram") if options.wants(c) or (c == "dram" and options.wants("ram"))]
+    try:
+        return RaplMeter(root, components=comps)
+    except MeterError as err:
+        return Unavailable(str(err))

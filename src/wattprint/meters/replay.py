@@ -207,8 +207,10 @@ class ReplayMeter(Meter):
                           scope=m.get("scope") or "device")
 
     def domains(self) -> Sequence[DomainSpec]:
+        """The domains of the recorded trace."""
         return list(self._specs)
 
     def read(self) -> Reading:
+        """Cumulative energy per domain (J) of the trace at the clock's time."""
         t = self._clock()
         return Reading(t, {d: s.at(t) - self._e0[d] for d, s in self._series.items()})

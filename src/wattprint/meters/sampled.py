@@ -100,6 +100,7 @@ class Sampler:
 
     @property
     def running(self) -> bool:
+        """Whether the sampler thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:

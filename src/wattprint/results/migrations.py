@@ -19,6 +19,8 @@ Version history:
   it; ``record_json`` keeps the environment by its hash and, once the store has a
   dictionary in ``record_dicts``, is deflated with it. The file is marked as a wattprint
   store (``PRAGMA application_id``).
+* **v4** — table ``serving_points``: one served load point (``kind: "serving"``) per row,
+  unique on ``(run_id, point_id)`` so resumed runs skip stored points.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections.abc import Callable
 
 from wattprint.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this code writes and reads."""
 
 # The v1 DDL, kept verbatim: fresh stores are built as v1 and then migrated, so the migration
@@ -199,7 +201,30 @@ def spec_json(spec: dict[str, object]) -> str:
     return json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+
+def _add_serving_points(conn: sqlite3.Connection) -> None:
+    """Add ``serving_points`` (serving load points; the issue-13 step, v3 → v4)."""
+    conn.execute("""CREATE TABLE IF NOT EXISTS serving_points (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        point_id TEXT NOT NULL,
+        suite TEXT,
+        endpoint TEXT NOT NULL,
+        model TEXT NOT NULL,
+        offered_rps REAL,
+        achieved_rps REAL,
+        j_per_output_token REAL,
+        attribution_residual REAL,
+        valid INTEGER NOT NULL,
+        stored_at TEXT NOT NULL,
+        record_json TEXT NOT NULL
+    )""")
+    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS ux_serving_points_key "
+                 "ON serving_points(run_id, point_id)")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _add_serving_points}
 """``from_version → step`` that brings a store from ``from_version`` to ``from_version + 1``."""
 
 

@@ -373,6 +373,10 @@ class ResultStore:
             if "conn" in locals():
                 conn.close()
             raise
+        if version == 0:  # an empty file: a reader must not turn it into a store
+            conn.close()
+            raise StoreError(f"{self.path} is empty, not a wattprint results store (nothing "
+                             "has been stored in it); it was left untouched")
         if version < SCHEMA_VERSION:
             conn.close()
             writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
@@ -623,8 +627,9 @@ class ResultStore:
         zdict = self._codec.make_dict([t for t in texts if isinstance(t, str)])
         if not zdict:
             return
-        dict_id = int(self._db.execute("INSERT INTO record_dicts (zdict) VALUES (?)",
-                                       (zdict,)).lastrowid)
+        dict_id = self._db.execute("INSERT INTO record_dicts (zdict) VALUES (?)",
+                                   (zdict,)).lastrowid
+        assert dict_id is not None  # an INSERT into a rowid table always has one
         self._codec.zdicts[dict_id] = zdict
         self._codec.current_dict = dict_id
 

@@ -25,6 +25,7 @@ class TextToImage(Task):
     record_fields = ("prompt",)
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The prompt, cut to its first words."""
         prompt = require_text(record, "prompt", self.id)
         words = len(prompt.split())
         return Example(inputs=cut_prompt(prompt, PROMPT_WORDS) if words else "",

@@ -25,8 +25,12 @@ from wattprint.tasks.builtin import builtin_records, builtin_source_names
 from wattprint.tasks.files import FILE_SUFFIXES, file_records, image_folder_records
 from wattprint.tasks.hub import LoadFn, hub_records
 from wattprint.tasks.registry import get_task
-from wattprint.tasks.study_datasets import (STUDY_DATASETS, DatasetRecipe, is_study_dataset,
-                                            study_recipe)
+from wattprint.tasks.study_datasets import (
+    STUDY_DATASETS,
+    DatasetRecipe,
+    is_study_dataset,
+    study_recipe,
+)
 
 BUILTIN = "builtin"
 HUB_PREFIX = "hf:"

@@ -15,8 +15,7 @@ from typing import Any
 from wattprint.tasks.base import TASK_IDS
 from wattprint.tasks.registry import get_task
 from wattprint.tasks.study_datasets import STUDY_DATASETS
-from wattprint.tasks.study_models import (MULTI_PURPOSE_MODELS, TASK_SPECIFIC_MODELS,
-                                          ZERO_SHOT_TASKS)
+from wattprint.tasks.study_models import MULTI_PURPOSE_MODELS, TASK_SPECIFIC_MODELS, ZERO_SHOT_TASKS
 from wattprint.tasks.zeroshot import generation_settings
 
 STUDY_N = 1000

@@ -26,6 +26,7 @@ class TextClassification(Task):
     record_fields = ("text", "label", "label_names")
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The text as input and its label (None for hidden test labels)."""
         text = require_text(record, "text", self.id)
         names = label_names_of(record)
         label = record.get("label")
@@ -36,6 +37,7 @@ class TextClassification(Task):
                        meta={"label_names": names} if names else {})
 
     def score(self, predictions: Sequence[Prediction], examples: Sequence[Example]) -> dict[str, float]:
+        """Accuracy of the predicted labels."""
         names = next((e.meta.get("label_names") for e in examples if e.meta.get("label_names")), None)
         return metrics.accuracy([p.output for p in predictions], [e.reference for e in examples], names)
 
@@ -69,6 +71,7 @@ class TokenClassification(Task):
     record_fields = ("tokens", "tags", "text", "label_names")
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The tokens (or the whitespace-split text) as input and their tags as reference."""
         if record.get("tokens") is None:
             if record.get("text") is None:
                 require(record, "tokens", self.id)
@@ -88,6 +91,7 @@ class TokenClassification(Task):
         return Example(inputs=" ".join(tokens), reference=reference, meta={"tokens": tokens})
 
     def score(self, predictions: Sequence[Prediction], examples: Sequence[Example]) -> dict[str, float]:
+        """seqeval precision, recall and F1 of the predicted tags."""
         predicted = []
         for p, e in zip(predictions, examples, strict=True):
             tokens = e.meta.get("tokens", [])
@@ -118,10 +122,12 @@ class QuestionAnswering(Task):
     record_fields = ("question", "context", "answers")
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """Question and context as input, the answers as reference."""
         question = require_text(record, "question", self.id)
         context = require_text(record, "context", self.id)
         return Example(inputs={"question": question, "context": context},
                        reference=_answers(record.get("answers")))
 
     def score(self, predictions: Sequence[Prediction], examples: Sequence[Example]) -> dict[str, float]:
+        """SQuAD exact match and F1."""
         return metrics.squad_scores([p.output for p in predictions], [e.reference for e in examples])

@@ -29,6 +29,7 @@ class FillMask(Task):
     record_fields = ("text", "mask_mode")
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The text with one word masked as input, the masked word as reference."""
         text = require_text(record, "text", self.id)
         if record.get("mask_mode") == "append":
             masked = text.replace(".", "").strip() + " " + MASK_PLACEHOLDER
@@ -39,6 +40,7 @@ class FillMask(Task):
                        meta={"mask": MASK_PLACEHOLDER, "masked_word": word})
 
     def score(self, predictions: Sequence[Prediction], examples: Sequence[Example]) -> dict[str, float]:
+        """Top-1 accuracy of the predicted mask fillers against the masked words."""
         return metrics.mask_accuracy([p.output for p in predictions], [e.reference for e in examples])
 
 
@@ -56,6 +58,7 @@ class TextGeneration(Task):
     record_fields = ("text",)
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The passage's first words as the prompt."""
         text = require_text(record, "text", self.id)
         return Example(inputs=first_words(text, PASSAGE_WORDS) if text.split() else "")
 
@@ -77,9 +80,11 @@ class Summarization(Task):
     record_fields = ("text", "summary")
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The text as input and its summary, if any, as reference."""
         text = require_text(record, "text", self.id)
         summary = record.get("summary")
         return Example(inputs=text, reference=None if summary is None else str(summary))
 
     def score(self, predictions: Sequence[Prediction], examples: Sequence[Example]) -> dict[str, float]:
+        """ROUGE scores against the reference summaries."""
         return metrics.rouge_scores([p.output for p in predictions], [e.reference for e in examples])

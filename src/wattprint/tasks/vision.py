@@ -39,6 +39,7 @@ class ImageClassification(Task):
     record_fields = ("image", "label", "label_names")
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The prepared image as input and its label (None for hidden labels)."""
         image, meta = _prepared_image(record, self.id)
         names = label_names_of(record)
         label = record.get("label")
@@ -50,6 +51,7 @@ class ImageClassification(Task):
         return Example(inputs=image, reference=reference, meta=meta)
 
     def score(self, predictions: Sequence[Prediction], examples: Sequence[Example]) -> dict[str, float]:
+        """Accuracy of the predicted labels."""
         names = next((e.meta.get("label_names") for e in examples if e.meta.get("label_names")), None)
         return metrics.accuracy([p.output for p in predictions], [e.reference for e in examples], names)
 
@@ -79,6 +81,7 @@ class ObjectDetection(Task):
     record_fields = ("image", "objects")
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The prepared image as input and its boxes and labels as reference."""
         image, meta = _prepared_image(record, self.id)
         objects = record.get("objects")
         reference = None
@@ -95,6 +98,7 @@ class ObjectDetection(Task):
         return Example(inputs=image, reference=reference, meta=meta)
 
     def score(self, predictions: Sequence[Prediction], examples: Sequence[Example]) -> dict[str, float]:
+        """Micro precision, recall and F1 of the detections at IoU 0.5 (not COCO mAP)."""
         return metrics.detection_scores([p.output for p in predictions], [e.reference for e in examples])
 
 
@@ -115,10 +119,12 @@ class ImageToText(Task):
     record_fields = ("image", "captions")
 
     def prepare(self, record: Mapping[str, Any]) -> Example:
+        """The prepared image as input and its captions as reference."""
         image, meta = _prepared_image(record, self.id)
         captions = record.get("captions")
         reference = None if captions is None else string_list(captions, "captions", self.id)
         return Example(inputs=image, reference=reference, meta=meta)
 
     def score(self, predictions: Sequence[Prediction], examples: Sequence[Example]) -> dict[str, float]:
+        """ROUGE scores against the reference captions."""
         return metrics.rouge_scores([p.output for p in predictions], [e.reference for e in examples])

@@ -163,7 +163,6 @@ def _seed(name: str, size: str) -> int:
 
 def _build_into(spec: ZooSpec, size: str, folder: Path) -> Any:
     import torch
-
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()

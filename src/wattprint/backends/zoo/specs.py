@@ -232,7 +232,6 @@ def _vit_gpt2(size: str) -> Built:
 
 def _git(size: str) -> Built:
     import transformers
-
     from tokenizers import Tokenizer
 
     wp = train_tokenizer("wordpiece-uncased", model_max_length=512)

@@ -42,7 +42,15 @@ def train_tokenizer(flavour: str, vocab_size: int = 4000, model_max_length: int 
 @lru_cache(maxsize=None)
 def _train(flavour: str, vocab_size: int, model_max_length: int) -> Any:
     # Trained once per process and flavour; train_tokenizer hands out copies.
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
     from transformers import PreTrainedTokenizerFast
 
     texts = _texts()

@@ -72,12 +72,14 @@ class LocalExecutor(Executor):
         self._proc: Any = None
 
     def hardware_id(self) -> str:
+        """Identifier of this machine (the jobs run here)."""
         from wattprint.harness.environment import hardware_id
 
         return hardware_id()
 
     def run(self, jobs: Sequence[Job], on_result: ResultCallback, *, run_id: str,
             on_phase: PhaseCallback | None = None) -> None:
+        """Run the jobs one after another, each in a fresh worker process."""
         for job in jobs:
             self._run_one(job, on_result, run_id=run_id, on_phase=on_phase)
 
@@ -142,6 +144,7 @@ class LocalExecutor(Executor):
             on_result(failed_result(job, rep, reason, run_id=run_id, environment=env))
 
     def close(self) -> None:
+        """Kill the worker process still running, if any."""
         proc = self._proc
         if proc is not None and proc.is_alive():
             proc.kill()
@@ -159,12 +162,14 @@ class InProcessExecutor(Executor):
         self.environment = environment
 
     def hardware_id(self) -> str:
+        """Identifier of this machine (the jobs run here)."""
         from wattprint.harness.environment import hardware_id
 
         return hardware_id()
 
     def run(self, jobs: Sequence[Job], on_result: ResultCallback, *, run_id: str,
             on_phase: PhaseCallback | None = None) -> None:
+        """Run the jobs one after another in this process (no isolation; for tests and debugging)."""
         for job in jobs:
             execute_job(job, self.toolkit, on_result, run_id=run_id, environment=self.environment,
                         on_phase=None if on_phase is None else (lambda p, j=job: on_phase(j, p)))

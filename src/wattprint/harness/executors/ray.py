@@ -199,6 +199,7 @@ class RayExecutor(Executor):
 
     def run(self, jobs: Sequence[Job], on_result: ResultCallback, *, run_id: str,
             on_phase: PhaseCallback | None = None) -> None:
+        """Submit the jobs to Ray and report each result (or recorded failure) as it arrives."""
         ray = self._ray
         from ray.exceptions import RayError, RayTaskError
 
@@ -278,6 +279,7 @@ class RayExecutor(Executor):
                             attempt=att.attempt, extra=extra)
 
     def close(self) -> None:
+        """Shut Ray down if this executor started it."""
         if self._started_ray and self._ray.is_initialized():
             self._ray.shutdown()
         self._started_ray = False

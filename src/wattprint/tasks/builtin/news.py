@@ -98,7 +98,7 @@ def _science(rng: random.Random, town: str) -> tuple[list[str], list[str], str]:
         f'"We did not expect such a large change," said lead author Dr {_person(rng)}.',
         f'The team counted {animal} at {rng.randint(12, 80)} sites every {rng.choice(W.MONTHS)}.',
         f'Volunteer {_person(rng)} said the survey had involved hundreds of local families.',
-        f'The researchers said more work was needed to understand the causes.',
+        'The researchers said more work was needed to understand the causes.',
     ]
     summary = (f"The number of {animal} around {town} has {'risen' if rise else 'fallen'} "
                f"by {change} percent in ten years, a study says.")
@@ -114,23 +114,23 @@ def _background(rng: random.Random, town: str) -> list[str]:
         f"{town} lies in the {region} region and has a population of about "
         f"{rng.randint(5, 90)},000.",
         f"The town grew around {rng.choice(W.INDUSTRIES)} in the nineteenth century.",
-        f"Earlier this year, residents complained about the state of local roads and the "
-        f"lack of parking near the centre.",
+        "Earlier this year, residents complained about the state of local roads and the "
+        "lack of parking near the centre.",
         f"A public meeting will be held at the town hall next {rng.choice(W.DAYS)} to answer "
         f"questions from residents.",
         f"The {rng.choice(W.FESTIVALS)}, held every {rng.choice(W.MONTHS)}, is the busiest time "
         f"of the year for local businesses.",
         f"Figures published last month show that unemployment in the {region} region is "
         f"slightly below the national average.",
-        f"Campaigners say the area has been overlooked for years, while officials point to "
-        f"recent spending on schools and health care.",
+        "Campaigners say the area has been overlooked for years, while officials point to "
+        "recent spending on schools and health care.",
         f"The nearest city, {rng.choice(W.TOWNS)}, is about forty minutes away by train.",
         "Local newspapers have followed the story closely, and several readers wrote in to "
         "share their views.",
         "It is not the first time the issue has divided opinion in the town.",
         "Similar plans in neighbouring areas have met with mixed success.",
-        f"A spokesperson for the regional government said it would study the details "
-        f"before commenting further.",
+        "A spokesperson for the regional government said it would study the details "
+        "before commenting further.",
         "Traffic was slow on the main road for most of the afternoon.",
         "Several people shared photographs of the scene on social media.",
         f"Records kept since {rng.randint(1890, 1960)} suggest that nothing similar has "

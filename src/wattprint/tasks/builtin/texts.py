@@ -12,7 +12,6 @@ from typing import Any
 
 from wattprint.tasks.builtin import words as W
 
-
 SENTIMENT_LABELS = ("negative", "positive")
 """Class names of the built-in reviews, in id order."""
 
