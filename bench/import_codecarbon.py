@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         "before_commit": None if args.skip_before else args.before_commit, **runs,
         "targets": {"speedup_min": 5.0, "peak_rss_mb_max": 300, "store_vs_csv_max": 3.0},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
+                    "platform": platform.platform(),
+                    "load_average_1m_at_end": round(os.getloadavg()[0], 1)},
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     if "before" in runs:
