@@ -53,6 +53,11 @@ CASES: dict[str, Case] = {
     # -- meters / measure
     "meters-extra-arg": Case(("meters", "extra"), err="unrecognized arguments"),
     "measure-no-command": Case(("measure",), err="no command given"),
+    "exporter-port-text": Case(("exporter", "--port", "abc"), err="--port"),
+    "measure-gpus-bogus": Case(("measure", "--gpus", "first", "--", "true"), err="--gpus"),
+    "estimate-cpu-utilisation-percent": Case(("estimate", "cpu", "--cpu-model", "AMD EPYC 7763",
+                                              "--logical-cpus", "2", "--utilisation", "50"),
+                                             err="--utilisation"),
     "measure-missing-command": Case(("measure", "--", "{missing}"), code=127,
                                     err="command not found"),
     "measure-directory-command": Case(("measure", "--", "{adir}"), code=126,
@@ -130,9 +135,7 @@ CASES: dict[str, Case] = {
     "run-directory-suite": Case(("run", "{adir}", "--no-store"), err="does not exist"),
     "run-unknown-suite": Case(("run", "nosuchsuite", "--no-store"), err="unknown suite"),
     "run-garbage-suite": Case(("run", "{garbage}", "--dry-run", "--no-store"),
-                              err="not UTF-8",
-                              xfail="config: a suite that is not UTF-8 is a traceback "
-                                    "(UnicodeDecodeError) on this branch"),
+                              err="not UTF-8"),
     "run-unknown-task": Case(("run", "--task", "nope", "--no-store"), err="unknown task"),
     "run-unknown-zoo-model": Case(("run", *TC, "--model", "zoo:nope", "--no-store"),
                                   err="unknown zoo model"),
@@ -140,13 +143,9 @@ CASES: dict[str, Case] = {
                        err="-n"),
     "run-n-nan": Case(("run", *TC, "-n", "nan", "--dry-run", "--no-store"), err="-n"),
     "run-warmup-negative": Case(("run", *TC, "--warmup", "-5", "--dry-run", "--no-store"),
-                                err="--warmup",
-                                xfail="config: --warmup -5 is accepted on the command line "
-                                      "while YAML refuses it"),
+                                err="--warmup"),
     "run-idle-huge": Case(("run", *TC, "--idle", "1e300", "--dry-run", "--no-store"),
-                          err="--idle",
-                          xfail="config: run's flags are retyped there; --idle 1e300 is "
-                                "accepted (and would overflow time.sleep in the worker)"),
+                          err="--idle"),
     "run-timeout-inf": Case(("run", *TC, "--timeout", "1e400", "--dry-run", "--no-store"),
                             err="--timeout: expected a finite number"),
     "run-gpus-nan": Case(("run", *TC, "--gpus-per-job", "nan", "--dry-run", "--no-store"),
@@ -172,15 +171,9 @@ CASES: dict[str, Case] = {
     "validate-missing": Case(("validate", "{missing}"), err="does not exist"),
     "validate-directory": Case(("validate", "{adir}"), err="does not exist"),
     "validate-empty": Case(("validate", "{empty}"), err="a suite must be a mapping"),
-    "validate-garbage": Case(("validate", "{garbage}"), err="not UTF-8",
-                             xfail="config: a suite that is not UTF-8 is a traceback "
-                                   "(UnicodeDecodeError) on this branch"),
-    "validate-latin1": Case(("validate", "{latin1_yaml}"), err="line 2",
-                            xfail="config: a suite that is not UTF-8 is a traceback "
-                                  "(UnicodeDecodeError) on this branch"),
-    "validate-duplicate-key": Case(("validate", "{dup_suite}"), err="duplicate",
-                                   xfail="config: a duplicate suite key is 'last wins' on "
-                                         "this branch, not an error"),
+    "validate-garbage": Case(("validate", "{garbage}"), err="not UTF-8"),
+    "validate-latin1": Case(("validate", "{latin1_yaml}"), err="latin1.yaml:2: the suite file is not UTF-8"),
+    "validate-duplicate-key": Case(("validate", "{dup_suite}"), err="duplicate"),
     "suites-extra-arg": Case(("suites", "extra"), err="unrecognized arguments"),
     # -- store / export / import
     "store-garbage": Case(("store", "--store", "{garbage}"), err="not a usable results store"),

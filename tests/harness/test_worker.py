@@ -42,7 +42,7 @@ def test_one_result_per_repetition_with_the_window_energy_and_counts():
 def test_sync_is_called_around_every_window():
     # load window: sync at begin and end (2); query window 0: 2 more -> 4; window 1 -> 6
     results, _ = run(make_job("parity", n=2, repeat=2, warmup=0))
-    assert [r.extra["window_warnings"] for r in results] == [["syncs=4"], ["syncs=6"]]
+    assert [r.warnings for r in results] == [("syncs=4",), ("syncs=6",)]
 
 
 def test_quality_is_scored_over_the_window_predictions():
@@ -70,7 +70,9 @@ def test_a_model_that_fails_to_load_fails_every_repetition():
     assert all(r.error.startswith("OSError: no such checkpoint: /nowhere") for r in results)
 
 
-def test_with_the_real_energy_meter_over_a_fake_counter():
+def test_with_the_real_energy_meter_over_a_fake_counter(monkeypatch):
+    # the shared test machine's CPUs are not idle; the idle-validity rules have their own tests
+    monkeypatch.setattr("wattprint.meters.idle.MAX_CPU_UTILISATION", float("inf"))
     toolkit = dataclasses.replace(TOOLKIT, meter_factory=energy_meter_over_clock)
     results = []
     execute_job(make_job("parity", n=3, repeat=2, idle_s=0.05), toolkit, results.append,

@@ -195,6 +195,19 @@ def _endless_writer(path: str) -> None:
             i += 1
 
 
+def _wait_until_written(path: str, timeout_s: float = 120.0) -> None:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        before = con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            if con.execute("SELECT COUNT(*) FROM results").fetchone()[0] > before:
+                return
+            time.sleep(0.05)
+    finally:
+        con.close()
+
+
 def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None:
     path = str(tmp_path / "k.db")
     ResultStore(path).close()
@@ -203,7 +216,8 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
     for _ in range(2):
         p = ctx.Process(target=_endless_writer, args=(path,))
         p.start()
-        time.sleep(1.0 + rng.random())  # let it get well into its loop
+        _wait_until_written(path)  # let it get well into its loop (slow machines included)
+        time.sleep(rng.random())
         os.kill(p.pid, signal.SIGKILL)
         p.join(10)
         assert p.exitcode == -signal.SIGKILL

@@ -146,7 +146,7 @@ def test_a_foreign_sqlite_file_is_refused_untouched(tmp_path: Path, version: int
         with pytest.raises(StoreError, match="not a wattprint results store"):
             ResultStore(path, **kwargs)
     for argv in (["store"], ["export"], ["report", "--out", str(tmp_path / "r")],
-                 ["run", "--task", "text-classification", "--model", "callable:m:f"]):
+                 ["run", "--task", "text-classification", "--model", "callable:json:dumps"]):
         assert main([*argv, "--store", str(path)]) == 2
         assert "not a wattprint results store" in capsys.readouterr().err
     assert _digest(folder) == before  # same bytes, no -wal/-shm, no tables added

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from wattprint.cli.common import help_of, non_negative_int, print_json
+from wattprint.cli.report_cmd import add_boundary_args
 
 
 def add_store_arg(p: argparse.ArgumentParser) -> None:
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=("jobs", "serving"), default="jobs",
                    help="jobs: suite/measure results; serving: one JSON object per line per "
                         "served load point (kind \"serving\"; json format only)")
+    add_boundary_args(p)
     p.set_defaults(func=_export)
 
     p = sub.add_parser("import", help="import energy logs written by other tools")
@@ -107,7 +109,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.model:  # a model id, or the name shown for it (an imported log's project name)
         wanted = set(args.model)
         results = [r for r in results if r.model in wanted or display_model(r) in wanted]
-    export(results, args.format, args.out)
+    export(results, args.format, args.out, idle_share=args.idle_share, default_pue=args.pue)
     if args.out:
         print(f"wrote {len(results)} result(s) to {args.out}", file=sys.stderr)
     return 0

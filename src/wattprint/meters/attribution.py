@@ -44,8 +44,10 @@ class ProcessShareMeter(Meter):
 
         self._source = source
         self._doms = list(domains)
-        self._own_busy = ProcStatBusy() if busy_s is None else None
-        self._busy_s = self._own_busy if busy_s is None else busy_s
+        self._own_busy: ProcStatBusy | None = None
+        if busy_s is None:
+            self._own_busy = busy_s = ProcStatBusy()
+        self._busy_s: Callable[[], float] = busy_s
         self._proc_s = _process_cpu_s if process_cpu_s is None else process_cpu_s
         self._lock = threading.Lock()
         self._energy_j = 0.0

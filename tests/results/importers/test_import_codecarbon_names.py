@@ -31,10 +31,10 @@ def test_a_1x_log_imports_as_a_total_whose_split_is_unknown() -> None:
     assert "split between components is unknown" in d.boundary
     assert d.model is not None and d.model.name == "codecarbon-1x-total"
     assert d.energy_j == pytest.approx(0.0021 * KWH)
-    assert r.carbon["emissions_g"] == pytest.approx(0.81)
+    assert r.carbon.emissions_g == pytest.approx(0.81)
     # no run_id column: each row is its own run, told apart by its line
     assert len({x.job_id for x in rep.results}) == 3
-    assert rep.results[2].carbon["emissions_g"] is None  # empty emissions: unknown, not 0
+    assert rep.results[2].carbon.emissions_g is None  # empty emissions: unknown, not 0
     assert display_model(r) == "sentiment-finetune"
 
 
@@ -43,9 +43,9 @@ def test_rows_with_an_empty_run_id_or_emissions_are_imported_and_say_so() -> Non
     assert rep.errors == [] and len(rep.results) == 2
     no_run, no_emissions = rep.results
     assert no_run.extra["codecarbon_run_id"] is None and "run_id empty" in no_run.extra["note"]
-    assert no_emissions.carbon["emissions_g"] is None
-    assert no_emissions.carbon["intensity_g_per_kwh"] is None
-    assert "emissions column empty" in no_emissions.carbon["intensity_source"]
+    assert no_emissions.carbon.emissions_g is None
+    assert no_emissions.carbon.intensity_g_per_kwh is None
+    assert "emissions column empty" in no_emissions.carbon.intensity_source
     assert no_emissions.energy_j("estimated") == pytest.approx(0.00039 * KWH)
 
 
