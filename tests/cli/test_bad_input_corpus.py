@@ -184,9 +184,7 @@ CASES: dict[str, Case] = {
     "store-garbage": Case(("store", "--store", "{garbage}"), err="not a usable results store"),
     "store-directory": Case(("store", "--store", "{adir}"), err="is a folder"),
     "store-not-a-store": Case(("store", "--store", "{notstore}"), err="not a wattprint"),
-    "store-empty-file": Case(("store", "--store", "{empty}"), err="store",
-                             xfail="store: an empty file is turned into a store instead of "
-                                   "refused untouched"),
+    "store-empty-file": Case(("store", "--store", "{empty}"), err="is empty, not a wattprint"),
     "export-missing": Case(("export", "--store", "{missing}"), err="no results store"),
     "export-garbage": Case(("export", "--store", "{garbage}"), err="not a usable results store"),
     "export-not-a-store": Case(("export", "--store", "{notstore}"), err="not a wattprint"),
