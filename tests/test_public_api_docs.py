@@ -6,14 +6,13 @@ its full invocation (``wattprint store export``) appears there.
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
 import pytest
 
 import wattprint
-from wattprint.cli import build_parser
+from wattprint.cli import command_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,18 +22,8 @@ def _docs_text() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in pages if p.is_file())
 
 
-def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    found: list[tuple[str, ...]] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                found.append((*prefix, name))
-                found.extend(_commands(sub, (*prefix, name)))
-    return found
-
-
 DOCS = _docs_text()
-COMMANDS = _commands(build_parser())
+COMMANDS = command_paths()
 
 
 def test_the_cli_has_commands_to_check() -> None:

@@ -67,3 +67,25 @@ def unknown_choice(kind: str, value: str, choices: Iterable[str]) -> ConfigError
     return ConfigError(
         f"unknown {kind} {value!r}{did_you_mean(value, choices)}; valid: {', '.join(choices)}"
     )
+
+
+def decode_utf8(data: bytes, source: str) -> str:
+    """Decode a user's file as UTF-8 (a leading byte-order mark is dropped).
+
+    Args:
+        data: The file's bytes.
+        source: How to name the file in the error (usually its path).
+
+    Raises:
+        ConfigError: the bytes are not UTF-8; the message names the line and column of the
+            first bad byte and how to fix the file.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ConfigError(
+            f"{source}: line {line}: not UTF-8 text (byte 0x{data[err.start]:02x} at column "
+            f"{column}); save the file as UTF-8 (e.g. Excel's 'CSV UTF-8'), or convert it "
+            f"with: iconv -f latin1 -t utf-8") from None

@@ -51,3 +51,8 @@ def test_timeseries_with_pue_by_hand():
     assert em.intensity_kind == "timeseries"
     with pytest.raises(ConfigError, match="--start"):
         emissions_window(1.0, s)
+
+
+def test_energy_times_pue_that_overflows_is_refused():
+    with pytest.raises(ConfigError, match="overflows"):
+        emissions(1.7e308, resolve_intensity(), pue=2.0)

@@ -43,3 +43,10 @@ def test_bad_input(kwargs, fragment):
     with pytest.raises(ConfigError) as info:
         parity(**kwargs)
     assert fragment in str(info.value)
+
+
+def test_results_that_overflow_a_float_are_refused():
+    with pytest.raises(ConfigError, match="inferences to parity overflows"):
+        parity(1e308, 1.0, finetune_kwh=1e308)
+    with pytest.raises(ConfigError, match="days to parity overflows"):
+        parity(1e300, 1.0, queries_per_day=1e-300)

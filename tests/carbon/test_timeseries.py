@@ -122,3 +122,35 @@ def test_electricity_maps_life_cycle_column(tmp_path):
             "2024-01-01 00:00:00,DE,300,350\n2024-01-01 01:00:00,DE,310,360\n")
     s = load_intensity_csv(_write(tmp_path, text))
     assert s.values_g_per_kwh == (350.0, 360.0)
+
+
+def test_non_utf8_file_names_line_and_column_and_the_fix(tmp_path: Path) -> None:
+    p = tmp_path / "latin1.csv"
+    p.write_bytes("datetime,carbon_intensity\n2024-03-01T00:00:00Z,100 \u00e9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.csv: line 2: not UTF-8 text \(byte 0xe9 at "
+                                          r"column 26\); save the file as UTF-8"):
+        load_intensity_csv(p)
+
+
+def test_binary_garbage_and_oversized_fields_are_config_errors(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\xff\xfe\x00\x81garbage")
+    with pytest.raises(ConfigError, match=r"garbage\.csv: line 1: not UTF-8"):
+        load_intensity_csv(garbage)
+    big = _write(tmp_path, 'datetime,carbon_intensity\n2024-03-01T00:00:00Z,"' + "9" * 200_000 + '"\n')
+    with pytest.raises(ConfigError, match=r"ci\.csv: line 2: not a CSV row"):
+        load_intensity_csv(big)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_header(tmp_path: Path) -> None:
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + HOURLY.encode())
+    assert len(load_intensity_csv(p).times_s) == 3
+
+
+def test_timestamps_past_year_9999_in_utc_are_refused_with_the_line(tmp_path: Path) -> None:
+    p = _write(tmp_path, "datetime,carbon_intensity\n9999-12-31T23:00:00-14:00,100\n"
+                         "9999-12-31T23:30:00-14:00,100\n")
+    with pytest.raises(ConfigError, match=r"line 2: .* is not an ISO-8601 timestamp in the "
+                                          r"years 1-9999"):
+        load_intensity_csv(p)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass
+from typing import Any
 
 NVML_SUCCESS = 0
 NVML_ERROR_NOT_SUPPORTED = 3
@@ -35,6 +36,14 @@ class FakeGpu:
     energy_mj: int | None = 0        # None: no energy counter (pre-Volta)
     power_mw: int = 100_000
     fail: int | None = None          # an NVML error code every read raises
+    cc: tuple[int, int] = (8, 0)     # CUDA compute capability
+    mig: int = 0                     # current MIG mode (1 = enabled)
+    pids: Any = ()                   # processes with a compute context (or a callable)
+    temperature_c: int = 40
+    sm_clock_mhz: int = 1410
+    util_gpu: int = 0                # percent
+    throttle: int = 0                # nvmlClocksThrottleReason bitmask
+    power_limits_mw: tuple[int, int] = (100_000, 400_000)
 
 
 def make(gpus: list[FakeGpu], init_error: int | None = None) -> types.ModuleType:
@@ -88,8 +97,42 @@ def make(gpus: list[FakeGpu], init_error: int | None = None) -> types.ModuleType
             raise NVMLError(h.fail)
         return h.power_mw
 
+    def nvmlDeviceGetCudaComputeCapability(h):
+        return h.cc
+
+    def nvmlDeviceGetMigMode(h):
+        return (h.mig, h.mig)
+
+    def nvmlDeviceGetComputeRunningProcesses(h):
+        pids = h.pids() if callable(h.pids) else h.pids
+        return [types.SimpleNamespace(pid=p, usedGpuMemory=0) for p in pids]
+
+    def nvmlDeviceGetGraphicsRunningProcesses(h):
+        return []
+
+    def nvmlDeviceGetTemperature(h, sensor):
+        return h.temperature_c
+
+    def nvmlDeviceGetClockInfo(h, clock):
+        return h.sm_clock_mhz
+
+    def nvmlDeviceGetUtilizationRates(h):
+        return types.SimpleNamespace(gpu=h.util_gpu, memory=0)
+
+    def nvmlDeviceGetCurrentClocksThrottleReasons(h):
+        return h.throttle
+
+    def nvmlDeviceGetPowerManagementLimitConstraints(h):
+        return h.power_limits_mw
+
+    mod.NVML_TEMPERATURE_GPU = 0
+    mod.NVML_CLOCK_SM = 1
     for f in (nvmlInit, nvmlShutdown, nvmlDeviceGetCount, nvmlDeviceGetHandleByIndex,
               nvmlDeviceGetName, nvmlDeviceGetUUID, nvmlDeviceGetTotalEnergyConsumption,
-              nvmlDeviceGetPowerUsage):
+              nvmlDeviceGetPowerUsage, nvmlDeviceGetCudaComputeCapability, nvmlDeviceGetMigMode,
+              nvmlDeviceGetComputeRunningProcesses, nvmlDeviceGetGraphicsRunningProcesses,
+              nvmlDeviceGetTemperature, nvmlDeviceGetClockInfo, nvmlDeviceGetUtilizationRates,
+              nvmlDeviceGetCurrentClocksThrottleReasons,
+              nvmlDeviceGetPowerManagementLimitConstraints):
         setattr(mod, f.__name__, f)
     return mod

@@ -57,3 +57,16 @@ def test_result_round_trip():
                      ("short window",))
     back = EnergyResult.from_dict(r.to_dict())
     assert back == r
+
+
+def test_totals_carry_bands_multiplicative_for_estimates_additive_for_counters():
+    r = EnergyResult("w", 0.0, 2.0, (
+        _d("gpu:0", Provenance.MEASURED, 100.0, unc=0.1),
+        _d("cpu:0", Provenance.ESTIMATED, 20.0, unc=1.0, model=MODEL, scope="host"),
+    ))
+    totals = {t.provenance: t for t in r.totals()}
+    est = totals[Provenance.ESTIMATED]
+    assert (est.low_j, est.high_j) == (10.0, 40.0)  # x/÷2: the low end never reaches 0 J
+    gpu = totals[Provenance.MEASURED]
+    assert (gpu.low_j, gpu.high_j, gpu.uncertainty_j) == (90.0, 110.0, 10.0)
+    assert r.to_dict()["totals"][0]["low_j"] == 90.0

@@ -41,3 +41,30 @@ def test_not_executable_is_126(tmp_path):
 def test_empty_command():
     with pytest.raises(CommandError, match="no command"):
         measure_command([])
+
+
+def test_measure_charges_only_the_gpus_the_command_used(monkeypatch, tmp_path):
+    import sys
+
+    import fake_pynvml
+    import psutil
+    from fake_pynvml import FakeGpu
+
+    from wattprint.meters.command import measure_command
+
+    used = FakeGpu("NVIDIA A100-SXM4-80GB", "GPU-b", 0,
+                   pids=lambda: tuple(c.pid for c in psutil.Process().children(recursive=True)))
+    nv = fake_pynvml.make([FakeGpu("NVIDIA A100-SXM4-80GB", "GPU-a", 0), used])
+    monkeypatch.setitem(sys.modules, "pynvml", nv)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    argv = [sys.executable, "-c", "import time; time.sleep(0.5)"]
+    code, r = measure_command(argv, components=("gpu",), powercap_root=str(tmp_path),
+                              gpus="used")
+    assert code == 0 and [d.name for d in r.domains] == ["gpu:1"]
+    assert any("measured gpu:1" in w and "not measured: gpu:0" in w for w in r.warnings)
+    code, r = measure_command(argv[:2] + ["pass"], components=("gpu",),
+                              powercap_root=str(tmp_path), gpus="all")
+    assert [d.name for d in r.domains] == ["gpu:0", "gpu:1"]
+    code, r = measure_command(argv[:2] + ["pass"], components=("gpu", "ram"),
+                              powercap_root=str(tmp_path), gpus="none")
+    assert [d.name for d in r.domains] == ["ram:machine"]

@@ -40,8 +40,8 @@ def test_unknown_cpu_uses_stated_default():
     m = resolve_cpu_model("Intel(R) Xeon(R) Processor", 2, [EPYC])
     assert not m.known
     assert m.tdp_eff_w == pytest.approx(8.0)  # 4 W x 2 logical CPUs
-    assert m.uncertainty == 1.0
-    assert "not in the TDP table" in m.source and "4 W per logical CPU" in m.source
+    assert m.uncertainty == 2.0
+    assert "not in the TDP tables" in m.source and "4 W per logical CPU" in m.source
 
 
 def test_cpu_energy_integrates_busy_and_idle_time():
@@ -56,7 +56,7 @@ def test_cpu_energy_integrates_busy_and_idle_time():
     assert r.energy_j["cpu:process"] == pytest.approx(1.4)
     specs = {s.name: s for s in meter.domains()}
     assert specs["cpu:machine"].provenance is Provenance.ESTIMATED
-    assert specs["cpu:machine"].scope == "machine" and specs["cpu:process"].scope == "process"
+    assert specs["cpu:machine"].scope == "host" and specs["cpu:process"].scope == "process"
     assert specs["cpu:machine"].model.constants["tdp_socket_w"] == 280.0
 
 

@@ -34,7 +34,10 @@ def test_counter_path_mj_to_joules():
     r = m.read()
     assert r.energy_j["gpu:0"] == 123.456 and r.energy_j["gpu:3"] == 0.001
     assert r.energy_j["gpu:1"] == 0.0
-    assert m.poll_interval_s is None  # no thread needed for counters
+    assert m.poll_interval_s == 0.1  # the 10 Hz timeline
+    other = NvmlMeter(nvml=nv, environ={}, timeline=False)
+    assert other.poll_interval_s is None  # counters alone need no thread
+    other.close()
     assert "A100" in m.domains()[0].boundary and "GPU-0aaa0" in m.domains()[0].boundary
     m.close()
     assert nv.initialised == 0
@@ -44,7 +47,7 @@ def test_power_sampling_path_is_integrated():
     g = FakeGpu("Tesla P100", "GPU-p100", energy_mj=None, power_mw=100_000)
     nv = fake_pynvml.make([g])
     clock = Clock(0.0)
-    m = NvmlMeter(nvml=nv, environ={}, clock=clock, interval_s=0.5)
+    m = NvmlMeter(nvml=nv, environ={}, clock=clock, interval_s=0.5, timeline=False)
     spec = m.domains()[0]
     assert spec.provenance is Provenance.INTEGRATED and "PowerUsage" in spec.source
     assert m.poll_interval_s == 0.5

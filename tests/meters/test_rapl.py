@@ -212,3 +212,37 @@ def test_detection_falls_back_with_reason_when_unreadable(tmp_path, monkeypatch)
     assert not rapl.chosen and "permission denied" in rapl.reason
     assert [d.name for d in m.domains()] == ["cpu:machine", "cpu:process"]
     m.close()
+
+
+def test_multi_die_zones_distinct_dies_are_each_counted(tmp_path):
+    # Cascade Lake-AP: two dies per package, each with its own counter and DRAM
+    zone(tmp_path, "intel-rapl:0", "package-0-die-0", 1_000_000)
+    zone(tmp_path, "intel-rapl:0:0", "dram", 10)
+    zone(tmp_path, "intel-rapl:1", "package-0-die-1", 7_000_000)
+    zone(tmp_path, "intel-rapl:1:0", "dram", 20)
+    clock = Clock(0.0)
+    m = RaplMeter(str(tmp_path), clock=clock)
+    names = sorted(s.name for s in m.domains())
+    assert names == ["cpu:0-die-0", "cpu:0-die-1", "dram:0-die-0", "dram:0-die-1"]
+    (tmp_path / "intel-rapl:0" / "energy_uj").write_text("3000000\n")
+    (tmp_path / "intel-rapl:1" / "energy_uj").write_text("8000000\n")
+    clock.t = 1.0
+    r = m.read()
+    assert r.energy_j["cpu:0-die-0"] == 2.0 and r.energy_j["cpu:0-die-1"] == 1.0
+    m.close()
+
+
+def test_multi_die_mirrored_dies_are_counted_once(tmp_path):
+    # EPYC Zen 2 style: every die shows the same package counter
+    zone(tmp_path, "intel-rapl:0", "package-0-die-0", 5_000_000)
+    zone(tmp_path, "intel-rapl:1", "package-0-die-1", 5_000_000)
+    zone(tmp_path, "intel-rapl:2", "package-1-die-0", 9_000_000)
+    zone(tmp_path, "intel-rapl:3", "package-1-die-1", 9_000_000)
+    zones = {z.zone_id: z for z in discover_zones(str(tmp_path))}
+    assert zones["intel-rapl:0"].domain == "cpu:0" and zones["intel-rapl:2"].domain == "cpu:1"
+    assert zones["intel-rapl:1"].domain is None and "mirror" in zones["intel-rapl:1"].reason
+    m = EnergyMeter(powercap_root=str(tmp_path), components=("cpu",))
+    try:
+        assert sorted(d.name for d in m.domains()) == ["cpu:0", "cpu:1", "cpu:process"]
+    finally:
+        m.close()

@@ -68,7 +68,8 @@ def test_write_is_idempotent_and_retries_are_kept_apart(store: ResultStore) -> N
     assert store.completed_keys() == set()
     assert store.write(_result(attempt=2))          # the retry succeeded
     assert store.write(_result(attempt=3)) is False  # an ok result already exists
-    assert store.count() == 2
+    assert store.count() == 1                        # the repetition's answer: its success
+    assert store.count(history=True) == 2            # the failure is kept as history
     assert store.completed_keys() == {("job-a", 0)}
 
 
@@ -217,19 +218,24 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
         assert len(s.results()) == n
 
 
-def test_record_json_is_to_dict_without_derived_keys() -> None:
-    import json
+def test_the_store_serialises_with_the_records_own_to_dict(
+        store: ResultStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One serialiser per record type: what ``to_dict`` adds is what the store keeps."""
+    original = JobResult.to_dict
 
-    from wattprint.results.store import record_json
+    def tagged(self: JobResult) -> dict:
+        d = original(self)
+        d["extra"] = {**d["extra"], "via": "to_dict"}
+        return d
 
-    r = _result()
-    expected = r.to_dict()
-    for k in ("totals", "per_inference"):
-        expected.pop(k)
-    for w in expected["phases"].values():
-        w.pop("totals")
-        w.pop("average_power_w")
-    assert json.loads(record_json(r)) == json.loads(json.dumps(expected))
+    monkeypatch.setattr(JobResult, "to_dict", tagged)
+    store.write(_result())
+    monkeypatch.setattr(JobResult, "to_dict", original)
+    (back,) = store.results()
+    assert back.extra == {"note": [1, 2], "via": "to_dict"}
+    blob = sqlite3.connect(tmp_path / "r.db").execute("SELECT record_json FROM results").fetchone()[0]
+    assert "totals" not in blob and "per_inference" not in blob  # derived keys are recomputed
+    assert "GPU 0 board" not in blob and '"cpu":"x"' not in blob  # descriptions kept once
 
 
 def test_threads_share_one_store(store: ResultStore) -> None:

@@ -108,16 +108,19 @@ _PROV_ORDER = {p: i for i, p in enumerate(Provenance)}
 def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
                   ) -> list[tuple[str, str, float, float, float, str]]:
     """Per provenance present: (provenance, scope, energy_j, dynamic_energy_j, uncertainty_j,
-    boundary). Device and machine domains of one provenance are summed; process-scope domains
-    are used only when the provenance has no other."""
+    boundary). Device and machine domains of one provenance are summed; node-scope domains
+    (the whole node, from its BMC), then process-scope ones, are used only when the provenance
+    has no other."""
     by_prov: dict[Provenance, list[DomainEnergy]] = {}
     for d in r.domains:
         by_prov.setdefault(d.provenance, []).append(d)
     out = []
     for prov in sorted(by_prov, key=_PROV_ORDER.__getitem__):
         ds = by_prov[prov]
-        wide = [d for d in ds if d.scope != "process"]
-        use, scope = (wide, "machine") if wide else (ds, "process")
+        wide = [d for d in ds if d.scope not in ("process", "node")]
+        node = [d for d in ds if d.scope == "node"]
+        use, scope = ((wide, "machine") if wide else (node, "node") if node
+                      else ([d for d in ds if d.scope == "process"], "process"))
         energy = 0.0
         dyn: float | None = 0.0
         for d in use:

@@ -181,7 +181,7 @@ def load_thresholds(path: str | Path | None = None) -> ThresholdTable:
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
-        except OSError as err:
+        except (OSError, UnicodeDecodeError) as err:
             raise ConfigError(f"rating threshold table {p}: cannot read ({err})") from err
         source = str(p)
     try:

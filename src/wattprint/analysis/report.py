@@ -127,7 +127,8 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
                  model_parameters: Mapping[str, float] | None = None,
                  thresholds: ThresholdTable | None = None,
                  source_label: str = "",
-                 carbon: CarbonInfo | None = None) -> ReportResult:
+                 carbon: CarbonInfo | None = None,
+                 serving_points: Sequence[Any] = ()) -> ReportResult:
     """Write ``out_dir/index.html`` (plus ``figures/`` and ``labels/`` SVG files).
 
     Args:
@@ -137,6 +138,7 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
         thresholds: Absolute rating table (the packaged v1 table by default).
         source_label: Where the results came from (store path), shown in the header.
         carbon: Carbon methodology lines; None shows the stored carbon fields only.
+        serving_points: Served load points (:class:`ServingPoint`) for the serving section.
 
     Returns:
         What was written.
@@ -148,9 +150,15 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     subtitle = (f"Energy of AI inference · {len(results):,} stored results · generated {generated}"
                 f" · wattprint {__version__}" + (f" · {source_label}" if source_label else ""))
+    from wattprint.analysis.serving_report import serving_section
+
+    serving_html = serving_section(serving_points)
+    serving = [("serving", "Served models under load", serving_html)] if serving_html else []
     if not results:
-        page = _page("wattprint report", subtitle, _empty_body(), {"facets": {}, "rows": []},
-                     nav=())
+        body = "\n".join(f'<section id="sec-{sid}">\n<h2>{h(title)}</h2>\n{content}\n</section>'
+                         for sid, title, content in serving) or _empty_body()
+        page = _page("wattprint report", subtitle, body, {"facets": {}, "rows": []},
+                     nav=[(sid, title) for sid, title, _ in serving])
         path = out / REPORT_FILE
         path.write_text(page, encoding="utf-8")
         return ReportResult(path, 0, 0)
@@ -179,6 +187,7 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
         ("tasks", "Per task (the study's Table 2)", _task_table(task_summary(df), carbon)),
         ("datasets", "Per dataset", _detail(detail)),
         ("failures", "Failed runs", _failures(df)),
+        *serving,
         ("methodology", "Methodology", _methodology(results, df, table, carbon)),
         ("environment", "Run environments", _environments(results)),
     ]

@@ -65,7 +65,7 @@ def load_results(path: str | Path | None = None) -> tuple[list[JobResult], Path]
     except ImportError as err:
         raise StoreError(f"cannot read {p}: the results store module is not installed "
                          "(pass a .jsonl export instead)") from err
-    store = ResultStore(p, must_exist=True)
+    store = ResultStore(p, read_only=True)
     try:
         return list(store.results()), p
     finally:

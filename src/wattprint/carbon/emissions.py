@@ -121,6 +121,8 @@ def emissions(energy_j: float, intensity: Intensity, pue: float = 1.0) -> Emissi
     e = _check_energy(energy_j)
     p = check_pue(pue)
     facility_j = e * p
+    if not math.isfinite(facility_j):
+        raise ConfigError(f"energy {e:g} J × PUE {p:g} overflows a floating-point number")
     return Emissions(energy_j=e, pue=p, energy_facility_j=facility_j,
                      carbon_g=facility_j / J_PER_KWH * intensity.value_g_per_kwh,
                      intensity_g_per_kwh=intensity.value_g_per_kwh,

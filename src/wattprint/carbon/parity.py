@@ -63,13 +63,21 @@ def parity(training_kwh: float, per_inference_kwh: float, *, finetune_kwh: float
         The parity; e.g. BLOOMz-7B: (51,686 + 7,571) / 1.0e-4 = 592,570,000 inferences.
 
     Raises:
-        ConfigError: a negative, zero (where it must be > 0) or non-numeric input.
+        ConfigError: a negative, zero (where it must be > 0) or non-numeric input, or inputs
+            whose result is too large for a floating-point number.
     """
     t = _number(training_kwh, "--training-kwh", positive=True)
     f = _number(finetune_kwh, "--finetune-kwh", positive=False)
     q = _number(per_inference_kwh, "--per-inference-kwh", positive=True)
-    n = (t + f) / q
+    n = _finite((t + f) / q, "inferences to parity")
     if queries_per_day is None:
         return Parity(t, f, q, n)
     rate = _number(queries_per_day, "--queries-per-day", positive=True)
-    return Parity(t, f, q, n, rate, n / rate)
+    return Parity(t, f, q, n, rate, _finite(n / rate, "days to parity"))
+
+
+def _finite(x: float, name: str) -> float:
+    if not math.isfinite(x):
+        raise ConfigError(f"{name} overflows a floating-point number with these inputs; check "
+                          f"the units of --training-kwh, --finetune-kwh and --per-inference-kwh")
+    return x

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from wattprint.carbon.intensity import KIND_TIMESERIES, MAX_PLAUSIBLE_G_PER_KWH
-from wattprint.errors import ConfigError
+from wattprint.errors import ConfigError, decode_utf8
 from wattprint.units import J_PER_KWH
 
 #: Accepted timestamp column names, compared after lower-casing and dropping non-letters.
@@ -57,7 +57,7 @@ def parse_timestamp(text: str) -> datetime:
     """Parse an ISO-8601 timestamp (``Z`` and offsets accepted); naive means UTC.
 
     Raises:
-        ValueError: not ISO-8601.
+        ValueError: not ISO-8601, or outside the years 1-9999 once in UTC.
     """
     t = text.strip()
     if t.endswith(("Z", "z")):
@@ -65,6 +65,10 @@ def parse_timestamp(text: str) -> datetime:
     dt = datetime.fromisoformat(t)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
+    try:
+        dt.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:00-14:00 is in the year 10000 in UTC
+        raise ValueError(f"{text!r} falls outside the years 1-9999 in UTC") from None
     return dt
 
 
@@ -162,8 +166,12 @@ def _bisect_right(a: Sequence[float], x: float) -> int:
 
 
 def iso_utc(t_s: float) -> str:
-    """Unix seconds to an ISO-8601 UTC string ending in Z."""
-    return datetime.fromtimestamp(t_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    """Unix seconds to an ISO-8601 UTC string ending in Z (``<t_s> s (Unix time)`` outside the
+    years 1-9999, which ISO-8601 cannot write)."""
+    try:
+        return datetime.fromtimestamp(t_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, ValueError, OSError):
+        return f"{t_s:.0f} s (Unix time)"
 
 
 def _pick(header: Sequence[str], wanted: Sequence[str], given: str | None, what: str,
@@ -195,15 +203,20 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
         max_gap_factor: A step longer than this × the median step is a gap (an error).
 
     Raises:
-        ConfigError: the file is missing or empty, or a line is bad; the message names the file
-            and the line (1 = header).
+        ConfigError: the file is missing, empty or not UTF-8, or a line is bad; the message
+            names the file and the line (1 = header).
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
     except OSError as err:
         raise ConfigError(f"{p}: cannot read intensity time series: {err.strerror or err}") from err
-    rows = list(csv.reader(text.splitlines()))
+    text = decode_utf8(data, str(p))
+    reader = csv.reader(text.splitlines())
+    try:
+        rows = list(reader)
+    except csv.Error as err:
+        raise ConfigError(f"{p}: line {reader.line_num}: not a CSV row ({err})") from None
     if not rows:
         raise ConfigError(f"{p}: empty file; expected a header and timestamp,g/kWh rows")
     header = rows[0]
@@ -222,7 +235,8 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
             t = parse_timestamp(row[ti]).timestamp()
         except ValueError:
             raise ConfigError(f"{p}: line {line_no}: {header[ti]!r} = {row[ti]!r} is not an "
-                              f"ISO-8601 timestamp (e.g. 2024-03-01T12:00:00Z)") from None
+                              f"ISO-8601 timestamp in the years 1-9999 (e.g. "
+                              f"2024-03-01T12:00:00Z)") from None
         try:
             v = float(row[vi])
         except ValueError:

@@ -6,6 +6,7 @@ The shared flag helpers live in :mod:`wattprint.cli.carbon_options` and are re-e
 from __future__ import annotations
 
 import argparse
+import sys
 
 from wattprint.cli.carbon_options import (
     add_carbon_arguments,
@@ -68,6 +69,8 @@ def _energy_j(args: argparse.Namespace) -> float:
         raise ConfigError(f"{flag}: expected a number, got {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise ConfigError(f"{flag}: expected a finite number >= 0, got {text!r}")
+    if value * scale == float("inf"):
+        raise ConfigError(f"{flag}: {text} overflows a floating-point number of joules")
     return value * scale
 
 
@@ -88,10 +91,9 @@ def _carbon(args: argparse.Namespace) -> int:
     else:
         from wattprint.units import format_energy
 
-        print(f"energy: {format_energy(energy_j)}")
-        for line in format_carbon_lines(energy_j, intensity, pue, args=args, start_s=start_s,
-                                        end_s=end_s):
-            print(line)
+        lines = format_carbon_lines(energy_j, intensity, pue, args=args, start_s=start_s,
+                                    end_s=end_s)  # an error leaves no partial output
+        print("\n".join([f"energy: {format_energy(energy_j)}", *lines]))
     return 0
 
 
@@ -103,7 +105,7 @@ def _regions(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     if not rows:
-        print(f"no row matches {args.search!r}")
+        print(f"wattprint: no row matches {args.search!r}", file=sys.stderr)
         return 1
     width = max(len(r["key"]) for r in rows)
     for r in rows:

@@ -115,5 +115,5 @@ def parse_time_arg(text: str, flag: str) -> float:
     try:
         return parse_timestamp(text).timestamp()
     except ValueError:
-        raise ConfigError(f"{flag}: {text!r} is not an ISO-8601 time "
+        raise ConfigError(f"{flag}: {text!r} is not an ISO-8601 time in the years 1-9999 "
                           f"(e.g. 2024-03-01T12:00:00Z)") from None

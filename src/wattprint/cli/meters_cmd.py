@@ -11,10 +11,18 @@ result, so extra lines/fields (e.g. carbon) can be appended before printing.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
-from wattprint.cli.common import non_negative_float, positive_float, print_json
+from wattprint.cli.common import (
+    non_negative_seconds,
+    positive_float,
+    positive_int,
+    print_json,
+    sampling_interval,
+)
+from wattprint.cli.hardware_options import add_hardware_arguments, apply_hardware_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,26 +33,105 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
+    _cgroup_arg(p)
+    add_hardware_arguments(p)
     p.set_defaults(func=cmd_meters)
 
     m = sub.add_parser("measure", help="run a command and report its energy (like perf stat)",
                        description="Run CMD, wait for it, and print its duration and energy per "
                        "domain with provenance, boundary, average power and the uncertainty of "
                        "estimates. The exit code of CMD is forwarded.")
-    m.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    m.add_argument("--interval", type=positive_float, default=0.1, metavar="S",
+    m.add_argument("--json", action="store_true",
+                   help="print one JSON object on stdout, and nothing else: the command's own "
+                   "stdout is sent to stderr")
+    m.add_argument("--json-file", metavar="PATH",
+                   help="write the JSON object to PATH (the command's output is left alone and "
+                   "the text report goes to stderr)")
+    m.add_argument("--interval", type=sampling_interval, default=0.1, metavar="S",
                    help="power-sampling interval for sources without a counter, seconds "
                    "(default: %(default)s)")
     m.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
-    m.add_argument("--idle", type=non_negative_float, default=0.0, metavar="S",
+    _cgroup_arg(m)
+    m.add_argument("--gpus", default="used", metavar="WHICH", type=_gpus_arg,
+                   help="GPUs to measure: 'used' (those on which NVML's per-process list shows "
+                   "the command; the default, and the result says which), 'all', 'none', or "
+                   "indices such as 0,2 (CUDA numbering)")
+    m.add_argument("--idle", type=non_negative_seconds, default=0.0, metavar="S",
                    help="measure idle power for S seconds first and report dynamic energy too")
     m.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...",
                    help="the command to run")
     from wattprint.cli.carbon_options import add_carbon_arguments
 
     add_carbon_arguments(m)
+    add_hardware_arguments(m)
     m.set_defaults(func=cmd_measure)
+
+    e = sub.add_parser("estimate", help="what-if power estimates (before renting a machine)",
+                       description="Estimate power from the same models the meters use when "
+                       "there is no counter.")
+    esub = e.add_subparsers(dest="what", metavar="WHAT", required=True)
+    c = esub.add_parser("cpu", help="CPU power of N logical CPUs of a model at a utilisation",
+                        description="Print the estimated CPU power (W) with its multiplicative "
+                        "band [P/(1+u), P*(1+u)], the model and its sources.")
+    c.add_argument("--cpu-model", required=True, metavar="NAME",
+                   help='CPU model name, e.g. "AMD EPYC 7763" or "Intel Xeon Platinum 8480+"')
+    c.add_argument("--logical-cpus", required=True, type=positive_float, metavar="N",
+                   help="logical CPUs (vCPUs) of the machine or share")
+    c.add_argument("--utilisation", required=True, type=_fraction, metavar="U",
+                   help="average busy fraction of those CPUs, 0 to 1")
+    c.add_argument("--socket-threads", type=positive_int, metavar="T",
+                   help="threads per physical socket, when the tables do not know it")
+    c.add_argument("--json", action="store_true",
+                   help="print one JSON object with keys power_w, low_w, high_w, model, sources")
+    c.set_defaults(func=cmd_estimate_cpu)
+
+
+def _gpus_arg(text: str) -> str | list[int]:
+    if text in ("used", "all", "none"):
+        return text
+    try:
+        out = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        out = []
+    if not out or any(i < 0 for i in out):
+        raise argparse.ArgumentTypeError(f"expected used, all, none or GPU indices like 0,2; "
+                                         f"got {text!r}")
+    return out
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r} "
+                                         "(50 % is 0.5)")
+    return value
+
+
+def cmd_estimate_cpu(args: argparse.Namespace) -> int:
+    """Handler of ``wattprint estimate cpu``."""
+    from wattprint.meters.estimate import cpu_what_if
+
+    r = cpu_what_if(args.cpu_model, args.logical_cpus, args.utilisation, args.socket_threads)
+    if args.json:
+        print_json(r.to_dict())
+        return 0
+    out = sys.stdout
+    out.write(f"{args.cpu_model}, {args.logical_cpus:g} logical CPUs at {args.utilisation:.0%}: "
+              f"{r.power_w:.3g} W (band {r.low_w:.3g} - {r.high_w:.3g} W)\n")
+    out.write(f"  model: {r.model.formula}\n")
+    for src in r.sources:
+        out.write(f"  source: {src}\n")
+    return 0
+
+
+def _cgroup_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cgroup-root", default="/sys/fs/cgroup", metavar="DIR",
+                   help="cgroup mount read for the container's CPU quota, cpuset and memory "
+                   "limit (default: %(default)s)")
 
 
 # --------------------------------------------------------------------------- meters
@@ -52,7 +139,8 @@ def cmd_meters(args: argparse.Namespace) -> int:
     """Handler of ``wattprint meters``."""
     from wattprint.meters.energy_meter import EnergyMeter
 
-    meter = EnergyMeter(powercap_root=args.powercap_root)
+    apply_hardware_options(args)
+    meter = EnergyMeter(powercap_root=args.powercap_root, cgroup_root=args.cgroup_root)
     try:
         status = meter.detection
         specs = meter.domains()
@@ -69,7 +157,7 @@ def cmd_meters(args: argparse.Namespace) -> int:
         out.write(f"  [{mark}] {s.component:<4} {s.source:<9} {s.reason}\n")
     out.write("\nDomains reported\n")
     for sp in specs:
-        unc = f" ±{sp.uncertainty:.0%}" if sp.uncertainty is not None else ""
+        unc = " " + _unc_text(sp.provenance.value, sp.uncertainty) if sp.uncertainty is not None else ""
         out.write(f"  {sp.name:<12} {sp.provenance.value:<10}{unc:<6} {sp.scope:<8} {sp.boundary}\n")
     return 0
 
@@ -90,15 +178,30 @@ def cmd_measure(args: argparse.Namespace) -> int:
     if argv and argv[0] == "--":
         argv = argv[1:]
     intensity, pue = carbon_from_args(args)  # bad carbon flags fail before the command runs
+    apply_hardware_options(args)
     try:
+        sys.stdout.flush()
         code, result = measure_command(argv, interval_s=args.interval,
-                                       powercap_root=args.powercap_root, idle_s=args.idle)
+                                       powercap_root=args.powercap_root, idle_s=args.idle,
+                                       stdout=sys.stderr.fileno() if args.json else None,
+                                       cgroup_root=args.cgroup_root, gpus=args.gpus)
     except CommandError as err:
         print(f"wattprint: error: {err}", file=sys.stderr)
         return err.exit_code
+    doc = None
+    if args.json or args.json_file:
+        doc = {**measure_json(code, result), "carbon": carbon_by_total(result, intensity, pue, args)}
+    if args.json_file:
+        try:
+            with open(args.json_file, "w", encoding="utf-8") as f:
+                json.dump(doc, f, indent=2, default=str)
+                f.write("\n")
+        except OSError as err:
+            print(f"wattprint: error: --json-file {args.json_file}: {err.strerror or err}",
+                  file=sys.stderr)
+            return 2
     if args.json:
-        print_json({**measure_json(code, result),
-                    "carbon": carbon_by_total(result, intensity, pue, args)})
+        print_json(doc)
     else:
         lines = measure_lines(code, result) + [""] + carbon_lines(result, intensity, pue, args)
         sys.stderr.write("\n".join(lines) + "\n")
@@ -142,6 +245,11 @@ def measure_json(exit_code: int, result: Any) -> dict[str, Any]:
             **{k: v for k, v in d.items() if k not in ("command", "duration_s", "exit_code")}}
 
 
+def _unc_text(provenance: str, u: float) -> str:
+    """An estimate's multiplicative band (``x/÷1.5``) or a counter's relative error (``±3%``)."""
+    return f"x/÷{1 + u:.3g}" if provenance == "estimated" else f"±{u:.0%}"
+
+
 def measure_lines(exit_code: int, result: Any) -> list[str]:
     """The human-readable report of one measured command, one string per line."""
     from wattprint.units import format_energy
@@ -149,21 +257,22 @@ def measure_lines(exit_code: int, result: Any) -> list[str]:
     lines = [f"wattprint measure: {result.label}",
              f"  exit code   {exit_code}",
              f"  duration    {result.duration_s:.3f} s", ""]
-    head = f"  {'domain':<12} {'energy':>10} {'avg power':>10}  {'provenance':<10} {'±':>5}  {'scope':<8} boundary"
+    head = f"  {'domain':<12} {'energy':>10} {'avg power':>10}  {'provenance':<10} {'error':>6}  {'scope':<8} boundary"
     lines.append(head)
     power = result.average_power_w()
     for d in result.domains:
-        unc = f"{d.uncertainty:.0%}" if d.uncertainty is not None else ""
+        unc = _unc_text(d.provenance.value, d.uncertainty) if d.uncertainty is not None else ""
         p = f"{power[d.name]:.3g} W" if d.name in power else "-"
         lines.append(f"  {d.name:<12} {format_energy(d.energy_j):>10} {p:>10}  "
-                     f"{d.provenance.value:<10} {unc:>5}  {d.scope:<8} {d.boundary}")
+                     f"{d.provenance.value:<10} {unc:>6}  {d.scope:<8} {d.boundary}")
         if d.dynamic_energy_j is not None:
             lines.append(f"  {'':<12} idle {d.idle_power_w:.3g} W -> idle {format_energy(d.idle_energy_j)}, "
                          f"dynamic {format_energy(d.dynamic_energy_j)}")
     lines.append("")
     lines.append("  totals (never summed across provenances or scopes):")
     for t in result.totals():
-        unc = f" ± {format_energy(t.uncertainty_j)}" if t.uncertainty_j is not None else ""
+        unc = (f" ({format_energy(t.low_j)} - {format_energy(t.high_j)})"
+               if t.low_j is not None and t.high_j is not None else "")
         dyn = (f", dynamic {format_energy(t.dynamic_energy_j)}" if t.dynamic_energy_j is not None
                else "")
         lines.append(f"    {t.provenance.value:<10} {t.scope:<8} {format_energy(t.energy_j)}{unc}{dyn}"

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from wattprint.cli.common import positive_int
+from wattprint.cli.common import port
+from wattprint.errors import ConfigError
 
 DEFAULT_OUT = Path("wattprint-results") / "report"
 
@@ -31,7 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="keep only the runs the Power Hungry Processing study's figures use "
                             "(records from 'wattprint study reproduce')")
         if name == "serve":
-            p.add_argument("--port", type=positive_int, default=8000, help="TCP port (default 8000)")
+            p.add_argument("--port", type=port, default=8000,
+                           help="TCP port on 127.0.0.1, 0-65535; 0 picks a free one "
+                                "(default 8000)")
             p.set_defaults(func=_serve)
         else:
             p.set_defaults(func=_report)
@@ -44,6 +47,13 @@ def _build(args: argparse.Namespace) -> Path:
     from wattprint.analysis.report import build_report
     from wattprint.analysis.source import load_results
 
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir}: is a file; the report needs a folder "
+                          f"(index.html, figures/, labels/)")
+    # the files given are read before the store, so bad input fails before any work
+    table = load_thresholds(args.thresholds) if args.thresholds else None
+    params = load_model_parameters(args.model_parameters) if args.model_parameters else None
     results, store_path = load_results(args.store)
     if args.study:
         from wattprint.analysis.study_view import study_selection
@@ -53,11 +63,12 @@ def _build(args: argparse.Namespace) -> Path:
         results = kept
     if not results:
         print(f"wattprint: no results in {store_path}; writing an empty report", file=sys.stderr)
-    params_path = args.model_parameters or find_model_parameters(results)
-    params = load_model_parameters(params_path) if params_path else None
-    table = load_thresholds(args.thresholds) if args.thresholds else None
+    if params is None:
+        found = find_model_parameters(results)
+        params = load_model_parameters(found) if found else None
     out = build_report(results, args.out, model_parameters=params, thresholds=table,
-                       source_label=f"store {store_path}", carbon=carbon_info())
+                       source_label=f"store {store_path}", carbon=carbon_info(),
+                       serving_points=_serving_points(store_path))
     for f in out.figures:
         if f.path is None:
             print(f"wattprint: figure {f.name} skipped: {f.note}", file=sys.stderr)
@@ -73,14 +84,29 @@ def _report(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from wattprint.analysis.serve import make_server
 
-    path = _build(args)
-    server = make_server(path.parent, args.port)
-    host, port = server.server_address[:2]
-    print(f"serving {path.resolve()} at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    server = make_server(args.out, args.port)  # a busy port fails before the report is built
     try:
+        path = _build(args)
+        host, bound = server.server_address[:2]
+        print(f"serving {path.resolve()} at http://{host}:{bound}/ (Ctrl-C to stop)",
+              flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
     return 0
+
+
+def _serving_points(store_path: object) -> list:
+    """Served load points of a SQLite store (none for a .jsonl export or a missing store)."""
+    from pathlib import Path
+
+    from wattprint.results.serving_store import read_points
+    from wattprint.results.store import ResultStore
+
+    p = Path(str(store_path))
+    if p.suffix == ".jsonl" or not p.is_file():
+        return []
+    with ResultStore(p, read_only=True) as s:
+        return read_points(s)

@@ -148,12 +148,14 @@ def run_command(args: argparse.Namespace) -> int:
         return _dry_run(args, suite, jobs)
     sinks: list[Any] = []
     store_path = None
+    store_sink = None
     try:
         if not args.no_store:
             from wattprint.results.store import default_store_path
 
             store_path = args.store or str(default_store_path())
-            sinks.append(StoreSink(store_path))
+            store_sink = StoreSink(store_path)
+            sinks.append(store_sink)
         if args.out:
             sinks.append(JsonlSink(args.out))
         outcome = run_jobs(jobs, executor=executor, sinks=sinks, suite=suite,
@@ -163,14 +165,17 @@ def run_command(args: argparse.Namespace) -> int:
             sink.close()
         executor.close()
     rows = summarize(jobs, outcome.all_results())
+    stored = None if store_sink is None else {"written": store_sink.written,
+                                              "not_written": store_sink.not_written}
     if args.json:
         print_json({"run_id": outcome.run_id, "suite": outcome.suite, "store": store_path,
+                    "stored": stored,
                     "out": args.out, "jobs": len(jobs), "ran": len(outcome.results),
                     "skipped": len(outcome.skipped), "failed": len(outcome.failed),
                     "summary": [r.to_dict() for r in rows],
                     "results": [r.to_dict() for r in outcome.results]})
     else:
-        _print_summary(outcome, rows, store_path, args.out)
+        _print_summary(outcome, rows, store_path, args.out, stored)
     return 1 if outcome.failed else 0
 
 
@@ -187,7 +192,7 @@ def _dry_run(args: argparse.Namespace, suite: Any, jobs: list[Any]) -> int:
         from pathlib import Path
 
         if Path(store_path).exists():
-            with ResultStore(store_path) as store:
+            with ResultStore(store_path, read_only=True) as store:
                 completed = store.completed_keys([j.job_id for j in jobs])
     todo = {j.job_id: len(j.repetitions) for j in pending_jobs(jobs, completed)}
     rows = [{"job_id": j.job_id, "task": j.task, "model": j.model, "dataset": j.dataset,
@@ -220,14 +225,17 @@ def _quality(q: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2g}" for k, v in items) or "—"
 
 
-def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: str | None) -> None:
-    from rich.console import Console
+def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: str | None,
+                   stored: dict[str, int] | None = None) -> None:
     from rich.table import Table
 
-    console = Console()
+    from wattprint.cli.common import console as make_console
+    from wattprint.cli.common import text
+
+    console = make_console()
     provs = [p for p in ("measured", "integrated", "estimated")
              if any(p in r.kwh_per_1k for r in rows)]
-    table = Table(title=f"wattprint run {outcome.run_id} · suite {outcome.suite}",
+    table = Table(title=text(f"wattprint run {outcome.run_id} · suite {outcome.suite}"),
                   caption="Wh per 1,000 inferences by provenance (never summed across "
                   "provenances), mean ± 95 % CI over repetitions (Student t). "
                   "* random weights: quality is meaningless, cost is real.")
@@ -246,25 +254,27 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
         quality = _quality(r.quality)
         if r.weights == "random" and quality != "—":
             quality += " *"
-        status = {"ok": "[green]ok[/green]", "partial": "[yellow]partial[/yellow]",
-                  "failed": "[red]failed[/red]"}[r.status]
+        status = text(r.status, {"ok": "green", "partial": "yellow", "failed": "red"}[r.status])
         model = r.model[4:] if r.model.startswith("zoo:") else r.model
         task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
-        table.add_row(task, model, r.dataset, f"{r.n}×{r.ok}/{r.repetitions}",
+        table.add_row(text(task), text(model), text(r.dataset), f"{r.n}×{r.ok}/{r.repetitions}",
                       *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0) for p in provs],
-                      unit, quality, status)
+                      text(unit), text(quality), status)
     console.print(table)
     ran, skipped = len(outcome.results), len(outcome.skipped)
     console.print(f"{ran} repetition(s) run, {skipped} already complete (skipped), "
                   f"{len(outcome.failed)} failed.")
     for r in rows:
         for err in r.errors:
-            console.print(f"[red]failed[/red] {r.task} · {r.model} · {r.dataset}: {err}",
-                          markup=True, highlight=False)
-    if store_path:
-        console.print(f"results stored in {store_path}")
+            console.print(text("failed", "red"),
+                          text(f"{r.task} · {r.model} · {r.dataset}: {err}"), soft_wrap=True)
+    if store_path and stored is not None:
+        note = (f" ({stored['not_written']} already held by the store, not written again)"
+                if stored["not_written"] else "")
+        console.print(text(f"{stored['written']} result(s) written to {store_path}{note}"),
+                      soft_wrap=True)
     if out:
-        console.print(f"results appended to {out}")
+        console.print(text(f"results appended to {out}"), soft_wrap=True)
 
 
 def validate_command(args: argparse.Namespace) -> int:

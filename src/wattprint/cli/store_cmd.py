@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wattprint.cli.common import print_json
+from wattprint.cli.common import help_of, non_negative_int, print_json
 
 
 def add_store_arg(p: argparse.ArgumentParser) -> None:
@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--status", choices=("ok", "failed"), help="only results with this status")
     p.add_argument("--source", help="only results from this source (wattprint, codecarbon)")
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--kind", choices=("jobs", "serving"), default="jobs",
+                   help="jobs: suite/measure results; serving: one JSON object per line per "
+                        "served load point (kind \"serving\"; json format only)")
     p.set_defaults(func=_export)
 
     p = sub.add_parser("import", help="import energy logs written by other tools")
@@ -45,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--model", help="model id for every imported row")
     c.add_argument("--task", default="unknown", help="task id for every imported row")
     c.add_argument("--dataset", default="unknown", help="dataset id for every imported row")
-    c.add_argument("--n", type=int, default=0,
+    c.add_argument("--n", type=non_negative_int, default=0,
                    help="inferences per query window (0 = unknown; no per-inference figures)")
     c.add_argument("--query-task", default="query model",
                    help="task-mode task_name that is the measured window (default: %(default)s)")
@@ -56,14 +59,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", action="store_true", help="print a JSON summary")
     c.set_defaults(func=_import_codecarbon)
     p.set_defaults(func=help_of(p))
-
-
-def help_of(parser: argparse.ArgumentParser):  # type: ignore[no-untyped-def]
-    """A handler that prints ``parser``'s help (a group called without its action) → exit 2."""
-    def handler(args: argparse.Namespace) -> int:
-        parser.print_help(sys.stderr)
-        return 2
-    return handler
 
 
 def _store(args: argparse.Namespace) -> int:
@@ -79,7 +74,7 @@ def _store(args: argparse.Namespace) -> int:
         else:
             print(f"results store: {path} (not created yet)")
         return 0
-    with ResultStore(path, must_exist=True) as s:
+    with ResultStore(path, read_only=True) as s:
         info = {"exists": True, **s.info()}
     if args.json:
         print_json(info)
@@ -88,6 +83,10 @@ def _store(args: argparse.Namespace) -> int:
         print(f"  schema version {info['schema_version']} · {info['runs']} run(s) · "
               f"{info['results']} result(s) ({info['ok']} ok, {info['failed']} failed) · "
               f"{info['environments']} environment(s)")
+        if info["history"]:
+            print(f"  {info['history']} earlier failure(s) kept as history (superseded by a "
+                  "later success, or repeated after one)")
+
     return 0
 
 
@@ -95,7 +94,9 @@ def _export(args: argparse.Namespace) -> int:
     from wattprint.results.export import export
     from wattprint.results.store import ResultStore
 
-    with ResultStore(args.store, must_exist=True) as s:
+    if getattr(args, "kind", "jobs") == "serving":
+        return _export_serving(args)
+    with ResultStore(args.store, read_only=True) as s:
         results = s.results(task=args.task, model=args.model, dataset=args.dataset,
                             status=args.status, source=args.source)
     export(results, args.format, args.out)
@@ -104,10 +105,30 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_serving(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from wattprint.errors import ConfigError
+    from wattprint.results.serving_store import read_points
+    from wattprint.results.store import ResultStore
+
+    if args.format != "json":
+        raise ConfigError("--kind serving exports JSON only (one object per load point per line)")
+    with ResultStore(args.store, read_only=True) as s:
+        points = read_points(s)
+    text = "".join(json.dumps(p.to_dict(), default=str) + "\n" for p in points)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {len(points)} serving point(s) to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _import_codecarbon(args: argparse.Namespace) -> int:
     import uuid
 
-    from wattprint.errors import ConfigError
     from wattprint.results.importers.codecarbon import ImportOptions, read_paths
     from wattprint.results.store import ResultStore
     from wattprint.tasks.base import TASK_IDS
@@ -116,8 +137,6 @@ def _import_codecarbon(args: argparse.Namespace) -> int:
         from wattprint.errors import unknown_choice
 
         raise unknown_choice("task", args.task, (*TASK_IDS, "unknown"))
-    if args.n < 0:
-        raise ConfigError(f"--n must be >= 0, got {args.n}")
     run_id = f"import-codecarbon-{uuid.uuid4().hex[:12]}"
     opts = ImportOptions(task=args.task, dataset=args.dataset, model=args.model,
                          project_as_model=args.project_as_model, n=args.n,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from wattprint.cli.common import print_json
-from wattprint.cli.store_cmd import add_store_arg, help_of
+from wattprint.cli.common import help_of, print_json
+from wattprint.cli.store_cmd import add_store_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,17 +53,18 @@ def _fmt(x: Any, spec: str) -> str:
 def _print_rich(out: dict[str, Any]) -> None:
     import sys
 
-    from rich.console import Console
     from rich.table import Table
 
-    con = Console(width=None if sys.stdout.isatty() else 200)
+    from wattprint.cli.common import console, text
+
+    con = console(width=None if sys.stdout.isatty() else 200)
     t = Table(title="Table 2 · kWh per 1,000 queries per task (query phase; CodeCarbon total "
                     "= measured GPU + estimated CPU/RAM, as the paper)")
     for col in ("task", "mean", "std", "paper mean", "paper std", "min run", "max run",
                 "median", "GPU-only mean", "g CO2eq", "models", "runs"):
         t.add_column(col, justify="left" if col == "task" else "right")
     for task, v in out["table2"].items():
-        t.add_row(task, _fmt(v["mean_kwh"], ".5f"), _fmt(v["std_kwh"], ".5f"),
+        t.add_row(text(task), _fmt(v["mean_kwh"], ".5f"), _fmt(v["std_kwh"], ".5f"),
                   _fmt(v["paper_mean_kwh"], "g"), _fmt(v["paper_std_kwh"], "g"),
                   _fmt(v["min_kwh"], ".5f"), _fmt(v["max_kwh"], ".5f"),
                   _fmt(v["median_kwh"], ".5f"), _fmt(v["gpu_mean_kwh"], ".5f"),
@@ -76,7 +77,7 @@ def _print_rich(out: dict[str, Any]) -> None:
         t.add_column(col, justify="left" if col == "model" else "right")
     for model, v in out["table3"].items():
         pt = v["per_task"]
-        t.add_row(model, _fmt(v["params"], ".3g"), _fmt(v["kwh"], ".4f"), _fmt(v["g_co2eq"], ".2f"),
+        t.add_row(text(model), _fmt(v["params"], ".3g"), _fmt(v["kwh"], ".4f"), _fmt(v["g_co2eq"], ".2f"),
                   _fmt(v["paper_kwh"], "g"), _fmt(v["paper_g_co2eq"], ".2f"),
                   *(_fmt(pt.get(k, {}).get("g_co2eq"), ".2f")
                     for k in ("sentiment", "extractive QA", "summarization")))
@@ -88,38 +89,38 @@ def _print_rich(out: dict[str, Any]) -> None:
     t.add_column("dataset")
     t.add_column("input", justify="right")
     for m in models:
-        t.add_column(m.split("/")[-1], justify="right")
+        t.add_column(text(m.split("/")[-1]), justify="right")
     cell = {(r["dataset"], r["model"]): r for r in t4["rows"]}
     for ds, inp in t4["input_tokens"].items():
-        t.add_row(ds, f"{inp:.2f}", *(
+        t.add_row(text(ds), f"{inp:.2f}", *(
             f"{cell[(ds, m)]['output_tokens']:.2f} ({_fmt(cell[(ds, m)]['g_co2eq'], '.2f')})"
             if (ds, m) in cell else "—" for m in models))
     con.print(t)
     for fam, f in t4["summarization_fit"].items():
-        con.print(f"  summarization fit, {fam}: {f['g_per_token']:.2f} g CO2eq per output token "
-                  f"(r = {f['r']:.2f}, {f['n_points']} points)")
+        con.print(text(f"  summarization fit, {fam}: {f['g_per_token']:.2f} g CO2eq per output "
+                       f"token (r = {f['r']:.2f}, {f['n_points']} points)"))
 
     t = Table(title="Table 5 · training vs inference (training/fine-tuning: published inputs)")
     for col in ("model", "training kWh", "fine-tuning kWh", "kWh per query", "parity (inferences)",
                 "parity at 2 s.f. per-query"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for model, v in out["table5"].items():
-        t.add_row(model, f"{v['training_kwh']:,.0f}", f"{v['finetuning_kwh']:,.0f}",
+        t.add_row(text(model), f"{v['training_kwh']:,.0f}", f"{v['finetuning_kwh']:,.0f}",
                   f"{v['inference_kwh_per_query']:.3g}", f"{v['parity_inferences']:,.0f}",
                   f"{v['parity_inferences_2sf']:,.0f}")
     con.print(t)
     if out["table5"]:
-        con.print(f"  source: {next(iter(out['table5'].values()))['source']}")
+        con.print(text(f"  source: {next(iter(out['table5'].values()))['source']}"))
 
     con.print("\n[bold]What the logs show that the paper does not say[/bold]")
     for f in out["findings"]:
-        con.print(f"• [bold]{f['title']}[/bold]")
-        con.print(f"  {_summary(f)}", highlight=False)
+        con.print(text("• "), text(f["title"], "bold"), sep="")
+        con.print(text(f"  {_summary(f)}"))
     if out.get("store"):
         s = out["store"]
-        con.print(f"\nstored {s['new']} new of {s['records']} records in {s['path']}")
+        con.print(text(f"\nstored {s['new']} new of {s['records']} records in {s['path']}"))
     for e in out.get("errors", []):
-        con.print(f"[red]error:[/red] {e}")
+        con.print(text("error:", "red"), text(e), soft_wrap=True)
 
 
 def _summary(f: dict[str, Any]) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from wattprint.cli.common import help_of
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``zoo`` command group."""
@@ -18,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bd.add_argument("names", nargs="*", help="zoo model names (default: the default model of every task)")
     bd.add_argument("--size", default="tiny", help="tiny (default) or real-size")
     bd.set_defaults(func=_build)
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    parser.set_defaults(func=help_of(parser))
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -150,7 +150,7 @@ class _Bar:
     def phase(self, job: Job, phase: str) -> None:
         if self._p is not None:
             self._p.update(self._t, description=f"{job.task} · {_short(job.model)} · "
-                                                f"{job.dataset} [dim]{phase}[/dim]")
+                                                f"{job.dataset}", phase=phase)
 
 
 def _short(model: str, width: int = 32) -> str:
@@ -176,8 +176,11 @@ def _progress(total: int, enabled: bool | None) -> Iterator[_Bar]:
         TimeRemainingColumn,
     )
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    # names are data: the description column is never parsed as markup or emoji codes
+    with Progress(TextColumn("{task.description}", markup=False),
+                  TextColumn("{task.fields[phase]}", style="dim", markup=False),
+                  BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[failed]}"), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=console,
                   transient=False) as p:
-        yield _Bar(p, p.add_task("starting", total=total, failed=""))
+        yield _Bar(p, p.add_task("starting", total=total, failed="", phase=""))

@@ -112,6 +112,11 @@ class StoreSink:
 
     Args:
         path: The store file; created when missing.
+
+    Attributes:
+        written: Results this sink wrote to the store.
+        not_written: Results the store already held (a success for the repetition, or the
+            same failure), so nothing was written for them.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -119,6 +124,8 @@ class StoreSink:
 
         self.path = Path(path)
         self.store = ResultStore(self.path)
+        self.written = 0
+        self.not_written = 0
 
     def begin_run(self, run_id: str, suite: str, config: Mapping[str, Any],
                   environment: Mapping[str, Any]) -> None:
@@ -126,8 +133,11 @@ class StoreSink:
         self.store.begin_run(run_id, suite, dict(config), dict(environment))
 
     def write(self, result: JobResult) -> None:
-        """Write the result to the store."""
-        self.store.write(result)
+        """Write the result to the store, counting what was really written."""
+        if self.store.write(result):
+            self.written += 1
+        else:
+            self.not_written += 1
 
     def completed_keys(self, job_ids: Iterable[str] | None = None) -> set[Key]:
         """Keys of the ok results already in the store, optionally only for ``job_ids``."""

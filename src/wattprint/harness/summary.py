@@ -148,11 +148,12 @@ def machine_energy_j(r: JobResult, prov: Provenance, *, dynamic: bool = False) -
     """Query-window energy (J) of one provenance over device- and machine-scope domains.
 
     Process-scope domains (``cpu:process``: the share attributed to the measured process) are
-    left out: they are part of the machine's energy, and adding them would count it twice.
+    left out: they are part of the machine's energy, and adding them would count it twice; so
+    are node-scope domains (the whole node at the wall, from its BMC), which cover them all.
     With ``dynamic``, the idle-subtracted energy (None when a domain has no baseline).
     """
     parts = [d.dynamic_energy_j if dynamic else d.energy_j for d in r.domains
-             if d.provenance is prov and d.scope != "process"]
+             if d.provenance is prov and d.scope not in ("process", "node")]
     if not parts or any(p is None for p in parts):
         return None
     return float(sum(parts))  # type: ignore[arg-type]

@@ -55,14 +55,22 @@ class WindowMeter(Protocol):
 
 
 def default_meter_factory(job: Job, sync: Callable[[], None]) -> WindowMeter:
-    """An :class:`EnergyMeter` for the job's device, calling ``sync`` around every window."""
-    from wattprint.meters.energy_meter import EnergyMeter
+    """An :class:`EnergyMeter` for the job's device, calling ``sync`` around every window.
+
+    A job charges only what it uses: ``cuda:N`` measures that GPU, ``cuda`` GPU 0, ``auto``
+    every visible GPU (the backend may use any), and ``cpu``/``mps`` jobs measure no NVIDIA GPU
+    at all (idle GPUs on the server are not the job's energy).
+    """
+    from wattprint.meters.energy_meter import DEFAULT_COMPONENTS, EnergyMeter
 
     gpus: list[int] | None = None
+    components = DEFAULT_COMPONENTS
     if job.device.startswith("cuda"):
         _, _, idx = job.device.partition(":")
         gpus = [int(idx)] if idx.isdigit() else [0]
-    return EnergyMeter(gpus=gpus, sync=sync)
+    elif job.device != "auto":
+        components = tuple(c for c in DEFAULT_COMPONENTS if c != "gpu")
+    return EnergyMeter(gpus=gpus, sync=sync, components=components)
 
 
 def default_task_loader(task_id: str) -> Task:

@@ -3,7 +3,8 @@
 Modules: ``base`` (data model, ``Meter``), ``energy_meter`` (``EnergyMeter``), ``nvml`` (NVIDIA
 GPUs), ``rapl`` (CPU package / DRAM counters), ``estimate`` (CPU/RAM models where there is no
 counter), ``sampled`` (power integration, the one sampler thread), ``replay`` (recorded traces),
-``detect`` (best source per component), ``command`` (measure an external command).
+``probe`` (the plug-in contract: ``probe(options) -> Meter | Unavailable``), ``detect``
+(the ordered table of sources; add a meter there), ``command`` (measure an external command).
 
 Names are exported lazily so that ``import wattprint.meters`` stays cheap.
 """

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from wattprint.meters.base import DomainSpec, EstimateModel, Meter, Provenance, Reading
+from wattprint.meters.probe import ProbeOptions, Unavailable
 
 SHARE_UNCERTAINTY: float = 0.3
 
@@ -43,8 +44,10 @@ class ProcessShareMeter(Meter):
 
         self._source = source
         self._doms = list(domains)
-        self._own_busy = ProcStatBusy() if busy_s is None else None
-        self._busy_s = self._own_busy if busy_s is None else busy_s
+        self._own_busy: ProcStatBusy | None = None
+        if busy_s is None:
+            self._own_busy = busy_s = ProcStatBusy()
+        self._busy_s: Callable[[], float] = busy_s
         self._proc_s = _process_cpu_s if process_cpu_s is None else process_cpu_s
         self._lock = threading.Lock()
         self._energy_j = 0.0
@@ -68,6 +71,11 @@ class ProcessShareMeter(Meter):
         """The single attributed domain this meter reports."""
         return [self._spec]
 
+    def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
+        return (f"cpu:process = measured {'+'.join(self._doms)} energy x this process's share "
+                f"of busy CPU time (estimated attribution, ±{SHARE_UNCERTAINTY:.0%})")
+
     def read(self) -> Reading:
         """This process's attributed share (J) of the source domains' cumulative energy."""
         with self._lock:
@@ -85,3 +93,13 @@ class ProcessShareMeter(Meter):
         """Release the busy-time reader this meter opened, if any."""
         if self._own_busy is not None:
             self._own_busy.close()
+
+
+def probe(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry: attribute a chosen meter's measured CPU package energy by CPU time."""
+    for m in options.chosen:
+        pkgs = [d.name for d in m.domains()
+                if d.component == "cpu" and d.scope == "device" and d.provenance.value == "measured"]
+        if pkgs:
+            return ProcessShareMeter(m, pkgs)
+    return Unavailable("no measured CPU package energy to attribute")

@@ -27,6 +27,9 @@ class Provenance(str, enum.Enum):
     """Power samples (W) integrated over time."""
     ESTIMATED = "estimated"
     """Computed by a model (e.g. TDP × utilisation); comes with its model and an uncertainty."""
+    ATTRIBUTED = "attributed"
+    """A share of a measured (or estimated) total, given by a stated model and its inputs
+    (e.g. one request's share of a served batch's energy). Never summed with the total."""
 
     def __str__(self) -> str:  # so f-strings print "measured", not "Provenance.MEASURED"
         return self.value
@@ -75,8 +78,9 @@ class DomainSpec:
         uncertainty: Relative uncertainty (0.4 = ±40 %), mandatory for estimates, None for
             counters whose error is not characterised.
         model: The estimate model, for ``estimated`` domains.
-        scope: ``device`` (a whole device), ``machine`` or ``process`` (attributed to the
-            measured process and its children).
+        scope: ``device`` (a whole device), ``machine``, ``process`` (attributed to the
+            measured process and its children) or ``node`` (the whole node at the wall, from
+            its BMC: it overlaps every other domain and is never added to them).
     """
 
     name: str
@@ -142,13 +146,15 @@ class DomainEnergy:
 
     @classmethod
     def from_spec(cls, spec: DomainSpec, energy_j: float, duration_s: float,
-                  idle_power_w: float | None = None) -> DomainEnergy:
-        """Build a window's domain energy from its spec, adding idle/dynamic when a baseline exists."""
+                  idle_power_w: float | None = None, uncertainty: float | None = None
+                  ) -> DomainEnergy:
+        """Build a window's domain energy from its spec, adding idle/dynamic when a baseline
+        exists; ``uncertainty`` overrides the spec's for this window."""
         idle_energy_j = None if idle_power_w is None else idle_power_w * duration_s
         dynamic = None if idle_energy_j is None else energy_j - idle_energy_j
         return cls(name=spec.name, component=spec.component, boundary=spec.boundary,
                    provenance=spec.provenance, source=spec.source, energy_j=energy_j,
-                   uncertainty=spec.uncertainty, model=spec.model, scope=spec.scope,
+                   uncertainty=spec.uncertainty if uncertainty is None else uncertainty, model=spec.model, scope=spec.scope,
                    idle_power_w=idle_power_w, idle_energy_j=idle_energy_j,
                    dynamic_energy_j=dynamic)
 
@@ -178,8 +184,11 @@ class DomainEnergy:
 class ProvenanceTotal:
     """Sum over the domains of one provenance, for one scope. Never mixes provenances.
 
-    ``uncertainty_j`` is the absolute uncertainty (J) for estimates: the relative uncertainties
-    of the parts combined linearly (worst case, as the parts share a model and are correlated).
+    ``uncertainty_j`` is the absolute uncertainty (J): the relative uncertainties of the parts
+    combined linearly (worst case, as the parts share a model or sensor and are correlated);
+    for estimates it is the upper side of their band. ``low_j``/``high_j`` give the band:
+    multiplicative for estimates (``E/(1+u) .. E*(1+u)``, never reaching 0), additive for
+    counters (``E ± uncertainty_j``, floored at 0). None where no part states an uncertainty.
     """
 
     provenance: Provenance
@@ -188,6 +197,35 @@ class ProvenanceTotal:
     domains: tuple[str, ...]
     uncertainty_j: float | None = None
     dynamic_energy_j: float | None = None
+    low_j: float | None = None
+    high_j: float | None = None
+
+
+@dataclass(frozen=True)
+class TimelineSample:
+    """One sample of a device's state during a window (the power/temperature/clock timeline).
+
+    Attributes:
+        t_s: Seconds since the window opened.
+        domain: The domain sampled (``gpu:0``).
+        power_w: Power, W (from counter deltas where the device has a counter), or None.
+        temperature_c: Temperature, °C, or None.
+        sm_clock_mhz: Graphics/SM clock, MHz, or None.
+        utilisation: Busy fraction 0-1 reported by the device, or None.
+        throttle: Active throttle reasons (``"power_cap,thermal"``), "" when none.
+    """
+
+    t_s: float
+    domain: str
+    power_w: float | None = None
+    temperature_c: float | None = None
+    sm_clock_mhz: float | None = None
+    utilisation: float | None = None
+    throttle: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sample as a plain dict (JSON-ready)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -200,6 +238,9 @@ class EnergyResult:
         duration_s: Window length, seconds.
         domains: Energy per domain.
         warnings: Anything the reader should know (short window, counter resolution ...).
+        timeline: Device samples taken during the window (≥ 10 Hz where a device is sampled).
+        validity: Domain → check name → passed (``power_within_limits``, ``temperature_ok``,
+            ``not_throttled``, ``exclusive``), ML.ENERGY-style checks over the timeline.
     """
 
     label: str
@@ -207,6 +248,8 @@ class EnergyResult:
     duration_s: float
     domains: tuple[DomainEnergy, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    timeline: tuple[TimelineSample, ...] = field(default_factory=tuple)
+    validity: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
 
     def domain(self, name: str) -> DomainEnergy:
         """The domain named ``name``; KeyError naming the available ones otherwise."""
@@ -240,11 +283,13 @@ class EnergyResult:
             "totals": [
                 {"provenance": t.provenance.value, "scope": t.scope, "energy_j": t.energy_j,
                  "domains": list(t.domains), "uncertainty_j": t.uncertainty_j,
-                 "dynamic_energy_j": t.dynamic_energy_j}
+                 "dynamic_energy_j": t.dynamic_energy_j, "low_j": t.low_j, "high_j": t.high_j}
                 for t in self.totals()
             ],
             "average_power_w": self.average_power_w(),
             "warnings": list(self.warnings),
+            **({"timeline": [x.to_dict() for x in self.timeline]} if self.timeline else {}),
+            **({"validity": {k: dict(v) for k, v in self.validity.items()}} if self.validity else {}),
         }
 
     @classmethod
@@ -253,7 +298,9 @@ class EnergyResult:
         return cls(label=d.get("label", ""), started_at=float(d.get("started_at", 0.0)),
                    duration_s=float(d["duration_s"]),
                    domains=tuple(DomainEnergy.from_dict(x) for x in d["domains"]),
-                   warnings=tuple(d.get("warnings", ())))
+                   warnings=tuple(d.get("warnings", ())),
+                   timeline=tuple(TimelineSample(**x) for x in d.get("timeline", ())),
+                   validity={k: dict(v) for k, v in dict(d.get("validity") or {}).items()})
 
 
 def totals_by_provenance(domains: Iterable[DomainEnergy]) -> list[ProvenanceTotal]:
@@ -271,14 +318,19 @@ def totals_by_provenance(domains: Iterable[DomainEnergy]) -> list[ProvenanceTota
     order = list(Provenance)
     out = []
     for (prov, scope), ds in sorted(groups.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
-        unc = None
-        if prov is Provenance.ESTIMATED:
+        unc = lo = hi = None
+        total = sum(d.energy_j for d in ds)
+        if prov is Provenance.ESTIMATED or any(d.uncertainty is not None for d in ds):
             unc = sum(d.energy_j * (d.uncertainty or 0.0) for d in ds)
+            if prov is Provenance.ESTIMATED:
+                lo = sum(d.energy_j / (1.0 + (d.uncertainty or 0.0)) for d in ds)
+                hi = total + unc
+            else:
+                lo, hi = max(total - unc, 0.0), total + unc
         dyn = None
         if all(d.dynamic_energy_j is not None for d in ds):
             dyn = sum(d.dynamic_energy_j for d in ds)  # type: ignore[misc]
-        out.append(ProvenanceTotal(prov, scope, sum(d.energy_j for d in ds),
-                                   tuple(d.name for d in ds), unc, dyn))
+        out.append(ProvenanceTotal(prov, scope, total, tuple(d.name for d in ds), unc, dyn, lo, hi))
     return out
 
 
@@ -298,6 +350,25 @@ class Meter(abc.ABC):
     @abc.abstractmethod
     def read(self) -> Reading:
         """Cumulative energy per domain (J) since the meter was opened, at ``time.monotonic()``."""
+
+    def window_uncertainty(self, spec: DomainSpec, energy_j: float, duration_s: float) -> float | None:
+        """Relative uncertainty of one window's energy of ``spec`` (default: the spec's own).
+
+        Meters override it where the error depends on the window (counter update period,
+        sensor accuracy × duration, CPU-time ticks).
+        """
+        return spec.uncertainty
+
+    def window_report(self, t0_s: float, t1_s: float
+                      ) -> tuple[list[TimelineSample], dict[str, dict[str, bool]], list[str]]:
+        """What this meter saw between two reads (monotonic times): timeline samples (``t_s``
+        relative to ``t0_s``), validity flags per domain, and warnings (shared or partitioned
+        device, throttling ...). Default: nothing."""
+        return [], {}, []
+
+    def describe(self) -> str:
+        """What this meter reports and how, in one line (``wattprint meters`` prints it)."""
+        return "; ".join(f"{s.name}: {s.source} ({s.provenance})" for s in self.domains())
 
     def close(self) -> None:
         """Release resources (threads, handles). Idempotent."""

@@ -1,136 +1,178 @@
-"""Pick the best energy source per component and say why each other source was not used.
+"""Pick the best energy source per component by walking one ordered table of sources.
 
-Preference (most trustworthy first):
+**Adding a meter** is one module plus one line in :data:`SOURCES`:
+
+1. Write ``wattprint/meters/<name>.py`` with a :class:`~wattprint.meters.base.Meter` subclass
+   and a function ``probe(options: ProbeOptions) -> Meter | Unavailable`` (see
+   :mod:`wattprint.meters.probe`). ``probe`` opens the source or returns
+   ``Unavailable("why not, and how to fix it")``; it imports vendor libraries lazily.
+   Override ``Meter.describe()`` to say what was opened (shown by ``wattprint meters``).
+2. Add ``Source("<name>", "<component>", ("<slot>", ...), "wattprint.meters.<name>:probe")``
+   to :data:`SOURCES` at its rank: sources earlier in the table are preferred.
+
+Detection walks the table in order. A source is *skipped* when none of its slots was asked
+for, and *not probed* when every slot it fills that was asked for is already filled by an
+earlier source (its status says which). Slots are what a source can stand for: ``gpu``,
+``cpu`` (package energy), ``cpu-process`` (the measured process's CPU share) and ``memory``
+(``dram`` counters and the ``ram`` estimate cover the same DIMMs, so one slot); any other
+component is its own slot (``node`` ...). Which slots a chosen meter fills is read from its
+domains, so a RAPL tree with only DRAM zones leaves ``cpu`` to the next source.
+
+Preference today (most trustworthy first):
 
 * gpu: NVML energy counter (measured) > NVML power sampling (integrated) > nothing — GPU
   energy is not invented where no GPU can be read.
 * cpu: RAPL package counters (measured, ``cpu:<i>``, plus ``cpu:process`` attributed by CPU-time
   share) > the CPU estimate (``cpu:machine`` + ``cpu:process``).
-* dram/ram: RAPL DRAM counters (measured) > the RAM estimate (``ram:machine``). The two cover
-  the same DIMMs, so only one is used.
+* dram/ram: RAPL DRAM counters (measured) > the RAM estimate (``ram:machine``).
+* gpu beyond NVIDIA: amdsmi, Intel xe/i915 hwmon, Gaudi hwmon, Apple IOReport/powermetrics
+  (which also gives cpu and dram), a Prometheus endpoint (DCGM or wattprint exporter; opt-in).
+* module: Jetson INA3221/INA238 (``VDD_IN``) > Grace ACPI module power meters.
+* node (whole machine at the wall; opt-in): Redfish > IPMI DCMI.
+  See docs/hardware.md.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from wattprint.errors import MeterError, unknown_choice
-from wattprint.meters.base import Meter, Provenance, SourceStatus
+from wattprint.meters.base import Meter, SourceStatus
+from wattprint.meters.probe import ProbeOptions, Unavailable
 
-COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram")
+COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram", "module", "node")
+
+_SLOTS_OF_COMPONENT: dict[str, tuple[str, ...]] = {
+    "gpu": ("gpu",), "cpu": ("cpu", "cpu-process"), "dram": ("memory",), "ram": ("memory",)}
+_SLOT_WORDS: dict[str, str] = {"memory": "memory (the same DIMMs are not counted twice)",
+                               "cpu-process": "this process's CPU share"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One row of the detection table.
+
+    Attributes:
+        name: Short source name shown in statuses (``nvml``, ``rapl``, ``estimate`` ...).
+        component: The component its status is filed under (``gpu``, ``cpu``, ``ram`` ...).
+        slots: What it can stand for (see the module docstring).
+        probe: ``"module:function"``, imported only when the source is probed.
+    """
+
+    name: str
+    component: str
+    slots: tuple[str, ...]
+    probe: str
+
+    def load(self) -> Callable[[ProbeOptions], Meter | Unavailable]:
+        """Import and return the probe function."""
+        module, _, fn = self.probe.partition(":")
+        return getattr(importlib.import_module(module), fn)  # type: ignore[no-any-return]
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("nvml", "gpu", ("gpu",), "wattprint.meters.nvml:probe"),
+    Source("amdsmi", "gpu", ("gpu",), "wattprint.meters.amd:probe"),
+    Source("intel-gpu", "gpu", ("gpu",), "wattprint.meters.intel_gpu:probe"),
+    Source("gaudi", "gpu", ("gpu",), "wattprint.meters.gaudi:probe"),
+    Source("apple", "gpu", ("gpu", "cpu", "memory"), "wattprint.meters.apple:probe"),
+    Source("prometheus", "gpu", ("gpu",), "wattprint.meters.prometheus_source:probe"),
+    Source("estimate", "gpu", ("gpu",), "wattprint.meters.estimate:probe_gpu"),
+    Source("rapl", "cpu", ("cpu", "memory"), "wattprint.meters.rapl:probe"),
+    Source("rapl-share", "cpu", ("cpu-process",), "wattprint.meters.attribution:probe"),
+    Source("estimate", "cpu", ("cpu", "cpu-process"), "wattprint.meters.estimate:probe_cpu"),
+    Source("estimate", "ram", ("memory",), "wattprint.meters.estimate:probe_ram"),
+    Source("jetson", "module", ("module",), "wattprint.meters.jetson:probe"),
+    Source("grace", "module", ("module",), "wattprint.meters.grace:probe"),
+    Source("redfish", "node", ("node",), "wattprint.meters.redfish:probe"),
+    Source("ipmi", "node", ("node",), "wattprint.meters.ipmi:probe"),
+)
+"""Every energy source, most preferred first. One line per source."""
+
+
+def wanted_slots(components: Sequence[str]) -> set[str]:
+    """The slots a list of components asks for (unknown components are their own slot)."""
+    return {s for c in components for s in _SLOTS_OF_COMPONENT.get(c, (c,))}
+
+
+def filled_slots(meter: Meter) -> set[str]:
+    """The slots a chosen meter fills, read from its domains."""
+    out: set[str] = set()
+    for d in meter.domains():
+        if d.component == "cpu":
+            out.add("cpu-process" if d.scope == "process" else "cpu")
+        else:
+            out.update(_SLOTS_OF_COMPONENT.get(d.component, (d.component,)))
+    return out
 
 
 def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = None,
-           powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1
-           ) -> tuple[list[Meter], list[SourceStatus]]:
+           powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1,
+           cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc",
+           sources: Sequence[Source] = SOURCES) -> tuple[list[Meter], list[SourceStatus]]:
     """Open the best meter for each requested component.
 
     Args:
-        components: Any of ``gpu``, ``cpu``, ``dram``, ``ram``.
-        gpus: Visible GPU indices; all when None. An explicit list makes an NVML failure an
-            error instead of a skipped source.
+        components: Any of ``gpu``, ``cpu``, ``dram``, ``ram``, ``module``, ``node``.
+        gpus: Visible GPU indices; all when None. An explicit list makes a GPU source failure
+            an error instead of a skipped source.
         powercap_root: The powercap class directory (RAPL).
         interval_s: Power-sampling interval, seconds.
+        cgroup_root: The cgroup mount (containers and CPU affinity scope).
+        proc_root: The procfs mount.
+        sources: The detection table (tests may pass their own).
 
     Returns:
-        (meters to read, one status per candidate source).
+        (meters to read, one status per source in the table that was relevant).
 
     Raises:
         ConfigError: An unknown component.
-        MeterError: ``gpus`` was given explicitly and NVML cannot measure them.
+        MeterError: ``gpus`` was given explicitly and no GPU source can measure them.
     """
     for c in components:
         if c not in COMPONENTS:
             raise unknown_choice("component", c, COMPONENTS)
-    comps = set(components)
+    wanted = wanted_slots(components)
+    filled: dict[str, str] = {}  # slot -> name of the source that filled it
     meters: list[Meter] = []
     status: list[SourceStatus] = []
-
-    if "gpu" in comps:
+    for src in sources:
+        mine = wanted & set(src.slots)
+        if not mine:
+            continue
+        comp = src.component if src.component in components else next(
+            (c for c in components if set(_SLOTS_OF_COMPONENT.get(c, (c,))) & mine), src.component)
+        if mine <= filled.keys():
+            by = ", ".join(sorted({f"{filled[s]} measures {_SLOT_WORDS.get(s, s)}" for s in mine}))
+            status.append(SourceStatus(comp, src.name, False, False, f"not probed: {by}"))
+            continue
+        opts = ProbeOptions(frozenset(components), None if gpus is None else tuple(gpus),
+                            powercap_root, cgroup_root, proc_root, interval_s, tuple(meters))
         try:
-            from wattprint.meters.nvml import NvmlMeter
-
-            nv = NvmlMeter(gpus, interval_s=interval_s)
-        except MeterError as err:
-            if gpus is not None:
-                raise
-            status.append(SourceStatus("gpu", "nvml", False, False, str(err)))
-        else:
-            meters.append(nv)
-            parts = [f"{s.name}: {'energy counter' if s.provenance is Provenance.MEASURED else 'power sampled every %gs, integrated' % interval_s} ({s.provenance})"
-                     for s in nv.domains()]
-            status.append(SourceStatus("gpu", "nvml", True, True,
-                                       "; ".join(parts) + (f"; {nv.note}" if nv.note else "")))
-        status.append(SourceStatus("gpu", "estimate", False, False,
-                                   "no GPU power model: GPU energy is reported only when NVML "
-                                   "can read it, never invented"))
-
-    rapl = None
-    rapl_reason = ""
-    want_rapl = comps & {"cpu", "dram", "ram"}
-    if want_rapl and not os.path.isdir(powercap_root):  # skip importing the RAPL module
-        rapl_reason = (f"no powercap directory at {powercap_root} (no RAPL on this machine, or "
-                       "it is not mounted in this container; see --powercap-root)")
-    elif want_rapl:
-        try:
-            from wattprint.meters.rapl import RaplMeter
-
-            rapl_comps = [c for c in ("cpu", "dram") if c in comps or (c == "dram" and "ram" in comps)]
-            rapl = RaplMeter(powercap_root, components=rapl_comps)
-        except MeterError as err:
-            rapl_reason = str(err)
-    rapl_doms = {s.name.split(":")[0] for s in rapl.domains()} if rapl else set()
-    if rapl is not None:
-        meters.append(rapl)
-        skipped = [f"{z.zone_id} ({z.name}): {z.reason}" for z in rapl.zones if z.domain is None]
-        names = ", ".join(s.name for s in rapl.domains())
-        status.append(SourceStatus(
-            "cpu" if "cpu" in rapl_doms else "dram", "rapl", True, True,
-            f"RAPL counters at {powercap_root}: {names} (measured)"
-            + (f"; not reported: {'; '.join(skipped)}" if skipped else "")))
-
-    if "cpu" in comps:
-        if "cpu" in rapl_doms:
-            from wattprint.meters.attribution import ProcessShareMeter
-
-            assert rapl is not None
-            pkgs = [s.name for s in rapl.domains() if s.component == "cpu"]
-            meters.append(ProcessShareMeter(rapl, pkgs))
-            status.append(SourceStatus(
-                "cpu", "rapl-share", True, True,
-                f"cpu:process = measured {'+'.join(pkgs)} energy x this process's share of busy "
-                "CPU time (estimated attribution, ±30%)"))
-            status.append(SourceStatus("cpu", "estimate", True, False,
-                                       "RAPL package counters are used instead of a model"))
-        else:
-            from wattprint.meters.estimate import CpuEstimateMeter
-
-            cpu = CpuEstimateMeter()
-            meters.append(cpu)
-            why = rapl_reason or "RAPL has no package zone here"
-            if rapl is None:
-                status.append(SourceStatus("cpu", "rapl", False, False, why))
-            status.append(SourceStatus(
-                "cpu", "estimate", True, True,
-                f"no CPU energy counter ({why}); estimated: {cpu.model.estimate_model().formula}; "
-                f"{cpu.model.source}; uncertainty ±{cpu.model.uncertainty:.0%}"))
-
-    if comps & {"dram", "ram"}:
-        if "dram" in rapl_doms:
-            status.append(SourceStatus("ram", "estimate", True, False,
-                                       "RAPL DRAM counters measure the same DIMMs: not used"))
-        else:
-            from wattprint.meters.estimate import RamEstimateMeter
-
-            ram = RamEstimateMeter()
-            meters.append(ram)
-            why = ("RAPL has no dram zone here" if rapl is not None
-                   else rapl_reason or "RAPL not available")
-            status.append(SourceStatus("dram", "rapl", False, False, why))
-            status.append(SourceStatus(
-                "ram", "estimate", True, True,
-                f"no DRAM energy counter; estimated: {ram.power_w:.3g} W "
-                f"({ram.ram_gb:.3g} GB installed); {ram.domains()[0].model.source}; "  # type: ignore[union-attr]
-                f"uncertainty ±{ram.domains()[0].uncertainty:.0%}"))
+            found = src.load()(opts)
+        except BaseException:
+            _close(meters)
+            raise
+        if isinstance(found, Unavailable):
+            status.append(SourceStatus(comp, src.name, False, False, found.reason))
+            continue
+        got = filled_slots(found) & wanted
+        for s in got:
+            filled.setdefault(s, src.name)
+        meters.append(found)
+        status.append(SourceStatus(comp, src.name, True, True, found.describe()))
+    if gpus is not None and "gpu" in wanted and "gpu" not in filled:
+        _close(meters)
+        why = "; ".join(f"{s.source}: {s.reason}" for s in status if s.component == "gpu")
+        raise MeterError(f"GPUs {gpus} were asked for explicitly but cannot be measured ({why})")
     return meters, status
+
+
+def _close(meters: Sequence[Meter]) -> None:
+    for m in meters:
+        try:
+            m.close()
+        except Exception:  # noqa: BLE001 - closing must not mask the caller's error
+            pass

@@ -24,7 +24,9 @@ a window), and one thread serves them all.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 import threading
 import time
 import weakref
@@ -41,12 +43,13 @@ from wattprint.meters.base import (
     Provenance,
     Reading,
     SourceStatus,
+    TimelineSample,
 )
 from wattprint.meters.sampled import Sampler
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram")
+DEFAULT_COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram", "module", "node")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class EnergyMeter:
             device work is inside the window it belongs to.
         meters: Explicit meters (tests, replay); skips detection.
         components: Which components detection looks for: ``gpu``, ``cpu``, ``dram``, ``ram``.
+        cgroup_root: The cgroup mount (container/affinity share of the estimates), for tests.
+        proc_root: The procfs mount, for tests.
 
     Raises:
         MeterError: A chosen source failed to open, or two meters report the same domain.
@@ -75,7 +80,8 @@ class EnergyMeter:
     def __init__(self, *, gpus: list[int] | None = None,
                  powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1,
                  sync: Callable[[], None] | None = None, meters: list[Meter] | None = None,
-                 components: tuple[str, ...] = DEFAULT_COMPONENTS) -> None:
+                 components: tuple[str, ...] = DEFAULT_COMPONENTS,
+                 cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc") -> None:
         if not interval_s > 0:
             raise MeterError(f"interval_s must be > 0 seconds, got {interval_s!r}")
         self.interval_s = float(interval_s)
@@ -84,7 +90,8 @@ class EnergyMeter:
             from wattprint.meters.detect import detect
 
             meters, statuses = detect(components=components, gpus=gpus,
-                                      powercap_root=powercap_root, interval_s=interval_s)
+                                      powercap_root=powercap_root, interval_s=interval_s,
+                                      cgroup_root=cgroup_root, proc_root=proc_root)
         else:
             statuses = [SourceStatus(m_domain.component, getattr(m, "name", type(m).__name__),
                                      True, True, "given explicitly")
@@ -114,6 +121,7 @@ class EnergyMeter:
         self._lock = threading.Lock()
         self._closed = False
         self.idle_power_w: dict[str, float] | None = None
+        self.idle_baseline: Any = None  # wattprint.meters.idle.IdleBaseline once measured
         self.result: EnergyResult | None = None
         self._sampler = Sampler(self._meters)  # type: ignore[arg-type]
         self._sampler.start()
@@ -154,7 +162,7 @@ class EnergyMeter:
         idle = self.idle_power_w
         domains: list[DomainEnergy] = []
         warnings: list[str] = []
-        for (_, specs), r0, r1 in zip(self._specs, start.readings, end):
+        for (meter, specs), r0, r1 in zip(self._specs, start.readings, end):
             for s in specs:
                 try:
                     e = r1.energy_j[s.name] - r0.energy_j[s.name]
@@ -167,17 +175,28 @@ class EnergyMeter:
                     warnings.append(f"{s.name}: 0 J over {duration_s:.3g} s; the counter may "
                                     "not have updated within the window")
                 domains.append(DomainEnergy.from_spec(
-                    s, e, duration_s, None if idle is None else idle.get(s.name)))
+                    s, e, duration_s, None if idle is None else idle.get(s.name),
+                    uncertainty=meter.window_uncertainty(s, e, duration_s)))
+        timeline: list[TimelineSample] = []
+        validity: dict[str, dict[str, bool]] = {}
+        for m in self._meters:
+            samples, flags, notes = m.window_report(start.t_s, t_end)
+            timeline.extend(samples)
+            validity.update(flags)
+            warnings.extend(notes)
         if duration_s < self._update_period_s:
             warnings.append(
                 f"window of {duration_s:.3g} s is shorter than the slowest counter update "
                 f"period (~{self._update_period_s:.3g} s); its energy is coarse")
         if self._estimate_warning:
             warnings.append(self._estimate_warning)
+        if self.idle_baseline is not None and not label.startswith("\x00idle"):
+            warnings.append(self.idle_baseline.summary())
         if not domains:
             warnings.append("no energy source is available for the requested components; "
                             "see EnergyMeter.detection for why")
-        return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings))
+        return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings),
+                            tuple(timeline), validity)
 
     # ----------------------------------------------------------------- windows
     def begin(self, label: str) -> None:
@@ -243,28 +262,77 @@ class EnergyMeter:
         self.stop()
 
     # ----------------------------------------------------------------- idle baseline
-    def measure_idle(self, duration_s: float) -> dict[str, float]:
-        """Measure idle power per domain over ``duration_s`` seconds of sleep.
+    def measure_idle(self, duration_s: float, *, cooldown_s: float | None = None,
+                     min_gpu_idle_s: float | None = None) -> dict[str, float]:
+        """Measure idle power per domain over ``duration_s`` seconds of sleep, and check it.
 
-        Later results carry ``idle_power_w``, ``idle_energy_j`` and ``dynamic_energy_j``.
-        Run it when the machine is as quiet as it will be during the measurement.
+        The window is split into chunks; the host's CPU utilisation, each GPU's utilisation,
+        SM clock and foreign processes, and the stability of every counter domain's power are
+        recorded (:mod:`wattprint.meters.idle`). A valid baseline makes later results carry
+        ``idle_power_w``, ``idle_energy_j`` and ``dynamic_energy_j``; an invalid one (other
+        work running, unstable power) is kept in :attr:`idle_baseline` and later results get
+        no dynamic energy, only a warning saying why. Either way later windows' warnings
+        record the baseline's evidence.
 
         Args:
             duration_s: How long to sample idle power, seconds (> 0).
+            cooldown_s: Wait this long first; default 5 s when a GPU is measured, else 0.
+            min_gpu_idle_s: Minimum idle length when a GPU is measured; default 10 s.
 
         Returns:
-            Domain name → idle power, W.
+            Domain name → idle power, W; empty when the baseline is invalid.
         """
+        from wattprint.meters import idle as idle_rules
+        from wattprint.meters.estimate import ProcStatBusy
+
         if not duration_s > 0:
             raise MeterError(f"idle duration must be > 0 seconds, got {duration_s!r}")
+        gpu = any(s.component == "gpu" for s in self.domains())
+        cooldown = (idle_rules.GPU_COOLDOWN_S if gpu else 0.0) if cooldown_s is None else cooldown_s
+        if gpu:
+            duration_s = max(duration_s, idle_rules.GPU_MIN_IDLE_S if min_gpu_idle_s is None
+                             else min_gpu_idle_s)
+        stop = threading.Event()
+        if cooldown > 0:
+            stop.wait(cooldown)
+        busy = ProcStatBusy()
+        activity = [m for m in self._meters if hasattr(m, "activity")]
+        worst: dict[str, dict[str, float]] = {}
+        chunks: dict[str, list[float]] = {}
         label = "\x00idle"
-        self.begin(label)
-        threading.Event().wait(duration_s)
-        r = self.end(label)
-        if r.duration_s <= 0:
+        try:
+            busy0, t0 = busy(), time.monotonic()
+            self.begin(label)
+            total: EnergyResult | None = None
+            step = duration_s / idle_rules.CHUNKS
+            for i in range(idle_rules.CHUNKS):
+                part = f"\x00idle{i}"
+                self.begin(part)
+                stop.wait(step)
+                r = self.end(part)
+                for d in r.domains:
+                    if r.duration_s > 0:
+                        chunks.setdefault(d.name, []).append(d.energy_j / r.duration_s)
+                for m in activity:
+                    for dom, act in m.activity().items():
+                        w = worst.setdefault(dom, {})
+                        for k, v in act.items():
+                            w[k] = max(w.get(k, v), v)
+            total = self.end(label)
+            busy1, t1 = busy(), time.monotonic()
+        finally:
+            busy.close()
+        if total.duration_s <= 0:
             raise MeterError("idle window has zero duration; cannot compute idle power")
-        self.idle_power_w = {d.name: d.energy_j / r.duration_s for d in r.domains}
-        return dict(self.idle_power_w)
+        cpus = os.cpu_count() or 1
+        util = (busy1 - busy0) / (cpus * (t1 - t0)) if t1 > t0 else None
+        counters = {s.name for s in self.domains()
+                    if s.provenance is not Provenance.ESTIMATED and s.scope != "process"}
+        base = idle_rules.judge(total.duration_s, cooldown, chunks, counters, util, worst)
+        power = {d.name: d.energy_j / total.duration_s for d in total.domains}
+        self.idle_baseline = dataclasses.replace(base, power_w=power)
+        self.idle_power_w = power if base.valid else None
+        return dict(power) if base.valid else {}
 
     # ----------------------------------------------------------------- decorator
     def __call__(self, fn: F) -> F:

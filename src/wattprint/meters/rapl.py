@@ -11,8 +11,14 @@ Layout read (``powercap_root``, default ``/sys/class/powercap``)::
     amd-rapl:0/              name = package-0 (AMD kernels that name the control type so)
 
 Package zones become ``cpu:<package index>``, their ``dram`` sub-zones ``dram:<package index>``.
-A package seen twice (MSR + MMIO interfaces, or mirrored dies reporting the same package) is
-counted once. Counters are in µJ and wrap at ``max_energy_range_uj``; one wrap between reads is
+A package seen twice (MSR + MMIO interfaces) is counted once.
+
+Multi-die CPUs (Threadripper, EPYC Zen 1-2, Cascade Lake-AP) name their zones
+``package-N-die-M``. Some give each die its own counter (distinct dies: each becomes
+``cpu:N-die-M`` and all are reported); others show the same package counter under every die
+(mirrored dies). Mirrors are recognised by reading the dies' counters side by side: a die whose
+``energy_uj`` equals an already-kept die of the same package in one of three back-to-back reads
+is the same counter and is counted once; a package left with one die is ``cpu:N``. Counters are in µJ and wrap at ``max_energy_range_uj``; one wrap between reads is
 unwrapped, and the meter asks to be polled often enough (``poll_interval_s``, a quarter of the
 shortest wrap period at the zone's maximum plausible power) that no second wrap is missed.
 A counter that moves backwards by more than a plausible wrap, or forward faster than any CPU
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
+from wattprint.meters.probe import ProbeOptions, Unavailable
 
 MAX_PLAUSIBLE_POWER_W: float = 2000.0
 """No CPU package or DRAM zone draws more (the largest server CPUs are ~500 W TDP)."""
@@ -44,6 +51,8 @@ PERMISSION_HELP = (
 _TOP = re.compile(r"^(intel-rapl|amd-rapl|intel-rapl-mmio):(\d+)$")
 _SUB = re.compile(r"^(intel-rapl|amd-rapl|intel-rapl-mmio):(\d+):(\d+)$")
 _PACKAGE = re.compile(r"^package-(\d+)$")
+_DIE = re.compile(r"^package-(\d+)-die-(\d+)$")
+MIRROR_READS: int = 3
 
 
 @dataclass(frozen=True)
@@ -122,8 +131,9 @@ def discover_zones(powercap_root: str = "/sys/class/powercap") -> list[RaplZone]
     # MSR interfaces first so that an MMIO mirror of the same package is the one skipped.
     top.sort(key=lambda x: (x[0] == "intel-rapl-mmio", x[2]))
     zones: list[RaplZone] = []
-    pkg_of_top: dict[str, int] = {}
+    pkg_of_top: dict[str, str] = {}
     seen_pkg: dict[int, str] = {}
+    dies: dict[int, list[tuple[int, str, str, int]]] = {}  # pkg -> (die, zone id, path, range)
     for kind, zid, _idx in top:
         path = os.path.join(powercap_root, zid)
         name = _read_text(os.path.join(path, "name"))
@@ -136,8 +146,10 @@ def discover_zones(powercap_root: str = "/sys/class/powercap") -> list[RaplZone]
                                       "interface or a mirrored die): counted once"))
                 continue
             seen_pkg[pkg] = zid
-            pkg_of_top[zid] = pkg
+            pkg_of_top[zid] = str(pkg)
             zones.append(RaplZone(path, zid, name, rng, f"cpu:{pkg}"))
+        elif dm := _DIE.match(name):
+            dies.setdefault(int(dm.group(1)), []).append((int(dm.group(2)), zid, path, rng))
         elif name == "psys":
             zones.append(RaplZone(path, zid, name, rng, None,
                                   "psys covers the whole platform and overlaps the packages: "
@@ -146,6 +158,8 @@ def discover_zones(powercap_root: str = "/sys/class/powercap") -> list[RaplZone]
             zones.append(RaplZone(path, zid, name, rng, f"dram:{_idx}"))
         else:
             zones.append(RaplZone(path, zid, name, rng, None, f"unknown zone kind {name!r}"))
+    for pkg, members in sorted(dies.items()):
+        zones.extend(_die_zones(pkg, sorted(members), seen_pkg, pkg_of_top))
     seen_dram: set[str] = {z.domain for z in zones if z.domain and z.domain.startswith("dram:")}
     for _kind, zid, _idx in sorted(subs, key=lambda x: x[1]):
         parent = zid.rsplit(":", 1)[0]
@@ -166,6 +180,41 @@ def discover_zones(powercap_root: str = "/sys/class/powercap") -> list[RaplZone]
             zones.append(RaplZone(path, zid, name, rng, None,
                                   f"{name} is inside package {parent}: never added to it"))
     return zones
+
+
+def _die_zones(pkg: int, members: list[tuple[int, str, str, int]], seen_pkg: dict[int, str],
+               pkg_of_top: dict[str, str]) -> list[RaplZone]:
+    """Zones for the dies of one package: mirrors of a kept die counted once, distinct dies each."""
+    if pkg in seen_pkg:  # the package also has a package-N zone: its dies are inside it
+        return [RaplZone(path, zid, f"package-{pkg}-die-{die}", rng, None,
+                         f"die of package-{pkg} ({seen_pkg[pkg]}), which is counted whole")
+                for die, zid, path, rng in members]
+    kept: list[tuple[int, str, str, int]] = []
+    out: list[tuple[int, str, str, int, str]] = []  # (die, zid, path, range, mirror-of or "")
+    for die, zid, path, rng in members:
+        same = next((k for k in kept if k[3] == rng and _same_counter(k[2], path)), None)
+        if same is None:
+            kept.append((die, zid, path, rng))
+        out.append((die, zid, path, rng, "" if same is None else same[1]))
+    zones = []
+    for die, zid, path, rng, mirror_of in out:
+        name = f"package-{pkg}-die-{die}"
+        if mirror_of:
+            zones.append(RaplZone(path, zid, name, rng, None,
+                                  f"mirror of {mirror_of} (same counter value): counted once"))
+            continue
+        suffix = str(pkg) if len(kept) == 1 else f"{pkg}-die-{die}"
+        pkg_of_top[zid] = suffix
+        zones.append(RaplZone(path, zid, name, rng, f"cpu:{suffix}"))
+    return zones
+
+
+def _same_counter(a: str, b: str) -> bool:
+    """Whether two zones show one counter: equal ``energy_uj`` in any of a few paired reads."""
+    for _ in range(MIRROR_READS):
+        if _read_int(os.path.join(a, "energy_uj")) == _read_int(os.path.join(b, "energy_uj")):
+            return True
+    return False
 
 
 def _open_counter(path: str) -> int:
@@ -284,6 +333,13 @@ class RaplMeter(Meter):
         """One domain per readable RAPL zone."""
         return list(self._specs)
 
+    def describe(self) -> str:
+        """One line saying what this meter reads and how (see :meth:`Meter.describe`)."""
+        skipped = [f"{z.zone_id} ({z.name}): {z.reason}" for z in self.zones if z.domain is None]
+        names = ", ".join(s.name for s in self._specs)
+        return (f"RAPL counters at {self.powercap_root}: {names} (measured)"
+                + (f"; not reported: {'; '.join(skipped)}" if skipped else ""))
+
     def _update_all(self) -> float:
         with self._lock:
             t = self._clock()
@@ -310,3 +366,16 @@ class RaplMeter(Meter):
         with getattr(self, "_lock", threading.Lock()):
             for c in getattr(self, "_counters", []):
                 c.close()
+
+
+def probe(options: ProbeOptions) -> Meter | Unavailable:
+    """Detection entry (see :mod:`wattprint.meters.detect`): CPU package and DRAM counters."""
+    root = options.powercap_root
+    if not os.path.isdir(root):
+        return Unavailable(f"no powercap directory at {root} (no RAPL on this machine, or it is "
+                           "not mounted in this container; see --powercap-root)")
+    comps = [c for c in ("cpu", "dram") if options.wants(c) or (c == "dram" and options.wants("ram"))]
+    try:
+        return RaplMeter(root, components=comps)
+    except MeterError as err:
+        return Unavailable(str(err))

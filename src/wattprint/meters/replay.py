@@ -177,8 +177,11 @@ class ReplayMeter(Meter):
         start = min(s.t[0] for s in self._series.values())
         if clock is None:
             t_real0 = time.monotonic()
-            clock = lambda: start + (time.monotonic() - t_real0)  # noqa: E731
-        self._clock = clock
+
+            def clock() -> float:
+                return start + (time.monotonic() - t_real0)
+
+        self._clock: Callable[[], float] = clock
         self._specs = [self._spec(d, meta.get(d, {}), origin) for d in self._series]
         self._t_open = clock()
         self._e0 = {d: s.at(self._t_open) for d, s in self._series.items()}

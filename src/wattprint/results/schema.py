@@ -149,18 +149,20 @@ class JobResult:
             scope: ``None`` (default) sums the physical boundary: ``device`` and ``machine``
                 domains, which cover different components. ``process``-scope domains (energy
                 attributed to the measured process) overlap the machine's and are summed only
-                when asked for with ``scope="process"``.
+                when asked for with ``scope="process"``; ``node``-scope domains (the whole node
+                at the wall, from its BMC) overlap everything and only with ``scope="node"``.
         """
         prov = Provenance(provenance)
         if scope is None:
-            parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope != "process"]
+            parts = [d.energy_j for d in self.domains if d.provenance is prov
+                     and d.scope not in ("process", "node")]
         else:
             parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
         return sum(parts) if parts else None
 
     def best_provenance(self) -> Provenance | None:
         """The most trustworthy provenance present among machine/device-scope domains."""
-        present = {d.provenance for d in self.domains if d.scope != "process"}
+        present = {d.provenance for d in self.domains if d.scope not in ("process", "node")}
         for p in Provenance:
             if p in present:
                 return p

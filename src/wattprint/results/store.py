@@ -6,11 +6,15 @@ Layout (see :mod:`wattprint.results.migrations` for the DDL and its versions):
 * ``environments`` — environment fingerprints, deduplicated by the SHA-256 of their JSON.
 * ``results`` — one row per stored :class:`~wattprint.results.schema.JobResult` (a job's
   repetition and attempt): the searchable fields, the per-provenance energy totals of the
-  query window, and the full record as JSON (``record_json``) so that a read gives back
-  exactly what was written.
+  query window, and the record as compact JSON (``record_json``, see :class:`RecordCodec`)
+  so that a read gives back exactly what was written. ``is_answer`` marks the row that
+  answers for its ``(job_id, repetition)``: its success, else its latest failure. Failures a
+  success superseded stay as history (``results(history=True)``).
 * ``windows`` — the query window and every other phase (load, warm-up, idle ...).
-* ``domains`` — energy per domain and window, with provenance, boundary, scope, uncertainty
-  and idle/dynamic split.
+* ``domains`` — energy per domain and window, with provenance, scope and idle/dynamic split;
+  the rest of the domain's description is in ``domain_specs``.
+* ``domain_specs`` — each distinct domain description (boundary, source, provenance, scope,
+  uncertainty, estimate model) once, by hash.
 
 Every write is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``): a process killed at any
 moment leaves either the whole result or nothing. The file is in WAL mode with a busy timeout,
@@ -25,17 +29,24 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from wattprint.errors import StoreError
-from wattprint.meters.base import DomainEnergy, EstimateModel, Provenance
-from wattprint.results.migrations import SCHEMA_VERSION, check_not_newer, migrate
-from wattprint.results.schema import STATUS_OK, JobResult
+from wattprint.meters.base import Provenance
+from wattprint.results.migrations import (
+    SCHEMA_VERSION,
+    check_identity,
+    migrate,
+    schema_version,
+    spec_hash,
+    spec_json,
+)
+from wattprint.results.schema import STATUS_FAILED, STATUS_OK, JobResult
 
 ENV_STORE = "WATTPRINT_STORE"
 """Environment variable that overrides the default store path."""
@@ -95,14 +106,14 @@ _RESULT_COLUMNS = (
     "job_id", "repetition", "attempt", "run_id", "suite", "task", "model", "dataset", "n",
     "status", "error", "duration_s", "backend", "measured_j", "integrated_j", "estimated_j",
     "carbon_g", "source", "source_file", "source_line", "environment_hash", "created_at",
-    "stored_at", "record_json",
+    "stored_at", "record_json", "is_answer",
 )
 _INSERT_RESULT = (f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * len(_RESULT_COLUMNS))})")
 _INSERT_WINDOW = "INSERT INTO windows (result_id, label, started_at, duration_s) VALUES (?, ?, ?, ?)"
 _DOMAIN_COLUMNS = (
-    "result_id", "window", "name", "component", "boundary", "provenance", "source", "scope",
-    "energy_j", "uncertainty", "idle_power_w", "idle_energy_j", "dynamic_energy_j", "model_json",
+    "result_id", "window", "name", "provenance", "scope", "energy_j", "idle_power_w",
+    "idle_energy_j", "dynamic_energy_j", "spec_hash",
 )
 _INSERT_DOMAIN = (f"INSERT INTO domains ({', '.join(_DOMAIN_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * len(_DOMAIN_COLUMNS))})")
@@ -110,59 +121,115 @@ _INSERT_DOMAIN = (f"INSERT INTO domains ({', '.join(_DOMAIN_COLUMNS)}) "
 QUERY_WINDOW = "query"
 """Label under which a result's own (query) window is stored in ``windows``/``domains``."""
 
+COMPACT_FORMAT = 3
+"""Value of the ``$v`` key of a compact ``record_json`` (see :class:`RecordCodec`)."""
 
-_DOMAIN_FIELDS = tuple(f.name for f in fields(DomainEnergy))
-_RESULT_FIELDS = tuple(f.name for f in fields(JobResult))
-
-
-class _ModelCache:
-    """``EstimateModel`` → its dict and JSON, computed once per object within one write."""
-
-    def __init__(self) -> None:
-        self._by_id: dict[int, tuple[EstimateModel, dict[str, Any], str]] = {}
-
-    def get(self, model: EstimateModel) -> tuple[dict[str, Any], str]:
-        hit = self._by_id.get(id(model))
-        if hit is None or hit[0] is not model:
-            d = model.to_dict()
-            hit = (model, d, _json(d))
-            self._by_id[id(model)] = hit
-        return hit[1], hit[2]
+_DERIVED_RESULT_KEYS = ("totals", "per_inference")
+_DERIVED_WINDOW_KEYS = ("totals", "average_power_w")
+_DOMAIN_VALUE_KEYS = ("energy_j", "idle_power_w", "idle_energy_j", "dynamic_energy_j")
+"""What is particular to one measurement; the rest of a domain is its (shared) description."""
 
 
-def _domain_dict(d: DomainEnergy, cache: _ModelCache) -> dict[str, Any]:
-    # Same content as DomainEnergy.to_dict() without dataclasses.asdict's deep copies.
-    out = {name: getattr(d, name) for name in _DOMAIN_FIELDS}
-    out["provenance"] = d.provenance.value
-    out["model"] = None if d.model is None else dict(cache.get(d.model)[0])
+def _field_defaults() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(JobResult):
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
     return out
 
 
-def record_dict(r: JobResult, cache: _ModelCache | None = None) -> dict[str, Any]:
-    """The lossless content of a record: ``to_dict()`` without its derived keys (``totals``,
-    ``per_inference``, per-window ``totals``/``average_power_w``), which ``from_dict``
-    ignores and which are recomputed on read."""
-    cache = cache or _ModelCache()
-    d: dict[str, Any] = {name: getattr(r, name) for name in _RESULT_FIELDS}
-    d["domains"] = [_domain_dict(x, cache) for x in r.domains]
-    d["phases"] = {k: {"label": w.label, "started_at": w.started_at, "duration_s": w.duration_s,
-                       "domains": [_domain_dict(x, cache) for x in w.domains],
-                       "warnings": list(w.warnings)} for k, w in r.phases.items()}
-    for k in ("settings", "quality", "environment", "extra"):
-        d[k] = dict(getattr(r, k))
-    d["carbon"] = None if r.carbon is None else dict(r.carbon)
-    return d
+class RecordCodec:
+    """A :class:`JobResult` ↔ the compact JSON kept in ``results.record_json``.
 
+    The record is serialised by its own ``to_dict()`` (the one serialiser of the type); the
+    store then only takes out what it keeps elsewhere or can recompute: the derived keys
+    (totals, per-inference figures, average power), fields equal to their defaults, the
+    environment (kept once in ``environments``, referenced by ``environment_hash``) and each
+    domain's description (kept once in ``domain_specs``, referenced as ``{"$s": hash}``
+    beside the domain's own numbers). :meth:`decode` puts them back and reads with
+    ``JobResult.from_dict``; records stored before v3 (full ``to_dict`` JSON) read as they are.
+    """
 
-def record_json(r: JobResult, cache: _ModelCache | None = None) -> str:
-    """:func:`record_dict` as compact JSON (what ``results.record_json`` holds)."""
-    return json.dumps(record_dict(r, cache), separators=(",", ":"), default=str)
+    def __init__(self) -> None:
+        self._defaults = _field_defaults()
+        self.specs: dict[str, dict[str, Any]] = {}
+        """hash → domain description, for every description this codec has seen."""
+        self.new_specs: dict[str, str] = {}
+        """hash → JSON of descriptions seen by :meth:`encode` and not yet written."""
 
+    def _domain(self, d: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        spec = {k: v for k, v in d.items() if k not in _DOMAIN_VALUE_KEYS}
+        text = spec_json(spec)
+        h = spec_hash(text)
+        if h not in self.specs:
+            self.specs[h] = spec
+            self.new_specs[h] = text
+        entry = {"$s": h}
+        entry.update((k, d[k]) for k in _DOMAIN_VALUE_KEYS if d.get(k) is not None)
+        return entry, h
 
-def _domain_row(window: str, d: DomainEnergy, cache: _ModelCache) -> tuple[Any, ...]:
-    return (window, d.name, d.component, d.boundary, d.provenance.value, d.source, d.scope,
-            d.energy_j, d.uncertainty, d.idle_power_w, d.idle_energy_j, d.dynamic_energy_j,
-            None if d.model is None else cache.get(d.model)[1])
+    def encode(self, r: JobResult) -> tuple[str, list[tuple[Any, ...]], float | None]:
+        """Serialise ``r`` for the store.
+
+        Returns:
+            The compact JSON, the domain rows ``(window, name, provenance, scope, energy_j,
+            idle_power_w, idle_energy_j, dynamic_energy_j, spec_hash)``, and the record's
+            total emissions (g CO2eq, from its carbon record) or None.
+        """
+        d = r.to_dict()
+        carbon = d.get("carbon")
+        emissions_g = carbon.get("emissions_g") if isinstance(carbon, Mapping) else None
+        for k in _DERIVED_RESULT_KEYS:
+            d.pop(k, None)
+        d.pop("environment", None)
+        rows: list[tuple[Any, ...]] = []
+
+        def domains(window: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = []
+            for x in items:
+                entry, h = self._domain(x)
+                out.append(entry)
+                rows.append((window, x["name"], x["provenance"], x.get("scope", "device"),
+                             x["energy_j"], x.get("idle_power_w"), x.get("idle_energy_j"),
+                             x.get("dynamic_energy_j"), h))
+            return out
+
+        d["domains"] = domains(QUERY_WINDOW, d.get("domains") or [])
+        for label, w in (d.get("phases") or {}).items():
+            for k in _DERIVED_WINDOW_KEYS:
+                w.pop(k, None)
+            w["domains"] = domains(label, w.get("domains") or [])
+        for k, default in self._defaults.items():
+            if k in d and d[k] == default and k != "environment":
+                del d[k]
+        d["$v"] = COMPACT_FORMAT
+        return (json.dumps(d, separators=(",", ":"), default=str), rows,
+                None if emissions_g is None else float(emissions_g))
+
+    def decode(self, blob: str, environment: Mapping[str, Any] | None,
+               spec: Callable[[str], dict[str, Any]]) -> JobResult:
+        """Read back a record.
+
+        Args:
+            blob: ``results.record_json``.
+            environment: The environment its ``environment_hash`` names (None: none).
+            spec: Looks up a domain description by hash.
+        """
+        d = json.loads(blob)
+        if d.pop("$v", None) is not None:
+            d["environment"] = dict(environment or {})
+            d["domains"] = [self._expand(x, spec) for x in d.get("domains") or ()]
+            for w in (d.get("phases") or {}).values():
+                w["domains"] = [self._expand(x, spec) for x in w.get("domains") or ()]
+        return JobResult.from_dict(d)
+
+    @staticmethod
+    def _expand(entry: Mapping[str, Any], spec: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        out = dict(spec(entry["$s"]))
+        out.update((k, v) for k, v in entry.items() if k != "$s")
+        return out
 
 
 class ResultStore:
@@ -176,51 +243,110 @@ class ResultStore:
             :func:`default_store_path`.
         must_exist: Raise instead of creating a new store when the file is missing (for
             commands that only read).
+        read_only: Only read (``report``, ``export``, ``store``): the file is opened with
+            SQLite's ``mode=ro`` (it may sit on a read-only mount), never switched to WAL and
+            never migrated; implies ``must_exist``. A store of an older schema is opened
+            read-write to migrate it when its file and folder are writable, and refused with
+            a message saying so when they are not.
 
     Raises:
-        StoreError: when the file is not a SQLite database, is missing (``must_exist``), or
-            comes from a newer schema than this code knows (the file is then left untouched).
+        StoreError: when the file is not a SQLite database, not a wattprint store (it is then
+            left untouched), missing (``must_exist``), or from a newer schema than this code
+            knows (also left untouched).
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, must_exist: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, must_exist: bool = False,
+                 read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         self._lock = threading.RLock()  # one connection, shared safely by this process's threads
-        if must_exist and not self.path.exists():
+        self._codec = RecordCodec()
+        self._envs: dict[str, dict[str, Any]] = {}
+        self._known_envs: set[str] = set()
+        self._conn: sqlite3.Connection | None = None
+        self.read_only = False
+        self.migrated_from = SCHEMA_VERSION
+        if (must_exist or read_only) and not self.path.exists():
             raise StoreError(f"no results store at {self.path} (give --store PATH, or set "
                              f"{ENV_STORE}; nothing has been stored there yet)")
+        if self.path.is_dir():
+            raise StoreError(f"results store {self.path} is a folder; give the path of a file "
+                             "(e.g. results.db)")
+        if read_only and self._open_read_only():
+            return
+        self._open_read_write()
+
+    def _open_read_only(self) -> bool:
+        """Open with ``mode=ro``; False when the store needs (and may get) a migration."""
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                version = check_identity(conn, str(self.path))
+            except sqlite3.OperationalError:
+                # A WAL store on a read-only mount whose -shm cannot be created: nothing can
+                # write there, so reading it as immutable is safe.
+                conn.close()
+                conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1",
+                                       uri=True, isolation_level=None, check_same_thread=False)
+                version = check_identity(conn, str(self.path))
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path} is not a usable results store: {err}") from err
+        except BaseException:
+            if "conn" in locals():
+                conn.close()
+            raise
+        if version < SCHEMA_VERSION:
+            conn.close()
+            writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+            if writable:
+                return False
+            raise StoreError(
+                f"results store {self.path} has schema version {version} and must be migrated "
+                f"to version {SCHEMA_VERSION} before this wattprint can read it, but it is "
+                "read-only; open it once with write access (e.g. `wattprint store --store "
+                f"{self.path}`) or use the wattprint version that wrote it")
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        self._conn = conn
+        self.read_only = True
+        return True
+
+    def _open_read_write(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
-                                         isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
+                                   isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as err:
             raise StoreError(f"cannot open results store {self.path}: {err}") from err
         try:
-            # Refuse a newer schema before anything writes to the file (WAL switch included).
-            check_not_newer(self._conn, str(self.path))
-            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            # Refuse a foreign database or a newer schema before anything writes to the file
+            # (WAL switch included).
+            check_identity(conn, str(self.path))
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # pragma: no cover - e.g. some network filesystems
                 raise StoreError(f"results store {self.path}: cannot switch to WAL mode "
                                  f"(got {mode!r}); concurrent writers would be unsafe")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self.migrated_from = migrate(self._conn, str(self.path))
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.migrated_from = migrate(conn, str(self.path))
         except sqlite3.DatabaseError as err:
-            self._conn.close()
+            conn.close()
             raise StoreError(f"{self.path} is not a usable results store: {err}") from err
         except BaseException:
-            self._conn.close()
+            conn.close()
             raise
+        self._conn = conn
 
     # ---- life cycle --------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the connection. Idempotent."""
-        conn = getattr(self, "_conn", None)
+        conn = self._conn
         if conn is not None:
             with self._lock:
                 conn.close()
-                self._conn = None  # type: ignore[assignment]
+                self._conn = None
 
     def __enter__(self) -> ResultStore:
         return self
@@ -232,7 +358,8 @@ class ResultStore:
     @property
     def schema_version(self) -> int:
         """The schema version of the open store (always :data:`SCHEMA_VERSION` once open)."""
-        return int(self._fetchall("PRAGMA user_version")[0][0])
+        with self._lock:
+            return schema_version(self._db)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -241,6 +368,8 @@ class ResultStore:
         return self._conn
 
     def _transaction(self) -> _Transaction:
+        if self.read_only:
+            raise StoreError(f"results store {self.path} was opened read-only")
         return _Transaction(self._db, str(self.path), self._lock)
 
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -252,9 +381,12 @@ class ResultStore:
     def _put_environment(self, environment: Mapping[str, Any]) -> str | None:
         if not environment:
             return None
-        h = environment_hash(environment)
-        self._db.execute("INSERT OR IGNORE INTO environments (hash, json) VALUES (?, ?)",
-                         (h, _json(dict(environment))))
+        text = _json(dict(environment))
+        h = hashlib.sha256(text.encode()).hexdigest()[:16]
+        if h not in self._known_envs:
+            self._db.execute("INSERT OR IGNORE INTO environments (hash, json) VALUES (?, ?)",
+                             (h, text))
+            self._known_envs.add(h)
         return h
 
     def begin_run(self, run_id: str, suite: str | None, config: Mapping[str, Any],
@@ -273,49 +405,63 @@ class ResultStore:
                 "INSERT OR IGNORE INTO runs (id, suite, config_json, environment_hash, started_at) "
                 "VALUES (?, ?, ?, ?, ?)", (run_id, suite, _json(dict(config)), h, _now()))
 
-    def _is_stored(self, r: JobResult) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM results WHERE job_id = ? AND repetition = ? "
-            "AND (status = ? OR attempt = ?) LIMIT 1",
-            (r.job_id, r.repetition, STATUS_OK, r.attempt)).fetchone()
-        return row is not None
+    def _answer_for(self, r: JobResult) -> int | None:
+        """Whether ``r`` becomes its repetition's answer (1) or history (0); None: already
+        stored. A success supersedes failures; the first success stays the answer."""
+        rows = self._db.execute(
+            "SELECT status, attempt, run_id FROM results WHERE job_id = ? AND repetition = ?",
+            (r.job_id, r.repetition)).fetchall()
+        has_ok = any(s == STATUS_OK for s, _, _ in rows)
+        if r.status == STATUS_OK:
+            return None if has_ok else 1
+        if any(s == STATUS_FAILED and a == r.attempt and (run or "") == (r.run_id or "")
+               for s, a, run in rows):
+            return None  # the same failure, written again
+        return 0 if has_ok else 1
 
-    def _insert(self, r: JobResult, stored_at: str, cache: _ModelCache,
+    def _insert(self, r: JobResult, stored_at: str, is_answer: int,
                 envs: dict[int, str | None]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         key = id(r.environment)
         if key not in envs:
             envs[key] = self._put_environment(r.environment)
         env_hash = envs[key]
-        carbon_g = None
-        if r.carbon is not None and r.carbon.get("emissions_g") is not None:
-            carbon_g = float(r.carbon["emissions_g"])
+        if is_answer:
+            self._db.execute("UPDATE results SET is_answer = 0 WHERE job_id = ? AND "
+                             "repetition = ? AND is_answer = 1", (r.job_id, r.repetition))
+        blob, domain_rows, carbon_g = self._codec.encode(r)
         row = (r.job_id, r.repetition, r.attempt, r.run_id, r.suite, r.task, r.model, r.dataset,
                r.n, r.status, r.error, r.duration_s, r.backend,
                r.energy_j(Provenance.MEASURED), r.energy_j(Provenance.INTEGRATED),
                r.energy_j(Provenance.ESTIMATED), carbon_g, r.source, r.source_file,
-               r.source_line, env_hash, r.created_at, stored_at,
-               record_json(r, cache))
+               r.source_line, env_hash, r.created_at, stored_at, blob, is_answer)
         rid = self._db.execute(_INSERT_RESULT, row).lastrowid
         windows = []
-        domains = []
         if r.domains:
             windows.append((rid, QUERY_WINDOW, None, r.duration_s))
-            domains.extend((rid, *_domain_row(QUERY_WINDOW, d, cache)) for d in r.domains)
-        for label, w in r.phases.items():
-            windows.append((rid, label, w.started_at, w.duration_s))
-            domains.extend((rid, *_domain_row(label, d, cache)) for d in w.domains)
-        return windows, domains
+        windows.extend((rid, label, w.started_at, w.duration_s) for label, w in r.phases.items())
+        return windows, [(rid, *d) for d in domain_rows]
+
+    def _flush_specs(self) -> None:
+        new = self._codec.new_specs
+        if new:
+            self._db.executemany("INSERT OR IGNORE INTO domain_specs (hash, json) VALUES (?, ?)",
+                                 list(new.items()))
+            new.clear()
 
     def write(self, result: JobResult) -> bool:
         """Store one result, atomically.
+
+        A success supersedes the earlier failures of its ``(job_id, repetition)``: they stay
+        as history and the success becomes the repetition's answer. A failure after a success
+        is kept as history only.
 
         Args:
             result: The record to keep.
 
         Returns:
-            True when stored; False when the store already holds it — an ``ok`` result for the
-            same ``(job_id, repetition)``, or the same ``(job_id, repetition, attempt)`` — in
-            which case nothing is written (writes are idempotent, never duplicated).
+            True when it was written; False when the store already holds it — an ``ok``
+            result for the same ``(job_id, repetition)``, or the same failure (same attempt
+            and run) — in which case nothing is written (writes are idempotent).
         """
         return self.write_many([result]) == 1
 
@@ -326,27 +472,37 @@ class ResultStore:
             results: Records to keep; ones already stored (see :meth:`write`) are skipped.
 
         Returns:
-            How many were newly stored.
+            How many were newly written.
         """
         stored_at = _now()
         written = 0
         windows: list[tuple[Any, ...]] = []
         domains: list[tuple[Any, ...]] = []
-        cache = _ModelCache()
         batch = list(results)
         envs: dict[int, str | None] = {}  # id(environment) → hash; objects live in `batch`
-        with self._transaction():
-            for r in batch:
-                if not isinstance(r, JobResult):
-                    raise StoreError(f"can only store JobResult records, got {type(r).__name__}")
-                if self._is_stored(r):
-                    continue
-                w, d = self._insert(r, stored_at, cache, envs)
-                windows.extend(w)
-                domains.extend(d)
-                written += 1
-            self._db.executemany(_INSERT_WINDOW, windows)
-            self._db.executemany(_INSERT_DOMAIN, domains)
+        known_envs = set(self._known_envs)
+        try:
+            with self._transaction():
+                for r in batch:
+                    if not isinstance(r, JobResult):
+                        raise StoreError(f"can only store JobResult records, got "
+                                         f"{type(r).__name__}")
+                    answer = self._answer_for(r)
+                    if answer is None:
+                        continue
+                    w, d = self._insert(r, stored_at, answer, envs)
+                    windows.extend(w)
+                    domains.extend(d)
+                    written += 1
+                self._flush_specs()
+                self._db.executemany(_INSERT_WINDOW, windows)
+                self._db.executemany(_INSERT_DOMAIN, domains)
+        except BaseException:
+            # Rolled back: forget what this transaction claimed to have written.
+            self._known_envs = known_envs
+            self._codec.new_specs.clear()
+            self._codec.specs.clear()
+            raise
         return written
 
     # ---- reading -----------------------------------------------------------------------
@@ -369,8 +525,10 @@ class ResultStore:
         return out
 
     @staticmethod
-    def _where(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    def _where(filters: Mapping[str, Any], history: bool = False) -> tuple[str, list[Any]]:
         clauses, params = [], []
+        if not history:
+            clauses.append("is_answer = 1")
         for col, value in filters.items():
             if value is None:
                 continue
@@ -383,17 +541,40 @@ class ResultStore:
                 params.append(value)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
+    def _environment(self, h: str | None) -> dict[str, Any] | None:
+        if h is None:
+            return None
+        env = self._envs.get(h)
+        if env is None:
+            rows = self._fetchall("SELECT json FROM environments WHERE hash = ?", (h,))
+            env = json.loads(rows[0][0]) if rows else {}
+            self._envs[h] = env
+        return env
+
+    def _spec(self, h: str) -> dict[str, Any]:
+        spec = self._codec.specs.get(h)
+        if spec is None:
+            rows = self._fetchall("SELECT json FROM domain_specs WHERE hash = ?", (h,))
+            if not rows:
+                raise StoreError(f"results store {self.path}: domain description {h} is missing")
+            spec = json.loads(rows[0][0])
+            self._codec.specs[h] = spec
+        return spec
+
     def iter_results(self, *, task: str | Sequence[str] | None = None,
                      model: str | Sequence[str] | None = None,
                      dataset: str | Sequence[str] | None = None, status: str | None = None,
-                     source: str | None = None, run_id: str | None = None) -> Iterator[JobResult]:
+                     source: str | None = None, run_id: str | None = None,
+                     history: bool = False) -> Iterator[JobResult]:
         """Like :meth:`results`, one record at a time (in storage order)."""
         where, params = self._where({"task": task, "model": model, "dataset": dataset,
-                                     "status": status, "source": source, "run_id": run_id})
-        rows = self._fetchall(f"SELECT record_json, id FROM results{where} ORDER BY id", params)
-        for blob, rid in rows:
+                                     "status": status, "source": source, "run_id": run_id},
+                                    history)
+        rows = self._fetchall(f"SELECT record_json, environment_hash, id FROM results{where} "
+                              "ORDER BY id", params)
+        for blob, env_hash, rid in rows:
             try:
-                yield JobResult.from_dict(json.loads(blob))
+                yield self._codec.decode(blob, self._environment(env_hash), self._spec)
             except (ValueError, KeyError, TypeError) as err:
                 raise StoreError(f"results store {self.path}: result row {rid} cannot be read "
                                  f"back: {err}") from err
@@ -401,35 +582,43 @@ class ResultStore:
     def results(self, *, task: str | Sequence[str] | None = None,
                 model: str | Sequence[str] | None = None,
                 dataset: str | Sequence[str] | None = None, status: str | None = None,
-                source: str | None = None, run_id: str | None = None) -> list[JobResult]:
+                source: str | None = None, run_id: str | None = None,
+                history: bool = False) -> list[JobResult]:
         """Stored results, optionally filtered (each filter: one value or a list of values).
+
+        Args:
+            history: Also return the failures a later success superseded (and failures
+                repeated after a success). By default only each repetition's answer is
+                returned: its success, else its latest failure.
 
         Returns:
             The records exactly as written (``JobResult`` equality holds), in storage order.
         """
         return list(self.iter_results(task=task, model=model, dataset=dataset, status=status,
-                                      source=source, run_id=run_id))
+                                      source=source, run_id=run_id, history=history))
 
     def count(self, *, task: str | None = None, model: str | None = None,
               dataset: str | None = None, status: str | None = None, source: str | None = None,
-              run_id: str | None = None) -> int:
-        """How many results are stored (optionally filtered as in :meth:`results`)."""
+              run_id: str | None = None, history: bool = False) -> int:
+        """How many results are stored (filtered and answers-only as in :meth:`results`)."""
         where, params = self._where({"task": task, "model": model, "dataset": dataset,
-                                     "status": status, "source": source, "run_id": run_id})
+                                     "status": status, "source": source, "run_id": run_id},
+                                    history)
         return int(self._fetchall(f"SELECT COUNT(*) FROM results{where}", params)[0][0])
 
     def runs(self) -> list[RunInfo]:
-        """Every recorded run, oldest first, with its number of stored results."""
+        """Every recorded run, oldest first, with its number of stored results (answers)."""
         rows = self._fetchall(
             "SELECT r.id, r.suite, r.config_json, e.json, r.started_at, "
-            "(SELECT COUNT(*) FROM results x WHERE x.run_id = r.id) "
+            "(SELECT COUNT(*) FROM results x WHERE x.run_id = r.id AND x.is_answer = 1) "
             "FROM runs r LEFT JOIN environments e ON e.hash = r.environment_hash "
             "ORDER BY r.started_at, r.rowid")
         return [RunInfo(i, s, json.loads(c), json.loads(e) if e else {}, t, int(n))
                 for i, s, c, e, t, n in rows]
 
     def integrity_check(self) -> list[str]:
-        """SQLite's integrity check plus wattprint's own: every result row is whole.
+        """SQLite's integrity check plus wattprint's own: every result row is whole, and
+        every repetition has exactly one answer, a success when it has one.
 
         Returns:
             Problems found (empty when the store is consistent).
@@ -443,16 +632,26 @@ class ResultStore:
             (STATUS_OK, QUERY_WINDOW))[0][0]
         if orphan:
             problems.append(f"{orphan} ok result(s) without query-window domains")
+        bad = self._fetchall(
+            "SELECT job_id, repetition, SUM(is_answer), SUM(status = 'ok'), "
+            "MAX(CASE WHEN is_answer = 1 THEN status END) FROM results "
+            "GROUP BY job_id, repetition HAVING SUM(is_answer) != 1 OR "
+            "(SUM(status = 'ok') > 0 AND MAX(CASE WHEN is_answer = 1 THEN status END) != 'ok')")
+        problems += [f"repetition {j}#{r}: {a} answer(s), {k} ok row(s), answer status {s}"
+                     for j, r, a, k, s in bad]
         return problems
 
     def info(self) -> dict[str, Any]:
-        """Path, schema version and counts, for ``wattprint store``."""
+        """Path, schema version and counts (answers; ``history``: superseded failures), for
+        ``wattprint store``."""
         return {
             "path": str(self.path), "schema_version": self.schema_version,
             "code_schema_version": SCHEMA_VERSION, "runs": len(self.runs()),
             "results": self.count(), "ok": self.count(status=STATUS_OK),
-            "failed": self.count(status="failed"),
+            "failed": self.count(status=STATUS_FAILED),
+            "history": self.count(history=True) - self.count(),
             "environments": int(self._fetchall("SELECT COUNT(*) FROM environments")[0][0]),
+            "read_only": self.read_only,
         }
 
 

@@ -1,0 +1,118 @@
+"""``wattprint load``: measure a served model under load (docs/serving.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from wattprint.cli.store_cmd import add_store_arg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``wattprint load``."""
+    p = sub.add_parser("load", help="energy of a served model (OpenAI-compatible endpoint) under load",
+                       description="Put load on an OpenAI-compatible endpoint and measure the "
+                       "server's energy per request and per output token at each offered load.")
+    p.add_argument("--endpoint", required=True, help="base URL, e.g. http://127.0.0.1:8000")
+    p.add_argument("--model", required=True, help="the served model name (as /v1/models lists it)")
+    p.add_argument("--api", choices=("chat", "completions"), default="chat")
+    p.add_argument("--engine", default="auto",
+                   help="engine profile for length forcing: auto, vllm, sglang, transformers, generic")
+    g = p.add_argument_group("arrivals (one of)")
+    g.add_argument("--rate", type=float, action="append", metavar="RPS",
+                   help="open-loop rate, req/s (repeatable: one load point each)")
+    g.add_argument("--burstiness", type=float, default=1.0,
+                   help="gamma shape of inter-arrival gaps (1 = Poisson)")
+    g.add_argument("--concurrency", type=int, action="append", metavar="N",
+                   help="closed loop with N requests in flight (repeatable)")
+    g.add_argument("--sweep", action="store_true", help="double the rate until the server saturates")
+    g.add_argument("--sweep-start", type=float, default=1.0, metavar="RPS")
+    g.add_argument("--sweep-max-points", type=int, default=6)
+    g.add_argument("--trace", metavar="CSV", help="replay an Azure or BurstGPT trace")
+    g.add_argument("--trace-speedup", type=float, default=1.0)
+    p.add_argument("--requests", type=int, default=50, help="requests per load point")
+    p.add_argument("--prompts", default="builtin", help="builtin, a JSONL file, or hf:NAME[:SPLIT[:COLUMN]]")
+    p.add_argument("--input-len", help="input tokens: N or LOW:HIGH (default: prompts as they are)")
+    p.add_argument("--output-len", default="64", help="output tokens: N or LOW:HIGH")
+    p.add_argument("--no-fixed-length", action="store_true",
+                   help="let the model stop early (default: force exactly max_tokens where the engine can)")
+    p.add_argument("--launch", metavar="CMD", help="start the engine with CMD, measure it, stop it")
+    p.add_argument("--ready-timeout", type=float, default=300.0, metavar="S")
+    p.add_argument("--idle", type=float, default=5.0, metavar="S", help="idle power measurement, s")
+    p.add_argument("--interval", type=float, default=0.1, metavar="S", help="power timeline period, s")
+    p.add_argument("--max-lag", type=float, default=0.05, metavar="S",
+                   help="refuse a point whose p99 send lag exceeds this, s")
+    p.add_argument("--slo-ttft", type=float, metavar="S", help="goodput objective: time to first token")
+    p.add_argument("--slo-itl", type=float, metavar="S", help="goodput objective: p95 inter-token latency")
+    p.add_argument("--tokenizer", metavar="DIR", help="count tokens here when the server gives no usage")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="S", help="per-request limit")
+    p.add_argument("--whole-window", action="store_true", help="report energy over the whole run, not the steady window")
+    p.add_argument("--run-id", help="resume this run (stored points are skipped)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the points as JSON")
+    add_store_arg(p)
+    p.set_defaults(func=_load)
+
+
+def config_from_args(args: argparse.Namespace):  # -> ServingConfig
+    """Build a :class:`~wattprint.serving.session.ServingConfig` from parsed flags."""
+    from wattprint.errors import ConfigError
+    from wattprint.serving.arrivals import Arrivals
+    from wattprint.serving.lengths import parse_length
+    from wattprint.serving.session import ServingConfig
+
+    modes = [bool(args.rate or args.concurrency), args.sweep, bool(args.trace)]
+    if sum(modes) != 1:
+        raise ConfigError("give --rate and/or --concurrency (one load point each), or --sweep, "
+                          "or --trace")
+    if args.requests < 1:
+        raise ConfigError(f"--requests must be >= 1, got {args.requests}")
+    kind = "poisson" if args.burstiness == 1 else "gamma"
+    loads = tuple(Arrivals(kind, rate_rps=r, burstiness=args.burstiness) for r in args.rate or ()) + \
+        tuple(Arrivals("closed", concurrency=c) for c in args.concurrency or ())
+    slo = {k: v for k, v in (("ttft_s", args.slo_ttft), ("itl_s", args.slo_itl)) if v is not None}
+    return ServingConfig(
+        endpoint=args.endpoint, model=args.model, loads=loads, api=args.api, engine=args.engine,
+        requests=args.requests,
+        input_len=parse_length(args.input_len, "--input-len") if args.input_len else None,
+        output_len=parse_length(args.output_len, "--output-len"),
+        fixed_length=not args.no_fixed_length, prompts=args.prompts, trace=args.trace,
+        trace_speedup=args.trace_speedup, launch=args.launch, ready_timeout_s=args.ready_timeout,
+        idle_s=args.idle, interval_s=args.interval, max_lag_s=args.max_lag, slo=slo,
+        tokenizer=args.tokenizer, timeout_s=args.timeout, sweep=args.sweep,
+        sweep_start_rps=args.sweep_start, sweep_max_points=args.sweep_max_points,
+        use_steady=not args.whole_window, seed=args.seed)
+
+
+def _load(args: argparse.Namespace) -> int:
+    from wattprint.harness.environment import fingerprint
+    from wattprint.results.serving_store import stored_point_ids, write_points
+    from wattprint.results.store import ResultStore
+    from wattprint.serving.session import ServingSession
+
+    cfg = config_from_args(args)
+    run_id = args.run_id or f"serving-{cfg.key()}"
+    with ResultStore(args.store) as store:
+        done = stored_point_ids(store, run_id)
+        session = ServingSession(cfg, run_id, done=done,
+                                 on_point=lambda p: write_points(store, [p]),
+                                 environment=fingerprint(),
+                                 log=lambda m: print(m, file=sys.stderr))
+        points = session.run()
+    if args.json:
+        print(json.dumps([p.to_dict() for p in points], indent=1, default=str))
+    else:
+        for p in points:
+            print(f"{p.arrivals}: {p.requests_ok} ok, {p.requests_failed} failed, "
+                  f"{p.achieved_rps:.2f} req/s, {p.j_per_output_token} J/output token "
+                  f"({p.energy_provenance}), p95 TTFT {p.p95_ttft_s} s, residual "
+                  f"{p.attribution_residual:.2e}, flags: {', '.join(p.flags) or 'none'}")
+    print(f"run {run_id}: {len(points)} point(s) stored", file=sys.stderr)
+    lagged = [p for p in points if "client_lag" in p.flags]
+    if lagged:
+        print(f"wattprint: error: the client lagged (p99 send lag over {args.max_lag} s) at "
+              f"{', '.join(p.arrivals for p in lagged)}: those points are stored but flagged "
+              "invalid; lower the rate or run the client on a quieter machine", file=sys.stderr)
+        return 3
+    return 0

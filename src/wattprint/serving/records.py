@@ -1,0 +1,134 @@
+"""What the load generator records for every request (one typed record per request).
+
+Times are ``time.monotonic()`` seconds of the client process (the same clock as the meters'
+readings, so requests and power samples line up without conversion).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """How a request ended."""
+
+    OK = "ok"
+    """The stream ended normally: a ``finish_reason`` or ``[DONE]`` came."""
+    HTTP_ERROR = "http_error"
+    """The server answered with a non-2xx status."""
+    TIMEOUT = "timeout"
+    """No byte (or no end) within the request timeout."""
+    DISCONNECTED = "disconnected"
+    """The connection broke mid-stream."""
+    PROTOCOL_ERROR = "protocol_error"
+    """The body was not an OpenAI-compatible stream."""
+    CANCELLED = "cancelled"
+    """Stopped by the user (Ctrl-C) before it ended."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class TokenSource(str, enum.Enum):
+    """Where a token count came from."""
+
+    USAGE = "usage"
+    """The server's ``usage`` object."""
+    TOKENIZER = "tokenizer"
+    """Counted here with the model's tokenizer."""
+    CHUNKS = "chunks"
+    """Output only: the number of content chunks (one token per chunk, as engines stream)."""
+    NONE = "none"
+    """Not known (failed request without usage)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class RequestRecord:
+    """One request, from schedule to end.
+
+    Attributes:
+        index: Position in the load point's request list.
+        scheduled_s: When the arrival process scheduled it (monotonic s).
+        sent_s: When the client actually started sending it (monotonic s).
+        first_token_s: Arrival of the first content chunk (monotonic s); None if none came.
+        token_times_s: Arrival time of every content chunk (monotonic s).
+        end_s: When the stream ended or failed (monotonic s).
+        status: How it ended.
+        error: The error message for a failed request.
+        http_status: The HTTP status code, when a response came.
+        input_tokens: Prompt tokens (see ``input_token_source``).
+        output_tokens: Generated tokens (see ``output_token_source``); 0 for failed requests,
+            whose partial output is never counted as produced tokens.
+        input_token_source, output_token_source: Where the counts came from.
+        requested_output_tokens: The ``max_tokens`` asked for.
+        finish_reason: The server's ``finish_reason`` (``length``, ``stop`` ...).
+        chunks: Content chunks received (kept for failed requests too, for diagnosis).
+    """
+
+    index: int
+    scheduled_s: float
+    sent_s: float | None = None
+    first_token_s: float | None = None
+    token_times_s: list[float] = field(default_factory=list)
+    end_s: float | None = None
+    status: Status = Status.CANCELLED
+    error: str | None = None
+    http_status: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int = 0
+    input_token_source: TokenSource = TokenSource.NONE
+    output_token_source: TokenSource = TokenSource.NONE
+    requested_output_tokens: int | None = None
+    finish_reason: str | None = None
+    chunks: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the request ended normally."""
+        return self.status is Status.OK
+
+    @property
+    def send_lag_s(self) -> float | None:
+        """Actual minus scheduled send time, seconds."""
+        return None if self.sent_s is None else self.sent_s - self.scheduled_s
+
+    @property
+    def ttft_s(self) -> float | None:
+        """Time to first token from the actual send, seconds."""
+        if self.first_token_s is None or self.sent_s is None:
+            return None
+        return self.first_token_s - self.sent_s
+
+    @property
+    def latency_s(self) -> float | None:
+        """End minus actual send, seconds."""
+        if self.end_s is None or self.sent_s is None:
+            return None
+        return self.end_s - self.sent_s
+
+    def itls_s(self) -> list[float]:
+        """Inter-token latencies (gaps between consecutive content chunks), seconds."""
+        t = self.token_times_s
+        return [b - a for a, b in zip(t, t[1:])]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (enums as their values)."""
+        d = asdict(self)
+        d["status"] = self.status.value
+        d["input_token_source"] = self.input_token_source.value
+        d["output_token_source"] = self.output_token_source.value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RequestRecord:
+        """Rebuild a record from :meth:`to_dict` output."""
+        d = dict(d)
+        d["status"] = Status(d["status"])
+        d["input_token_source"] = TokenSource(d["input_token_source"])
+        d["output_token_source"] = TokenSource(d["output_token_source"])
+        return cls(**d)

@@ -1,0 +1,265 @@
+"""A whole serving measurement: (launch the engine,) probe, idle power, then each load point
+with its power timeline, windows, attribution and summary; points are stored as they finish.
+
+Rate sweeps (``sweep``) double the offered rate from ``sweep_start_rps`` until the server
+saturates — achieved rate under ``SATURATION_RATIO`` of the offered rate — or ``sweep_max_points``
+is reached (then the last point is flagged ``saturation_not_reached``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from wattprint.errors import ConfigError, MeterError
+from wattprint.meters.base import Meter
+from wattprint.meters.energy_meter import EnergyMeter
+from wattprint.results.serving_record import ServingPoint
+from wattprint.serving.arrivals import Arrivals, read_trace
+from wattprint.serving.attribution import attribute
+from wattprint.serving.engines import EngineProfile
+from wattprint.serving.generator import LoadRun, Target, run_point
+from wattprint.serving.launch import LaunchedEngine, engine_tree_meter
+from wattprint.serving.lengths import LengthSpec
+from wattprint.serving.power import PowerTimeline, choose_basis
+from wattprint.serving.probe import EndpointInfo, probe
+from wattprint.serving.prompts import RequestSpec, build_requests
+from wattprint.serving.summary import build_point
+from wattprint.serving.windows import steady_window, validity_flags, whole_window
+
+SATURATION_RATIO = 0.9
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """Everything one measurement needs (CLI flags and suite jobs map onto it).
+
+    Attributes:
+        endpoint, model, api, engine: Where and what to load (``engine`` may be ``auto``).
+        loads: Arrival processes, one load point each (``sweep`` handled by the session).
+        requests: Requests per load point.
+        input_len, output_len: Lengths (tokens); ``input_len`` None keeps prompts as they are.
+        fixed_length: Force exactly ``max_tokens`` output where the engine can.
+        prompts: ``builtin``, a JSONL path, or ``hf:NAME``.
+        trace: A trace CSV (replaces ``loads``), ``trace_speedup``.
+        launch: Command that starts the engine (wattprint stops it at the end).
+        idle_s: Idle-power measurement before the load, seconds.
+        interval_s: Power timeline period, seconds.
+        max_lag_s: p99 send lag above which a point is flagged ``client_lag``.
+        slo: Latency objective for goodput (``ttft_s``, ``itl_s``, ``latency_s``).
+        tokenizer: Model folder to count tokens when the server gives no usage.
+        timeout_s: Per-request limit, seconds.
+        sweep_start_rps, sweep_max_points: The rate sweep.
+        use_steady: Report energy over the steady window when there is one.
+        seed: Seed for schedules, prompts and sampled lengths.
+        extra: Extra request fields.
+    """
+
+    endpoint: str
+    model: str
+    loads: tuple[Arrivals, ...] = ()
+    api: str = "chat"
+    engine: str = "auto"
+    requests: int = 50
+    input_len: LengthSpec | None = None
+    output_len: LengthSpec = LengthSpec(64, 64)
+    fixed_length: bool = True
+    prompts: str = "builtin"
+    trace: str | None = None
+    trace_speedup: float = 1.0
+    launch: str | None = None
+    ready_timeout_s: float = 300.0
+    idle_s: float = 5.0
+    interval_s: float = 0.1
+    max_lag_s: float = 0.05
+    slo: dict[str, float] = field(default_factory=dict)
+    tokenizer: str | None = None
+    timeout_s: float = 300.0
+    sweep: bool = False
+    sweep_start_rps: float = 1.0
+    sweep_max_points: int = 6
+    use_steady: bool = True
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def key(self) -> str:
+        """A stable hash of the configuration (run ids of resumable runs derive from it)."""
+        d = asdict(self)
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def point_id(cfg: ServingConfig, arrivals: Arrivals) -> str:
+    """Stable id of a load point (same config and arrivals → same id, so a rerun resumes)."""
+    return f"{cfg.key()}:{arrivals.label}"
+
+
+def _tokenizer_counter(path: str | None) -> Callable[[str], int] | None:
+    if path is None:
+        return None
+    try:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(path)
+    except Exception as err:  # missing files, no transformers: say which
+        raise ConfigError(f"--tokenizer {path}: cannot load a tokenizer ({err})") from None
+    return lambda s: len(tok(s, add_special_tokens=False)["input_ids"])
+
+
+class ServingSession:
+    """Run a :class:`ServingConfig`, storing each finished point through ``on_point``.
+
+    Args:
+        cfg: The configuration.
+        run_id: Run id (points already in ``done`` are skipped: resumable).
+        suite: Suite name for the records.
+        on_point: Called with each finished :class:`ServingPoint` (e.g. store it).
+        done: Point ids already stored.
+        meter: An :class:`EnergyMeter` to use (detected when None).
+        environment: The environment fingerprint stored with every point.
+        log: Progress messages.
+    """
+
+    def __init__(self, cfg: ServingConfig, run_id: str, *, suite: str | None = None,
+                 on_point: Callable[[ServingPoint], None] = lambda p: None,
+                 done: set[str] | None = None, meter: EnergyMeter | None = None,
+                 environment: dict[str, Any] | None = None,
+                 log: Callable[[str], None] = print) -> None:
+        self.cfg, self.run_id, self.suite = cfg, run_id, suite
+        self.on_point, self.done, self.log = on_point, set(done or ()), log
+        self._meter = meter
+        self.environment = dict(environment or {})
+        self.points: list[ServingPoint] = []
+
+    def run(self) -> list[ServingPoint]:
+        """Measure every load point; returns the new points. Raises ConfigError before
+        measuring when the endpoint is unusable."""
+        cfg = self.cfg
+        engine = LaunchedEngine(cfg.launch, cfg.endpoint, ready_timeout_s=cfg.ready_timeout_s) \
+            if cfg.launch else None
+        try:
+            if engine is not None:
+                self.log(f"launching: {cfg.launch}")
+                engine.start()
+                self.log(f"engine ready after {engine.ready_after_s:.1f} s (log: {engine.log_path})")
+            info = asyncio.run(probe(cfg.endpoint, cfg.model, engine=cfg.engine, api=cfg.api))
+            self.log(f"endpoint OK: engine profile {info.engine.name}, version "
+                     f"{info.engine_version or 'not reported'}")
+            self._measure(info, engine)
+        finally:
+            if engine is not None:
+                status = engine.stop()
+                self.log(f"engine stopped (exit status {status})")
+        return self.points
+
+    def _measure(self, info: EndpointInfo, engine: LaunchedEngine | None) -> None:
+        cfg = self.cfg
+        meter = self._meter or EnergyMeter(interval_s=cfg.interval_s)
+        extra: list[Meter] = []
+        if engine is not None and engine.proc is not None:
+            extra.append(engine_tree_meter(engine.proc.pid))
+        basis = choose_basis(meter.domains())
+        self.log(f"energy basis: {basis.provenance} {', '.join(basis.domains)}")
+        idle = meter.measure_idle(cfg.idle_s) if cfg.idle_s > 0 else None
+        idle_w = sum(idle[d] for d in basis.domains) if idle else None
+        if idle_w is not None:
+            self.log(f"idle power {idle_w:.2f} W over {cfg.idle_s:g} s ({basis.provenance})")
+        count = _tokenizer_counter(cfg.tokenizer)
+        target = Target(cfg.endpoint, cfg.model, cfg.api, info.engine, cfg.fixed_length,
+                        dict(cfg.extra), cfg.timeout_s)
+        engine_info = {"name": info.engine.name, "version": info.engine_version,
+                       "server": info.server_header, "config": info.config,
+                       "launch": cfg.launch, "length_forced": info.engine.forces_length}
+        env = self.environment
+        for arrivals, requests in self._loads(count):
+            pid = point_id(cfg, arrivals)
+            if pid in self.done:
+                self.log(f"{arrivals.label}: already stored, skipped")
+                continue
+            self.log(f"{arrivals.label}: {len(requests)} requests")
+            point = self._one(pid, arrivals, requests, target, meter, extra, basis, idle_w,
+                              count, engine_info, env, info.engine)
+            saturated = bool(point.offered_rps) and \
+                point.achieved_rps < SATURATION_RATIO * (point.offered_rps or 0.0)
+            last = point.offered_rps == cfg.sweep_start_rps * 2 ** (cfg.sweep_max_points - 1)
+            if cfg.sweep and last and not saturated:
+                point = dataclasses.replace(point, flags=(*point.flags, "saturation_not_reached"))
+            self.points.append(point)
+            self.on_point(point)
+            self.log(f"  {point.achieved_rps:.2f} req/s achieved, "
+                     f"{point.j_per_output_token if point.j_per_output_token is not None else float('nan'):.4g} "
+                     f"J/output token ({point.energy_provenance}), residual "
+                     f"{point.attribution_residual:.2e}, flags: {', '.join(point.flags) or 'none'}")
+            if cfg.sweep and saturated:
+                self.log("  saturated: the server no longer keeps up with the offered rate")
+                break
+
+    def _loads(self, count: Callable[[str], int] | None) -> Iterator[tuple[Arrivals, list[RequestSpec]]]:
+        cfg = self.cfg
+
+        def reqs(n: int) -> list[RequestSpec]:
+            return build_requests(n, source=cfg.prompts, input_len=cfg.input_len,
+                                  output_len=cfg.output_len, seed=cfg.seed, count_tokens=count)
+
+        if cfg.trace:
+            _, rows = read_trace(cfg.trace, limit=cfg.requests, speedup=cfg.trace_speedup)
+            base = reqs(len(rows))
+            from wattprint.serving.prompts import fit_length
+
+            filler = " ".join(r.prompt for r in base[:8])
+            yield Arrivals("trace"), [RequestSpec(fit_length(b.prompt, filler, row.input_tokens, count),
+                                                  row.output_tokens, row.offset_s)
+                                      for b, row in zip(base, rows)]
+            return
+        if cfg.sweep:
+            rate = cfg.sweep_start_rps
+            for _ in range(cfg.sweep_max_points):
+                yield Arrivals("poisson", rate_rps=rate), reqs(cfg.requests)
+                rate *= 2
+            return
+        for a in cfg.loads:
+            yield a, reqs(cfg.requests)
+
+    def _one(self, pid: str, arrivals: Arrivals, requests: list[RequestSpec], target: Target,
+             meter: EnergyMeter, extra: list[Meter], basis: Any, idle_w: float | None,
+             count: Callable[[str], int] | None, engine_info: dict[str, Any],
+             env: dict[str, Any], prof: EngineProfile) -> ServingPoint:
+        cfg = self.cfg
+        timeline = PowerTimeline([*meter.meters, *extra], cfg.interval_s)
+        label = f"serving:{pid}"
+        meter.begin(label)
+        timeline.start()
+        try:
+            run: LoadRun = asyncio.run(run_point(target, requests, arrivals, count_tokens=count,
+                                                 seed=cfg.seed))
+        finally:
+            timeline.stop()
+            result = meter.end(label)
+        if not run.records:
+            raise MeterError(f"{arrivals.label}: no request was sent")
+        window_j = sum(result.domain(d).energy_j for d in basis.domains)
+        ts, es = timeline.series(basis.domains)
+        attribution = attribute(run.records, ts, es, idle_power_w=idle_w or 0.0,
+                                window_j=window_j, basis_provenance=basis.provenance,
+                                basis_domains=basis.domains)
+        whole = whole_window(run)
+        steady = steady_window(run)
+        flags = validity_flags(run, steady, fixed_length=cfg.fixed_length,
+                               length_forced=prof.forces_length, max_lag_s=cfg.max_lag_s)
+        if not attribution.passed:
+            flags.append("attribution_residual_over_1pct")
+        if timeline.errors:
+            flags.append("meter_read_gaps")
+        w = steady if cfg.use_steady and steady is not None else whole
+        energy_j = timeline.energy_between(basis.domains, w.start_s, w.end_s)
+        return build_point(point_id=pid, run_id=self.run_id, suite=self.suite,
+                           endpoint=cfg.endpoint, model=cfg.model, run=run, whole=whole,
+                           steady=steady, energy_j=energy_j, idle_power_w=idle_w,
+                           attribution=attribution, domains=result,
+                           power_timeline=timeline.power_w(basis.domains), engine=engine_info,
+                           environment=env, flags=flags, slo=cfg.slo,
+                           use_steady=cfg.use_steady)

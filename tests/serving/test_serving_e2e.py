@@ -1,0 +1,62 @@
+"""End to end on a REAL engine: `transformers serve --continuous-batching` on 127.0.0.1 with a
+tiny chat Llama built offline, real load, stored and exported (about 40-60 s)."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from serving_fakes import free_port
+
+from wattprint.cli import main
+
+pytest.importorskip("fastapi")
+pytestmark = pytest.mark.slow
+EXPECTED = {"offered_rps", "achieved_rps", "requests_ok", "requests_failed", "output_tokens",
+            "j_per_request", "j_per_output_token", "p50_ttft_s", "p95_ttft_s", "p50_itl_s",
+            "p95_itl_s", "steady_window_s", "avg_power_w", "idle_power_w",
+            "attribution_residual", "provenance", "engine", "environment"}
+
+
+def _transformers_cli() -> str:
+    exe = Path(sys.executable).with_name("transformers")
+    return str(exe) if exe.exists() else (shutil.which("transformers") or "")
+
+
+@pytest.fixture(scope="module")
+def chat_lm(tmp_path_factory):
+    from wattprint.serving.zoo_lm import build_chat_lm
+
+    return build_chat_lm(tmp_path_factory.mktemp("lm") / "chat-lm", "tiny")
+
+
+def test_real_transformers_serve_under_load(chat_lm, tmp_path, capsys):
+    cli = _transformers_cli()
+    if not cli:
+        pytest.skip("transformers CLI not installed")
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    launch = (f"env HF_HUB_OFFLINE=1 {cli} serve {chat_lm} --continuous-batching --cb-block-size 32 "
+              f"--cb-num-blocks 64 --cb-max-batch-tokens 256 --device cpu --host 127.0.0.1 --port {port}")
+    store = tmp_path / "r.db"
+    rc = main(["load", "--endpoint", endpoint, "--model", str(chat_lm), "--launch", launch,
+               "--concurrency", "4", "--rate", "3", "--requests", "10", "--output-len", "8",
+               "--idle", "1", "--max-lag", "1.0", "--store", str(store)])
+    assert rc == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["export", "--kind", "serving", "--store", str(store)]) == 0
+    points = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(points) == 2 and all(p["kind"] == "serving" for p in points)
+    for p in points:
+        assert EXPECTED <= set(p)
+        assert p["requests_ok"] == 10 and p["requests_failed"] == 0
+        assert p["output_tokens"] == 80 and p["output_token_source"] == "usage"  # length forced
+        assert p["attribution_residual"] < 0.01 and p["provenance"] == "attributed"
+        assert p["engine"]["name"] == "transformers"
+        assert p["j_per_output_token"] > 0 and p["p95_ttft_s"] >= p["p50_ttft_s"]
+        assert p["request_energy"]["p50_decode_j"] is not None
+    # the engine was stopped: nothing listens on its port any more
+    import socket
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+        s.connect(("127.0.0.1", port))

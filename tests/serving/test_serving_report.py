@@ -1,0 +1,21 @@
+from test_serving_store import _point
+
+from wattprint.analysis.report import build_report
+from wattprint.analysis.serving_report import pareto, serving_section
+
+
+def test_pareto_keeps_only_undominated_points():
+    a = _point("a", p95_ttft_s=0.1, j_per_output_token=0.5)
+    b = _point("b", p95_ttft_s=0.2, j_per_output_token=0.3)
+    c = _point("c", p95_ttft_s=0.3, j_per_output_token=0.4)   # dominated by b
+    assert [p.point_id for p in pareto([c, b, a])] == ["a", "b"]
+
+
+def test_report_has_the_serving_section_with_figures_and_picker(tmp_path):
+    pts = [_point("a", offered_rps=1.0), _point("b", offered_rps=2.0, j_per_output_token=0.1,
+                                                 flags=())]
+    out = build_report([], tmp_path, serving_points=pts)
+    text = out.path.read_text()
+    assert 'id="sec-serving"' in text and text.count("<svg") >= 3
+    assert "serving-slo" in text and "J/output token (estimated)" in text
+    assert serving_section([]) == ""

@@ -1,0 +1,66 @@
+import sqlite3
+
+import pytest
+from serving_fakes import free_port
+
+from wattprint.cli import main
+from wattprint.results import migrations
+from wattprint.results.serving_record import ServingPoint
+from wattprint.results.serving_store import read_points, stored_point_ids, write_points
+from wattprint.results.store import ResultStore
+
+
+def _point(pid="p1", **kw):
+    base = dict(point_id=pid, run_id="r1", endpoint="http://x", model="m", arrivals="poisson 1 req/s",
+                offered_rps=1.0, achieved_rps=0.9, requests_ok=9, requests_failed=1,
+                output_tokens=90, output_token_source="usage", j_per_request=2.0,
+                j_per_output_token=0.2, p50_ttft_s=0.1, p95_ttft_s=0.2, p50_itl_s=0.01,
+                p95_itl_s=0.02, steady_window_s=25.0, whole_window_s=30.0, energy_window="steady",
+                energy_j=50.0, avg_power_w=2.0, idle_power_w=1.0, energy_provenance="estimated",
+                energy_domains=("cpu:machine",), attribution_residual=0.001,
+                flags=("failed_requests",), power_timeline=((0.0, 1.5), (0.1, 2.5)))
+    base.update(kw)
+    return ServingPoint(**base)
+
+
+def test_points_round_trip_and_resume_keys(tmp_path):
+    with ResultStore(tmp_path / "s.db") as s:
+        assert write_points(s, [_point("a"), _point("b")]) == 2
+        assert write_points(s, [_point("a", achieved_rps=5.0)]) == 0   # stored points are kept
+        pts = read_points(s)
+        assert [p.point_id for p in pts] == ["a", "b"] and pts[0].achieved_rps == 0.9
+        assert pts[0] == _point("a", created_at=pts[0].created_at)
+        assert stored_point_ids(s, "r1") == {"a", "b"} and stored_point_ids(s, "other") == set()
+    d = pts[0].to_dict()
+    assert d["kind"] == "serving" and not pts[0].valid
+
+
+def test_old_store_gains_the_serving_table(tmp_path):
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    for stmt in migrations.DDL_V1:
+        con.execute(stmt)
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    with ResultStore(path) as s:
+        assert s.schema_version == migrations.SCHEMA_VERSION
+        assert write_points(s, [_point()]) == 1
+
+
+def test_cli_refuses_a_down_endpoint_before_measuring(tmp_path, capsys):
+    rc = main(["load", "--endpoint", f"http://127.0.0.1:{free_port()}", "--model", "m",
+               "--rate", "1", "--idle", "0", "--store", str(tmp_path / "s.db")])
+    assert rc == 2
+    assert "cannot connect" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--rate", "1", "--sweep"], "give --rate"),
+    (["--rate", "1", "--output-len", "x"], "--output-len"),
+    (["--rate", "0"], "rate > 0"),
+])
+def test_cli_bad_flags_exit_2(tmp_path, capsys, argv, msg):
+    rc = main(["load", "--endpoint", "http://127.0.0.1:1", "--model", "m", *argv,
+               "--store", str(tmp_path / "s.db")])
+    assert rc == 2 and msg in capsys.readouterr().err
