@@ -5,10 +5,9 @@ into the next job's measurement, and a crash (segfault, OOM kill, ``os._exit``) 
 only that job. The driver blocks on the worker's pipe (``Connection.recv`` / ``poll`` with a
 timeout, which sleep in the kernel) and never spins.
 
-Workers are forked from a pre-warmed ``multiprocessing`` *forkserver* (the default where the
-platform has one): a server process, started once per driver, that has imported torch,
-transformers and the worker's modules (:mod:`wattprint.harness.executors.preload`) and done
-nothing else. Each job is a new child of that server, never of another job, so isolation is
+On Linux, workers are forked from a pre-warmed ``multiprocessing`` *forkserver*: a server
+process, started once per driver, that has imported torch, transformers and the worker's
+modules (:mod:`wattprint.harness.executors.preload`) and done nothing else. Each job is a new child of that server, never of another job, so isolation is
 the same as with *spawn* and only the import cost (seconds per job) goes. The driver's current
 environment variables are applied in each worker, so a change made after the server started
 still reaches the job. ``start_method="spawn"`` gives a fresh interpreter per job instead.
@@ -22,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -41,8 +41,8 @@ START_METHODS = ("forkserver", "spawn")
 
 
 def default_start_method() -> str:
-    """``forkserver`` where the platform has it (Linux, macOS), else ``spawn``."""
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    """``forkserver`` on Linux; ``spawn`` elsewhere (macOS system libraries are not fork-safe)."""
+    return "forkserver" if sys.platform.startswith("linux") else "spawn"
 
 
 def _worker_main(job: Job, toolkit: Toolkit, run_id: str, environment: dict[str, Any] | None,
@@ -87,8 +87,8 @@ class LocalExecutor(Executor):
     Args:
         toolkit: Factories the worker uses (the project's real ones by default).
         environment: Fingerprint to record (each worker computes its own when None).
-        start_method: ``forkserver`` (the default where available: workers forked from a
-            server that has imported the heavy libraries once) or ``spawn`` (a fresh
+        start_method: ``forkserver`` (the default on Linux: workers forked from a server that
+            has imported the heavy libraries once) or ``spawn`` (the default elsewhere: a fresh
             interpreter per job, paying the imports every time).
 
     Raises:

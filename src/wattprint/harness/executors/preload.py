@@ -39,7 +39,7 @@ HEAVY_MODULES: tuple[str, ...] = (
     "wattprint.backends.zoo",
     "wattprint.meters.energy_meter",
     "wattprint.tasks.registry",
-    "wattprint.tasks.datasets",
+    "wattprint.tasks.inputs",
 )
 """Imported in this order by :func:`warm`; absent optional libraries are skipped."""
 
