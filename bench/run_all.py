@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("meter_overhead", "harness_overhead", "study_import", "import_codecarbon",
+BENCHES = ("meter_overhead", "harness_overhead", "job_start", "study_import", "import_codecarbon",
            "report_build", "zoo_latency")
 
 
