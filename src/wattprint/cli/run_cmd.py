@@ -127,12 +127,16 @@ def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``wattprint run``."""
+    from wattprint.cli.load_cmd import run_serving_suite, serving_suite_of
     from wattprint.harness.executors import get_executor
     from wattprint.harness.plan import make_plan
     from wattprint.harness.runner import run_jobs
     from wattprint.harness.sinks import JsonlSink, StoreSink
     from wattprint.harness.summary import summarize
 
+    serving = serving_suite_of(args.suite)
+    if serving is not None:
+        return run_serving_suite(args, *serving)
     carbon = _carbon_record(args)  # bad carbon flags fail before anything starts
     executor = get_executor(args.executor, **_executor_options(args))
     suite, jobs = make_plan(args.suite, tasks=args.task, models=args.model, datasets=args.dataset,
@@ -291,8 +295,12 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
 
 def validate_command(args: argparse.Namespace) -> int:
     """Handler of ``wattprint validate``."""
+    from wattprint.cli.load_cmd import serving_suite_of, validate_serving_suite
     from wattprint.harness.plan import load_suite
 
+    serving = serving_suite_of(args.suite)
+    if serving is not None:
+        return validate_serving_suite(*serving, args.json)
     suite = load_suite(args.suite)
     jobs = suite.expand(hardware_id="validate")
     reps = sum(j.repeat for j in jobs)
