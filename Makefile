@@ -26,6 +26,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/wattprint run
+	$(VENV)/bin/wattprint run serving-smoke
 	$(VENV)/bin/wattprint report
 
 # Headless Chromium for the report's browser tests (Debian packages; needs root, as in CI).

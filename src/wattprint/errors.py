@@ -43,10 +43,6 @@ class StoreError(WattprintError):
     """The results store cannot be read or written (schema too new, corrupt file...)."""
 
 
-class ImportFormatError(WattprintError, ValueError):
-    """An imported file (e.g. a CodeCarbon CSV) is malformed. The message names file and line."""
-
-
 def did_you_mean(value: str, choices: Iterable[str], n: int = 3) -> str:
     """Return a ``" (did you mean 'x'?)"`` hint, or an empty string when nothing is close.
 

@@ -10,21 +10,6 @@ J_PER_KWH: float = 3.6e6
 J_PER_WH: float = 3600.0
 
 
-def mj_to_j(millijoules: float) -> float:
-    """NVML total-energy counter (mJ) to joules."""
-    return millijoules / 1e3
-
-
-def uj_to_j(microjoules: float) -> float:
-    """RAPL ``energy_uj`` (µJ) to joules."""
-    return microjoules / 1e6
-
-
-def mw_to_w(milliwatts: float) -> float:
-    """NVML power usage (mW) to watts."""
-    return milliwatts / 1e3
-
-
 def j_to_kwh(energy_j: float) -> float:
     """Joules to kilowatt-hours."""
     return energy_j / J_PER_KWH

@@ -18,7 +18,16 @@ def _three_reps():
     return [make_result(rep=i, energy_j=e) for i, e in enumerate((3600.0, 7200.0, 10800.0))]
 
 
-def test_mean_std_and_t_interval_by_hand():
+def _cox(values):
+    """Modified-Cox 95 % interval of a log-normal mean, by hand for n = 3 (t from tables)."""
+    y = [math.log(v) for v in values]
+    m = sum(y) / 3
+    v = sum((a - m) ** 2 for a in y) / 2
+    half = T_975_2 * math.sqrt(v / 3 + v * v / 4)
+    return math.exp(m + v / 2 - half), math.exp(m + v / 2 + half)
+
+
+def test_mean_std_and_repetition_interval_by_hand():
     agg = aggregate(results_frame(_three_reps()))
     assert len(agg) == 1
     row = agg.iloc[0]
@@ -26,11 +35,14 @@ def test_mean_std_and_t_interval_by_hand():
     assert row["kwh_per_1k_mean"] == pytest.approx(0.002)
     # sample std of (1, 2, 3) × 0.001 is 0.001
     assert row["kwh_per_1k_std"] == pytest.approx(0.001)
-    half = T_975_2 * 0.001 / math.sqrt(3)
-    assert row["kwh_per_1k_ci_low"] == pytest.approx(0.002 - half)
-    assert row["kwh_per_1k_ci_high"] == pytest.approx(0.002 + half)
+    low, high = _cox([0.001, 0.002, 0.003])
+    assert row["kwh_per_1k_rep_low"] == pytest.approx(low)
+    assert row["kwh_per_1k_rep_high"] == pytest.approx(high)
+    # the Student-t interval 0.002 ± 0.00248 had a negative lower bound; this one never does
+    assert 0 < row["kwh_per_1k_rep_low"] < 0.002 < row["kwh_per_1k_rep_high"]
+    assert row["kwh_per_1k_rep_note"] == ""
     assert row["wh_per_1k_mean"] == pytest.approx(2.0)
-    assert row["wh_per_1k_ci_high"] == pytest.approx((0.002 + half) * 1000)
+    assert row["wh_per_1k_rep_high"] == pytest.approx(high * 1000)
     assert row["j_per_inference_mean"] == pytest.approx(7.2)
 
 
@@ -39,7 +51,50 @@ def test_single_repetition_has_no_spread_not_zero():
     row = agg.iloc[0]
     assert row["kwh_per_1k_mean"] == pytest.approx(0.001)
     assert math.isnan(row["kwh_per_1k_std"])
-    assert math.isnan(row["kwh_per_1k_ci_low"]) and math.isnan(row["kwh_per_1k_ci_high"])
+    assert math.isnan(row["kwh_per_1k_rep_low"]) and math.isnan(row["kwh_per_1k_rep_high"])
+
+
+def test_two_repetitions_say_too_few():
+    rs = [make_result(rep=i, energy_j=e) for i, e in enumerate((3600.0, 7200.0))]
+    row = aggregate(results_frame(rs)).iloc[0]
+    assert math.isnan(row["wh_per_1k_rep_low"])
+    assert row["wh_per_1k_rep_note"] == "too few repetitions for an interval (2 < 3)"
+
+
+def test_negative_dynamic_energy_is_flagged_not_clipped():
+    rs = [make_result(rep=i, domains=(gpu(3600.0, dynamic_j=d),))
+          for i, d in enumerate((-360.0, 720.0, 1080.0))]
+    row = aggregate(results_frame(rs)).iloc[0]
+    assert row["dynamic_negative"] == 1
+    assert row["dynamic_kwh_per_1k_mean"] == pytest.approx(0.0001 * 4 / 3)
+    assert math.isnan(row["dynamic_kwh_per_1k_rep_low"])
+    assert "1 of 3 value(s) ≤ 0" in row["dynamic_kwh_per_1k_rep_note"]
+    assert row["kwh_per_1k_rep_low"] > 0  # the total still has its interval
+
+
+def test_datasets_are_not_pooled_as_repetitions():
+    # 3 datasets × 3 repetitions: a repetition interval per dataset, one across datasets at
+    # the model level, and no repetition interval over the 9 pooled rows
+    rs = [make_result(dataset=ds, rep=i, energy_j=base * (1 + 0.01 * i))
+          for ds, base in (("a", 3600.0), ("b", 7200.0), ("c", 10800.0)) for i in range(3)]
+    df = results_frame(rs)
+    detail = aggregate(df)
+    assert len(detail) == 3 and (detail["kwh_per_1k_rep_low"] > 0).all()
+    model = aggregate(df, MODEL_KEYS).iloc[0]
+    assert math.isnan(model["kwh_per_1k_rep_low"])
+    assert "several datasets" in model["kwh_per_1k_rep_note"]
+    means = [base * 1.01 / 3.6e6 for base in (3600.0, 7200.0, 10800.0)]
+    low, high = _cox(means)
+    assert model["kwh_per_1k_ds_low"] == pytest.approx(low)
+    assert model["kwh_per_1k_ds_high"] == pytest.approx(high)
+    assert model["wh_per_1k_ds_note"] == ""
+
+
+def test_two_datasets_get_no_interval_across_datasets():
+    rs = [make_result(dataset=ds, rep=i, energy_j=3600.0 + i) for ds in "ab" for i in range(3)]
+    model = aggregate(results_frame(rs), MODEL_KEYS).iloc[0]
+    assert math.isnan(model["kwh_per_1k_ds_low"])
+    assert model["kwh_per_1k_ds_note"] == "too few datasets for an interval (2 < 3)"
 
 
 def test_provenances_kept_apart():

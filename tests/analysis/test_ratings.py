@@ -42,8 +42,51 @@ def test_edge_cases_single_ties_missing():
     assert all(math.isnan(s) for s in stars_from_values([math.nan, math.nan]))
 
 
-TABLE = {"version": "test-v9", "classes": ["A", "B", "C"],
+TABLE = {"version": "test-v9", "classes": ["A", "B", "C"], "boundary": "host",
          "tasks": {"t": {"thresholds_wh_per_1k": [1.0, 10.0]}}}
+
+
+def test_star_bins_are_exact_at_their_edges():
+    # width (1.1 − 0.1) / 5 = 0.2: 0.3 is exactly on the 4★ edge, 0.5 on 3★, 0.7 on 2★ ...
+    # ((0.3 − 0.1) × 5 / 1.0 is 0.9999999999999998 in floats, which gave 5★)
+    got = aies_stars({"a": 0.1, "b": 0.3, "c": 0.5, "d": 0.7, "e": 0.9, "f": 1.1})
+    assert got == {"a": 5, "b": 4, "c": 3, "d": 2, "e": 1, "f": 1}
+    agg = pd.DataFrame({"task": "t", "hardware_id": "h", "provenance": "measured",
+                        "boundary_level": "host", "model": list("abcdef"),
+                        "wh_per_1k_mean": [0.1, 0.3, 0.5, 0.7, 0.9, 1.1]})
+    assert list(rate(agg, threshold_table_from_dict(TABLE))["stars"]) == [5, 4, 3, 2, 1, 1]
+
+
+def test_random_weights_are_not_rated():
+    agg = pd.DataFrame({"task": "t", "hardware_id": "h", "provenance": "measured",
+                        "boundary_level": "host", "model": ["trained", "arch"],
+                        "weights": ["pretrained", "random"], "wh_per_1k_mean": [5.0, 0.5]})
+    out = rate(agg, threshold_table_from_dict(TABLE))
+    assert out["stars"].iloc[0] == 5 and pd.isna(out["stars"].iloc[1])
+    assert out["abs_class"].iloc[0] == "B" and pd.isna(out["abs_class"].iloc[1])
+    assert "random weights" in out["rating_note"].iloc[1]
+    assert out["stars_set_size"].iloc[0] == 1  # the random one is not in the compared set
+
+
+def test_classes_only_at_the_tables_boundary_and_stars_per_boundary():
+    agg = pd.DataFrame({"task": "t", "hardware_id": "h", "provenance": "measured",
+                        "model": list("abc"), "boundary_level": ["host", "accelerator", "host"],
+                        "wh_per_1k_mean": [0.5, 0.6, 5.0]})
+    out = rate(agg, threshold_table_from_dict(TABLE))
+    assert [None if pd.isna(c) else c for c in out["abs_class"]] == ["A", None, "B"]
+    assert "accelerator only" in out["rating_note"].iloc[1]
+    assert set(out["abs_boundary"]) == {"host"}
+    # the GPU-only figure is its own compared set: 5★, not ranked against whole-host ones
+    assert list(out["stars"]) == [5, 5, 1]
+
+
+def test_table_must_state_a_known_boundary():
+    bad = {k: v for k, v in TABLE.items() if k != "boundary"}
+    with pytest.raises(ConfigError, match="boundary"):
+        threshold_table_from_dict(bad, "x.json")
+    with pytest.raises(ConfigError, match="one of accelerator, host, idle, facility"):
+        threshold_table_from_dict({**TABLE, "boundary": "wall"}, "x.json")
+    assert load_thresholds().boundary == "host"
 
 
 def test_absolute_class_by_hand_and_stable_under_outlier():
@@ -53,7 +96,7 @@ def test_absolute_class_by_hand_and_stable_under_outlier():
     assert table.classify("unknown-task", 1.0) is None
     agg = pd.DataFrame({"task": ["t"] * 3, "hardware_id": ["h"] * 3,
                         "provenance": ["measured"] * 3, "model": ["a", "b", "c"],
-                        "wh_per_1k_mean": [1.0, 1.25, 1.5]})
+                        "boundary_level": ["host"] * 3, "wh_per_1k_mean": [1.0, 1.25, 1.5]})
     before = rate(agg, table)
     after = rate(pd.concat([agg, agg.iloc[[0]].assign(model="outlier", wh_per_1k_mean=100.0)]),
                  table)
@@ -68,6 +111,7 @@ def test_absolute_class_by_hand_and_stable_under_outlier():
 def test_rate_sets_are_per_hardware_and_provenance_and_skip_missing():
     agg = pd.DataFrame({"task": ["t"] * 4, "hardware_id": ["h1", "h1", "h2", "h1"],
                         "provenance": ["measured", "measured", "measured", None],
+                        "boundary_level": "host",
                         "model": list("abcd"), "wh_per_1k_mean": [1.0, 3.0, 50.0, math.nan]})
     out = rate(agg, threshold_table_from_dict(TABLE))
     assert list(out["stars"][:3]) == [5, 1, 5]
@@ -88,7 +132,7 @@ def test_bad_table_names_the_field(tmp_path):
     with pytest.raises(ConfigError, match=r"tasks\.t\.thresholds_wh_per_1k"):
         threshold_table_from_dict(bad, "x.json")
     p = tmp_path / "t.json"
-    p.write_text(json.dumps({"classes": ["A", "B"], "tasks": {}}))
+    p.write_text(json.dumps({"classes": ["A", "B"], "tasks": {}, "boundary": "host"}))
     with pytest.raises(ConfigError, match="version"):
         load_thresholds(p)
     p.write_text("{not json")
@@ -100,7 +144,7 @@ def test_text_generation_stars_within_size_classes():
     # AI Energy Score computes text-generation stars per size class (A ≤ 20 B, B ≤ 66 B, C)
     agg = pd.DataFrame({"task": ["text-generation"] * 4, "hardware_id": ["h"] * 4,
                         "provenance": ["measured"] * 4, "model": list("abcd"),
-                        "num_params": [1e9, 8e9, 34e9, 70e9],
+                        "boundary_level": "host", "num_params": [1e9, 8e9, 34e9, 70e9],
                         "wh_per_1k_mean": [1.0, 20.0, 60.0, 1600.0]})
     out = rate(agg, threshold_table_from_dict(TABLE))
     assert list(out["stars_size_class"]) == ["A", "A", "B", "C"]

@@ -70,9 +70,52 @@ def test_missing_fields_show_dash_not_zero(tmp_path):
     row = _board(text)["bare"]
     assert row["Wh / 1k queries"] == "1.00"  # 3600 J / 1000 × 1000 / 3600 = 1 Wh per 1,000
     for col in ("Dynamic Wh / 1k", "Quality", "J / correct answer", "g CO2eq / 1k", "Parameters",
-                "J / work unit", "95 % CI (Wh / 1k)", "Std (Wh / 1k)"):
+                "J / work unit", "Std (Wh / 1k)"):
         assert row[col] == "—", col
+    assert row["Repetition interval (Wh / 1k)"] == "— too few repetitions for an interval (1 < 3)"
     assert row["Failed"] == "0" and row["Reps"] == "1"
+
+
+def test_leaderboard_intervals_flags_and_random_weights(tmp_path):
+    three = [make_result(model="good", rep=i, domains=(gpu(e, dynamic_j=e - 3000.0),))
+             for i, e in enumerate((3600.0, 7200.0, 2900.0))]
+    arch = [make_result(model="arch", rep=i, energy_j=1800.0 + i, weights="random")
+            for i in range(3)]
+    out = build_report(three + arch, tmp_path)
+    text = out.path.read_text()
+    board = _board(text)
+    low, high = board["good"]["Repetition interval (Wh / 1k)"].split(" – ")
+    assert 0 < float(low) < float(board["good"]["Wh / 1k queries"]) < float(high)
+    assert "1 negative" in board["good"]["Dynamic Wh / 1k"]
+    assert board["good"]["Boundary"] == "accelerator only"
+    assert board["arch"]["Stars"] == "cost only" and board["arch"]["Class"] == "cost only"
+    assert board["good"]["Stars"] == "★★★★★"  # alone in its set: the random model is not in it
+    # a label card for the trained model only
+    assert len(out.labels) == 1 and "arch" not in out.labels[0].read_text()
+
+
+def test_report_shows_the_four_boundaries(tmp_path):
+    from report_fixtures import cpu_est
+
+    from wattprint.meters.base import DomainEnergy, Provenance
+
+    cpu = DomainEnergy(name="cpu:0", component="cpu", boundary="package", energy_j=1800.0,
+                       provenance=Provenance.MEASURED, source="rapl", idle_power_w=10.0)
+    g = DomainEnergy(name="gpu:0", component="gpu", boundary="board", energy_j=3600.0,
+                     provenance=Provenance.MEASURED, source="nvml", idle_power_w=50.0)
+    rs = [make_result(model="rapl", domains=(g, cpu), carbon={"pue": 1.5}),
+          make_result(model="mixed", domains=(gpu(3600.0), cpu_est(1800.0)))]
+    text = build_report(rs, tmp_path, idle_share=0.2).path.read_text()
+    sec = text[text.index('id="sec-boundaries"'):text.index('id="sec-figures"')]
+    for title in ("accelerator only", "+ host CPU and DRAM",
+                  "+ idle share of provisioned capacity", "× PUE (facility)"):
+        assert title in sec
+    # rapl: 1.0 Wh/1k GPU; +0.5 CPU; + 60 W idle × 10 s × 0.25 = 150 J → 1.5417; × 1.5
+    assert "1.00 measured" in sec and "1.50 measured" in sec and "1.54 measured" in sec
+    assert "2.31 measured" in sec and "2.31×" in sec
+    # mixed: the CPU part stays apart, no ratio, the missing PUE is said
+    assert "1.00 measured + 0.500 estimated" in sec
+    assert "parts differ in provenance" in sec and "no PUE recorded" in sec
 
 
 def test_only_failures_shown_as_failed_not_zero(tmp_path):
@@ -115,6 +158,25 @@ def test_cli_report_from_jsonl_prints_path(tmp_path, capsys):
     assert printed == str((out / "index.html").resolve())
     assert "m1" in (out / "index.html").read_text()
     assert any((out / "labels").glob("*.svg")) and any((out / "figures").glob("*.svg"))
+
+
+def test_cli_report_idle_share_and_pue_flags(tmp_path, capsys):
+    import pytest
+
+    store = tmp_path / "results.jsonl"
+    store.write_text(json.dumps(make_result(energy_j=3600.0).to_dict(), default=str) + "\n")
+    out = tmp_path / "site"
+    assert main(["report", "--store", str(store), "--out", str(out), "--idle-share", "0.25",
+                 "--pue", "1.2"]) == 0
+    text = (out / "index.html").read_text()
+    assert "<strong>0.25</strong> of capacity held idle" in text
+    assert "1.2 (stated default)" in text
+    for bad in (["--idle-share", "1"], ["--idle-share", "-0.5"], ["--pue", "0.5"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["report", "--store", str(store), "--out", str(out), *bad])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert bad[0] in err and "expected" in err
 
 
 def test_cli_report_on_missing_store_writes_empty_page(tmp_path, capsys):

@@ -40,26 +40,39 @@ def test_failed_run_summary_prints_the_error_verbatim(tmp_path, capsys) -> None:
 
 
 def test_study_tables_print_hostile_names_verbatim(capsys) -> None:
+    from dataclasses import dataclass
+
+    from wattprint.analysis.study_findings import Finding
+    from wattprint.analysis.study_tables import (
+        StudyCounts,
+        StudyReproduction,
+        Table2Row,
+        Table3Row,
+        Table4,
+        Table4Row,
+        Table5Row,
+    )
     from wattprint.cli.study_cmd import _print_rich
 
+    @dataclass(frozen=True)
+    class Hostile(Finding):
+        @property
+        def title(self) -> str:
+            return "title [/] :cat:"
+
+        def summary(self) -> str:
+            return "value [b]x[/b]"
+
     name = "org/[/]model[hub]"
-    out = {
-        "table2": {"task [x]": {k: 1.0 for k in (
-            "mean_kwh", "std_kwh", "paper_mean_kwh", "paper_std_kwh", "min_kwh", "max_kwh",
-            "median_kwh", "gpu_mean_kwh", "mean_g_co2eq")} | {"n_models": 1, "n_runs": 2}},
-        "table3": {name: {"params": 1e9, "kwh": 1.0, "g_co2eq": 2.0, "paper_kwh": 1.0,
-                          "paper_g_co2eq": 2.0, "per_task": {}}},
-        "table4": {"rows": [{"dataset": "ds[/]", "model": name, "output_tokens": 3.0,
-                             "g_co2eq": 1.0}],
-                   "input_tokens": {"ds[/]": 10.0}, "summarization_fit": {}},
-        "table5": {name: {"training_kwh": 1.0, "finetuning_kwh": 0.0,
-                          "inference_kwh_per_query": 1e-4, "parity_inferences": 1e4,
-                          "parity_inferences_2sf": 1e4, "source": "table [1] of [/]"}},
-        "findings": [{"id": "other", "title": "title [/] :cat:", "value": "value [b]x[/b]"}],
-        "store": {"new": 1, "records": 1, "path": "/tmp/[/]/r.db"},
-        "errors": ["file [/].csv:3: column [x] is not a number"],
-    }
-    _print_rich(out)
+    rep = StudyReproduction(
+        table2={"task [x]": Table2Row(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, name, name, 1.0, 1.0,
+                                      1, 1, 2, 1.0, 1.0)},
+        table3={name: Table3Row(1.0, 2.0, 1.0, 1e9, 1, 1, 2.0, 1.0, {}, {})},
+        table4=Table4([Table4Row("ds[/]", name, 10.0, 3.0, 1.0, 1.0, 1)], {"ds[/]": 10.0}, {}),
+        table5={name: Table5Row(1.0, 0.0, 1e-4, 1e4, 1e-4, 1e4, "table [1] of [/]")},
+        findings=[Hostile()], counts=StudyCounts(1, 1, 1))
+    _print_rich(rep, {"new": 1, "records": 1, "path": "/tmp/[/]/r.db"},
+                ["file [/].csv:3: column [x] is not a number"])
     printed = capsys.readouterr().out
     flat = _flat(printed)
     for shown in ("task [x]", name, "ds[/]", "table [1] of [/]", "title [/] :cat:",

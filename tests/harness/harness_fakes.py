@@ -110,6 +110,7 @@ class FailingLoad(Backend):
 MODELS: dict[str, Callable[[Any], Any]] = {
     "parity": parity, "one": always_one, "boom": boom, "exit": exit_hard, "kill": kill_self,
     "hang": hang, "pid": pid, "kill-driver-once": kill_driver_once,
+    "./my-causal-lm": parity,  # a local folder name with no hint of what the model is for
 }
 
 

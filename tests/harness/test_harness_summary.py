@@ -1,6 +1,8 @@
-"""The end-of-run summary: per-provenance mean and Student-t 95 % interval over repetitions."""
+"""The end-of-run summary: per-provenance mean and a positive repetition interval."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from harness_fakes import make_job
@@ -10,6 +12,15 @@ from wattprint.meters.base import DomainEnergy, Provenance
 from wattprint.results.schema import JobResult
 
 T_975_DF2 = 4.302652729911275  # Student t, 97.5th percentile, 2 degrees of freedom (tables)
+
+
+def cox(values):
+    """Modified-Cox 95 % interval of a log-normal mean, by hand for n = 3 (t table value)."""
+    y = [math.log(v) for v in values]
+    m = sum(y) / 3
+    v = sum((a - m) ** 2 for a in y) / 2
+    half = T_975_DF2 * math.sqrt(v / 3 + v * v / 4)
+    return math.exp(m + v / 2 - half), math.exp(m + v / 2 + half)
 
 
 def result(rep, energy_j=None, *, status="ok", prov=Provenance.MEASURED, quality=None, job_id="a"):
@@ -23,13 +34,20 @@ def result(rep, energy_j=None, *, status="ok", prov=Provenance.MEASURED, quality
                      work_units=2000.0, quality=quality or {})
 
 
-def test_stat_mean_std_and_t_interval():
+def test_stat_mean_std_and_positive_interval():
     s = stat([1.0, 2.0, 3.0])
     assert (s.mean, s.std, s.count) == (2.0, 1.0, 3)
-    assert s.ci95 == pytest.approx(T_975_DF2 * 1.0 / 3 ** 0.5)
-    one = stat([5.0])
-    assert (one.mean, one.std, one.ci95) == (5.0, None, None)
+    assert (s.low, s.high) == pytest.approx(cox([1.0, 2.0, 3.0]))
+    assert s.low > 0  # the Student-t interval would be 2 ± 2.48, a negative lower bound
+    two = stat([5.0, 6.0])
+    assert (two.low, two.high) == (None, None) and "too few repetitions" in two.note
     assert stat([]) is None
+
+
+def test_negative_dynamic_energy_is_flagged_and_gets_no_interval():
+    s = stat([-1.0, 2.0, 3.0])
+    assert s.n_negative == 1 and s.low is None and "≤ 0" in s.note
+    assert s.mean == pytest.approx(4.0 / 3)  # not clipped
 
 
 def test_summary_per_job_in_kwh_per_1k_and_j_per_unit():
@@ -39,7 +57,7 @@ def test_summary_per_job_in_kwh_per_1k_and_j_per_unit():
     (row,) = summarize([make_job(job_id="a", repeat=3)], rs)
     k = row.kwh_per_1k["measured"]
     assert k.mean == pytest.approx(0.002)
-    assert k.ci95 == pytest.approx(T_975_DF2 * 0.001 / 3 ** 0.5)
+    assert (k.low, k.high) == pytest.approx(cox([0.001, 0.002, 0.003]))
     assert row.j_per_unit["measured"].mean == pytest.approx(3.6)
     assert row.quality == {"accuracy": pytest.approx(0.75)}
     assert (row.status, row.ok, row.repetitions) == ("ok", 3, 3)
@@ -68,3 +86,18 @@ def test_process_scope_shares_are_not_added_to_the_machine_total():
     r = result(0, 1.0).with_(domains=(machine, process))
     (row,) = summarize([make_job(job_id="a", repeat=1)], [r])
     assert row.kwh_per_1k["estimated"].mean == pytest.approx(0.001)  # 3,600 J, not 5,400 J
+
+
+def test_summary_flags_negative_dynamic_energy():
+    def with_dyn(rep, dyn):
+        d = DomainEnergy(name="gpu:0", component="gpu", boundary="GPU 0",
+                         provenance=Provenance.MEASURED, source="test", energy_j=3600.0,
+                         idle_energy_j=3600.0 - dyn, dynamic_energy_j=dyn)
+        return result(rep, 3600.0).with_(domains=(d,))
+
+    rs = [with_dyn(0, -100.0), with_dyn(1, 200.0), with_dyn(2, 300.0)]
+    (row,) = summarize([make_job(job_id="a", repeat=3)], rs)
+    dyn = row.dynamic_kwh_per_1k["measured"]
+    assert dyn.n_negative == 1 and dyn.low is None and "≤ 0" in dyn.note
+    assert row.to_dict()["dynamic_kwh_per_1k"]["measured"]["n_negative"] == 1
+    assert row.kwh_per_1k["measured"].note == ""  # equal totals: a zero-width interval

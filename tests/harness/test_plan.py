@@ -9,6 +9,7 @@ import textwrap
 import pytest
 from harness_fakes import CATALOG
 
+from wattprint.backends.zoo import ZOO_VERSION
 from wattprint.errors import ConfigError
 from wattprint.harness.plan import (
     Overrides,
@@ -64,7 +65,8 @@ def test_job_id_is_the_hash_of_the_defining_fields():
         "task": "summarization", "model": "zoo:bart@tiny", "revision": None,
         "dataset": "builtin", "config": None, "split": None, "n": 3, "batch_size": 1,
         "device": "cpu", "dtype": None, "generation": {"max_new_tokens": 12},
-        "mode": "task-specific", "settings": {}, "seed": 0, "hardware_id": "hw"})
+        "mode": "task-specific", "settings": {}, "seed": 0, "hardware_id": "hw",
+        "model_fingerprint": f"zoo-v{ZOO_VERSION}:bart@tiny"})
     assert job.job_id == expected
 
 

@@ -42,7 +42,7 @@ def test_one_result_per_repetition_with_the_window_energy_and_counts():
 def test_sync_is_called_around_every_window():
     # load window: sync at begin and end (2); query window 0: 2 more -> 4; window 1 -> 6
     results, _ = run(make_job("parity", n=2, repeat=2, warmup=0))
-    assert [r.extra["window_warnings"] for r in results] == [["syncs=4"], ["syncs=6"]]
+    assert [r.warnings for r in results] == [("syncs=4",), ("syncs=6",)]
 
 
 def test_quality_is_scored_over_the_window_predictions():

@@ -36,7 +36,7 @@ def hwmon(root: Path, index: int, name: str, files: dict[str, object],
     for k, v in files.items():
         (d / k).write_text(f"{v}\n")
     if device is not None:
-        dev = root.parent / "devices" / device
+        dev = root.with_name(root.name + "-devices") / device  # beside the tree, not inside it
         dev.mkdir(parents=True, exist_ok=True)
         for k, v in (device_files or {}).items():
             (dev / k).write_text(f"{v}\n")

@@ -59,3 +59,35 @@ def test_json_csv_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(ConfigError, match="unknown export format 'xml'"):
         export(recs, "xml")
     assert list(to_frame([]).columns)[:2] == ["job_id", "repetition"]
+
+
+def test_exports_carry_the_four_boundaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    row = flatten(_rec(), idle_share=0.5)
+    assert row["boundary.accelerator.energy_measured_j"] == 7200.0
+    # idle share 0.5: one idle unit per active one, at the GPU's 100 W idle × 10 s = 1000 J;
+    # the estimated CPU has no baseline, so the idle level is missing and says why
+    assert row["boundary.idle.note"] == "no idle baseline for cpu:0"
+    assert row["boundary.ratio"] is None
+    export([_rec()], "json", idle_share=0.0)
+    (doc,) = json.loads(capsys.readouterr().out)
+    levels = {lv["level"]: lv for lv in doc["boundaries"]["levels"]}
+    assert levels["facility"]["parts"][0]["energy_j"] == pytest.approx(7200.0 * 1.1)
+    assert levels["host"]["energy_j"] is None  # measured GPU + estimated CPU: not summed
+
+
+def test_cli_export_takes_the_boundary_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from wattprint.cli import main
+    from wattprint.results.store import ResultStore
+
+    db = tmp_path / "r.db"
+    with ResultStore(db) as s:
+        s.begin_run("r", None, {}, {})
+        s.write_many([_rec()])
+    out = tmp_path / "x.csv"
+    assert main(["export", "--store", str(db), "--format", "csv", "--out", str(out),
+                 "--idle-share", "0.2"]) == 0
+    row = pd.read_csv(out).iloc[0]
+    assert row["boundary.idle_share"] == 0.2 and row["boundary.pue"] == 1.1
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "--store", str(db), "--idle-share", "1"])
+    assert exc.value.code == 2 and "--idle-share" in capsys.readouterr().err

@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from wattprint.meters.base import DomainEnergy, Provenance
-from wattprint.results.schema import STATUS_FAILED, JobResult
-from wattprint.units import J_PER_KWH
+from wattprint.results.boundaries import level_of
+from wattprint.results.names import display_model
+from wattprint.results.schema import STATUS_FAILED, JobResult, short_fingerprint
+from wattprint.results.stats import kwh_per_1k
 
 QUALITY_PREFERENCE: tuple[str, ...] = (
     "accuracy", "exact_match", "f1", "rouge1", "rougeL", "rouge2", "map", "clip_score",
@@ -34,9 +36,11 @@ CORRECTNESS_METRICS: frozenset[str] = frozenset({"accuracy", "exact_match", "acc
 COLUMNS: tuple[str, ...] = (
     "job_id", "repetition", "run_id", "task", "model", "dataset", "hardware_id", "provenance",
     "scope", "status", "error", "n", "duration_s", "energy_j", "dynamic_energy_j",
-    "uncertainty_j", "boundary", "work_unit", "work_units", "input_tokens", "output_tokens",
+    "uncertainty_j", "boundary", "boundary_level", "work_unit", "work_units", "input_tokens",
+    "output_tokens",
     "quality_metric", "quality", "carbon_g", "intensity_g_per_kwh", "intensity_source",
     "num_params", "purpose", "weights", "source", "backend", "device", "created_at",
+    "model_fingerprint",
 )
 
 PARAM_KEYS: tuple[str, ...] = ("parameters", "num_parameters", "num_params", "n_parameters")
@@ -51,7 +55,9 @@ def _num(x: Any) -> float:
 
 
 def _params(r: JobResult) -> float:
-    """Parameter count from the record (extra, environment.model, settings), else NaN."""
+    """Parameter count: the record's ``parameters``, else what an import left in extra, else NaN."""
+    if r.parameters is not None and r.parameters > 0:
+        return float(r.parameters)
     places: list[Mapping[str, Any]] = [r.extra, r.settings]
     for key in ("model", "model_info"):
         sub = r.environment.get(key) if isinstance(r.environment, Mapping) else None
@@ -69,21 +75,36 @@ def _params(r: JobResult) -> float:
 
 
 MULTI_PURPOSE_HINTS: tuple[str, ...] = ("flan-t5", "bloomz")
-"""Name fragments of the study's multi-purpose (zero-shot) models, used when a record does not say."""
+"""Name fragments of the study's multi-purpose (zero-shot) models, for records that do not say."""
 
 
 def _purpose(r: JobResult) -> str:
-    """``multi-purpose`` or ``task-specific``: from ``extra.purpose``, a zero-shot setting, or the name."""
-    p = r.extra.get("purpose")
-    if p in ("multi-purpose", "task-specific"):
-        return str(p)
+    """``multi-purpose`` or ``task-specific``.
+
+    The record's ``mode`` decides (the harness records how the model ran); only records that
+    do not say (imports) fall back on the study importer's ``study_kind``, then the name.
+    """
+    if r.mode is not None:
+        return "multi-purpose" if r.mode == "zero-shot" else "task-specific"
     kind = r.extra.get("study_kind")  # set by the study importer
     if kind in ("zero-shot", "task-specific"):
         return "multi-purpose" if kind == "zero-shot" else "task-specific"
-    if r.settings.get("zero_shot") or r.extra.get("zero_shot"):
-        return "multi-purpose"
     name = r.model.lower()
     return "multi-purpose" if any(h in name for h in MULTI_PURPOSE_HINTS) else "task-specific"
+
+
+def _model_labels(rs: list[JobResult]) -> list[str]:
+    """Model names as shown: the name typed (or, for an imported log that knows no model, its
+    project name: :func:`~wattprint.results.names.display_model`), with a short fingerprint
+    added when one name stands for several different models (``./ckpt [files:1a2b3c4d]``), so
+    they never merge."""
+    prints: dict[str, set[str]] = {}
+    for r in rs:
+        if r.model_fingerprint:
+            prints.setdefault(r.model, set()).add(r.model_fingerprint)
+    return [f"{display_model(r)} [{short_fingerprint(r.model_fingerprint)}]"
+            if r.model_fingerprint and len(prints[r.model]) > 1 else display_model(r)
+            for r in rs]
 
 
 def _quality(r: JobResult) -> tuple[str | None, float]:
@@ -106,11 +127,11 @@ _PROV_ORDER = {p: i for i, p in enumerate(Provenance)}
 
 
 def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
-                  ) -> list[tuple[str, str, float, float, float, str]]:
+                  ) -> list[tuple[str, str, float, float, float, str, str]]:
     """Per provenance present: (provenance, scope, energy_j, dynamic_energy_j, uncertainty_j,
-    boundary). Device and machine domains of one provenance are summed; node-scope domains
-    (the whole node, from its BMC), then process-scope ones, are used only when the provenance
-    has no other."""
+    boundary, boundary_level). Device and machine domains of one provenance are summed;
+    node-scope domains (the whole node, from its BMC), then process-scope ones, are used only
+    when the provenance has no other."""
     by_prov: dict[Provenance, list[DomainEnergy]] = {}
     for d in r.domains:
         by_prov.setdefault(d.provenance, []).append(d)
@@ -134,7 +155,7 @@ def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
         if b is None:
             b = boundary_cache[key] = _boundary(use)
         out.append((prov.value, scope, float(energy), math.nan if dyn is None else float(dyn),
-                    unc, b))
+                    unc, b, level_of(use, r.domains)))
     return out
 
 
@@ -171,7 +192,9 @@ def results_frame(results: Iterable[JobResult],
 
     Returns:
         One row per (result, provenance) — a failed result or one without energy gives one
-        row with no provenance and NaN energy — with columns :data:`COLUMNS` plus derived ones:
+        row with no provenance and NaN energy — with columns :data:`COLUMNS` (``model`` is the
+        name to show: :func:`~wattprint.results.names.display_model`, so an imported log
+        without a model shows its project name) plus derived ones:
         ``j_per_inference`` (J), ``kwh_per_1k`` and ``dynamic_kwh_per_1k`` (kWh per 1,000
         inferences), ``wh_per_1k`` (Wh per 1,000 inferences), ``j_per_unit`` (J per work unit),
         ``g_per_1k`` (g CO2eq per 1,000 inferences, from stored carbon fields only),
@@ -182,7 +205,7 @@ def results_frame(results: Iterable[JobResult],
     idx: list[int] = []
     energy_cols: list[tuple[Any, ...]] = []
     cache: dict[tuple[Any, ...], str] = {}
-    failed_row = (None, None, math.nan, math.nan, math.nan, None)
+    failed_row = (None, None, math.nan, math.nan, math.nan, None, None)
     for i, r in enumerate(rs):
         parts = (_energy_parts(r, cache) if r.status != STATUS_FAILED and r.domains else [])
         for p in parts or [failed_row]:
@@ -199,7 +222,7 @@ def results_frame(results: Iterable[JobResult],
     base = {
         "job_id": [r.job_id for r in rs], "repetition": [r.repetition for r in rs],
         "run_id": [r.run_id for r in rs], "task": [r.task for r in rs],
-        "model": [r.model for r in rs], "dataset": [r.dataset for r in rs],
+        "model": _model_labels(rs), "dataset": [r.dataset for r in rs],
         "hardware_id": [r.hardware_id or "unknown" for r in rs],
         "status": [r.status for r in rs], "error": [r.error for r in rs],
         "n": [r.n for r in rs], "duration_s": [r.duration_s for r in rs],
@@ -214,12 +237,14 @@ def results_frame(results: Iterable[JobResult],
         "weights": [r.weights for r in rs], "source": [r.source for r in rs],
         "backend": [r.backend for r in rs], "device": [r.device for r in rs],
         "created_at": [r.created_at for r in rs],
+        "model_fingerprint": [r.model_fingerprint for r in rs],
     }
     take = np.asarray(idx, dtype=np.intp)
     cols: dict[str, Any] = {}
     for name, values in base.items():
         cols[name] = _column(values, name in NUMERIC)[take]
-    names = ("provenance", "scope", "energy_j", "dynamic_energy_j", "uncertainty_j", "boundary")
+    names = ("provenance", "scope", "energy_j", "dynamic_energy_j", "uncertainty_j", "boundary",
+             "boundary_level")
     for j, name in enumerate(names):
         cols[name] = _column([e[j] for e in energy_cols], name in NUMERIC)
     # text as object columns: cheap to build and to group
@@ -243,9 +268,9 @@ def add_derived(df: pd.DataFrame, model_parameters: Mapping[str, float] | None =
         df["num_params"] = df["num_params"].fillna(pd.to_numeric(fill, errors="coerce"))
     n = df["n"].where(df["n"] > 0)
     df["j_per_inference"] = df["energy_j"] / n
-    df["kwh_per_1k"] = df["j_per_inference"] * 1000.0 / J_PER_KWH
+    df["kwh_per_1k"] = kwh_per_1k(df["energy_j"], n)
     df["wh_per_1k"] = df["kwh_per_1k"] * 1000.0
-    df["dynamic_kwh_per_1k"] = df["dynamic_energy_j"] / n * 1000.0 / J_PER_KWH
+    df["dynamic_kwh_per_1k"] = kwh_per_1k(df["dynamic_energy_j"], n)
     df["j_per_unit"] = df["energy_j"] / df["work_units"].where(df["work_units"] > 0)
     # Carbon of this provenance's energy at the stored intensity: a record's stored emissions
     # cover all its domains, so they are used directly only when it has a single provenance.

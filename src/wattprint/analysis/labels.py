@@ -1,9 +1,11 @@
 """Energy labels: one SVG card per (model, task), in the spirit of AI Energy Score's label.
 
-The card shows the model, the task, Wh per 1,000 queries with its 95 % interval, the
+The card shows the model, the task, Wh per 1,000 queries with its interval (across datasets
+where the model ran on several, else the repetition interval; "too few" below 3 values), the
 AI Energy Score-compatible stars (relative to the compared set) and the absolute class (with
-its table version), the hardware, the date, the provenance and the boundary. Every text from
-data is XML-escaped.
+its table version and boundary), the hardware, the date, the provenance and the boundary the
+figure covers. Models with random weights get no card (the report leaves them out). Every text
+from data is XML-escaped.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from wattprint.analysis import fmt
+from wattprint.analysis.ratings import boundary_words
 
 WIDTH, HEIGHT = 260, 364
 
@@ -34,18 +37,24 @@ class LabelData:
     Attributes:
         model, task: Names (from data; escaped when drawn).
         wh_per_1k: Mean energy, Wh per 1,000 queries (None/NaN = missing).
-        ci_low_wh, ci_high_wh: 95 % interval of the mean, Wh per 1,000 queries.
+        low_wh, high_wh: Interval of the mean, Wh per 1,000 queries (None = none).
+        interval_kind: What the interval is over, in words (``repetition interval``,
+            ``across 3 datasets``).
+        interval_note: Why there is no interval (``too few repetitions …``), or "".
         n_reps: Repetitions behind the mean.
         stars: 1..5 or None; stars_set_size: models in the compared set.
         abs_class: A..G or None; abs_version: threshold table version.
-        hardware, date, provenance, boundary: As stored.
+        hardware, date, provenance, boundary: As stored (boundary: the domains covered).
+        boundary_level: Which of the nested boundaries the figure covers
+            (:data:`wattprint.results.boundaries.LEVELS`, ``partial``), or None.
+        abs_boundary: The boundary the class table is for.
     """
 
     model: str
     task: str
     wh_per_1k: float | None
-    ci_low_wh: float | None
-    ci_high_wh: float | None
+    low_wh: float | None
+    high_wh: float | None
     n_reps: int
     stars: int | None
     stars_set_size: int | None
@@ -55,6 +64,10 @@ class LabelData:
     date: str | None
     provenance: str | None
     boundary: str | None
+    interval_kind: str = "repetition interval"
+    interval_note: str = ""
+    boundary_level: str | None = None
+    abs_boundary: str | None = None
 
 
 def _int(x: Any) -> int | None:
@@ -62,12 +75,22 @@ def _int(x: Any) -> int | None:
 
 
 def label_from_row(row: Mapping[str, Any]) -> LabelData:
-    """Build label data from one rated model-level aggregate row."""
+    """Build label data from one rated model-level aggregate row.
+
+    Where the model ran on several datasets the card shows the interval across datasets,
+    else the repetition interval.
+    """
     date = row.get("created_at")
+    n_ds = _int(row.get("datasets")) or 1
+    part, kind = (("ds", f"across {n_ds} datasets") if n_ds > 1
+                  else ("rep", "repetition interval"))
+    note = row.get(f"wh_per_1k_{part}_note")
     return LabelData(
         model=str(row["model"]), task=str(row["task"]),
-        wh_per_1k=row.get("wh_per_1k_mean"), ci_low_wh=row.get("wh_per_1k_ci_low"),
-        ci_high_wh=row.get("wh_per_1k_ci_high"), n_reps=int(row.get("n_reps") or 0),
+        wh_per_1k=row.get("wh_per_1k_mean"), low_wh=_float(row.get(f"wh_per_1k_{part}_low")),
+        high_wh=_float(row.get(f"wh_per_1k_{part}_high")), interval_kind=kind,
+        interval_note="" if fmt.is_missing(note) else str(note).replace(" for an interval", ""),
+        n_reps=int(row.get("n_reps") or 0),
         stars=_int(row.get("stars")), stars_set_size=_int(row.get("stars_set_size")),
         abs_class=None if fmt.is_missing(row.get("abs_class")) else str(row["abs_class"]),
         abs_version=fmt.text(row.get("abs_version")),
@@ -76,7 +99,14 @@ def label_from_row(row: Mapping[str, Any]) -> LabelData:
         date=None if fmt.is_missing(date) else str(date)[:10],
         provenance=None if fmt.is_missing(row.get("provenance")) else str(row["provenance"]),
         boundary=None if fmt.is_missing(row.get("boundary")) else str(row["boundary"]),
+        boundary_level=None if fmt.is_missing(row.get("boundary_level"))
+        else str(row["boundary_level"]),
+        abs_boundary=None if fmt.is_missing(row.get("abs_boundary")) else str(row["abs_boundary"]),
     )
+
+
+def _float(x: Any) -> float | None:
+    return None if fmt.is_missing(x) else float(x)
 
 
 def _short(s: str, n: int) -> str:
@@ -103,8 +133,9 @@ def energy_label_svg(d: LabelData) -> str:
                  f"{d.stars}/5, relative to {d.stars_set_size or 1} model(s) compared")
     cls = d.abs_class or fmt.MISSING
     cls_fill = CLASS_COLOURS.get(d.abs_class or "", "#cccccc")
-    ci = fmt.interval(d.ci_low_wh, d.ci_high_wh)
-    ci_txt = f"95 % CI {ci}" if ci != fmt.MISSING else f"95 % CI — ({d.n_reps} run(s))"
+    ci = fmt.interval(d.low_wh, d.high_wh)
+    ci_txt = (f"95 % {d.interval_kind}: {ci}" if ci != fmt.MISSING
+              else f"{d.interval_kind}: — ({d.interval_note or f'{d.n_reps} run(s)'})")
     title = f"Energy label: {d.model}, {d.task}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
@@ -119,18 +150,23 @@ def energy_label_svg(d: LabelData) -> str:
         _text(14, 73, _short(d.task, 38), 11, fill="#555"),
         _text(14, 108, fmt.num(d.wh_per_1k), 28, "bold", "#2b6d3f"),
         _text(14, 124, "Wh per 1,000 queries", 11, fill="#555"),
-        _text(14, 140, _short(ci_txt, 40), 10, fill="#555"),
+        _text(14, 140, _short(ci_txt, 56), 8, fill="#555"),
         _text(14, 174, stars_txt, 24, fill="#e8a317"),
         _text(14, 190, _short(star_note, 46), 8, fill="#555"),
         f'<rect x="196" y="150" width="48" height="48" rx="6" fill="{cls_fill}"/>',
         _text(220, 184, cls, 26, "bold", "#111", "middle"),
         _text(220, 210, "absolute", 8, fill="#555", anchor="middle"),
-        _text(14, 222, _short(f"class table {d.abs_version}", 46), 8, fill="#555"),
+        _text(14, 219, _short(f"class table {d.abs_version}", 46), 8, fill="#555"),
+        _text(14, 230, _short("class boundary: " + (boundary_words(d.abs_boundary)
+                                                    if d.abs_boundary else fmt.MISSING), 56),
+              7, fill="#555"),
         _text(14, 244, _short(f"Hardware: {fmt.text(d.hardware)}", 42), 10),
         _text(14, 260, f"Date: {fmt.text(d.date)}", 10),
         _text(14, 276, _short(f"Provenance: {fmt.text(d.provenance)}", 42), 10),
     ]
-    boundary = textwrap.wrap(f"Boundary: {fmt.text(d.boundary)}", 44, break_long_words=True)
+    level = boundary_words(d.boundary_level) if d.boundary_level else fmt.MISSING
+    boundary = textwrap.wrap(f"Boundary: {level} — {fmt.text(d.boundary)}", 44,
+                             break_long_words=True)
     for i, line in enumerate(boundary[:4]):
         if i == 3 and len(boundary) > 4:
             line = _short(line, 42) + " …"

@@ -12,11 +12,21 @@ not quantiles. Edge cases, which AI Energy Score does not document: a value that
 (NaN) is not rated and does not enter min/max; when every value is equal (one model, or all tied)
 the range is zero and every model gets 5 stars (none is worse than another). Ties always get
 equal stars. The rating is relative: one outlier stretches the range and pushes everyone else
-to 5 stars, and adding a model can move every other model's stars.
+to 5 stars, and adding a model can move every other model's stars. Bins are exact at their
+edges: each energy is taken as the decimal it prints as (its shortest ``repr``) and the bin is
+computed in exact rational arithmetic (:class:`fractions.Fraction`), so 0.1, 0.3 … 1.1 put 0.3
+in the 4★ bin (float division gives 0.999… and 5★). A compared set also has one boundary level
+(:func:`wattprint.results.boundaries.level_of`): a GPU-only figure is never ranked against a
+whole-machine one.
 
 (b) **Absolute classes** (A–G) from thresholds on a log scale, pinned per task in a versioned
 table (``data/rating_thresholds_v1.json``); a class does not move when new models arrive. The
-table version is carried with every class.
+table version is carried with every class. A table states the boundary its thresholds are for
+(``boundary``: one of :data:`wattprint.results.boundaries.LEVELS`); only figures at that
+boundary get a class, and every class is printed with it.
+
+Results of models with random weights (``weights == "random"``) get neither: they measure the
+cost of an architecture, not of a model anyone would deploy, and are shown as such.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import json
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,11 +44,15 @@ import numpy as np
 import pandas as pd
 
 from wattprint.errors import ConfigError
+from wattprint.results.boundaries import LEVELS
 
 K = TypeVar("K", bound=Hashable)
 
-STAR_SET_KEYS: tuple[str, ...] = ("task", "hardware_id", "provenance")
-"""What makes a compared set for stars: same task, same hardware, same provenance."""
+STAR_SET_KEYS: tuple[str, ...] = ("task", "hardware_id", "provenance", "boundary_level")
+"""What makes a compared set for stars: same task, hardware, provenance and boundary."""
+
+RANDOM_WEIGHTS = "random"
+COST_ONLY_NOTE = "not rated: random weights (cost of the architecture only)"
 
 DEFAULT_TABLE = "rating_thresholds_v1.json"
 
@@ -59,8 +74,26 @@ def size_class(task: str, num_params: float | None) -> str:
     return "C"
 
 
+def exact(x: float) -> Fraction:
+    """A float as the exact decimal it prints as (its shortest ``repr``), e.g. 0.3 → 3/10."""
+    return Fraction(repr(float(x)))
+
+
+def star_bin(energy: float, lo: float, hi: float) -> int:
+    """AI Energy Score stars of one finite value in a set with range ``lo``..``hi``, exactly.
+
+    ``5 − min(⌊(E − E_min) · 5 / (E_max − E_min)⌋, 4)`` in rational arithmetic on the decimal
+    values (see the module docstring); 5 when the range is zero.
+    """
+    if hi == lo:
+        return 5
+    e, a, b = exact(energy), exact(lo), exact(hi)
+    pos = math.floor((e - a) * 5 / (b - a))
+    return 5 - min(pos, 4)
+
+
 def stars_from_values(energy: Sequence[float] | np.ndarray) -> np.ndarray:
-    """AI Energy Score stars for one compared set, vectorised.
+    """AI Energy Score stars for one compared set.
 
     Args:
         energy: Energy per model (any one unit, e.g. Wh per 1,000 queries); NaN = not rated.
@@ -73,13 +106,8 @@ def stars_from_values(energy: Sequence[float] | np.ndarray) -> np.ndarray:
     ok = np.isfinite(e)
     if not ok.any():
         return out
-    lo, hi = e[ok].min(), e[ok].max()
-    if hi == lo:
-        out[ok] = 5.0
-        return out
-    # (E − E_min) / ((E_max − E_min) / 5), written to divide once so bin edges are exact.
-    pos = np.floor((e[ok] - lo) * 5.0 / (hi - lo))
-    out[ok] = 5.0 - np.minimum(pos, 4.0)
+    lo, hi = float(e[ok].min()), float(e[ok].max())
+    out[ok] = [float(star_bin(float(x), lo, hi)) for x in e[ok]]
     return out
 
 
@@ -110,6 +138,8 @@ class ThresholdTable:
         unit: The unit of the thresholds, in words.
         rationale: How the thresholds were chosen.
         source: Where the table was read from.
+        boundary: The boundary level the thresholds are for (one of
+            :data:`~wattprint.results.boundaries.LEVELS`); only figures at it get a class.
     """
 
     version: str
@@ -118,6 +148,12 @@ class ThresholdTable:
     unit: str
     rationale: str
     source: str
+    boundary: str = "host"
+
+    @property
+    def boundary_title(self) -> str:
+        """The boundary in words (``accelerator + host CPU and DRAM`` ...)."""
+        return boundary_words(self.boundary)
 
     def classify(self, task: str, wh_per_1k: float | None) -> str | None:
         """Absolute class of one value; None when the value is missing or the task has no row.
@@ -143,9 +179,14 @@ def threshold_table_from_dict(doc: Mapping[str, Any], source: str = "<dict>") ->
     Raises:
         ConfigError: naming the source and the bad field.
     """
-    for f in ("version", "classes", "tasks"):
+    for f in ("version", "classes", "tasks", "boundary"):
         if f not in doc:
-            raise _table_error(source, f, "missing")
+            raise _table_error(source, f, "missing" + (
+                f" (the boundary the thresholds are for: one of {', '.join(LEVELS)})"
+                if f == "boundary" else ""))
+    if doc["boundary"] not in LEVELS:
+        raise _table_error(source, "boundary",
+                           f"must be one of {', '.join(LEVELS)}, got {doc['boundary']!r}")
     classes = tuple(str(c) for c in doc["classes"])
     if len(classes) < 2 or len(set(classes)) != len(classes):
         raise _table_error(source, "classes", "needs at least two distinct class names")
@@ -162,7 +203,8 @@ def threshold_table_from_dict(doc: Mapping[str, Any], source: str = "<dict>") ->
         tasks[str(task)] = vals
     return ThresholdTable(version=str(doc["version"]), classes=classes,
                           thresholds_wh_per_1k=tasks, unit=str(doc.get("unit", "")),
-                          rationale=str(doc.get("rationale", "")), source=source)
+                          rationale=str(doc.get("rationale", "")), source=source,
+                          boundary=str(doc["boundary"]))
 
 
 def load_thresholds(path: str | Path | None = None) -> ThresholdTable:
@@ -191,13 +233,24 @@ def load_thresholds(path: str | Path | None = None) -> ThresholdTable:
     return threshold_table_from_dict(doc, source)
 
 
+def boundary_words(level: Any) -> str:
+    """A boundary level in words, cumulative (``accelerator + host CPU and DRAM``)."""
+    words = {"accelerator": "accelerator only", "host": "accelerator + host CPU and DRAM",
+             "idle": "accelerator + host + idle capacity", "facility": "facility (× PUE)",
+             "partial": "part of a boundary (the rest has another provenance)",
+             "process": "process share", "node": "whole node at the wall (BMC)"}
+    return words.get(str(level), "unknown boundary")
+
+
 def rate(agg: pd.DataFrame, table: ThresholdTable | None = None,
          value_col: str = "wh_per_1k_mean",
          set_keys: Sequence[str] = STAR_SET_KEYS) -> pd.DataFrame:
     """Add both ratings to an aggregate table (a copy).
 
     Args:
-        agg: Aggregates (e.g. from :func:`wattprint.analysis.metrics.aggregate` at model level).
+        agg: Aggregates (e.g. from :func:`wattprint.analysis.metrics.aggregate` at model level),
+            with ``boundary_level`` (rows without one get stars among themselves and no class)
+            and ``weights`` (``random`` rows are not rated).
         table: Absolute thresholds (the packaged v1 table by default).
         value_col: Energy column to rate, Wh per 1,000 queries.
         set_keys: Columns that define one compared set for stars.
@@ -205,25 +258,45 @@ def rate(agg: pd.DataFrame, table: ThresholdTable | None = None,
     Returns:
         The table with ``stars`` (nullable int 1..5), ``stars_set_size`` (rated models in the
         compared set), ``stars_size_class`` (AI Energy Score's text-generation size class,
-        part of the compared set; "" for other tasks), ``abs_class`` (or None), ``abs_version``.
+        part of the compared set; "" for other tasks), ``abs_class`` (or None; only for rows
+        at the table's boundary), ``abs_version``, ``abs_boundary`` (the table's boundary),
+        ``rating_note`` (why a row with energy is not rated, else "").
     """
     table = table or load_thresholds()
     out = agg.copy()
+    for k in set_keys:
+        if k not in out:
+            out[k] = None
     v = pd.to_numeric(out[value_col], errors="coerce").astype("float64")
-    rated = v.notna() & out["provenance"].notna()
+    random = (out["weights"] == RANDOM_WEIGHTS if "weights" in out
+              else pd.Series(False, index=out.index))
+    rated = v.notna() & out["provenance"].notna() & ~random
     params = (pd.to_numeric(out["num_params"], errors="coerce") if "num_params" in out
               else pd.Series(np.nan, index=out.index))
     out["stars_size_class"] = [size_class(t, p) for t, p in zip(out["task"], params)]
     keys = list(set_keys) + ["stars_size_class"]
     vv = v.where(rated)
-    grp = vv.groupby([out[k] for k in keys], dropna=False)
+    grp = vv.groupby([out[k].astype(object).where(out[k].notna(), "") for k in keys],
+                     dropna=False)
     lo, hi, size = grp.transform("min"), grp.transform("max"), grp.transform("count")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pos = np.floor((vv - lo) * 5.0 / (hi - lo))
-    stars = (5.0 - np.minimum(pos, 4.0)).where(hi > lo, 5.0).where(rated)
-    out["stars"] = stars.round().astype("Int64")
+    out["stars"] = pd.array([star_bin(x, a, b) if ok else None
+                             for x, a, b, ok in zip(vv, lo, hi, rated)], dtype="Int64")
     out["stars_set_size"] = size.where(rated).astype("Int64")
-    out["abs_class"] = [table.classify(t, x) if ok else None
-                        for t, x, ok in zip(out["task"], v, rated)]
+    at_boundary = out["boundary_level"] == table.boundary
+    out["abs_class"] = [table.classify(t, x) if ok and at else None
+                        for t, x, ok, at in zip(out["task"], v, rated, at_boundary)]
     out["abs_version"] = table.version
+    out["abs_boundary"] = table.boundary
+    notes = []
+    for has_v, rnd, at, lvl in zip(v.notna(), random, at_boundary, out["boundary_level"]):
+        if not has_v:
+            notes.append("")
+        elif rnd:
+            notes.append(COST_ONLY_NOTE)
+        elif not at:
+            notes.append(f"no class: boundary {boundary_words(lvl)}, the class table is for "
+                         f"{table.boundary_title}")
+        else:
+            notes.append("")
+    out["rating_note"] = notes
     return out

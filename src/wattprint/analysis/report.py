@@ -24,13 +24,23 @@ import pandas as pd
 
 from wattprint import __version__
 from wattprint.analysis import fmt
+from wattprint.analysis.boundary_view import BoundaryRow, boundary_rows, describe_level
 from wattprint.analysis.figures import FigureResult, all_figures
 from wattprint.analysis.frame import results_frame
 from wattprint.analysis.hardware import hardware_label, hardware_names
 from wattprint.analysis.labels import LabelData, energy_label_svg, label_from_row, write_label
 from wattprint.analysis.metrics import DETAIL_KEYS, MODEL_KEYS, aggregate, task_summary
-from wattprint.analysis.ratings import ThresholdTable, load_thresholds, rate
+from wattprint.analysis.ratings import (
+    COST_ONLY_NOTE,
+    RANDOM_WEIGHTS,
+    ThresholdTable,
+    boundary_words,
+    load_thresholds,
+    rate,
+)
+from wattprint.results.boundaries import LEVEL_TITLES, LEVELS
 from wattprint.results.schema import JobResult
+from wattprint.results.stats import CONFIDENCE, MIN_VALUES
 
 MAX_LEADERBOARD_ROWS = 2000
 """Aggregated rows shown in the leaderboard at most (the lowest energy first within a task)."""
@@ -128,7 +138,9 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
                  thresholds: ThresholdTable | None = None,
                  source_label: str = "",
                  carbon: CarbonInfo | None = None,
-                 serving_points: Sequence[Any] = ()) -> ReportResult:
+                 serving_points: Sequence[Any] = (),
+                 idle_share: float = 0.0,
+                 default_pue: float | None = None) -> ReportResult:
     """Write ``out_dir/index.html`` (plus ``figures/`` and ``labels/`` SVG files).
 
     Args:
@@ -139,6 +151,10 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
         source_label: Where the results came from (store path), shown in the header.
         carbon: Carbon methodology lines; None shows the stored carbon fields only.
         serving_points: Served load points (:class:`ServingPoint`) for the serving section.
+        idle_share: Stated fraction of provisioned capacity held idle, for the third of the
+            four boundaries (``0 ≤ f < 1``).
+        default_pue: PUE for results that recorded none (None: their facility level is
+            missing).
 
     Returns:
         What was written.
@@ -172,7 +188,9 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
     detail = aggregate(df, DETAIL_KEYS)
     figures = all_figures(df, out / "figures")
 
-    label_rows = board[board["provenance"].notna() & board["wh_per_1k_mean"].notna()]
+    # Random-weight models get no label card: they are cost measurements of an architecture.
+    label_rows = board[board["provenance"].notna() & board["wh_per_1k_mean"].notna()
+                       & (board["weights"] != RANDOM_WEIGHTS)]
     # Round-robin over tasks (lowest energy first in each) so every task gets labels.
     rank = label_rows.groupby("task").cumcount()
     picked = label_rows.assign(_rank=rank).sort_values(["_rank", "task"], kind="stable")
@@ -182,6 +200,8 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
     shown = board.head(MAX_LEADERBOARD_ROWS)
     sections = [
         ("leaderboard", "Leaderboard", _leaderboard(shown, len(board))),
+        ("boundaries", "Four boundaries (accelerator → facility)",
+         _boundaries(boundary_rows(results, idle_share, default_pue), idle_share, default_pue)),
         ("figures", "Figures", _figures(figures)),
         ("labels", "Energy labels", _labels(labels, len(label_rows))),
         ("tasks", "Per task (the study's Table 2)", _task_table(task_summary(df), carbon)),
@@ -272,12 +292,56 @@ def _txt_td(x: Any, cls: str = "") -> str:
 
 BOARD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Task", "text"), ("Model", "text"), ("Hardware", "text"), ("Provenance", "text"),
-    ("Wh / 1k queries", "num"), ("95 % CI (Wh / 1k)", "num"), ("Std (Wh / 1k)", "num"),
+    ("Boundary", "text"), ("Wh / 1k queries", "num"), ("Repetition interval (Wh / 1k)", "num"),
+    ("Across datasets (Wh / 1k)", "num"), ("Std (Wh / 1k)", "num"),
     ("Dynamic Wh / 1k", "num"), ("Reps", "num"), ("Failed", "num"), ("Stars", "num"),
     ("Class", "text"), ("J / work unit", "num"), ("Work unit", "text"), ("Quality", "num"),
     ("Metric", "text"), ("J / correct answer", "num"), ("g CO2eq / 1k", "num"),
     ("Parameters", "num"), ("Datasets", "num"), ("Source", "text"),
 )
+
+
+def _interval_td(low: Any, high: Any, note: Any) -> str:
+    """An interval cell: ``low – high``, or "—" and why there is none (e.g. too few
+    repetitions), never a negative lower bound (the intervals are log-normal)."""
+    txt = fmt.interval(low, high)
+    if txt != fmt.MISSING:
+        return f'<td class="num" data-v="{_v(low)}">{h(txt)}</td>'
+    why = "" if fmt.is_missing(note) else str(note)
+    extra = f' <span class="why">{h(why)}</span>' if why else ""
+    return f'<td class="num" data-v="" title="{h(why)}">{fmt.MISSING}{extra}</td>'
+
+
+def _dynamic_td(wh: Any, n_negative: Any) -> str:
+    """The dynamic (idle-subtracted) energy, flagged when a repetition's came out negative."""
+    neg = 0 if fmt.is_missing(n_negative) else int(n_negative)
+    if not neg:
+        return _num_td(wh)
+    return (f'<td class="num warn" data-v="{_v(wh)}" title="{neg} repetition(s) with negative '
+            f'dynamic energy: the idle baseline drew more than the window">{h(fmt.num(wh))} '
+            f"⚠ {neg} negative</td>")
+
+
+COST_ONLY_TD = f'<td class="costonly" data-v="" title="{h(COST_ONLY_NOTE)}">cost only</td>'
+"""The stars and class cells of a random-weight model: not rated, a cost measurement."""
+
+
+def _stars_td(r: Mapping[str, Any]) -> str:
+    if r.get("weights") == RANDOM_WEIGHTS:
+        return COST_ONLY_TD
+    return (f'<td class="num stars" data-v="{_v(r.get("stars"))}" '
+            f'title="among {h(r.get("stars_set_size"))} model(s) at the same boundary">'
+            f'{_stars(r.get("stars"))}</td>')
+
+
+def _class_td(r: Mapping[str, Any]) -> str:
+    if r.get("weights") == RANDOM_WEIGHTS:
+        return COST_ONLY_TD
+    cls = r.get("abs_class")
+    if fmt.is_missing(cls):
+        return f'<td data-v="" title="{h(r.get("rating_note") or None)}">{fmt.MISSING}</td>'
+    return (f'<td data-v="{h(cls)}" title="table {h(r.get("abs_version"))}, boundary '
+            f'{h(boundary_words(r.get("abs_boundary")))}">{_cls(cls)}</td>')
 
 
 def _thead(cols: Sequence[tuple[str, str]]) -> str:
@@ -295,19 +359,19 @@ def _leaderboard(board: pd.DataFrame, total: int) -> str:
             f'data-model="{h(r["model"])}">'
             + _txt_td(r["task"]) + _txt_td(r["model"], "model") + _txt_td(r["hardware"], "hw")
             + _txt_td(r.get("provenance"))
+            + _txt_td(boundary_words(r.get("boundary_level")))
             + _num_td(r.get("wh_per_1k_mean"))
-            + f'<td class="num" data-v="{_v(r.get("wh_per_1k_ci_low"))}">'
-              f'{h(fmt.interval(r.get("wh_per_1k_ci_low"), r.get("wh_per_1k_ci_high")))}</td>'
+            + _interval_td(r.get("wh_per_1k_rep_low"), r.get("wh_per_1k_rep_high"),
+                           r.get("wh_per_1k_rep_note"))
+            + _interval_td(r.get("wh_per_1k_ds_low"), r.get("wh_per_1k_ds_high"),
+                           r.get("wh_per_1k_ds_note"))
             + _num_td(r.get("wh_per_1k_std"), 2)
-            + _num_td(None if fmt.is_missing(r.get("dynamic_kwh_per_1k_mean"))
-                      else r["dynamic_kwh_per_1k_mean"] * 1000.0)
+            + _dynamic_td(None if fmt.is_missing(r.get("dynamic_kwh_per_1k_mean"))
+                          else r["dynamic_kwh_per_1k_mean"] * 1000.0, r.get("dynamic_negative"))
             + _int_td(r.get("n_reps"))
             + (f'<td class="num failed" data-v="{_v(r["n_failed"])}" title="{h(r.get("last_error"))}">'
                f'{h(r["n_failed"])}</td>' if r.get("n_failed") else _int_td(0))
-            + f'<td class="num stars" data-v="{_v(r.get("stars"))}" '
-              f'title="among {h(r.get("stars_set_size"))} model(s)">{_stars(r.get("stars"))}</td>'
-            + f'<td data-v="{"" if fmt.is_missing(r.get("abs_class")) else h(r["abs_class"])}" '
-              f'title="table {h(r.get("abs_version"))}">{_cls(r.get("abs_class"))}</td>'
+            + _stars_td(r) + _class_td(r)
             + _num_td(r.get("j_per_unit_mean")) + _txt_td(r.get("work_unit"))
             + _num_td(r.get("quality_mean")) + _txt_td(r.get("quality_metric"))
             + _num_td(r.get("j_per_correct_mean")) + _num_td(r.get("g_per_1k_mean"))
@@ -317,10 +381,16 @@ def _leaderboard(board: pd.DataFrame, total: int) -> str:
            f"(lowest energy first within each task).</p>" if total > len(board) else "")
     return f"""<p class="note">One row per task, model, hardware and provenance (datasets pooled,
 mean over repetitions). Energy of different provenances is never summed: a model measured by a
-counter and estimated for the CPU has two rows. Stars follow AI Energy Score (relative: five
-equal-width bins between the least and the most energy of the same task, hardware and
-provenance; 5★ = least energy). Class is absolute (A best … G worst) from a pinned, versioned
-threshold table (see Methodology). "—" means missing, never zero. Click a column header to sort.</p>
+counter and estimated for the CPU has two rows, and the Boundary column says what each covers.
+The <em>repetition interval</em> shows how repeatable back-to-back runs were (one dataset; with
+several, see Per dataset); the interval <em>across datasets</em> shows how energy varies over
+inputs (from {MIN_VALUES} datasets). Both are {CONFIDENCE:.0%}, log-normal, never below zero,
+and absent below {MIN_VALUES} values. Stars follow AI Energy Score (relative: five equal-width
+bins between the least and the most energy of the same task, hardware, provenance and boundary;
+5★ = least energy). Class is absolute (A best … G worst) from a pinned, versioned threshold
+table, only for figures at the table's boundary (see Methodology). Models with random weights
+are not rated ("cost only"): they measure an architecture's cost. "—" means missing, never zero.
+Click a column header to sort.</p>
 {cap}
 <div class="filters">
 <label>Task<select id="f-task"><option value="">all tasks</option></select></label>
@@ -337,10 +407,11 @@ threshold table (see Methodology). "—" means missing, never zero. Click a colu
 
 
 def _json_row(r: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("task", "model", "hardware_id", "hardware", "provenance", "wh_per_1k_mean",
-            "wh_per_1k_ci_low",
-            "wh_per_1k_ci_high", "n_reps", "n_failed", "stars", "abs_class", "abs_version",
-            "quality_mean", "quality_metric", "source")
+    keys = ("task", "model", "hardware_id", "hardware", "provenance", "boundary_level",
+            "wh_per_1k_mean", "wh_per_1k_rep_low", "wh_per_1k_rep_high", "wh_per_1k_rep_note",
+            "wh_per_1k_ds_low", "wh_per_1k_ds_high", "wh_per_1k_ds_note", "n_reps", "n_failed",
+            "dynamic_negative", "weights", "stars", "abs_class", "abs_version", "abs_boundary",
+            "rating_note", "quality_mean", "quality_metric", "source")
     return {k: r.get(k) for k in keys}
 
 
@@ -363,6 +434,48 @@ def _labels(labels: Sequence[LabelData], total: int) -> str:
            "written as an SVG file in <code>labels/</code>.</p>" if total > len(labels) else
            '<p class="note">Each label is also written as an SVG file in <code>labels/</code>.</p>')
     return cap + '<div class="labels">' + "\n".join(energy_label_svg(d) for d in labels) + "</div>"
+
+
+MAX_BOUNDARY_ROWS = 2000
+
+
+def _boundaries(rows: Sequence[BoundaryRow], idle_share: float,
+                default_pue: float | None) -> str:
+    """The four nested boundaries per task, model and hardware (Wh per 1,000 inferences)."""
+    pue_txt = ("the PUE recorded with each result" if default_pue is None else
+               f"the PUE recorded with each result, else {default_pue:g} (stated default)")
+    intro = (f'<p class="note">Energy per 1,000 inferences at four nested boundaries, after '
+             "Google's 2025 per-prompt accounting (Elsworth et al., arXiv 2508.15734): the "
+             "accelerator only → + the host's CPU and DRAM → + the idle share of provisioned "
+             f"capacity (stated: <strong>{idle_share:g}</strong> of capacity held idle, each "
+             "active unit carrying f/(1−f) idle units at this machine's measured idle power; "
+             "set it with <code>--idle-share</code>) → × PUE "
+             f"({h(pue_txt)}). Each cell gives one figure per provenance, never summed; the ratio "
+             "is the widest available level over the accelerator-only one, given only when "
+             "both are of one provenance.</p>")
+    if not rows:
+        return intro + '<p class="note">No successful result.</p>'
+    cols = ([("Task", "text"), ("Model", "text"), ("Hardware", "text"), ("Results", "num")]
+            + [(f"{LEVEL_TITLES[lv]} (Wh / 1k)", "text") for lv in LEVELS]
+            + [("Widest / accelerator", "num"), ("Notes", "text")])
+    body = []
+    for r in rows[:MAX_BOUNDARY_ROWS]:
+        notes = [f"{LEVEL_TITLES[lv]}: {n}" for lv in LEVELS for n in r.notes.get(lv, [])]
+        notes += [f"ratio: {n}" for n in r.ratio_notes]
+        if r.weights == RANDOM_WEIGHTS:
+            notes.insert(0, "random weights: cost of the architecture")
+        ratio = r.ratio
+        ratio_td = (f'<td class="num" data-v="{_v(ratio)}" title="widest level: '
+                    f'{h(", ".join(r.ratio_levels))}">{h(fmt.num(ratio))}×</td>'
+                    if ratio is not None else _num_td(None))
+        body.append("<tr>" + _txt_td(r.task) + _txt_td(r.model, "model")
+                    + _txt_td(r.hardware_id) + _int_td(r.n_results)
+                    + "".join(_txt_td(describe_level(r, lv)) for lv in LEVELS)
+                    + ratio_td + _txt_td("; ".join(notes) or None) + "</tr>")
+    cap = (f'<p class="warn">Showing {MAX_BOUNDARY_ROWS:,} of {len(rows):,} rows.</p>'
+           if len(rows) > MAX_BOUNDARY_ROWS else "")
+    return (intro + cap + f'<div class="tablewrap"><table class="sortable">{_thead(cols)}<tbody>'
+            + "\n".join(body) + "</tbody></table></div>")
 
 
 def _task_table(ts: pd.DataFrame, carbon: CarbonInfo | None = None) -> str:
@@ -392,7 +505,7 @@ def _task_table(ts: pd.DataFrame, carbon: CarbonInfo | None = None) -> str:
 
 def _detail(detail: pd.DataFrame) -> str:
     cols = (("Task", "text"), ("Model", "text"), ("Dataset", "text"), ("Hardware", "text"),
-            ("Provenance", "text"), ("kWh / 1k", "num"), ("95 % CI (kWh / 1k)", "num"),
+            ("Provenance", "text"), ("kWh / 1k", "num"), ("Repetition interval (kWh / 1k)", "num"),
             ("Std", "num"), ("Dynamic kWh / 1k", "num"), ("J / inference", "num"),
             ("J / work unit", "num"), ("Output tokens / inference", "num"), ("Reps", "num"),
             ("Failed", "num"))
@@ -400,9 +513,10 @@ def _detail(detail: pd.DataFrame) -> str:
     rows = ["<tr>" + _txt_td(r["task"]) + _txt_td(r["model"], "model") + _txt_td(r["dataset"])
             + _txt_td(r["hardware_id"]) + _txt_td(r.get("provenance"))
             + _num_td(r.get("kwh_per_1k_mean"))
-            + f'<td class="num" data-v="{_v(r.get("kwh_per_1k_ci_low"))}">'
-              f'{h(fmt.interval(r.get("kwh_per_1k_ci_low"), r.get("kwh_per_1k_ci_high")))}</td>'
-            + _num_td(r.get("kwh_per_1k_std"), 2) + _num_td(r.get("dynamic_kwh_per_1k_mean"))
+            + _interval_td(r.get("kwh_per_1k_rep_low"), r.get("kwh_per_1k_rep_high"),
+                           r.get("kwh_per_1k_rep_note"))
+            + _num_td(r.get("kwh_per_1k_std"), 2)
+            + _dynamic_td(r.get("dynamic_kwh_per_1k_mean"), r.get("dynamic_negative"))
             + _num_td(r.get("j_per_inference_mean")) + _num_td(r.get("j_per_unit_mean"))
             + _num_td(r.get("output_tokens_per_inference_mean"))
             + _int_td(r.get("n_reps")) + _int_td(r.get("n_failed")) + "</tr>"
@@ -492,18 +606,32 @@ one provenance, device and machine domains are summed and process-attributed dom
 only when there is nothing else. Domains seen in these results:</p>
 <div class="tablewrap"><table class="sortable">{_thead(dcols)}<tbody>{"".join(drows)}</tbody></table></div>
 <h3>Statistics</h3>
-<p>Mean over repetitions, sample standard deviation (n − 1) and a 95 % confidence interval of the
-mean from Student's t (t<sub>0.975, n−1</sub> · s / √n). One repetition has no interval (“—”).
-Failed repetitions are counted and listed; they never enter a mean.</p>
+<p>Mean over repetitions and sample standard deviation (n − 1). Back-to-back repetitions of one
+job on one dataset show <em>repeatability</em>, not how energy varies over inputs, so their
+interval is called a <strong>repetition interval</strong>; where a model ran on several
+datasets, a second interval is taken <strong>across datasets</strong> (one value per dataset,
+the mean of its repetitions) and rows of different datasets are never pooled as independent
+repetitions. Both are {CONFIDENCE:.0%} intervals of the mean on the log scale (modified Cox
+method for a log-normal mean, Olsson 2005: ȳ + s²/2 ± t<sub>n−1</sub>·√(s²/n + s⁴/(2(n−1))),
+exponentiated), so a lower bound is never negative; below {MIN_VALUES} values there is no
+interval (“too few repetitions”). A negative dynamic energy (the idle baseline drew more than
+the window) is flagged ⚠ and gets no interval; it is never clipped to zero. Failed repetitions
+are counted and listed; they never enter a mean.</p>
 <h3>Ratings</h3>
-<p><strong>Stars</strong> (AI Energy Score-compatible): per task, hardware and provenance,
-w = (E<sub>max</sub> − E<sub>min</sub>) / 5 and stars = 5 − min(⌊(E − E<sub>min</sub>) / w⌋, 4)
-on Wh per 1,000 queries; 5★ = least energy. Text generation is rated within AI Energy Score's
-size classes (A ≤ 20 B parameters, B ≤ 66 B, C above; unknown size apart). If all values are
-equal (one model or a tie) every model gets 5★. Stars are relative: one outlier stretches the
-range and moves the others.</p>
+<p><strong>Stars</strong> (AI Energy Score-compatible): per task, hardware, provenance and
+boundary, w = (E<sub>max</sub> − E<sub>min</sub>) / 5 and
+stars = 5 − min(⌊(E − E<sub>min</sub>) / w⌋, 4) on Wh per 1,000 queries; 5★ = least energy.
+The bin is computed exactly on the decimal values (rational arithmetic), so a value on a bin
+edge gets the lower star count as the formula says. Text generation is rated within AI Energy
+Score's size classes (A ≤ 20 B parameters, B ≤ 66 B, C above; unknown size apart). If all
+values are equal (one model or a tie) every model gets 5★. Stars are relative: one outlier
+stretches the range and moves the others.</p>
 <p><strong>Absolute class</strong>: table <code>{h(table.version)}</code> ({h(table.source)}),
-unit: {h(table.unit)}. {h(table.rationale)}</p>
+unit: {h(table.unit)}; boundary: <strong>{h(table.boundary_title)}</strong> — only figures at
+that boundary get a class (a GPU-only figure or one part of a mixed-provenance machine gets
+none). {h(table.rationale)}</p>
+<p>Models with random weights get neither stars nor a class nor a label card: their energy is
+the cost of running the architecture, shown as such (“cost only”).</p>
 <div class="tablewrap"><table class="sortable">{_thead(th_cols)}<tbody>{"".join(th_rows)}</tbody></table></div>
 <h3>Carbon</h3>
 {chtml}"""

@@ -13,10 +13,14 @@ from typing import Any
 from wattprint.backends.base import Backend, ModelInfo
 from wattprint.errors import BackendError, ConfigError
 from wattprint.tasks.base import Example, Prediction
+from wattprint.tasks.imports import cwd_on_path
 
 
 def resolve_callable(spec: str) -> Callable[[Any], Any]:
     """Import ``"package.module:function"`` and return the function.
+
+    The module is looked up as ``python -m`` would: the current directory comes first on the
+    path, so ``callable:mymod:f`` finds ``./mymod.py`` without ``PYTHONPATH=.``.
 
     Raises:
         ConfigError: the spec is not of that form, or the module/attribute does not exist.
@@ -25,7 +29,8 @@ def resolve_callable(spec: str) -> Callable[[Any], Any]:
         raise ConfigError(f"callable {spec!r} must look like 'package.module:function'")
     module_name, _, attr = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        with cwd_on_path():
+            module = importlib.import_module(module_name)
     except ImportError as err:
         raise ConfigError(f"callable {spec!r}: cannot import module {module_name!r}: {err}") from err
     obj: Any = module

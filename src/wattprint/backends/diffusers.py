@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from wattprint.backends.base import Backend, ModelInfo
-from wattprint.backends.transformers import hub_commit, looks_local, sync_device, torch_dtype
+from wattprint.backends.model_ref import looks_local
+from wattprint.backends.transformers import hub_commit, sync_device, torch_dtype
 from wattprint.backends.zoo import is_zoo_ref, read_marker, resolve_model
 from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError
 from wattprint.tasks.base import Example, Prediction

@@ -16,6 +16,7 @@ from wattprint.backends import hf_runners
 from wattprint.backends.base import Backend, ModelInfo
 from wattprint.backends.generation import generate_kwargs
 from wattprint.backends.heads import HEADS, ZERO_SHOT_FAMILIES, check_fits, zero_shot_family
+from wattprint.backends.model_ref import looks_local
 from wattprint.backends.zoo import is_zoo_ref, read_marker, resolve_model
 from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError
 from wattprint.tasks.base import TASK_IDS, Example, Prediction
@@ -42,11 +43,6 @@ def torch_dtype(dtype: str | None) -> Any:
     import torch
 
     return getattr(torch, dtype)
-
-
-def looks_local(model: str) -> bool:
-    """True when ``model`` names a filesystem path rather than a hub id (``owner/name``)."""
-    return model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or Path(model).exists()
 
 
 def sync_device(device: str) -> None:

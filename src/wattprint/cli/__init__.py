@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.report_cmd",
     "wattprint.cli.exporter_cmd",
     "wattprint.cli.load_cmd",
+    "wattprint.cli.agent_cmd",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from wattprint.cli.store_cmd import add_store_arg
@@ -39,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="let the model stop early (default: force exactly max_tokens where the engine can)")
     p.add_argument("--launch", metavar="CMD", help="start the engine with CMD, measure it, stop it")
     p.add_argument("--ready-timeout", type=float, default=300.0, metavar="S")
+    p.add_argument("--agent", metavar="URL",
+                   help="measure the server host through its `wattprint agent` (instead of this host)")
+    p.add_argument("--agent-token", default=os.environ.get("WATTPRINT_AGENT_TOKEN"),
+                   help="the agent's token (default $WATTPRINT_AGENT_TOKEN)")
     p.add_argument("--idle", type=float, default=5.0, metavar="S", help="idle power measurement, s")
     p.add_argument("--interval", type=float, default=0.1, metavar="S", help="power timeline period, s")
     p.add_argument("--max-lag", type=float, default=0.05, metavar="S",
@@ -93,9 +98,18 @@ def _load(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     run_id = args.run_id or f"serving-{cfg.key()}"
+    meter = None
+    if args.agent:
+        from wattprint.meters.energy_meter import EnergyMeter
+        from wattprint.serving.agent import RemoteMeter
+
+        remote = RemoteMeter(args.agent, args.agent_token or "", interval_s=cfg.interval_s)
+        print(f"agent {args.agent}: clock offset {remote.clock.offset_s * 1e3:.2f} ms "
+              f"(± {remote.clock.error_s * 1e3:.2f} ms)", file=sys.stderr)
+        meter = EnergyMeter(meters=[remote], interval_s=cfg.interval_s)
     with ResultStore(args.store) as store:
         done = stored_point_ids(store, run_id)
-        session = ServingSession(cfg, run_id, done=done,
+        session = ServingSession(cfg, run_id, done=done, meter=meter,
                                  on_point=lambda p: write_points(store, [p]),
                                  environment=fingerprint(),
                                  log=lambda m: print(m, file=sys.stderr))
@@ -109,6 +123,10 @@ def _load(args: argparse.Namespace) -> int:
                   f"({p.energy_provenance}), p95 TTFT {p.p95_ttft_s} s, residual "
                   f"{p.attribution_residual:.2e}, flags: {', '.join(p.flags) or 'none'}")
     print(f"run {run_id}: {len(points)} point(s) stored", file=sys.stderr)
+    if session.lost:
+        print("wattprint: error: energy not measured (not stored): "
+              + "; ".join(f"{a}: {why}" for a, why in session.lost), file=sys.stderr)
+        return 1
     lagged = [p for p in points if "client_lag" in p.flags]
     if lagged:
         print(f"wattprint: error: the client lagged (p99 send lag over {args.max_lag} s) at "
@@ -116,3 +134,72 @@ def _load(args: argparse.Namespace) -> int:
               "invalid; lower the rate or run the client on a quieter machine", file=sys.stderr)
         return 3
     return 0
+
+
+def serving_suite_of(name_or_path: str | None) -> tuple[str, str] | None:
+    """``(source, text)`` when ``name_or_path`` names a suite of ``kind: serving``, else None."""
+    if not name_or_path:
+        return None
+    from wattprint.harness.plan import resolve_suite_path
+    from wattprint.serving.suite import is_serving_text
+
+    try:
+        source, text = resolve_suite_path(name_or_path)
+    except Exception:  # not a suite at all: the ordinary path reports it
+        return None
+    return (source, text) if is_serving_text(text) else None
+
+
+def validate_serving_suite(source: str, text: str, as_json: bool) -> int:
+    """``wattprint validate`` for a serving suite."""
+    from wattprint.serving.suite import parse_serving_suite
+
+    suite = parse_serving_suite(text, source)
+    loads = sum(max(len(j.loads), 1) for j in suite.spec.jobs)
+    if as_json:
+        print(json.dumps({"suite": suite.name, "source": source, "valid": True, "kind": "serving",
+                          "jobs": len(suite.spec.jobs), "load_points": loads}))
+    else:
+        print(f"{source}: valid suite {suite.name!r}: serving, {len(suite.spec.jobs)} job(s), "
+              f"{loads} load point(s)")
+    return 0
+
+
+def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
+    """``wattprint run SUITE`` for a suite of ``kind: serving`` (resumable: stored points are
+    skipped). Runs locally; other executors are refused."""
+    from wattprint.errors import ConfigError
+    from wattprint.harness.environment import fingerprint
+    from wattprint.results.serving_store import stored_point_ids, write_points
+    from wattprint.results.store import ResultStore
+    from wattprint.serving.session import ServingSession
+    from wattprint.serving.suite import job_config, parse_serving_suite
+
+    suite = parse_serving_suite(text, source)
+    if getattr(args, "executor", "local") not in ("local", "inprocess"):
+        raise ConfigError(f"suite {suite.name!r} is a serving suite: it runs on this machine "
+                          "(--executor local); run the engine where you want it and point "
+                          "'endpoint' at it")
+    if getattr(args, "dry_run", False):
+        return validate_serving_suite(source, text, getattr(args, "json", False))
+    if getattr(args, "no_store", False):
+        raise ConfigError("serving suites store their load points: drop --no-store")
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    env = fingerprint()
+    total: list = []
+    with ResultStore(getattr(args, "store", None)) as store:
+        for job in suite.spec.jobs:
+            cfg = job_config(job, log)
+            run_id = f"{suite.name}-{job.name}-{cfg.key()}"
+            session = ServingSession(cfg, run_id, suite=suite.name, environment=env, log=log,
+                                     done=stored_point_ids(store, run_id),
+                                     on_point=lambda p: write_points(store, [p]))
+            total += session.run()
+    bad = [p for p in total if p.attribution_residual >= 0.01]
+    for p in total:
+        log(f"{p.arrivals}: {p.j_per_output_token} J/output token ({p.energy_provenance}), "
+            f"p95 TTFT {p.p95_ttft_s} s, residual {p.attribution_residual:.1e}, "
+            f"flags: {', '.join(p.flags) or 'none'}")
+    log(f"suite {suite.name}: {len(total)} load point(s) stored")
+    return 1 if bad else 0
+

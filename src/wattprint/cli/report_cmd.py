@@ -12,6 +12,37 @@ from wattprint.errors import ConfigError
 DEFAULT_OUT = Path("wattprint-results") / "report"
 
 
+def idle_share_arg(text: str) -> float:
+    """argparse type: a fraction of provisioned capacity held idle, ``0 ≤ f < 1``."""
+    from wattprint.results.boundaries import check_idle_share
+
+    try:
+        return check_idle_share(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def pue_arg(text: str) -> float:
+    """argparse type: a PUE (facility energy / IT energy), ``1 ≤ PUE ≤ 5``."""
+    from wattprint.carbon.emissions import check_pue
+    from wattprint.errors import ConfigError
+
+    try:
+        return check_pue(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("--pue: ")) from None
+
+
+def add_boundary_args(p: argparse.ArgumentParser) -> None:
+    """``--idle-share`` and ``--pue``: the stated factors of the four nested boundaries."""
+    p.add_argument("--idle-share", type=idle_share_arg, default=0.0, metavar="F",
+                   help="fraction of provisioned capacity held idle (0 <= F < 1), for the third "
+                        "boundary (+ idle capacity at the measured idle power); default 0")
+    p.add_argument("--pue", type=pue_arg, default=None, metavar="P",
+                   help="PUE for results that recorded none, for the fourth boundary "
+                        "(default: only the PUE recorded with each result)")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``report`` and ``serve`` commands."""
     for name, help_text in (
@@ -31,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--study", action="store_true",
                        help="keep only the runs the Power Hungry Processing study's figures use "
                             "(records from 'wattprint study reproduce')")
+        add_boundary_args(p)
         if name == "serve":
             p.add_argument("--port", type=port, default=8000,
                            help="TCP port on 127.0.0.1, 0-65535; 0 picks a free one "
@@ -68,7 +100,8 @@ def _build(args: argparse.Namespace) -> Path:
         params = load_model_parameters(found) if found else None
     out = build_report(results, args.out, model_parameters=params, thresholds=table,
                        source_label=f"store {store_path}", carbon=carbon_info(),
-                       serving_points=_serving_points(store_path))
+                       serving_points=_serving_points(store_path),
+                       idle_share=args.idle_share, default_pue=args.pue)
     for f in out.figures:
         if f.path is None:
             print(f"wattprint: figure {f.name} skipped: {f.note}", file=sys.stderr)

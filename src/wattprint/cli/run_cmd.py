@@ -94,20 +94,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    from wattprint.harness.plan import check_device, check_dtype
-
-    if args.device is not None:
-        check_device(args.device)
-    if args.dtype is not None:
-        check_dtype(args.dtype)
+    """The setting flags by setting name (validated by the plan, like a suite's YAML)."""
     return {"n": args.n, "repeat": args.repeat, "batch_size": args.batch_size,
             "device": args.device, "dtype": args.dtype, "warmup": args.warmup,
             "idle_s": args.idle, "timeout_s": args.timeout}
 
 
-def _carbon_record(args: argparse.Namespace) -> dict[str, Any]:
+def _carbon_record(args: argparse.Namespace) -> Any:
     """The grid intensity recorded with every result of this run (world average if none given)."""
     from wattprint.carbon.intensity import Intensity
+    from wattprint.carbon.record import run_carbon_record
     from wattprint.cli.carbon_options import carbon_from_args
 
     if getattr(args, "intensity_csv", None):
@@ -116,9 +112,7 @@ def _carbon_record(args: argparse.Namespace) -> dict[str, Any]:
                           "energy with 'wattprint carbon --intensity-csv'")
     intensity, pue = carbon_from_args(args)
     assert isinstance(intensity, Intensity)
-    return {"intensity_g_per_kwh": intensity.value_g_per_kwh,
-            "intensity_source": f"{intensity.label} [{intensity.source}, {intensity.year}]",
-            "intensity_defaulted": intensity.defaulted, "pue": pue}
+    return run_carbon_record(intensity, pue)
 
 
 def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -133,12 +127,16 @@ def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``wattprint run``."""
+    from wattprint.cli.load_cmd import run_serving_suite, serving_suite_of
     from wattprint.harness.executors import get_executor
     from wattprint.harness.plan import make_plan
     from wattprint.harness.runner import run_jobs
     from wattprint.harness.sinks import JsonlSink, StoreSink
     from wattprint.harness.summary import summarize
 
+    serving = serving_suite_of(args.suite)
+    if serving is not None:
+        return run_serving_suite(args, *serving)
     carbon = _carbon_record(args)  # bad carbon flags fail before anything starts
     executor = get_executor(args.executor, **_executor_options(args))
     suite, jobs = make_plan(args.suite, tasks=args.task, models=args.model, datasets=args.dataset,
@@ -146,6 +144,13 @@ def run_command(args: argparse.Namespace) -> int:
                             hardware_id=executor.hardware_id())
     if args.dry_run:
         return _dry_run(args, suite, jobs)
+    from wattprint.harness.preflight import preflight
+
+    try:  # one clear error, with the fix, before any job starts or any row is stored
+        preflight(jobs, check_devices=args.executor != "ray")
+    except ConfigError:
+        executor.close()
+        raise
     sinks: list[Any] = []
     store_path = None
     store_sink = None
@@ -196,7 +201,7 @@ def _dry_run(args: argparse.Namespace, suite: Any, jobs: list[Any]) -> int:
                 completed = store.completed_keys([j.job_id for j in jobs])
     todo = {j.job_id: len(j.repetitions) for j in pending_jobs(jobs, completed)}
     rows = [{"job_id": j.job_id, "task": j.task, "model": j.model, "dataset": j.dataset,
-             "mode": j.mode, "n": j.n, "repeat": j.repeat, "to_run": todo.get(j.job_id, 0)}
+             "model_fingerprint": j.model_fingerprint, "mode": j.mode, "n": j.n, "repeat": j.repeat, "to_run": todo.get(j.job_id, 0)}
             for j in jobs]
     if args.json:
         print_json({"suite": suite.name, "store": store_path, "jobs": rows,
@@ -210,13 +215,16 @@ def _dry_run(args: argparse.Namespace, suite: Any, jobs: list[Any]) -> int:
     return 0
 
 
-def _fmt_stat(s: Any, scale: float = 1.0) -> str:
+def _fmt_stat(s: Any, scale: float = 1.0, dynamic: Any = None) -> str:
+    """``mean (low–high)`` with the repetition interval, ``mean (n=2)`` without one; flagged
+    when the dynamic (idle-subtracted) energy of a repetition came out negative."""
     if s is None:
         return "—"
     mean = s.mean * scale
-    if s.ci95 is None:
-        return f"{mean:.3g}"
-    return f"{mean:.3g} ± {s.ci95 * scale:.2g}"
+    flag = " ⚠ dynamic<0" if dynamic is not None and dynamic.n_negative else ""
+    if s.low is None or s.high is None:
+        return f"{mean:.3g} (n={s.count}){flag}"
+    return f"{mean:.3g} ({s.low * scale:.2g}–{s.high * scale:.2g}){flag}"
 
 
 def _quality(q: dict[str, float]) -> str:
@@ -237,7 +245,8 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
              if any(p in r.kwh_per_1k for r in rows)]
     table = Table(title=text(f"wattprint run {outcome.run_id} · suite {outcome.suite}"),
                   caption="Wh per 1,000 inferences by provenance (never summed across "
-                  "provenances), mean ± 95 % CI over repetitions (Student t). "
+                  "provenances), mean (95 % repetition interval, log-normal, from 3 repetitions on; "
+                  "it shows repeatability, not variation over inputs). "
                   "* random weights: quality is meaningless, cost is real.")
     table.add_column("task")
     table.add_column("model", overflow="fold")
@@ -248,6 +257,9 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
     table.add_column("J/unit (mean)", justify="right")
     table.add_column("quality")
     table.add_column("status")
+    from wattprint.results.schema import short_fingerprint
+
+    prints = {j.job_id: j.model_fingerprint for j in outcome.jobs}
     for r in rows:
         best = next((p for p in provs if p in r.j_per_unit), None)
         unit = "—" if best is None else f"{r.j_per_unit[best].mean:.3g}/{r.work_unit}"
@@ -256,9 +268,13 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
             quality += " *"
         status = text(r.status, {"ok": "green", "partial": "yellow", "failed": "red"}[r.status])
         model = r.model[4:] if r.model.startswith("zoo:") else r.model
+        fp = prints.get(r.job_id)
+        if fp and fp.startswith(("files:", "commit:")):  # local folders and hub snapshots
+            model += f" ({short_fingerprint(fp)})"
         task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
         table.add_row(text(task), text(model), text(r.dataset), f"{r.n}×{r.ok}/{r.repetitions}",
-                      *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0) for p in provs],
+                      *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0, r.dynamic_kwh_per_1k.get(p))
+                        for p in provs],
                       text(unit), text(quality), status)
     console.print(table)
     ran, skipped = len(outcome.results), len(outcome.skipped)
@@ -279,8 +295,12 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
 
 def validate_command(args: argparse.Namespace) -> int:
     """Handler of ``wattprint validate``."""
+    from wattprint.cli.load_cmd import serving_suite_of, validate_serving_suite
     from wattprint.harness.plan import load_suite
 
+    serving = serving_suite_of(args.suite)
+    if serving is not None:
+        return validate_serving_suite(*serving, args.json)
     suite = load_suite(args.suite)
     jobs = suite.expand(hardware_id="validate")
     reps = sum(j.repeat for j in jobs)

@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattprint.backends.model_ref import ModelRef
 from wattprint.errors import did_you_mean
 
-ZOO_PREFIX = "zoo:"
-CALLABLE_PREFIX = "callable:"
 ZOO_SIZES = ("tiny", "real-size")
 FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet", ".txt")
 
@@ -49,6 +48,11 @@ class Catalog:
     builtin_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default_models: Mapping[str, str] = field(default_factory=dict)
     generation: Callable[[str, str, str, str], Mapping[str, Any]] | None = None
+    capacity: Callable[[str, str], int] | None = None
+
+    def max_inputs(self, task: str, dataset: str) -> int | None:
+        """The largest ``n`` the dataset can supply for the task (None: not known)."""
+        return None if self.capacity is None else self.capacity(task, dataset)
 
     def task_ids(self) -> set[str]:
         """Ids of the tasks the catalog lists."""
@@ -76,6 +80,9 @@ class Catalog:
     def check_dataset(self, task: str, dataset: str, *, mode: str = "task-specific") -> str | None:
         """None when ``dataset`` is valid for ``task``, else a message with the valid choices."""
         if dataset == "builtin":
+            if self.builtin_sources and not self.builtin_sources.get(task):
+                return (f"task {task!r} has no built-in inputs; give a dataset: a local file "
+                        "(.jsonl, .csv, .parquet) or image folder")
             return None
         if dataset.startswith("builtin:"):
             sources = self.builtin_sources.get(task, ())
@@ -103,12 +110,16 @@ class Catalog:
         Zoo names are checked against the zoo; hub ids that the study lists under another task
         are refused for this one; other hub ids cannot be checked offline and are accepted.
         """
-        if model.startswith(ZOO_PREFIX):
-            name, _, size = model[len(ZOO_PREFIX):].partition("@")
+        try:
+            ref = ModelRef.parse(model)
+        except ValueError as err:
+            return str(err)
+        if ref.kind == "zoo":
+            name, size = ref.name, ref.size
             if name not in self.zoo:
                 return (f"unknown zoo model {name!r}{did_you_mean(name, self.zoo)}; zoo models: "
                         f"{', '.join(sorted(self.zoo))}")
-            if size and size not in ZOO_SIZES:
+            if size not in ZOO_SIZES:
                 return f"unknown zoo size {size!r} in {model!r}; valid: {', '.join(ZOO_SIZES)}"
             if mode == "zero-shot" and name not in self.zero_shot_zoo:
                 return (f"zoo model {name!r} cannot run zero-shot; zero-shot zoo models: "
@@ -118,13 +129,10 @@ class Catalog:
                 return (f"zoo model {name!r} does not fit task {task!r} (it serves "
                         f"{', '.join(self.zoo[name])}); zoo models for {task}: {', '.join(fits)}")
             return None
-        if model.startswith(CALLABLE_PREFIX):
-            target = model[len(CALLABLE_PREFIX):]
-            if ":" not in target:
-                return f"callable model {model!r} must look like 'callable:package.module:function'"
+        if ref.kind == "callable":
             return None
-        if _looks_like_path(model):
-            if os.path.isdir(os.path.expanduser(model)):
+        if ref.kind == "local":
+            if ref.path.is_dir():
                 return None
             return f"model folder {model!r} does not exist"
         if mode == "task-specific":
@@ -145,25 +153,34 @@ def _looks_like_path(value: str) -> bool:
             or value.endswith(FILE_SUFFIXES) or os.path.exists(value))
 
 
-@functools.lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
-    """The project's catalog, from the tasks' study tables and the zoo's specs."""
+    """The project's catalog, from the task registry (the study's tasks and any registered
+    one), the study's tables and the zoo's specs."""
+    from wattprint.tasks.registry import list_tasks
+
+    return _catalog_for(tuple(t.id for t in list_tasks()))
+
+
+@functools.lru_cache(maxsize=4)
+def _catalog_for(task_ids: tuple[str, ...]) -> Catalog:
     from wattprint.backends import zoo
     from wattprint.tasks import study_models as sm
     from wattprint.tasks.base import TASK_IDS
     from wattprint.tasks.builtin import builtin_source_names
+    from wattprint.tasks.capacity import max_inputs
     from wattprint.tasks.study_datasets import STUDY_DATASETS
 
-    datasets = {t: tuple(STUDY_DATASETS.get(t, {})) for t in TASK_IDS}
+    datasets = {t: tuple(STUDY_DATASETS.get(t, {})) for t in task_ids}
     return Catalog(
-        tasks=tuple(TASK_IDS), datasets=datasets,
+        tasks=task_ids, datasets=datasets,
         zero_shot_datasets={t: datasets[t] for t in sm.ZERO_SHOT_TASKS},
-        study_models={t: tuple(sm.study_models(t)) for t in TASK_IDS},
+        study_models={t: tuple(sm.study_models(t)) for t in task_ids if t in TASK_IDS},
         multi_purpose_models=tuple(m.model for m in sm.MULTI_PURPOSE_MODELS),
         zoo={spec.name: (spec.task,) for spec in zoo.SPECS.values()},
         zero_shot_zoo=tuple(spec.name for spec in zoo.SPECS.values() if spec.zero_shot),
-        builtin_sources={t: tuple(builtin_source_names(t)) for t in TASK_IDS},
-        default_models=dict(zoo.DEFAULT_ZOO_MODELS), generation=project_generation)
+        builtin_sources={t: tuple(builtin_source_names(t)) for t in task_ids},
+        default_models=dict(zoo.DEFAULT_ZOO_MODELS), generation=project_generation,
+        capacity=max_inputs)
 
 
 def model_family(model: str) -> str:

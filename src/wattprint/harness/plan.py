@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -22,12 +22,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wattprint.backends.fingerprint import model_fingerprint
+from wattprint.backends.model_ref import ModelRef
+from wattprint.backends.registry import backend_for, option_problems
 from wattprint.errors import ConfigError, did_you_mean
 from wattprint.harness.catalog import Catalog, default_catalog
 from wattprint.results.schema import job_id_for
-
-MODES = ("task-specific", "zero-shot")
-"""How a model runs a task: as a model made for it, or zero-shot through a text-generation model."""
 
 DTYPES = ("float32", "float16", "bfloat16", "auto")
 """Model dtypes the backends accept (``auto``: the checkpoint's own)."""
@@ -39,26 +39,50 @@ DEFAULT_SUITE = "smoke"
 # ---- the file format (pydantic models; extra keys forbidden) -----------------------------
 
 
+MAX_SECONDS: float = 7 * 24 * 3600.0
+"""Longest idle baseline or job timeout a suite or flag may ask for, s (one week)."""
+#: Most warm-up inferences a job may ask for (as many as the largest measured window).
+MAX_WARMUP = 1_000_000
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan/inf are refused in every number: `idle_s: .inf` would sleep forever
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _check_device(value: str | None) -> str | None:
+    if value is not None and not _valid_device(value):
+        raise ValueError(f"unknown device {value!r}; valid: cpu, cuda, cuda:N, mps, auto")
+    return value
+
+
+def _check_dtype(value: str | None) -> str | None:
+    if value is not None and value not in DTYPES:
+        raise ValueError(_unknown("dtype", value, DTYPES))
+    return value
 
 
 class Settings(_Strict):
-    """Run settings: in ``defaults``, and overridable per job entry or from the CLI.
+    """One layer of run settings: a suite's ``defaults``, a job entry, or the CLI flags.
+
+    Every field is optional: an unset (None) field leaves the value of the layer below. The
+    same model validates the YAML and the command line, so a value refused in one is refused
+    in the other.
 
     Attributes:
         n: Inferences per measured window (the study: 1,000).
         repeat: Repetitions of the window (the study: 10).
         batch_size: Inputs per model call (the study: 1).
         device: ``cpu``, ``cuda``, ``cuda:1`` ...
-        dtype: ``float32``, ``float16``, ``bfloat16``, or None for the model's default.
+        dtype: ``float32``, ``float16``, ``bfloat16``, ``auto``, or None for the model's default.
         warmup: Unmeasured inferences before the first window.
         idle_s: Length of the idle baseline, seconds (0 to skip it).
         generation: Generation settings (``max_new_tokens``, ``min_new_tokens`` ...); merged
-            over the task's defaults.
+            key by key over the layers below (the task's defaults first).
         split, config: Dataset split and configuration, None for the recipe's.
         seed: Seed for built-in inputs and sampling.
-        settings: Extra backend settings passed to the model loader (``trust_remote_code`` ...).
+        settings: Backend options (``trust_remote_code`` ...), merged key by key over the
+            layers below and checked against the backend's typed options when the plan is made.
         timeout_s: Wall-clock limit of one job's worker process, seconds (None: no limit).
     """
 
@@ -67,14 +91,55 @@ class Settings(_Strict):
     batch_size: int | None = Field(default=None, ge=1)
     device: str | None = None
     dtype: str | None = None
-    warmup: int | None = Field(default=None, ge=0)
-    idle_s: float | None = Field(default=None, ge=0)
+    warmup: int | None = Field(default=None, ge=0, le=MAX_WARMUP)
+    idle_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] | None = None
     split: str | None = None
     config: str | None = None
     seed: int | None = None
     settings: dict[str, Any] | None = None
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
+
+    _device = field_validator("device")(_check_device)
+    _dtype = field_validator("dtype")(_check_dtype)
+
+
+class JobSettings(_Strict):
+    """A job's complete settings: every field has its built-in default (the study's values).
+
+    Built as ``JobSettings()`` and then each layer applied with :meth:`layered`
+    (``model_copy(update=...)``), from the task's defaults up to the CLI flags. Field meanings
+    as in :class:`Settings`.
+    """
+
+    n: int = Field(default=1000, ge=1)
+    repeat: int = Field(default=10, ge=1)
+    batch_size: int = Field(default=1, ge=1)
+    device: str = "cpu"
+    dtype: str | None = None
+    warmup: int = Field(default=3, ge=0, le=MAX_WARMUP)
+    idle_s: float = Field(default=2.0, ge=0, le=MAX_SECONDS)
+    generation: dict[str, Any] = Field(default_factory=dict)
+    split: str | None = None
+    config: str | None = None
+    seed: int = 0
+    settings: dict[str, Any] = Field(default_factory=dict)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
+
+    _device = field_validator("device")(_check_device)
+    _dtype = field_validator("dtype")(_check_dtype)
+
+    def layered(self, layer: Settings) -> JobSettings:
+        """These settings with ``layer``'s set fields on top (dict fields merged key by key).
+
+        ``layer`` was validated by the same constraints, so the copy stays valid.
+        """
+        update = {k: getattr(layer, k) for k in layer.model_fields_set & set(Settings.model_fields)
+                  if getattr(layer, k) is not None}
+        for k in ("generation", "settings"):
+            if k in update:
+                update[k] = {**getattr(self, k), **update[k]}
+        return self.model_copy(update=update)
 
 
 class JobEntry(Settings):
@@ -126,14 +191,39 @@ class SuiteFile(_Strict):
         return v
 
 
-BUILTIN_DEFAULTS: dict[str, Any] = {
-    "n": 1000, "repeat": 10, "batch_size": 1, "device": "cpu", "dtype": None, "warmup": 3,
-    "idle_s": 2.0, "generation": {}, "split": None, "config": None, "seed": 0, "settings": {},
-    "timeout_s": None,
-}
+BUILTIN_DEFAULTS = JobSettings()
 """Defaults when neither the suite nor the CLI sets a value (the study's n, repeat, batch size)."""
 
 SETTING_KEYS: tuple[str, ...] = tuple(Settings.model_fields)
+
+CLI_FLAGS: dict[str, str] = {
+    "n": "-n", "repeat": "--repeat", "batch_size": "--batch-size", "device": "--device",
+    "dtype": "--dtype", "warmup": "--warmup", "idle_s": "--idle", "timeout_s": "--timeout",
+}
+"""Setting name → the ``wattprint run`` flag that sets it."""
+
+
+def cli_settings(values: Mapping[str, Any]) -> Settings:
+    """The CLI's setting flags as a :class:`Settings` layer, validated like a suite's YAML.
+
+    Args:
+        values: Setting name → value given on the command line (None: flag not given).
+
+    Raises:
+        ConfigError: a value the suite format would refuse, naming the flag
+            (``--warmup: Input should be greater than or equal to 0 (got -5)``).
+    """
+    given = {k: v for k, v in values.items() if v is not None}
+    try:
+        return Settings.model_validate(given)
+    except ValidationError as err:
+        msgs = []
+        for e in err.errors():
+            key = str(e["loc"][0]) if e["loc"] else ""
+            flag = CLI_FLAGS.get(key, key)
+            text = e["msg"].removeprefix("Value error, ")
+            msgs.append(f"{flag}: {text} (got {e.get('input')!r})")
+        raise ConfigError("; ".join(msgs)) from None
 
 
 # ---- concrete jobs ----------------------------------------------------------------------
@@ -171,6 +261,7 @@ class Job:
     timeout_s: float | None = None
     repetitions: tuple[int, ...] = ()
     entry: str = ""
+    model_fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if not self.repetitions:
@@ -186,18 +277,34 @@ class Job:
         return replace(self, repetitions=tuple(repetitions))
 
 
+def model_identity(model: str, fingerprint: str | None) -> dict[str, Any]:
+    """What identifies a model in a job id: what was measured, not the text typed.
+
+    A local folder is its fingerprint alone (so ``./ckpt`` and ``/abs/ckpt`` are one job, and
+    an overwritten folder a new one), or its absolute path when it has no config or weight
+    files to hash. Other references keep their text, plus their fingerprint when known (a
+    hub snapshot commit, the zoo version, a callable's source hash).
+    """
+    ref = ModelRef.parse(model)
+    if ref.kind == "local":
+        return {"model": fingerprint or f"path:{ref.path}"}
+    return {"model": model, **({"model_fingerprint": fingerprint} if fingerprint else {})}
+
+
 def job_spec(*, task: str, model: str, revision: str | None, dataset: str, config: str | None,
              split: str | None, n: int, batch_size: int, device: str, dtype: str | None,
              generation: Mapping[str, Any], mode: str, settings: Mapping[str, Any], seed: int,
-             hardware_id: str) -> dict[str, Any]:
+             hardware_id: str, model_fingerprint: str | None = None) -> dict[str, Any]:
     """What defines a job, as hashed into its id.
 
     The repetition count, warm-up count, idle-baseline length and timeout are left out on
     purpose: they change how a job is measured, not what is measured, so raising ``repeat``
-    later resumes the same job instead of starting a new one.
+    later resumes the same job instead of starting a new one. The model enters through
+    :func:`model_identity`.
     """
     return {
-        "task": task, "model": model, "revision": revision, "dataset": dataset,
+        "task": task, **model_identity(model, model_fingerprint), "revision": revision,
+        "dataset": dataset,
         "config": config, "split": split, "n": n, "batch_size": batch_size, "device": device,
         "dtype": dtype, "generation": dict(sorted(generation.items())), "mode": mode,
         "settings": dict(sorted(settings.items())), "seed": seed, "hardware_id": hardware_id,
@@ -219,12 +326,15 @@ class Overrides:
     tasks: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    settings: Settings = Settings()
 
     def __post_init__(self) -> None:
-        unknown = set(self.settings) - set(SETTING_KEYS)
-        if unknown:
-            raise ConfigError(f"unknown override(s) {sorted(unknown)}; valid: {', '.join(SETTING_KEYS)}")
+        if not isinstance(self.settings, Settings):  # a mapping of flag values
+            unknown = set(self.settings) - set(SETTING_KEYS)
+            if unknown:
+                raise ConfigError(f"unknown override(s) {sorted(unknown)}; "
+                                  f"valid: {', '.join(SETTING_KEYS)}")
+            object.__setattr__(self, "settings", cli_settings(self.settings))
 
 
 # ---- the suite --------------------------------------------------------------------------
@@ -251,13 +361,15 @@ class Suite:
         return {"source": self.source, **self.spec.model_dump(exclude_none=True)}
 
     def expand(self, *, hardware_id: str, overrides: Overrides | None = None,
-               catalog: Catalog | None = None) -> list[Job]:
+               catalog: Catalog | None = None, network: bool = False) -> list[Job]:
         """Concrete jobs, in file order, with CLI overrides applied.
 
         Args:
             hardware_id: The id of the machine the jobs will run on (part of each job id).
             overrides: CLI selections and setting overrides.
             catalog: Tables of tasks, datasets and models (the project's by default).
+            network: May ask the Hub for the snapshot commit of hub models the local cache
+                does not know (see :func:`wattprint.backends.fingerprint.model_fingerprint`).
 
         Returns:
             One job per (entry, model, dataset) left after the selections.
@@ -271,10 +383,10 @@ class Suite:
         all_tasks: set[str] = set()
         all_models: set[str] = set()
         all_datasets: set[str] = set()
-        base = _merge(BUILTIN_DEFAULTS, self.spec.defaults.model_dump(exclude_none=True))
+        fingerprints: dict[tuple[str, str | None], str | None] = {}
+        too_big: list[str] = []
+        cli = overrides.settings
         for i, entry in enumerate(self.spec.jobs):
-            values = _merge(base, entry.model_dump(include=set(SETTING_KEYS), exclude_none=True))
-            values = _merge(values, dict(overrides.settings))
             models = entry.models or [entry.model or catalog.default_model(entry.task)]
             datasets = entry.datasets or [entry.dataset or "builtin"]
             all_tasks.add(entry.task)
@@ -288,25 +400,40 @@ class Suite:
                 for dataset in datasets:
                     if overrides.datasets and dataset not in overrides.datasets:
                         continue
-                    generation = {**catalog.default_generation(entry.task, entry.mode, model, dataset),
-                                  **(values["generation"] or {})}
+                    task_layer = Settings(generation=catalog.default_generation(
+                        entry.task, entry.mode, model, dataset))
+                    js = (BUILTIN_DEFAULTS.layered(task_layer).layered(self.spec.defaults)
+                          .layered(entry).layered(cli))
+                    cap = catalog.max_inputs(entry.task, dataset)
+                    if cap is not None and js.n > cap:
+                        where = ("-n" if cli.n is not None else
+                                 f"jobs[{i}].n" if entry.n is not None else
+                                 "defaults.n" if self.spec.defaults.n is not None else
+                                 "n (the default)")
+                        too_big.append(f"{where}: n={js.n} but dataset {dataset!r} can "
+                                       f"supply at most {cap} inputs for {entry.task}; use n <= {cap}")
+                        continue
+                    key = (model, entry.revision)
+                    if key not in fingerprints:
+                        fingerprints[key] = model_fingerprint(
+                            ModelRef.parse(model), revision=entry.revision, network=network)
                     spec = job_spec(
                         task=entry.task, model=model, revision=entry.revision, dataset=dataset,
-                        config=values["config"], split=values["split"], n=values["n"],
-                        batch_size=values["batch_size"], device=values["device"],
-                        dtype=values["dtype"], generation=generation, mode=entry.mode,
-                        settings=values["settings"] or {}, seed=values["seed"],
-                        hardware_id=hardware_id)
+                        config=js.config, split=js.split, n=js.n, batch_size=js.batch_size,
+                        device=js.device, dtype=js.dtype, generation=js.generation,
+                        mode=entry.mode, settings=js.settings, seed=js.seed,
+                        hardware_id=hardware_id, model_fingerprint=fingerprints[key])
                     jobs.append(Job(
                         job_id=job_id_for(spec), suite=self.name, index=len(jobs),
                         task=entry.task, model=model, dataset=dataset, mode=entry.mode,
-                        n=values["n"], repeat=values["repeat"], batch_size=values["batch_size"],
-                        device=values["device"], dtype=values["dtype"], warmup=values["warmup"],
-                        idle_s=float(values["idle_s"]), generation=generation,
-                        split=values["split"], config=values["config"], seed=values["seed"],
-                        settings=dict(values["settings"] or {}), revision=entry.revision,
-                        hardware_id=hardware_id, timeout_s=values["timeout_s"],
-                        entry=f"jobs[{i}]"))
+                        n=js.n, repeat=js.repeat, batch_size=js.batch_size, device=js.device,
+                        dtype=js.dtype, warmup=js.warmup, idle_s=float(js.idle_s),
+                        generation=dict(js.generation), split=js.split, config=js.config,
+                        seed=js.seed, settings=dict(js.settings), revision=entry.revision,
+                        hardware_id=hardware_id, timeout_s=js.timeout_s,
+                        entry=f"jobs[{i}]", model_fingerprint=fingerprints[key]))
+        if too_big:
+            raise ConfigError(f"{self.source}: " + "; ".join(dict.fromkeys(too_big)))
         for kind, wanted, have in (("task", overrides.tasks, all_tasks),
                                    ("model", overrides.models, all_models),
                                    ("dataset", overrides.datasets, all_datasets)):
@@ -318,12 +445,6 @@ class Suite:
         if not jobs:
             raise ConfigError(f"suite {self.name!r}: the selections leave no job to run")
         return jobs
-
-
-def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    out.update(top)
-    return out
 
 
 # ---- loading and validating -------------------------------------------------------------
@@ -357,12 +478,40 @@ def resolve_suite_path(name_or_path: str) -> tuple[str, str]:
             return str(p), p.read_text(encoding="utf-8")
         except OSError as err:
             raise ConfigError(f"suite file {name_or_path!r} cannot be read: {err}") from err
+        except UnicodeDecodeError as err:
+            line = p.read_bytes()[:err.start].count(b"\n") + 1
+            raise ConfigError(f"{name_or_path}:{line}: the suite file is not UTF-8 text (byte "
+                              f"0x{err.object[err.start]:02x} at offset {err.start}); save it "
+                              "as UTF-8") from None
     names = shipped_suites()
     if name_or_path not in names:
         raise ConfigError(f"unknown suite {name_or_path!r}{did_you_mean(name_or_path, names)}; "
                           f"shipped suites: {', '.join(names)} (or give a path to a .yaml file)")
     res = resources.files(SUITES_PACKAGE) / f"{name_or_path}.yaml"
     return f"{name_or_path} ({res})", res.read_text(encoding="utf-8")
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        super().__init__(key)
+        self.key, self.line, self.first = key, line, first
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (instead of last wins)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, line, seen[key])
+            except TypeError:  # an unhashable key: let PyYAML report it
+                continue
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_suite(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
@@ -380,8 +529,11 @@ def load_suite(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
 def parse_suite(text: str, *, source: str = "<string>", catalog: Catalog | None = None) -> Suite:
     """Validate suite YAML text; see :func:`load_suite`."""
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except _DuplicateKey as err:
+        raise ConfigError(f"{source}:{err.line}: duplicate key {err.key!r} (first given at line "
+                          f"{err.first}); give each key once") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{source}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
@@ -397,11 +549,6 @@ def parse_suite(text: str, *, source: str = "<string>", catalog: Catalog | None 
                  for loc, msg in problems]
         raise ConfigError("invalid suite:\n  " + "\n  ".join(lines))
     return Suite(name=spec.name, description=spec.description, source=source, spec=spec)
-
-
-def validate(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
-    """Check a suite without running it; returns it when valid (raises ConfigError otherwise)."""
-    return load_suite(name_or_path, catalog=catalog)
 
 
 def check_names(spec: SuiteFile, catalog: Catalog) -> list[tuple[tuple[Any, ...], str]]:
@@ -428,27 +575,34 @@ def check_names(spec: SuiteFile, catalog: Catalog) -> list[tuple[tuple[Any, ...]
                 loc = ("jobs", i, key, j) if key == "datasets" else ("jobs", i, key)
                 problems.append((loc, msg))
         key = "models" if entry.models is not None else "model"
+        model_ok = True
         for j, model in enumerate(entry.models or ([entry.model] if entry.model else [])):
             msg = catalog.check_model(entry.task, model, mode=entry.mode)
             if msg:
+                model_ok = False
                 loc = ("jobs", i, key, j) if key == "models" else ("jobs", i, key)
                 problems.append((loc, msg))
-    for loc, value in _values(spec, "device"):
-        if not _valid_device(value):
-            problems.append((loc, f"unknown device {value!r}; valid: cpu, cuda, cuda:N, mps, auto"))
-    for loc, value in _values(spec, "dtype"):
-        if value not in DTYPES:
-            problems.append((loc, _unknown("dtype", value, DTYPES)))
+        if model_ok:
+            problems.extend(_option_problems(spec, i, entry, catalog))
     return problems
 
 
-def _values(spec: SuiteFile, key: str) -> list[tuple[tuple[Any, ...], str]]:
+def _option_problems(spec: SuiteFile, i: int, entry: JobEntry,
+                     catalog: Catalog) -> list[tuple[tuple[Any, ...], str]]:
+    """Backend options of one entry checked against each of its models' backend options.
+
+    A key set in ``defaults.settings`` is reported there, one set in the entry at the entry.
+    """
+    options = {**(spec.defaults.settings or {}), **(entry.settings or {})}
+    if not options:
+        return []
     out: list[tuple[tuple[Any, ...], str]] = []
-    if getattr(spec.defaults, key) is not None:
-        out.append((("defaults", key), getattr(spec.defaults, key)))
-    for i, entry in enumerate(spec.jobs):
-        if getattr(entry, key) is not None:
-            out.append((("jobs", i, key), getattr(entry, key)))
+    models = entry.models or [entry.model or catalog.default_model(entry.task)]
+    for backend in dict.fromkeys(backend_for(entry.task, ModelRef.parse(m)) for m in models):
+        for key, msg in option_problems(backend, options):
+            where = "jobs" if key in (entry.settings or {}) else "defaults"
+            loc = ("jobs", i, "settings", key) if where == "jobs" else ("defaults", "settings", key)
+            out.append((loc, msg))
     return out
 
 
@@ -457,20 +611,6 @@ def _valid_device(value: str) -> bool:
         return True
     head, _, idx = value.partition(":")
     return head in ("cuda", "mps") and idx.isdigit()
-
-
-def check_dtype(value: str) -> str:
-    """Validate a ``--dtype`` value."""
-    if value not in DTYPES:
-        raise ConfigError("--dtype: " + _unknown("dtype", value, DTYPES))
-    return value
-
-
-def check_device(value: str) -> str:
-    """Validate a ``--device`` value (``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``auto``)."""
-    if not _valid_device(value):
-        raise ConfigError(f"unknown device {value!r}; valid: cpu, cuda, cuda:N, mps, auto")
-    return value
 
 
 def _unknown(kind: str, value: str, choices: Sequence[str] | set[str]) -> str:
@@ -516,6 +656,8 @@ def _format_validation_error(err: ValidationError, source: str, root: Any) -> st
             msg = f"unknown key {key!r}{did_you_mean(key, valid)}; valid keys: {', '.join(valid)}"
         elif e["type"] == "missing":
             msg = "required key missing"
+        elif e["type"] == "value_error":  # our own validators' messages name the valid values
+            msg = str(e["msg"]).removeprefix("Value error, ")
         elif e["type"] == "literal_error":
             msg = f"{e['msg']} (got {e.get('input')!r})"
         else:
@@ -588,11 +730,12 @@ def make_plan(suite_or_file: str | None, *, tasks: Sequence[str] = (), models: S
     Raises:
         ConfigError: an invalid suite, name or selection (the message names it).
     """
-    settings = {k: v for k, v in (settings or {}).items() if v is not None}
+    layer = cli_settings(settings or {})
     if suite_or_file is None and tasks:
         suite = adhoc_suite(tasks, models, datasets, mode=mode, catalog=catalog)
-        overrides = Overrides(settings=settings)
+        overrides = Overrides(settings=layer)
     else:
         suite = load_suite(suite_or_file or DEFAULT_SUITE, catalog=catalog)
-        overrides = Overrides(tuple(tasks), tuple(models), tuple(datasets), settings)
-    return suite, suite.expand(hardware_id=hardware_id, overrides=overrides, catalog=catalog)
+        overrides = Overrides(tuple(tasks), tuple(models), tuple(datasets), layer)
+    return suite, suite.expand(hardware_id=hardware_id, overrides=overrides, catalog=catalog,
+                               network=True)

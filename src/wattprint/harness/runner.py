@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattprint.carbon.record import CarbonRecord
 from wattprint.harness.executors.base import Executor
 from wattprint.harness.plan import Job, Suite
 from wattprint.harness.sinks import Key, Sink
@@ -72,7 +73,7 @@ def run_jobs(jobs: Sequence[Job], *, executor: Executor, sinks: Sequence[Sink],
              suite: Suite | None = None, run_id: str | None = None,
              environment: dict[str, Any] | None = None, resume: bool = True,
              progress: bool | None = None,
-             carbon: Mapping[str, Any] | None = None) -> RunOutcome:
+             carbon: CarbonRecord | None = None) -> RunOutcome:
     """Run jobs, writing each result to every sink as it arrives.
 
     Args:
@@ -84,9 +85,9 @@ def run_jobs(jobs: Sequence[Job], *, executor: Executor, sinks: Sequence[Sink],
         environment: The driver's environment fingerprint, recorded with the run.
         resume: Skip ``(job_id, repetition)`` pairs a sink reports complete.
         progress: Show a progress bar (default: only when stderr is a terminal).
-        carbon: The grid intensity to record with every result (``intensity_g_per_kwh``,
-            ``intensity_source``, ``pue`` ...), so reports can convert each provenance's
-            energy to g CO2eq; None records nothing.
+        carbon: The grid intensity to record with every result that has none
+            (:func:`wattprint.carbon.record.run_carbon_record`), so reports can convert each
+            provenance's energy to g CO2eq; None records nothing.
 
     Returns:
         The run's outcome. Sink failures propagate (after stopping the worker).
@@ -121,7 +122,7 @@ def run_jobs(jobs: Sequence[Job], *, executor: Executor, sinks: Sequence[Sink],
     with _progress(total, progress) as bar:
         def on_result(result: JobResult) -> None:
             if carbon is not None and result.carbon is None:
-                result = result.with_(carbon=dict(carbon))
+                result = result.with_(carbon=carbon)
             for sink in sinks:
                 sink.write(result)
             outcome.results.append(result)

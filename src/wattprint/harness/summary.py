@@ -1,13 +1,15 @@
-"""The end-of-run summary: one row per job, mean ± 95 % confidence interval over repetitions.
+"""The end-of-run summary: one row per job, mean and a repetition interval over repetitions.
 
 Energies stay apart by provenance (``measured``, ``integrated``, ``estimated``); nothing is
-summed across provenances, and process-scope shares are never added to machine totals. The interval is Student's t over the repetitions (scipy.stats.t),
-absent with fewer than two ok repetitions.
+summed across provenances, and process-scope shares are never added to machine totals. The
+statistics (mean, spread, a positive interval of the mean from 3 repetitions on, negative
+dynamic energy flagged) come from :mod:`wattprint.results.stats`, the same as the report's.
+The interval is a *repetition* interval: it shows how repeatable back-to-back runs of one job
+are, not how energy varies over inputs.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,39 +18,9 @@ from typing import Any
 from wattprint.harness.plan import Job
 from wattprint.meters.base import Provenance
 from wattprint.results.schema import STATUS_OK, JobResult
-from wattprint.units import J_PER_KWH
+from wattprint.results.stats import Stat, kwh_per_1k, stat
 
-
-@dataclass(frozen=True)
-class Stat:
-    """Mean, sample standard deviation and 95 % CI half-width over repetitions.
-
-    ``std`` and ``ci95`` are None with fewer than two values.
-    """
-
-    mean: float
-    std: float | None
-    ci95: float | None
-    count: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """The statistics as a JSON-ready dict (same units as the summarised values)."""
-        return {"mean": self.mean, "std": self.std, "ci95": self.ci95, "count": self.count}
-
-
-def stat(values: Sequence[float]) -> Stat | None:
-    """Summary statistics of ``values`` (None when empty)."""
-    vals = [float(v) for v in values]
-    if not vals:
-        return None
-    mean = statistics.fmean(vals)
-    if len(vals) < 2:
-        return Stat(mean, None, None, len(vals))
-    from scipy.stats import t
-
-    std = statistics.stdev(vals)
-    half = float(t.ppf(0.975, len(vals) - 1)) * std / math.sqrt(len(vals))
-    return Stat(mean, std, half, len(vals))
+__all__ = ["Stat", "SummaryRow", "machine_energy_j", "stat", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +29,8 @@ class SummaryRow:
 
     Attributes:
         kwh_per_1k: Provenance → kWh per 1,000 inferences over ok repetitions.
-        dynamic_kwh_per_1k: Provenance → idle-subtracted kWh per 1,000 inferences.
+        dynamic_kwh_per_1k: Provenance → idle-subtracted kWh per 1,000 inferences (its
+            ``n_negative`` counts repetitions whose dynamic energy came out negative).
         j_per_unit: Provenance → joules per work unit (token, image, sample).
         quality: Metric → mean over ok repetitions.
         status: ``ok`` (all repetitions ok), ``failed`` (none) or ``partial``.
@@ -117,11 +90,11 @@ def summarize(jobs: Sequence[Job], results: Sequence[JobResult]) -> list[Summary
         dyn: dict[str, Stat] = {}
         per_unit: dict[str, Stat] = {}
         for prov in Provenance:
-            s = stat([e / r.n * 1000.0 / J_PER_KWH for r in ok
+            s = stat([kwh_per_1k(e, r.n) for r in ok
                       if (e := machine_energy_j(r, prov)) is not None and r.n])
             if s is not None:
                 kwh[prov.value] = s
-            s = stat([e / r.n * 1000.0 / J_PER_KWH for r in ok
+            s = stat([kwh_per_1k(e, r.n) for r in ok
                       if (e := machine_energy_j(r, prov, dynamic=True)) is not None and r.n])
             if s is not None:
                 dyn[prov.value] = s
@@ -149,10 +122,13 @@ def machine_energy_j(r: JobResult, prov: Provenance, *, dynamic: bool = False) -
 
     Process-scope domains (``cpu:process``: the share attributed to the measured process) are
     left out: they are part of the machine's energy, and adding them would count it twice; so
-    are node-scope domains (the whole node at the wall, from its BMC), which cover them all.
-    With ``dynamic``, the idle-subtracted energy (None when a domain has no baseline).
+    are node-scope domains (the whole node at the wall, from its BMC), which cover them all
+    (as :meth:`JobResult.energy_j`). With ``dynamic``, the idle-subtracted energy (None when a
+    domain has no baseline).
     """
-    parts = [d.dynamic_energy_j if dynamic else d.energy_j for d in r.domains
+    if not dynamic:
+        return r.energy_j(prov)
+    parts = [d.dynamic_energy_j for d in r.domains
              if d.provenance is prov and d.scope not in ("process", "node")]
     if not parts or any(p is None for p in parts):
         return None

@@ -81,8 +81,8 @@ def default_task_loader(task_id: str) -> Task:
 
 
 def default_examples_loader(task: Task, job: Job) -> list[Example]:
-    """The job's ``n`` inputs (``wattprint.tasks.datasets.load_examples``)."""
-    from wattprint.tasks.datasets import load_examples
+    """The job's ``n`` inputs (``wattprint.tasks.inputs.load_examples``)."""
+    from wattprint.tasks.inputs import load_examples
 
     return list(load_examples(task, job.dataset, n=job.n, split=job.split, config=job.config,
                               seed=job.seed))
@@ -94,12 +94,14 @@ def default_backend_loader(job: Job) -> Backend:
     A zoo model is built (or found in its cache) here, before the ``load`` window, so that
     window measures loading the model, not building it.
     """
-    from wattprint.backends.loader import CALLABLE_PREFIX, load_backend
-    from wattprint.backends.zoo import is_zoo_ref, resolve_model
+    from wattprint.backends.loader import load_backend
+    from wattprint.backends.model_ref import ModelRef
+    from wattprint.backends.zoo import resolve_model
 
-    if job.model.startswith(CALLABLE_PREFIX):
+    kind = ModelRef.parse(job.model).kind
+    if kind == "callable":
         return load_backend(job.task, job.model, **dict(job.settings))
-    if is_zoo_ref(job.model):
+    if kind == "zoo":
         resolve_model(job.model)
     settings: dict[str, Any] = {"device": job.device, "dtype": job.dtype,
                                 "batch_size": job.batch_size}
@@ -154,12 +156,13 @@ def failed_result(job: Job, repetition: int, error: str, *, run_id: str | None =
         run_id=run_id, suite=job.suite, model_revision=job.revision, batch_size=job.batch_size,
         device=job.device, dtype=job.dtype, split=job.split, dataset_config=job.config,
         settings=job_settings(job), environment=dict(environment or {}),
-        hardware_id=job.hardware_id, attempt=attempt, created_at=now_iso())
+        hardware_id=job.hardware_id, attempt=attempt, created_at=now_iso(), mode=job.mode,
+        model_fingerprint=job.model_fingerprint)
 
 
 def job_settings(job: Job) -> dict[str, Any]:
     """Everything about a job's run that is not a JobResult field of its own."""
-    return {"mode": job.mode, "generation": dict(job.generation), "warmup": job.warmup,
+    return {"generation": dict(job.generation), "warmup": job.warmup,
             "idle_s": job.idle_s, "seed": job.seed, "repeat": job.repeat,
             "backend_settings": dict(job.settings)}
 
@@ -286,10 +289,6 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
     in_tokens = [p.input_tokens for p in preds if p.input_tokens is not None]
     if idle_power_w:
         extra["idle_power_w"] = idle_power_w
-    if window.warnings:
-        extra["window_warnings"] = list(window.warnings)
-    if info.parameters is not None:
-        extra["parameters"] = info.parameters
     if info.extra:
         extra["model_info"] = dict(info.extra)
     return JobResult(
@@ -297,14 +296,20 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
         n=job.n, status=STATUS_OK, duration_s=window.duration_s, domains=window.domains,
         run_id=run_id, suite=job.suite, model_revision=info.revision or job.revision,
         weights=info.weights, backend=info.backend, dataset_config=job.config, split=job.split,
-        work_unit=getattr(task, "work_unit", "sample"),
+        work_unit=task.work_unit,
         work_units=float(sum(p.work_units for p in preds)),
         input_tokens=sum(in_tokens) if len(in_tokens) == len(preds) and preds else None,
         output_tokens=sum(out_tokens) if len(out_tokens) == len(preds) and preds else None,
         batch_size=job.batch_size, device=info.device or job.device, dtype=info.dtype or job.dtype,
         settings=job_settings(job), quality=quality, phases=dict(phases),
         environment=dict(environment), hardware_id=job.hardware_id, created_at=now_iso(),
-        extra=extra)
+        mode=job.mode, model_fingerprint=job.model_fingerprint or _commit(info.revision),
+        parameters=info.parameters, warnings=tuple(window.warnings), extra=extra)
+
+
+def _commit(revision: str | None) -> str | None:
+    """The fingerprint of a hub model known only after loading it: its snapshot commit."""
+    return f"commit:{revision}" if revision else None
 
 
 def _where(err: BaseException) -> str:
@@ -329,7 +334,7 @@ def _abandon_window(meter: WindowMeter) -> None:
 
 
 def _cleanup(meter: WindowMeter | None, backend: Backend | None) -> None:
-    for fn in (getattr(backend, "unload", None), getattr(meter, "close", None)):
+    for fn in (None if backend is None else backend.unload, None if meter is None else meter.close):
         if fn is not None:
             try:
                 fn()

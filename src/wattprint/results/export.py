@@ -1,10 +1,12 @@
 """Export stored results as JSON, CSV or Parquet.
 
 JSON is lossless: an array of :meth:`JobResult.to_dict` objects (every field, ``job_id`` and
-``repetition`` included, plus the derived ``totals`` and ``per_inference``). CSV and Parquet
+``repetition`` included, plus the derived ``totals``, ``per_inference`` and ``model_label``). CSV and Parquet
 are flat: one row per result, energy kept apart by provenance (``energy_measured_j`` …) and
 by domain (``domain.gpu:0.energy_j`` with ``domain.gpu:0.provenance``), never summed across
-provenances.
+provenances. Both carry each result's energy at the four nested boundaries (accelerator only
+→ + host CPU and DRAM → + idle share of provisioned capacity → × PUE; see
+:mod:`wattprint.results.boundaries`): JSON as ``boundaries``, CSV/Parquet as ``boundary.*``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import pandas as pd
 
 from wattprint.errors import ConfigError, unknown_choice
 from wattprint.meters.base import Provenance
+from wattprint.results.boundaries import boundaries, boundary_columns
+from wattprint.results.names import display_model
 from wattprint.results.schema import JobResult
 
 FORMATS = ("json", "csv", "parquet")
@@ -30,17 +34,22 @@ _SCALARS = ("job_id", "repetition", "attempt", "run_id", "suite", "task", "model
             "source", "source_file", "source_line", "created_at")
 
 
-def flatten(r: JobResult) -> dict[str, Any]:
+def flatten(r: JobResult, idle_share: float = 0.0,
+            default_pue: float | None = None) -> dict[str, Any]:
     """One flat row for a result (units in the column names).
 
-    Columns: the record's scalar fields; per provenance ``energy_<p>_j``, ``kwh_per_1k_<p>``,
+    Columns: the record's scalar fields; ``model_label`` (the name shown for the model: the
+    project name of an imported log that knows no model); per provenance ``energy_<p>_j``, ``kwh_per_1k_<p>``,
     ``energy_<p>_j_per_unit``; ``uncertainty_estimated_j``; carbon (``carbon_g``,
     ``intensity_g_per_kwh``, ``intensity_source``, ``pue``); ``quality.<metric>``;
     ``setting.<name>``; per domain ``domain.<name>.energy_j`` / ``.provenance`` /
     ``.boundary`` / ``.dynamic_energy_j``; per phase ``phase.<label>.duration_s`` and
-    ``phase.<label>.energy_<p>_j``.
+    ``phase.<label>.energy_<p>_j``; the four boundaries (``boundary.*``, see
+    :func:`~wattprint.results.boundaries.boundary_columns`) at the stated ``idle_share`` and
+    ``default_pue`` (used where the result recorded no PUE).
     """
     row: dict[str, Any] = {k: getattr(r, k) for k in _SCALARS}
+    row["model_label"] = display_model(r)
     for p in Provenance:
         e = r.energy_j(p)
         row[f"energy_{p.value}_j"] = e
@@ -69,29 +78,40 @@ def flatten(r: JobResult) -> dict[str, Any]:
             t = w.total_j(p)
             if t is not None:
                 row[f"phase.{label}.energy_{p.value}_j"] = t
+    row.update(boundary_columns(boundaries(r, idle_share, default_pue)))
     return row
 
 
-def to_frame(results: Iterable[JobResult]) -> pd.DataFrame:
+def to_frame(results: Iterable[JobResult], idle_share: float = 0.0,
+             default_pue: float | None = None) -> pd.DataFrame:
     """Flat table of results (see :func:`flatten`), one row each, in the given order."""
-    rows = [flatten(r) for r in results]
+    rows = [flatten(r, idle_share, default_pue) for r in results]
     if not rows:
         return pd.DataFrame(columns=list(_SCALARS))
     return pd.DataFrame(rows)
 
 
-def to_json(results: Iterable[JobResult]) -> str:
-    """A JSON array of ``to_dict()`` objects."""
-    return json.dumps([r.to_dict() for r in results], indent=2, default=str)
+def to_json(results: Iterable[JobResult], idle_share: float = 0.0,
+            default_pue: float | None = None) -> str:
+    """A JSON array of ``to_dict()`` objects, each with its ``boundaries`` and the derived
+    ``model_label`` added."""
+    return json.dumps([{**r.to_dict(),
+                        "boundaries": boundaries(r, idle_share, default_pue).to_dict(),
+                        "model_label": display_model(r)}
+                       for r in results], indent=2, default=str)
 
 
-def export(results: Sequence[JobResult], fmt: str, out: str | Path | None = None) -> None:
+def export(results: Sequence[JobResult], fmt: str, out: str | Path | None = None, *,
+           idle_share: float = 0.0, default_pue: float | None = None) -> None:
     """Write results in one format to a file, or to stdout when ``out`` is None.
 
     Args:
         results: Records to export.
         fmt: ``json``, ``csv`` or ``parquet``.
         out: Output file; None writes to stdout (not possible for parquet, a binary format).
+        idle_share: Stated fraction of provisioned capacity held idle (boundaries).
+        default_pue: PUE for results that recorded none (boundaries); None leaves their
+            facility level missing.
 
     Raises:
         ConfigError: for an unknown format or parquet without a file.
@@ -101,13 +121,13 @@ def export(results: Sequence[JobResult], fmt: str, out: str | Path | None = None
     if fmt == "parquet" and out is None:
         raise ConfigError("--format parquet writes a binary file: give --out FILE.parquet")
     if fmt == "json":
-        text = to_json(results) + "\n"
+        text = to_json(results, idle_share, default_pue) + "\n"
         if out is None:
             sys.stdout.write(text)
         else:
             Path(out).write_text(text, encoding="utf-8")
         return
-    df = to_frame(results)
+    df = to_frame(results, idle_share, default_pue)
     if fmt == "csv":
         if out is None:
             df.to_csv(sys.stdout, index=False)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from wattprint.carbon.record import CarbonRecord
 from wattprint.meters.base import DomainEnergy, EnergyResult, Provenance, totals_by_provenance
-from wattprint.units import J_PER_KWH
+from wattprint.results.stats import kwh_per_1k
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -26,6 +26,9 @@ STATUSES = (STATUS_OK, STATUS_FAILED)
 
 WORK_UNITS = ("sample", "token", "image")
 """What one unit of work is for a task: an input sample, a generated token, a generated image."""
+
+MODES = ("task-specific", "zero-shot")
+"""How a model runs a task: as a model made for it, or zero-shot through a text-generation model."""
 
 WEIGHTS = ("pretrained", "random", "unknown")
 """Whether the model's weights are trained (quality means something) or random (cost only)."""
@@ -43,6 +46,12 @@ def job_id_for(spec: Mapping[str, Any]) -> str:
     """
     blob = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def short_fingerprint(fingerprint: str) -> str:
+    """A model fingerprint shortened for display: its kind and 8 hex digits (``files:1a2b3c4d``)."""
+    kind, sep, digest = fingerprint.rpartition(":")
+    return f"{kind}{sep}{digest[:8]}"
 
 
 @dataclass(frozen=True)
@@ -75,14 +84,24 @@ class JobResult:
         phases: Other measured windows by phase (``load``, ``warmup``, ``idle``).
         environment: Fingerprint: CPU, GPU, driver, library versions, git commit ...
         hardware_id: Short stable id of the hardware, part of the job id.
-        carbon: Optional ``{"intensity_g_per_kwh", "intensity_source", "pue", "emissions_g"}``.
+        carbon: The grid intensity, its source, PUE and stated emissions
+            (:class:`~wattprint.carbon.record.CarbonRecord`; a mapping given here is read
+            into one).
         source: ``wattprint`` or the importer (``codecarbon``), plus ``source_file``,
             ``source_line`` for imports.
         node, gpu: Where it ran (cluster node name, GPU index/uuid), when known.
         shared: True when other measured jobs shared the machine (energy distorted).
         attempt: 1 for a first try, 2+ when retried after a worker died.
         created_at: ISO-8601 UTC time the record was made.
-        extra: Anything else, kept verbatim.
+        mode: How the model ran the task: ``task-specific`` or ``zero-shot`` (None: not
+            known, e.g. an import that does not say).
+        model_fingerprint: Identity of what was measured: a hash of a local model's config and
+            weight files, a hub model's resolved snapshot commit, the zoo version of a zoo
+            model, or the source of a callable's module (None when it could not be known).
+        parameters: The model's parameter count, when the backend reported it.
+        warnings: What the meter or harness flagged about the measured window (clock drift,
+            counter wrap, shared machine ...), in order.
+        extra: What no code reads back (kept verbatim for people: meter detection, model info).
     """
 
     job_id: str
@@ -114,7 +133,7 @@ class JobResult:
     phases: Mapping[str, EnergyResult] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)
     hardware_id: str | None = None
-    carbon: Mapping[str, Any] | None = None
+    carbon: CarbonRecord | None = None
     source: str = "wattprint"
     source_file: str | None = None
     source_line: int | None = None
@@ -123,9 +142,15 @@ class JobResult:
     shared: bool = False
     attempt: int = 1
     created_at: str | None = None
+    mode: str | None = None
+    model_fingerprint: str | None = None
+    parameters: int | None = None
+    warnings: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.carbon is not None and not isinstance(self.carbon, CarbonRecord):
+            object.__setattr__(self, "carbon", CarbonRecord.from_dict(self.carbon))
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
         if self.status == STATUS_FAILED and not self.error:
@@ -138,6 +163,8 @@ class JobResult:
             raise ValueError(f"weights must be one of {WEIGHTS}, got {self.weights!r}")
         if self.n < 0:
             raise ValueError(f"n must be >= 0, got {self.n}")
+        if self.mode is not None and self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES} or None, got {self.mode!r}")
 
     # ---- derived numbers (never summed across provenances) ---------------------------
 
@@ -160,14 +187,6 @@ class JobResult:
             parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
         return sum(parts) if parts else None
 
-    def best_provenance(self) -> Provenance | None:
-        """The most trustworthy provenance present among machine/device-scope domains."""
-        present = {d.provenance for d in self.domains if d.scope not in ("process", "node")}
-        for p in Provenance:
-            if p in present:
-                return p
-        return None
-
     def per_inference_j(self, provenance: Provenance | str) -> float | None:
         """Energy per inference (J) for one provenance; None if absent or n == 0."""
         e = self.energy_j(provenance)
@@ -175,8 +194,8 @@ class JobResult:
 
     def per_1k_kwh(self, provenance: Provenance | str) -> float | None:
         """kWh per 1,000 inferences, the study's headline unit."""
-        e = self.per_inference_j(provenance)
-        return None if e is None else e * 1000.0 / J_PER_KWH
+        e = self.energy_j(provenance)
+        return None if e is None or self.n == 0 else kwh_per_1k(e, self.n)
 
     def per_unit_j(self, provenance: Provenance | str) -> float | None:
         """Energy per work unit (J per token / image / sample)."""
@@ -196,8 +215,13 @@ class JobResult:
 
     # ---- serialisation -------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: every field, plus derived ``totals`` and ``per_inference``."""
+    def to_dict(self, *, derived: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict: every field, plus derived ``totals`` and ``per_inference``.
+
+        Args:
+            derived: Include the derived keys (``from_dict`` ignores them; the store, which
+                recomputes them on read, leaves them out).
+        """
         d: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             d[name] = getattr(self, name)
@@ -207,7 +231,10 @@ class JobResult:
         d["quality"] = dict(self.quality)
         d["environment"] = dict(self.environment)
         d["extra"] = dict(self.extra)
-        d["carbon"] = None if self.carbon is None else dict(self.carbon)
+        d["warnings"] = list(self.warnings)
+        d["carbon"] = None if self.carbon is None else self.carbon.to_dict()
+        if not derived:
+            return d
         d["totals"] = self.totals()
         d["per_inference"] = {
             p.value: {"energy_j": self.per_inference_j(p), "kwh_per_1k": self.per_1k_kwh(p),
@@ -232,6 +259,7 @@ class JobResult:
         kwargs["phases"] = {k: EnergyResult.from_dict(v) for k, v in (d.get("phases") or {}).items()}
         for k in ("settings", "quality", "environment", "extra"):
             kwargs[k] = dict(d.get(k) or {})
+        _upgrade_old_record(kwargs)
         return cls(**kwargs)
 
     def with_(self, **changes: Any) -> JobResult:
@@ -239,6 +267,19 @@ class JobResult:
         return replace(self, **changes)
 
 
-def is_number(x: Any) -> bool:
-    """True for a finite int/float (bools excluded)."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def _upgrade_old_record(kwargs: dict[str, Any]) -> None:
+    """Fill the typed fields of a record written before they existed.
+
+    Records written before these fields existed kept the mode in ``settings["mode"]``, the parameter count
+    in ``extra["parameters"]`` and the window's warnings in ``extra["window_warnings"]``; they
+    are read into their fields (and left out of ``extra``) so old and new records read alike.
+    """
+    extra = kwargs["extra"]
+    if kwargs.get("mode") is None:
+        mode = kwargs["settings"].get("mode")
+        kwargs["mode"] = mode if mode in MODES else None
+    if kwargs.get("parameters") is None and isinstance(extra.get("parameters"), int):
+        kwargs["parameters"] = extra.pop("parameters")
+    if not kwargs.get("warnings") and extra.get("window_warnings"):
+        kwargs["warnings"] = extra.pop("window_warnings")
+    kwargs["warnings"] = tuple(str(w) for w in kwargs.get("warnings") or ())

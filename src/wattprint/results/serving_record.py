@@ -26,12 +26,13 @@ class ServingPoint:
         model: Served model name.
         arrivals: The arrival process in words (``poisson 2 req/s``).
         offered_rps: Offered request rate, req/s (None for closed loop: it offers what it can).
-        achieved_rps: Completed requests per second over the energy window.
+        achieved_rps: Successful requests per second over the whole run.
         requests_ok, requests_failed: Request counts.
         output_tokens: Output tokens of successful requests.
         output_token_source: ``usage``, ``tokenizer`` or ``chunks`` (the worst among requests).
-        j_per_request: Window energy / requests completed in it, J.
-        j_per_output_token: Window energy / output tokens produced in it, J.
+        j_per_request: Window energy / request-equivalents served in it (each request counts
+            the share of its output chunks that arrived in the window), J.
+        j_per_output_token: Window energy / output tokens that arrived in it, J.
         p50_ttft_s, p95_ttft_s: Time to first token percentiles, s.
         p50_itl_s, p95_itl_s: Inter-token latency percentiles, s.
         goodput_rps: Requests per second meeting the latency objective (None without one).

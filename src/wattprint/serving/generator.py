@@ -137,12 +137,8 @@ async def run_point(target: Target, requests: Sequence[RequestSpec], arrivals: A
         if offsets is not None:
             for i, off in enumerate(offsets):
                 due = t0 + off
-                delay = due - clock()
-                if delay > 0:
-                    try:
-                        await asyncio.wait_for(stop.wait(), delay)
-                    except asyncio.TimeoutError:
-                        pass
+                while not stop.is_set() and (delay := due - clock()) > 0:
+                    await asyncio.sleep(min(delay, 0.25))   # short naps: Ctrl-C stops promptly
                 if stop.is_set():
                     break
                 records[i].scheduled_s = due

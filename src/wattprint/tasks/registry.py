@@ -1,6 +1,18 @@
-"""The task registry: the study's ten tasks by id, plus any a user registers."""
+"""The task registry: the study's ten tasks by id, plus any a user registers.
+
+A task defined outside wattprint is registered with :func:`register_task` in a module that
+wattprint imports in every process that needs it (the driver and each job's worker): name the
+module in ``WATTPRINT_PLUGINS`` (comma-separated module names, found from the current
+directory as ``python -m`` would), or declare it as an entry point in the
+``wattprint.plugins`` group of an installed package. :func:`load_plugins` imports them once
+per process; the registry's readers call it.
+"""
 
 from __future__ import annotations
+
+import importlib
+import os
+from importlib.metadata import entry_points
 
 from wattprint.errors import ConfigError, unknown_choice
 from wattprint.tasks.base import Task
@@ -15,6 +27,40 @@ __all__ = ["MULTI_PURPOSE_MODELS", "get_task", "list_tasks", "register_task", "s
 _WORK_UNITS = ("sample", "token", "image")
 
 _TASKS: dict[str, Task] = {}
+_PLUGINS_LOADED = False
+
+PLUGINS_ENV = "WATTPRINT_PLUGINS"
+PLUGIN_GROUP = "wattprint.plugins"
+
+
+def load_plugins() -> None:
+    """Import the plugin modules (``$WATTPRINT_PLUGINS`` and ``wattprint.plugins`` entry points).
+
+    Runs once per process.
+
+    Raises:
+        ConfigError: a plugin module cannot be imported (names it and the variable).
+    """
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    from wattprint.tasks.imports import cwd_on_path
+
+    names = [n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(",") if n.strip()]
+    for name in names:
+        try:
+            with cwd_on_path():
+                importlib.import_module(name)
+        except Exception as err:
+            raise ConfigError(f"{PLUGINS_ENV}: plugin module {name!r} cannot be imported: "
+                              f"{type(err).__name__}: {err}") from err
+    for ep in entry_points(group=PLUGIN_GROUP):
+        try:
+            ep.load()
+        except Exception as err:
+            raise ConfigError(f"plugin {ep.name!r} ({ep.value}) of entry-point group "
+                              f"{PLUGIN_GROUP!r} cannot be loaded: {type(err).__name__}: {err}") from err
 
 
 def register_task(task: Task, *, replace: bool = False) -> Task:
@@ -46,6 +92,8 @@ def get_task(task_id: str) -> Task:
     Raises:
         ConfigError: unknown id, with close matches and the list of valid ids.
     """
+    if task_id not in _TASKS:
+        load_plugins()
     try:
         return _TASKS[task_id]
     except KeyError:
@@ -54,6 +102,7 @@ def get_task(task_id: str) -> Task:
 
 def list_tasks() -> list[Task]:
     """All registered tasks: the study's ten in the study's order, then user tasks."""
+    load_plugins()
     return list(_TASKS.values())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wattprint.backends.model_ref import ZOO_PREFIX
 from wattprint.backends.zoo.cache import (
     MARKER,
     ZOO_VERSION,
@@ -22,7 +23,7 @@ from wattprint.backends.zoo.cache import (
 from wattprint.backends.zoo.specs import SIZES, SPECS, ZooSpec
 from wattprint.errors import ConfigError
 
-PREFIX = "zoo:"
+PREFIX = ZOO_PREFIX
 
 DEFAULT_ZOO_MODELS: dict[str, str] = {
     spec.task: f"{PREFIX}{spec.name}@tiny" for spec in SPECS.values() if spec.default

@@ -1,0 +1,172 @@
+"""Backends by name, each with its typed options: the table the loader and the plan share.
+
+A job's ``settings:`` in a suite are backend options. Which backend runs a job follows from
+its task and model reference (:func:`backend_for`); its options model (extra keys forbidden)
+checks the settings when the plan is made, so ``settings: {bogus_key: 1}`` fails
+``wattprint validate`` with the file, the line and the closest valid key, not later inside a
+worker. Adding a backend is one class plus one :func:`register_backend` call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from wattprint.backends.base import Backend
+from wattprint.backends.callable import CallableBackend
+from wattprint.backends.diffusers import DiffusersBackend
+from wattprint.backends.model_ref import ModelRef
+from wattprint.backends.transformers import TransformersBackend
+from wattprint.errors import ConfigError, did_you_mean, unknown_choice
+
+
+class BackendOptions(BaseModel):
+    """Base of the typed options of a backend (unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TransformersOptions(BackendOptions):
+    """Options of :class:`~wattprint.backends.transformers.TransformersBackend`.
+
+    Attributes:
+        trust_remote_code: Run the model repository's own code.
+        local_files_only: Never download (None: the Hugging Face environment decides).
+        allow_new_head: Accept a checkpoint whose task head is freshly initialised.
+        detection_threshold: Score threshold of object detection, 0..1.
+        cache_dir: Hugging Face cache folder.
+        zoo_cache_dir: Zoo cache folder.
+    """
+
+    trust_remote_code: bool = False
+    local_files_only: bool | None = None
+    allow_new_head: bool = False
+    detection_threshold: float = Field(default=0.5, ge=0, le=1)
+    cache_dir: Path | None = None
+    zoo_cache_dir: Path | None = None
+
+
+class DiffusersOptions(BackendOptions):
+    """Options of :class:`~wattprint.backends.diffusers.DiffusersBackend`.
+
+    Attributes:
+        num_inference_steps, height, width, guidance_scale: Pipeline call settings (usually
+            given under ``generation``; accepted here too).
+        trust_remote_code, local_files_only, cache_dir, zoo_cache_dir: As for transformers.
+    """
+
+    num_inference_steps: int | None = Field(default=None, ge=1)
+    height: int | None = Field(default=None, ge=1)
+    width: int | None = Field(default=None, ge=1)
+    guidance_scale: float | None = None
+    trust_remote_code: bool = False
+    local_files_only: bool | None = None
+    cache_dir: Path | None = None
+    zoo_cache_dir: Path | None = None
+
+
+class CallableOptions(BackendOptions):
+    """Options of :class:`~wattprint.backends.callable.CallableBackend`.
+
+    Attributes:
+        name: Name recorded for the model (default: the reference).
+    """
+
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    """A registered backend.
+
+    Attributes:
+        name: Registry name (``transformers`` ...).
+        cls: The backend class.
+        options: Its typed options.
+    """
+
+    name: str
+    cls: type[Backend]
+    options: type[BackendOptions]
+
+
+BACKENDS: dict[str, BackendKind] = {}
+"""Backend name → :class:`BackendKind`."""
+
+
+def register_backend(name: str, cls: type[Backend], options: type[BackendOptions]) -> BackendKind:
+    """Add a backend to :data:`BACKENDS` (replacing one of the same name)."""
+    kind = BackendKind(name, cls, options)
+    BACKENDS[name] = kind
+    return kind
+
+
+def get_backend(name: str) -> BackendKind:
+    """The registered backend called ``name``.
+
+    Raises:
+        ConfigError: unknown name, with the valid ones.
+    """
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise unknown_choice("backend", name, BACKENDS) from None
+
+
+register_backend("transformers", TransformersBackend, TransformersOptions)
+register_backend("diffusers", DiffusersBackend, DiffusersOptions)
+register_backend("callable", CallableBackend, CallableOptions)
+
+
+def backend_for(task_id: str, ref: ModelRef) -> str:
+    """The name of the backend that runs ``ref`` on ``task_id``."""
+    if ref.kind == "callable":
+        return "callable"
+    if ref.kind == "zoo":
+        from wattprint.backends.zoo import SPECS
+
+        spec = SPECS.get(ref.name)
+        if spec is not None and spec.library == "diffusers":
+            return "diffusers"
+        return "transformers"
+    return "diffusers" if task_id == "text-to-image" else "transformers"
+
+
+def option_problems(backend: str, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Check backend options against the backend's typed options.
+
+    Returns:
+        ``(key, message)`` per problem (unknown keys with "did you mean", wrong types);
+        empty when the options are valid.
+    """
+    model = get_backend(backend).options
+    try:
+        model.model_validate(dict(options))
+    except ValidationError as err:
+        valid = list(model.model_fields)
+        out = []
+        for e in err.errors():
+            key = str(e["loc"][0]) if e["loc"] else ""
+            if e["type"] == "extra_forbidden":
+                out.append((key, f"unknown {backend} option {key!r}{did_you_mean(key, valid)}; "
+                                 f"valid: {', '.join(valid)}"))
+            else:
+                out.append((key, f"{backend} option {key!r}: {e['msg']} (got {e.get('input')!r})"))
+        return out
+    return []
+
+
+def checked_options(backend: str, options: Mapping[str, Any]) -> BackendOptions:
+    """The options as the backend's typed model.
+
+    Raises:
+        ConfigError: naming each bad key (see :func:`option_problems`).
+    """
+    problems = option_problems(backend, options)
+    if problems:
+        raise ConfigError("; ".join(msg for _, msg in problems))
+    return get_backend(backend).options.model_validate(dict(options))

@@ -1,0 +1,192 @@
+"""Suites of kind ``serving``: engine x configuration x load sweeps as one ``wattprint run``.
+
+A serving suite is a YAML file with ``kind: serving`` at the top and a list of ``jobs``; each job
+is one served model (an endpoint, or a ``launch`` command wattprint starts and stops) and the
+loads to put on it. Validated strictly (unknown keys are errors naming the file, line and key).
+
+Placeholders in ``endpoint``, ``model`` and ``launch``: ``{port}`` (the job's ``port``),
+``{model_dir}`` (the folder of ``build``), ``{bin}`` (the folder of this Python's scripts, where
+``transformers`` is installed). ``build: chat-lm@tiny`` (or ``@small``) builds the offline chat
+Llama of :mod:`wattprint.serving.zoo_lm` into the zoo cache first.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from wattprint.errors import ConfigError
+from wattprint.serving.arrivals import Arrivals
+from wattprint.serving.lengths import parse_length
+from wattprint.serving.session import ServingConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoadEntry(_Strict):
+    """One load point: ``rate`` (open loop, req/s, with ``burstiness``) or ``concurrency``."""
+
+    rate: float | None = Field(default=None, gt=0)
+    burstiness: float = Field(default=1.0, gt=0)
+    concurrency: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> LoadEntry:
+        if (self.rate is None) == (self.concurrency is None):
+            raise ValueError("give exactly one of 'rate' or 'concurrency'")
+        return self
+
+    def arrivals(self) -> Arrivals:
+        """The arrival process of this entry."""
+        if self.concurrency is not None:
+            return Arrivals("closed", concurrency=self.concurrency)
+        return Arrivals("poisson" if self.burstiness == 1 else "gamma", rate_rps=self.rate,
+                        burstiness=self.burstiness)
+
+
+class ServingJob(_Strict):
+    """One served model and its loads (see :class:`ServingConfig` for the meanings)."""
+
+    name: str
+    endpoint: str = "http://127.0.0.1:{port}"
+    model: str
+    launch: str | None = None
+    build: str | None = None
+    port: int = Field(default=18471, ge=1, le=65535)
+    api: Literal["chat", "completions"] = "chat"
+    engine: str = "auto"
+    loads: list[LoadEntry] = Field(default_factory=list)
+    sweep: bool = False
+    requests: int = Field(default=50, ge=1)
+    input_len: str | None = None
+    output_len: str = "64"
+    fixed_length: bool = True
+    prompts: str = "builtin"
+    idle_s: float = Field(default=5.0, ge=0)
+    interval_s: float = Field(default=0.1, gt=0)
+    max_lag_s: float = Field(default=0.05, gt=0)
+    slo: dict[Literal["ttft_s", "itl_s", "latency_s"], float] = Field(default_factory=dict)
+    timeout_s: float = Field(default=300.0, gt=0)
+    ready_timeout_s: float = Field(default=300.0, gt=0)
+    whole_window: bool = False
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _loads(self) -> ServingJob:
+        if not self.loads and not self.sweep:
+            raise ValueError("give 'loads' (a list of {rate: R} or {concurrency: N}) or 'sweep: true'")
+        return self
+
+
+class ServingSuiteFile(_Strict):
+    """A serving suite file."""
+
+    name: str
+    kind: Literal["serving"]
+    description: str = ""
+    jobs: list[ServingJob] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class ServingSuite:
+    """A validated serving suite and where it came from."""
+
+    name: str
+    source: str
+    spec: ServingSuiteFile
+
+
+def is_serving_text(text: str) -> bool:
+    """True when YAML text declares ``kind: serving`` at its top level."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and data.get("kind") == "serving"
+
+
+def parse_serving_suite(text: str, source: str = "<string>") -> ServingSuite:
+    """Validate a serving suite.
+
+    Raises:
+        ConfigError: naming the file, line and key of every problem.
+    """
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source}: not valid YAML: {err}") from err
+    try:
+        spec = ServingSuiteFile.model_validate(data)
+    except ValidationError as err:
+        lines = []
+        for e in err.errors():
+            loc = e["loc"]
+            path = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc).lstrip(".")
+            lines.append(f"{source}:{_line(root, loc) or '?'}: {path or '(top)'}: {e['msg']}")
+        raise ConfigError("invalid serving suite:\n  " + "\n  ".join(lines)) from None
+    for i, job in enumerate(spec.jobs):
+        for field_name in ("input_len", "output_len"):
+            value = getattr(job, field_name)
+            if value is not None:
+                parse_length(value, f"{source}: jobs[{i}].{field_name}")
+    return ServingSuite(spec.name, source, spec)
+
+
+def _line(root: Any, loc: tuple[Any, ...]) -> int | None:
+    node, line = root, None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if k.value == key]
+            if not match:
+                break
+            node = match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _build(spec: str) -> Path:
+    from wattprint.backends.zoo import default_cache_dir
+    from wattprint.serving.zoo_lm import SIZES, build_chat_lm
+
+    name, _, size = spec.partition("@")
+    if name != "chat-lm":
+        raise ConfigError(f"build: {spec!r}: only 'chat-lm@SIZE' can be built (sizes: {', '.join(SIZES)})")
+    return build_chat_lm(Path(default_cache_dir()) / f"serving-chat-lm-{size or 'tiny'}", size or "tiny")
+
+
+def job_config(job: ServingJob, log: Callable[[str], None] = print) -> ServingConfig:
+    """The :class:`ServingConfig` of a job (builds its model when it has ``build``)."""
+    values = {"port": str(job.port), "bin": str(Path(sys.executable).parent), "model_dir": ""}
+    if job.build:
+        log(f"{job.name}: building {job.build}")
+        values["model_dir"] = str(_build(job.build))
+
+    def sub(s: str) -> str:
+        try:
+            return s.format(**values)
+        except (KeyError, IndexError) as err:
+            raise ConfigError(f"job {job.name!r}: unknown placeholder {err} in {s!r} "
+                              f"(valid: {{port}}, {{bin}}, {{model_dir}})") from None
+
+    return ServingConfig(
+        endpoint=sub(job.endpoint), model=sub(job.model),
+        loads=tuple(entry.arrivals() for entry in job.loads), api=job.api, engine=job.engine,
+        requests=job.requests, input_len=parse_length(job.input_len) if job.input_len else None,
+        output_len=parse_length(job.output_len), fixed_length=job.fixed_length,
+        prompts=job.prompts, launch=sub(job.launch) if job.launch else None,
+        ready_timeout_s=job.ready_timeout_s, idle_s=job.idle_s, interval_s=job.interval_s,
+        max_lag_s=job.max_lag_s, slo=dict(job.slo), timeout_s=job.timeout_s, sweep=job.sweep,
+        use_steady=not job.whole_window, seed=job.seed)

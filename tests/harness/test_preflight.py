@@ -1,0 +1,83 @@
+"""The pre-flight pass: one clear error with the fix before any job starts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from harness_fakes import make_job
+
+from wattprint.cli import main
+from wattprint.harness.preflight import (
+    DEFAULT_PROBES,
+    INSTALL_HUB,
+    PreflightError,
+    check_plan,
+    preflight,
+)
+
+
+def _probes(**kw):
+    return dataclasses.replace(DEFAULT_PROBES, **kw)
+
+
+def _jobs(count, **changes):
+    return [dataclasses.replace(make_job("zoo:distilbert-sst2@tiny", job_id=f"j{i}"),
+                                dataset=f"d{i}", **changes) for i in range(count)]
+
+
+def test_missing_hub_extra_is_one_problem_for_all_jobs_with_the_install_command():
+    probes = _probes(has_module=lambda name: name != "datasets", hub_dataset=lambda t, d: True)
+    with pytest.raises(PreflightError) as err:
+        preflight(_jobs(480), probes=probes)
+    msg = str(err.value)
+    assert msg.count("fix:") == 1 and INSTALL_HUB in msg and "every job" in msg
+
+
+def test_cuda_without_a_gpu_and_a_too_high_index():
+    none = _probes(cuda_devices=lambda: 0)
+    (p,) = check_plan(_jobs(2, device="cuda"), probes=none)
+    assert "no CUDA GPU" in p.what and "--device cpu" in p.fix
+    two = _probes(cuda_devices=lambda: 2)
+    (p,) = check_plan(_jobs(1, device="cuda:3"), probes=two)
+    assert "only 2 CUDA device(s)" in p.what and "cuda:1" in p.fix
+    assert check_plan(_jobs(1, device="cuda:1"), probes=two) == []
+    assert check_plan(_jobs(1, device="cuda"), probes=none, check_devices=False) == []
+
+
+def test_missing_model_folder_and_folder_without_config(tmp_path):
+    jobs = [dataclasses.replace(make_job(str(tmp_path / "gone")), dataset="builtin")]
+    (p,) = check_plan(jobs)
+    assert "does not exist" in p.what
+    (tmp_path / "empty").mkdir()
+    jobs = [dataclasses.replace(make_job(str(tmp_path / "empty")), dataset="builtin")]
+    (p,) = check_plan(jobs)
+    assert "no config.json" in p.what
+
+
+def _run(tmp_path, model, *extra):
+    return main(["run", "--task", "text-classification", "--model", model, "-n", "2",
+                 "--repeat", "1", "--idle", "0", "--warmup", "0", "--executor", "inprocess",
+                 "--store", str(tmp_path / "s.db"), *extra])
+
+
+def test_unimportable_callable_stops_the_run_before_anything_is_stored(tmp_path, monkeypatch,
+                                                                         capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _run(tmp_path, "callable:pf_absent_mod:f") == 2
+    err = capsys.readouterr().err
+    assert "pf_absent_mod" in err and "fix:" in err and "Traceback" not in err
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_module_that_raises_on_import_is_reported_not_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pf_broken_mod.py").write_text("def f(x:\n")
+    assert _run(tmp_path, "callable:pf_broken_mod:f") == 2
+    assert "SyntaxError" in capsys.readouterr().err
+
+
+def test_callable_module_in_the_current_directory_is_found_like_python_m(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pf_here_mod.py").write_text("def f(text):\n    return 1\n")
+    assert _run(tmp_path, "callable:pf_here_mod:f") == 0

@@ -1,0 +1,53 @@
+import sys
+
+import pytest
+
+from wattprint.cli import main
+from wattprint.errors import ConfigError
+from wattprint.serving.suite import is_serving_text, job_config, parse_serving_suite
+
+GOOD = """name: s
+kind: serving
+jobs:
+  - name: j
+    model: "{model_dir}"
+    launch: "{bin}/transformers serve x --port {port}"
+    port: 18500
+    output_len: "8:16"
+    loads:
+      - rate: 2
+      - rate: 1
+        burstiness: 0.5
+      - concurrency: 4
+"""
+
+
+def test_parse_and_job_config():
+    suite = parse_serving_suite(GOOD, "s.yaml")
+    cfg = job_config(suite.spec.jobs[0])
+    assert cfg.endpoint == "http://127.0.0.1:18500"
+    assert cfg.launch.startswith(sys.executable.rsplit("/", 1)[0]) and cfg.launch.endswith("18500")
+    assert [a.label for a in cfg.loads] == ["poisson 2 req/s", "gamma 1 req/s, burstiness 0.5",
+                                            "closed-loop concurrency 4"]
+    assert str(cfg.output_len) == "8:16" and is_serving_text(GOOD) and not is_serving_text("name: x")
+
+
+@pytest.mark.parametrize("bad,msg", [
+    (GOOD.replace("port: 18500", "prot: 18500"), r"s.yaml:7: jobs\[0\].prot"),
+    (GOOD.replace("- concurrency: 4", "- concurrency: 4\n        rate: 3"), "exactly one of"),
+    (GOOD.replace('"8:16"', '"x"'), "output_len"),
+    (GOOD.replace("      - rate: 2\n      - rate: 1\n        burstiness: 0.5\n      - concurrency: 4\n",
+                  "      []\n"), "sweep"),
+])
+def test_bad_suites_name_file_line_and_key(bad, msg):
+    with pytest.raises(ConfigError, match=msg):
+        parse_serving_suite(bad, "s.yaml")
+
+
+def test_run_and_validate_route_serving_suites(tmp_path, capsys):
+    f = tmp_path / "s.yaml"
+    f.write_text(GOOD)
+    assert main(["validate", str(f)]) == 0
+    assert "serving, 1 job(s), 3 load point(s)" in capsys.readouterr().out
+    assert main(["run", str(f), "--executor", "ray"]) == 2
+    assert "serving suite" in capsys.readouterr().err
