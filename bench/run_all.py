@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("meter_overhead", "harness_overhead", "study_import", "report_build", "zoo_latency",
-           "serving_client")
+BENCHES = ("meter_overhead", "harness_overhead", "job_start", "study_import", "import_codecarbon",
+           "report_build", "zoo_latency", "serving_client")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -148,7 +148,11 @@ CASES: dict[str, Case] = {
     "run-warmup-negative": Case(("run", *TC, "--warmup", "-5", "--dry-run", "--no-store"),
                                 err="--warmup"),
     "run-idle-huge": Case(("run", *TC, "--idle", "1e300", "--dry-run", "--no-store"),
-                          err="--idle"),
+                          err="--idle: Input should be less than or equal to 604800"),
+    "run-warmup-huge": Case(("run", *TC, "--warmup", "99999999999", "--dry-run", "--no-store"),
+                            err="--warmup: Input should be less than or equal to 1000000"),
+    "validate-infinite-idle": Case(("validate", "{inf_suite}"),
+                                   err="defaults.idle_s: Input should be a finite number"),
     "run-timeout-inf": Case(("run", *TC, "--timeout", "1e400", "--dry-run", "--no-store"),
                             err="--timeout: expected a finite number"),
     "run-gpus-nan": Case(("run", *TC, "--gpus-per-job", "nan", "--dry-run", "--no-store"),
@@ -175,16 +179,15 @@ CASES: dict[str, Case] = {
     "validate-directory": Case(("validate", "{adir}"), err="does not exist"),
     "validate-empty": Case(("validate", "{empty}"), err="a suite must be a mapping"),
     "validate-garbage": Case(("validate", "{garbage}"), err="not UTF-8"),
-    "validate-latin1": Case(("validate", "{latin1_yaml}"), err="latin1.yaml:2: the suite file is not UTF-8"),
+    "validate-latin1": Case(("validate", "{latin1_yaml}"),
+                            err="latin1.yaml:2: the suite file is not UTF-8"),
     "validate-duplicate-key": Case(("validate", "{dup_suite}"), err="duplicate"),
     "suites-extra-arg": Case(("suites", "extra"), err="unrecognized arguments"),
     # -- store / export / import
     "store-garbage": Case(("store", "--store", "{garbage}"), err="not a usable results store"),
     "store-directory": Case(("store", "--store", "{adir}"), err="is a folder"),
     "store-not-a-store": Case(("store", "--store", "{notstore}"), err="not a wattprint"),
-    "store-empty-file": Case(("store", "--store", "{empty}"), err="store",
-                             xfail="store: an empty file is turned into a store instead of "
-                                   "refused untouched"),
+    "store-empty-file": Case(("store", "--store", "{empty}"), err="is empty, not a wattprint"),
     "export-missing": Case(("export", "--store", "{missing}"), err="no results store"),
     "export-garbage": Case(("export", "--store", "{garbage}"), err="not a usable results store"),
     "export-not-a-store": Case(("export", "--store", "{notstore}"), err="not a wattprint"),
@@ -268,6 +271,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                                     "jobs: [{task: text-classification}]\n".encode("latin-1"))
     (d / "far.csv").write_text("timestamp,carbon_intensity\n9999-12-31T23:00:00-14:00,100\n"
                                "9999-12-31T23:30:00-14:00,100\n")
+    (d / "inf.yaml").write_text("name: x\ndefaults:\n  idle_s: .inf\njobs:\n"
+                                "  - task: text-classification\n"
+                                "    model: zoo:distilbert-sst2@tiny\n")
     (d / "empty.txt").write_bytes(b"")
     (d / "dup.yaml").write_text("name: one\nname: two\njobs:\n  - task: text-classification\n"
                                 "    model: zoo:distilbert-sst2@tiny\n")
@@ -278,7 +284,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     foreign.close()
     return {"store": store, "logs": logs, "adir": d / "adir", "garbage": d / "garbage.bin",
             "latin1_csv": d / "latin1.csv", "latin1_yaml": d / "latin1.yaml",
-            "empty": d / "empty.txt", "far_csv": d / "far.csv", "dup_suite": d / "dup.yaml", "notstore": d / "notstore.db",
+            "empty": d / "empty.txt", "far_csv": d / "far.csv",
+            "inf_suite": d / "inf.yaml", "dup_suite": d / "dup.yaml", "notstore": d / "notstore.db",
             "missing": d / "no-such-file.csv", "out": d / "report-out"}
 
 

@@ -46,8 +46,13 @@ def test_exporter_serves_counters_that_only_grow(tmp_path):
         seen = []
         for k in range(3):
             (card / "energy1_input").write_text(f"{1_000_000 + (k + 1) * 500_000}\n")
-            time.sleep(0.5)
-            seen.append(energies(url))
+            want = 0.5 * (k + 1)
+            for _ in range(100):  # the exporter reads every 0.2 s; allow for a loaded machine
+                time.sleep(0.1)
+                got = energies(url)
+                if got.get("gpu:xpu0", (0.0,))[0] >= want:
+                    break
+            seen.append(got)
         assert seen[-1]["gpu:xpu0"] == (1.5, "measured")
         assert seen[0], "no domain served"
         for dom, (_value, prov) in seen[0].items():
@@ -65,3 +70,47 @@ def test_bad_port_is_exit_2(capsys):
         main(["exporter", "--port", "70000"])
     assert exc.value.code == 2
     assert "expected a port number 0-65535, got '70000'" in capsys.readouterr().err
+
+
+def test_exporter_pushes_otlp_to_a_collector(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+
+    names = []
+    arrived = threading.Event()
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            req = ExportMetricsServiceRequest()
+            req.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
+            names.extend(m.name for rm in req.resource_metrics for sm in rm.scope_metrics
+                         for m in sm.metrics)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.Popen([sys.executable, "-m", "wattprint", "exporter", "--port", "0",
+                             "--addr", "127.0.0.1", "--interval", "0.2",
+                             "--powercap-root", str(tmp_path / "no-rapl"),
+                             "--otlp-endpoint", f"http://127.0.0.1:{server.server_address[1]}/v1/metrics",
+                             "--otlp-interval", "0.3"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert "serving" in proc.stderr.readline()
+        assert arrived.wait(30), "no OTLP push arrived"
+        assert "wattprint.energy" in names
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        server.shutdown()
+        server.server_close()

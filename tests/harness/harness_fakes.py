@@ -81,14 +81,15 @@ def kill_driver_once(x: int) -> int:
     """On the 3rd inference (2nd window when n=2, no warm-up) kill the driver, once.
 
     The marker file named by ``WATTPRINT_TEST_MARKER`` records that it happened, so a
-    second run completes normally.
+    second run completes normally. The driver's pid comes from ``WATTPRINT_TEST_DRIVER_PID``
+    (a worker forked from the forkserver is not the driver's child).
     """
     global _calls
     _calls += 1
     marker = os.environ["WATTPRINT_TEST_MARKER"]
     if _calls == 3 and not os.path.exists(marker):
         open(marker, "w").close()
-        os.kill(os.getppid(), signal.SIGKILL)
+        os.kill(int(os.environ["WATTPRINT_TEST_DRIVER_PID"]), signal.SIGKILL)
         os._exit(9)
     return x % 2
 

@@ -96,8 +96,10 @@ def test_a_failing_sink_stops_the_run_and_the_worker():
 
 
 DRIVER = """
+import os
 import sys
 sys.path[:0] = {paths!r}
+os.environ["WATTPRINT_TEST_DRIVER_PID"] = str(os.getpid())
 from harness_fakes import TOOLKIT, make_job
 from wattprint.harness.executors.local import LocalExecutor
 from wattprint.harness.runner import run_jobs

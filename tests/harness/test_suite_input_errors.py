@@ -23,7 +23,7 @@ def test_a_suite_that_is_not_utf8_is_refused_naming_the_file(tmp_path, capsys):
     path.write_bytes("name: café\njobs:\n  - task: text-classification\n".encode("latin-1"))
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert f"{path}:1" in err and "not UTF-8" in err and "Traceback" not in err
+    assert f"{path}:1: the suite file is not UTF-8" in err and "Traceback" not in err
 
 
 def test_a_duplicate_key_is_an_error_with_its_line_not_last_wins(tmp_path):

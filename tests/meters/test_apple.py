@@ -2,6 +2,7 @@
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,10 +68,11 @@ time.sleep(30)
         specs = {s.name: s for s in m.domains()}
         assert set(specs) == {"cpu:0", "gpu:0", "ane:0"}
         assert specs["gpu:0"].provenance is Provenance.MEASURED and "energy model" in specs["gpu:0"].boundary
-        for _ in range(100):  # the second sample may arrive a moment after the first
+        for _ in range(200):  # the second sample may arrive a moment after the first
             r = m.read()
             if r.energy_j["ane:0"] > 0:
                 break
+            time.sleep(0.05)
         assert r.energy_j == {"cpu:0": pytest.approx(6.901), "gpu:0": pytest.approx(18.415),
                               "ane:0": pytest.approx(0.012)}
     finally:

@@ -29,7 +29,7 @@ def test_an_old_style_record_in_a_store_reads_into_the_new_fields(tmp_path):
     old = json.loads(blob)
     for k in ("mode", "parameters", "warnings", "model_fingerprint"):
         old.pop(k)
-    old["settings"] = {**old["settings"], "mode": "zero-shot"}
+    old["settings"] = {**(old.get("settings") or {}), "mode": "zero-shot"}
     old["extra"] = {"parameters": 123, "window_warnings": ["clock drift"], "model_info": {"x": 1}}
     conn.execute("UPDATE results SET record_json = ?", (json.dumps(old),))
     conn.commit()

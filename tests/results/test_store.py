@@ -195,6 +195,19 @@ def _endless_writer(path: str) -> None:
             i += 1
 
 
+def _wait_until_written(path: str, timeout_s: float = 120.0) -> None:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        before = con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            if con.execute("SELECT COUNT(*) FROM results").fetchone()[0] > before:
+                return
+            time.sleep(0.05)
+    finally:
+        con.close()
+
+
 def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None:
     path = str(tmp_path / "k.db")
     ResultStore(path).close()
@@ -203,7 +216,8 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
     for _ in range(2):
         p = ctx.Process(target=_endless_writer, args=(path,))
         p.start()
-        time.sleep(1.0 + rng.random())  # let it get well into its loop
+        _wait_until_written(path)  # let it get well into its loop (slow machines included)
+        time.sleep(rng.random())
         os.kill(p.pid, signal.SIGKILL)
         p.join(10)
         assert p.exitcode == -signal.SIGKILL
@@ -223,8 +237,8 @@ def test_the_store_serialises_with_the_records_own_to_dict(
     """One serialiser per record type: what ``to_dict`` adds is what the store keeps."""
     original = JobResult.to_dict
 
-    def tagged(self: JobResult) -> dict:
-        d = original(self)
+    def tagged(self: JobResult, **kw: bool) -> dict:
+        d = original(self, **kw)
         d["extra"] = {**d["extra"], "via": "to_dict"}
         return d
 
@@ -260,3 +274,15 @@ def test_closed_store_says_so(tmp_path: Path) -> None:
     s.close()
     with pytest.raises(StoreError, match="closed"):
         s.count()
+
+
+def test_big_batches_are_deflated_with_a_shared_dictionary_and_read_back(
+        store: ResultStore, tmp_path: Path) -> None:
+    batch = [_result(f"big-{i}", 0) for i in range(100)]
+    assert store.write_many(batch) == 100
+    assert store.write(_result("single", 0))  # a later single write uses the same dictionary
+    con = sqlite3.connect(tmp_path / "r.db")
+    assert con.execute("SELECT COUNT(*) FROM record_dicts").fetchone()[0] == 1
+    kinds = {r[0] for r in con.execute("SELECT typeof(record_json) FROM results")}
+    assert kinds == {"blob"}
+    assert store.results() == [*batch, _result("single", 0)]

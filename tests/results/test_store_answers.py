@@ -124,31 +124,35 @@ def test_v2_to_v3_picks_the_answers(tmp_path: Path) -> None:
 
 def test_cli_run_fails_then_succeeds_and_the_success_is_stored(tmp_path: Path, capsys,
                                                               monkeypatch) -> None:
-    """The issue's reproduction: a module not importable, then importable (PYTHONPATH)."""
+    """The issue's reproduction, with a failure that a pre-flight check cannot catch: the
+    model fails while a file says it is broken (as a broken config.json would), then is fixed."""
     import json
 
     from wattprint.cli import main
 
-    mods = tmp_path / "mods"
-    mods.mkdir()
-    (mods / "wp_answers_mod.py").write_text("def f(x):\n    return 1\n")
+    (tmp_path / "wp_answers_mod.py").write_text(
+        "from pathlib import Path\n\n\n"
+        "def f(x):\n"
+        "    if Path('BROKEN').exists():\n"
+        "        raise RuntimeError('config is broken')\n"
+        "    return 1\n")
+    (tmp_path / "BROKEN").write_text("")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # workers inherit sys.path
     store = str(tmp_path / "s.db")
     argv = ["run", "--task", "text-classification", "--model", "callable:wp_answers_mod:f",
             "-n", "5", "--repeat", "2", "--idle", "0", "--store", store, "--json"]
-    first = main(argv)
+    assert main(argv) == 1
     out = json.loads(capsys.readouterr().out)
-    if first == 2:  # a pre-flight check refused the unimportable module: nothing was run
-        assert out.get("stored") is None or out["stored"]["written"] == 0
-    else:
-        assert first == 1 and out["stored"] == {"written": 2, "not_written": 0}
-    monkeypatch.syspath_prepend(str(mods))  # as PYTHONPATH=mods (workers inherit sys.path)
+    assert out["stored"] == {"written": 2, "not_written": 0}
+    assert [r["status"] for r in out["results"]] == ["failed", "failed"]
+    (tmp_path / "BROKEN").unlink()
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["stored"] == {"written": 2, "not_written": 0}  # what it says ...
     with ResultStore(store, read_only=True) as s:                 # ... is what is there
         assert s.completed_keys() == {(r["job_id"], r["repetition"]) for r in out["results"]}
-        assert s.info()["ok"] == 2 and s.info()["failed"] == 0
+        assert s.info()["ok"] == 2 and s.info()["failed"] == 0 and s.info()["history"] == 2
         assert s.integrity_check() == []
     assert main(argv) == 0  # resume: nothing left to run, nothing written
     out = json.loads(capsys.readouterr().out)

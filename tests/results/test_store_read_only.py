@@ -146,7 +146,7 @@ def test_a_foreign_sqlite_file_is_refused_untouched(tmp_path: Path, version: int
         with pytest.raises(StoreError, match="not a wattprint results store"):
             ResultStore(path, **kwargs)
     for argv in (["store"], ["export"], ["report", "--out", str(tmp_path / "r")],
-                 ["run", "--task", "text-classification", "--model", "callable:m:f"]):
+                 ["run", "--task", "text-classification", "--model", "callable:json:dumps"]):
         assert main([*argv, "--store", str(path)]) == 2
         assert "not a wattprint results store" in capsys.readouterr().err
     assert _digest(folder) == before  # same bytes, no -wal/-shm, no tables added
@@ -155,9 +155,12 @@ def test_a_foreign_sqlite_file_is_refused_untouched(tmp_path: Path, version: int
     assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == ["notes"]
 
 
-def test_an_empty_database_file_becomes_a_store(tmp_path: Path) -> None:
+def test_an_empty_database_file_becomes_a_store_only_for_a_writer(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
-    sqlite3.connect(path).close()
+    path.write_bytes(b"")
+    for argv in (["store"], ["export"]):
+        assert main([*argv, "--store", str(path)]) == 2
+    assert path.read_bytes() == b""  # readers leave it untouched
     with ResultStore(path) as s:
         assert s.schema_version == migrations.SCHEMA_VERSION
     con = sqlite3.connect(path)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from wattprint.meters.base import DomainEnergy, Provenance
 from wattprint.results.boundaries import level_of
+from wattprint.results.names import display_model
 from wattprint.results.schema import STATUS_FAILED, JobResult, short_fingerprint
 from wattprint.results.stats import kwh_per_1k
 
@@ -93,14 +94,17 @@ def _purpose(r: JobResult) -> str:
 
 
 def _model_labels(rs: list[JobResult]) -> list[str]:
-    """Model names as shown: the name typed, with a short fingerprint added when one name
-    stands for several different models (``./ckpt [files:1a2b3c4d]``), so they never merge."""
+    """Model names as shown: the name typed (or, for an imported log that knows no model, its
+    project name: :func:`~wattprint.results.names.display_model`), with a short fingerprint
+    added when one name stands for several different models (``./ckpt [files:1a2b3c4d]``), so
+    they never merge."""
     prints: dict[str, set[str]] = {}
     for r in rs:
         if r.model_fingerprint:
             prints.setdefault(r.model, set()).add(r.model_fingerprint)
-    return [f"{r.model} [{short_fingerprint(r.model_fingerprint)}]"
-            if r.model_fingerprint and len(prints[r.model]) > 1 else r.model for r in rs]
+    return [f"{display_model(r)} [{short_fingerprint(r.model_fingerprint)}]"
+            if r.model_fingerprint and len(prints[r.model]) > 1 else display_model(r)
+            for r in rs]
 
 
 def _quality(r: JobResult) -> tuple[str | None, float]:
@@ -188,7 +192,9 @@ def results_frame(results: Iterable[JobResult],
 
     Returns:
         One row per (result, provenance) — a failed result or one without energy gives one
-        row with no provenance and NaN energy — with columns :data:`COLUMNS` plus derived ones:
+        row with no provenance and NaN energy — with columns :data:`COLUMNS` (``model`` is the
+        name to show: :func:`~wattprint.results.names.display_model`, so an imported log
+        without a model shows its project name) plus derived ones:
         ``j_per_inference`` (J), ``kwh_per_1k`` and ``dynamic_kwh_per_1k`` (kWh per 1,000
         inferences), ``wh_per_1k`` (Wh per 1,000 inferences), ``j_per_unit`` (J per work unit),
         ``g_per_1k`` (g CO2eq per 1,000 inferences, from stored carbon fields only),

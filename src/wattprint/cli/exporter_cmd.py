@@ -43,6 +43,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="seconds between meter reads (default: %(default)s)")
     p.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
+    p.add_argument("--otlp-endpoint", metavar="URL", default=None,
+                   help="also push OpenTelemetry metrics (wattprint.energy, wattprint.power) to "
+                   "this OTLP/HTTP endpoint, e.g. http://collector:4318/v1/metrics")
+    p.add_argument("--otlp-interval", type=positive_float, default=10.0, metavar="S",
+                   help="seconds between OTLP pushes (default: %(default)s)")
     add_hardware_arguments(p)
     p.set_defaults(func=cmd_exporter)
 
@@ -56,7 +61,13 @@ def cmd_exporter(args: argparse.Namespace) -> int:
     meters, _status = detect(powercap_root=args.powercap_root)
     state = TelemetryState(meters, interval_s=args.interval)
     stop = threading.Event()
+    provider = None
     try:
+        if args.otlp_endpoint:
+            from wattprint.meters.otel_export import instrument, otlp_provider
+
+            provider = otlp_provider(args.otlp_endpoint, args.otlp_interval)
+            instrument(state, provider)
         state.start()
         server, _thread = serve(state, args.port, args.addr)
         domains = [f"{s.spec.name} ({s.spec.provenance})" for s in state.samples()]
@@ -68,5 +79,7 @@ def cmd_exporter(args: argparse.Namespace) -> int:
         stop.wait()
         server.shutdown()
     finally:
+        if provider is not None:
+            provider.shutdown()
         state.close()
     return 0

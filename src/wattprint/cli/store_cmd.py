@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 
 from wattprint.cli.common import help_of, non_negative_int, print_json
 from wattprint.cli.report_cmd import add_boundary_args
@@ -28,7 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default="json", choices=("json", "csv", "parquet"),
                    help="json: array of full records; csv/parquet: one flat row per result")
     p.add_argument("--task", action="append", help="only this task (repeatable)")
-    p.add_argument("--model", action="append", help="only this model (repeatable)")
+    p.add_argument("--model", action="append",
+                   help="only this model: its id or the name shown for it, e.g. an imported "
+                        "CodeCarbon project name (repeatable)")
     p.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
     p.add_argument("--status", choices=("ok", "failed"), help="only results with this status")
     p.add_argument("--source", help="only results from this source (wattprint, codecarbon)")
@@ -94,13 +98,17 @@ def _store(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from wattprint.results.export import export
+    from wattprint.results.names import display_model
     from wattprint.results.store import ResultStore
 
     if getattr(args, "kind", "jobs") == "serving":
         return _export_serving(args)
     with ResultStore(args.store, read_only=True) as s:
-        results = s.results(task=args.task, model=args.model, dataset=args.dataset,
-                            status=args.status, source=args.source)
+        results = s.results(task=args.task, dataset=args.dataset, status=args.status,
+                            source=args.source)
+    if args.model:  # a model id, or the name shown for it (an imported log's project name)
+        wanted = set(args.model)
+        results = [r for r in results if r.model in wanted or display_model(r) in wanted]
     export(results, args.format, args.out, idle_share=args.idle_share, default_pue=args.pue)
     if args.out:
         print(f"wrote {len(results)} result(s) to {args.out}", file=sys.stderr)
@@ -128,10 +136,15 @@ def _export_serving(args: argparse.Namespace) -> int:
     return 0
 
 
+IMPORT_BATCH = 2000
+"""Records per store transaction during an import (bounded memory, resumable on re-run)."""
+
+
 def _import_codecarbon(args: argparse.Namespace) -> int:
     import uuid
 
-    from wattprint.results.importers.codecarbon import ImportOptions, read_paths
+    from wattprint.results.importers.codecarbon import ImportOptions, ImportReport, stream_paths
+    from wattprint.results.schema import JobResult
     from wattprint.results.store import ResultStore
     from wattprint.tasks.base import TASK_IDS
 
@@ -144,26 +157,77 @@ def _import_codecarbon(args: argparse.Namespace) -> int:
                          project_as_model=args.project_as_model, n=args.n,
                          query_task=args.query_task, cpu_measured=args.cpu_measured,
                          run_id=run_id)
-    report = read_paths(args.paths, opts)
-    new = 0
-    if not args.dry_run and report.results:
-        with ResultStore(args.store) as s:
-            s.begin_run(run_id, None, {"command": "import codecarbon",
-                                       "paths": [str(p) for p in args.paths],
-                                       "options": {k: getattr(opts, k) for k in opts.__dataclass_fields__}},
-                        {})
-            new = s.write_many(report.results)
-            where = str(s.path)
-    else:
-        where = "(dry run, nothing stored)" if args.dry_run else "(nothing to store)"
-    summary = {"files": report.files, "rows": report.rows, "records": len(report.results),
-               "stored": new, "already_stored": len(report.results) - new if not args.dry_run else 0,
-               "errors": [str(e) for e in report.errors], "store": where, "run_id": run_id}
+    run_config = {"command": "import codecarbon", "paths": [str(p) for p in args.paths],
+                  "options": {k: getattr(opts, k) for k in opts.__dataclass_fields__}}
+    report = ImportReport()
+    records = new = 0
+    store = None if args.dry_run else ResultStore(args.store)
+    try:
+        def flush(batch: list[JobResult]) -> int:
+            if store is None or not batch:
+                return 0
+            if records == len(batch):  # the first batch: record the import as a run
+                store.begin_run(run_id, None, run_config, {})
+            return store.write_many(batch)
+
+        with _import_progress(args.paths) as advance:
+            batch: list[JobResult] = []
+            for r in stream_paths(args.paths, opts, report):
+                records += 1
+                batch.append(r)
+                if len(batch) >= IMPORT_BATCH:
+                    new += flush(batch)
+                    advance(report.rows)
+                    batch = []
+            new += flush(batch)
+            advance(report.rows)
+        if store is not None and records:
+            where = str(store.path)
+        else:
+            where = "(dry run, nothing stored)" if args.dry_run else "(nothing to store)"
+    finally:
+        if store is not None:
+            store.close()
+    summary = {"files": report.files, "rows": report.rows, "records": records,
+               "stored": new, "already_stored": records - new if not args.dry_run else 0,
+               "errors": [str(e) for e in report.errors], "n_errors": report.n_errors,
+               "store": where, "run_id": run_id}
     if args.json:
         print_json(summary)
     else:
-        print(f"read {report.files} file(s), {report.rows} row(s) → {len(report.results)} "
+        print(f"read {report.files} file(s), {report.rows} row(s) → {records} "
               f"record(s); stored {new} new, {summary['already_stored']} already there → {where}")
     for e in report.errors:
         print(f"wattprint: import error: {e}", file=sys.stderr)
-    return 1 if report.errors else 0
+    if report.n_errors > len(report.errors):
+        print(f"wattprint: ... and {report.n_errors - len(report.errors)} more import error(s)",
+              file=sys.stderr)
+    return 1 if report.n_errors else 0
+
+
+@contextlib.contextmanager
+def _import_progress(paths: list[str]) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar over CSV rows on a terminal (stderr); a no-op otherwise.
+
+    Yields:
+        ``advance(rows_read_so_far)``.
+    """
+    if not sys.stderr.isatty():
+        yield lambda rows: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from wattprint.results.importers.codecarbon import count_rows
+
+    total = count_rows(paths)
+    with Progress(TextColumn("importing CodeCarbon rows"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("import", total=total or None)
+        yield lambda rows: bar.update(task, completed=rows)

@@ -41,10 +41,13 @@ DEFAULT_SUITE = "smoke"
 
 MAX_SECONDS: float = 7 * 24 * 3600.0
 """Longest idle baseline or job timeout a suite or flag may ask for, s (one week)."""
+#: Most warm-up inferences a job may ask for (as many as the largest measured window).
+MAX_WARMUP = 1_000_000
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan/inf are refused in every number: `idle_s: .inf` would sleep forever
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_device(value: str | None) -> str | None:
@@ -88,7 +91,7 @@ class Settings(_Strict):
     batch_size: int | None = Field(default=None, ge=1)
     device: str | None = None
     dtype: str | None = None
-    warmup: int | None = Field(default=None, ge=0)
+    warmup: int | None = Field(default=None, ge=0, le=MAX_WARMUP)
     idle_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] | None = None
     split: str | None = None
@@ -114,7 +117,7 @@ class JobSettings(_Strict):
     batch_size: int = Field(default=1, ge=1)
     device: str = "cpu"
     dtype: str | None = None
-    warmup: int = Field(default=3, ge=0)
+    warmup: int = Field(default=3, ge=0, le=MAX_WARMUP)
     idle_s: float = Field(default=2.0, ge=0, le=MAX_SECONDS)
     generation: dict[str, Any] = Field(default_factory=dict)
     split: str | None = None

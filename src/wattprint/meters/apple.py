@@ -23,7 +23,6 @@ Domains: ``cpu:0`` (all CPU clusters), ``gpu:0`` (the GPU ``torch.device("mps")`
 from __future__ import annotations
 
 import os
-import plistlib
 import re
 import shutil
 import subprocess
@@ -246,6 +245,8 @@ def split_plists(stream: bytes) -> tuple[list[dict[str, Any]], bytes]:
     Raises:
         MeterError: A complete sample is not a valid plist.
     """
+    import plistlib  # lazily: detection imports this module on every platform
+
     *done, rest = stream.split(b"\0")
     out = []
     for chunk in done:

@@ -14,7 +14,7 @@ import abc
 import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -160,7 +160,8 @@ class DomainEnergy:
 
     def to_dict(self) -> dict[str, Any]:
         """The domain as a JSON-ready dict (energy in J, provenance as its string value)."""
-        d = asdict(self)
+        # Fields one level deep (asdict's recursive deep copy is the cost of a bulk import).
+        d = {name: getattr(self, name) for name in _DOMAIN_ENERGY_FIELDS}
         d["provenance"] = self.provenance.value
         d["model"] = None if self.model is None else self.model.to_dict()
         return d
@@ -301,6 +302,9 @@ class EnergyResult:
                    warnings=tuple(d.get("warnings", ())),
                    timeline=tuple(TimelineSample(**x) for x in d.get("timeline", ())),
                    validity={k: dict(v) for k, v in dict(d.get("validity") or {}).items()})
+
+
+_DOMAIN_ENERGY_FIELDS = tuple(f.name for f in fields(DomainEnergy))
 
 
 def totals_by_provenance(domains: Iterable[DomainEnergy]) -> list[ProvenanceTotal]:

@@ -1,7 +1,7 @@
 """Export stored results as JSON, CSV or Parquet.
 
 JSON is lossless: an array of :meth:`JobResult.to_dict` objects (every field, ``job_id`` and
-``repetition`` included, plus the derived ``totals`` and ``per_inference``). CSV and Parquet
+``repetition`` included, plus the derived ``totals``, ``per_inference`` and ``model_label``). CSV and Parquet
 are flat: one row per result, energy kept apart by provenance (``energy_measured_j`` …) and
 by domain (``domain.gpu:0.energy_j`` with ``domain.gpu:0.provenance``), never summed across
 provenances. Both carry each result's energy at the four nested boundaries (accelerator only
@@ -22,6 +22,7 @@ import pandas as pd
 from wattprint.errors import ConfigError, unknown_choice
 from wattprint.meters.base import Provenance
 from wattprint.results.boundaries import boundaries, boundary_columns
+from wattprint.results.names import display_model
 from wattprint.results.schema import JobResult
 
 FORMATS = ("json", "csv", "parquet")
@@ -37,7 +38,8 @@ def flatten(r: JobResult, idle_share: float = 0.0,
             default_pue: float | None = None) -> dict[str, Any]:
     """One flat row for a result (units in the column names).
 
-    Columns: the record's scalar fields; per provenance ``energy_<p>_j``, ``kwh_per_1k_<p>``,
+    Columns: the record's scalar fields; ``model_label`` (the name shown for the model: the
+    project name of an imported log that knows no model); per provenance ``energy_<p>_j``, ``kwh_per_1k_<p>``,
     ``energy_<p>_j_per_unit``; ``uncertainty_estimated_j``; carbon (``carbon_g``,
     ``intensity_g_per_kwh``, ``intensity_source``, ``pue``); ``quality.<metric>``;
     ``setting.<name>``; per domain ``domain.<name>.energy_j`` / ``.provenance`` /
@@ -47,6 +49,7 @@ def flatten(r: JobResult, idle_share: float = 0.0,
     ``default_pue`` (used where the result recorded no PUE).
     """
     row: dict[str, Any] = {k: getattr(r, k) for k in _SCALARS}
+    row["model_label"] = display_model(r)
     for p in Provenance:
         e = r.energy_j(p)
         row[f"energy_{p.value}_j"] = e
@@ -54,11 +57,11 @@ def flatten(r: JobResult, idle_share: float = 0.0,
         row[f"energy_{p.value}_j_per_unit"] = r.per_unit_j(p)
     unc = [t["uncertainty_j"] for t in r.totals() if t["uncertainty_j"] is not None]
     row["uncertainty_estimated_j"] = sum(unc) if unc else None
-    c = r.carbon or {}
-    row["carbon_g"] = c.get("emissions_g")
-    row["intensity_g_per_kwh"] = c.get("intensity_g_per_kwh")
-    row["intensity_source"] = c.get("intensity_source")
-    row["pue"] = c.get("pue")
+    c = r.carbon
+    row["carbon_g"] = c.emissions_g if c else None
+    row["intensity_g_per_kwh"] = c.intensity_g_per_kwh if c else None
+    row["intensity_source"] = c.intensity_source if c else None
+    row["pue"] = c.pue if c else None
     for k, v in r.quality.items():
         row[f"quality.{k}"] = v
     for k, v in r.settings.items():
@@ -90,9 +93,11 @@ def to_frame(results: Iterable[JobResult], idle_share: float = 0.0,
 
 def to_json(results: Iterable[JobResult], idle_share: float = 0.0,
             default_pue: float | None = None) -> str:
-    """A JSON array of ``to_dict()`` objects, each with its ``boundaries`` added."""
+    """A JSON array of ``to_dict()`` objects, each with its ``boundaries`` and the derived
+    ``model_label`` added."""
     return json.dumps([{**r.to_dict(),
-                        "boundaries": boundaries(r, idle_share, default_pue).to_dict()}
+                        "boundaries": boundaries(r, idle_share, default_pue).to_dict(),
+                        "model_label": display_model(r)}
                        for r in results], indent=2, default=str)
 
 

@@ -16,7 +16,8 @@ Version history:
   most one ``ok`` row per repetition, failures kept apart by ``(attempt, run_id)``. What
   repeats is stored once: ``domain_specs`` holds each domain's description (boundary, source,
   provenance, scope, estimate model ...) by hash, and ``domains``/``record_json`` reference
-  it; ``record_json`` keeps the environment by its hash. The file is marked as a wattprint
+  it; ``record_json`` keeps the environment by its hash and, once the store has a
+  dictionary in ``record_dicts``, is deflated with it. The file is marked as a wattprint
   store (``PRAGMA application_id``).
 * **v4** — table ``serving_points``: one served load point (``kind: "serving"``) per row,
   unique on ``(run_id, point_id)`` so resumed runs skip stored points.
@@ -134,7 +135,6 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
         "ELSE MAX(id) END FROM results GROUP BY job_id, repetition)")
     conn.execute("DROP INDEX IF EXISTS ux_results_key")
     conn.execute("DROP INDEX IF EXISTS ix_results_status")
-    conn.execute("CREATE INDEX ix_results_key ON results(job_id, repetition)")
     conn.execute("CREATE UNIQUE INDEX ux_results_answer ON results(job_id, repetition) "
                  "WHERE is_answer = 1")
     conn.execute("CREATE UNIQUE INDEX ux_results_ok ON results(job_id, repetition) "
@@ -185,7 +185,15 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
                  "FROM windows")
     conn.execute("DROP TABLE windows")
     conn.execute("ALTER TABLE windows_v3 RENAME TO windows")
+    conn.execute(RECORD_DICTS_DDL)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+RECORD_DICTS_DDL = """CREATE TABLE IF NOT EXISTS record_dicts (
+        id INTEGER PRIMARY KEY,
+        zdict BLOB NOT NULL
+    )"""
+"""v3: deflate dictionaries that compressed ``record_json`` values reference by id."""
 
 
 def spec_json(spec: dict[str, object]) -> str:

@@ -215,8 +215,13 @@ class JobResult:
 
     # ---- serialisation -------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: every field, plus derived ``totals`` and ``per_inference``."""
+    def to_dict(self, *, derived: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict: every field, plus derived ``totals`` and ``per_inference``.
+
+        Args:
+            derived: Include the derived keys (``from_dict`` ignores them; the store, which
+                recomputes them on read, leaves them out).
+        """
         d: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             d[name] = getattr(self, name)
@@ -228,6 +233,8 @@ class JobResult:
         d["extra"] = dict(self.extra)
         d["warnings"] = list(self.warnings)
         d["carbon"] = None if self.carbon is None else self.carbon.to_dict()
+        if not derived:
+            return d
         d["totals"] = self.totals()
         d["per_inference"] = {
             p.value: {"energy_j": self.per_inference_j(p), "kwh_per_1k": self.per_1k_kwh(p),

@@ -28,7 +28,9 @@ import hashlib
 import json
 import os
 import sqlite3
+import struct
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from datetime import datetime, timezone
@@ -37,8 +39,9 @@ from types import TracebackType
 from typing import Any
 
 from wattprint.errors import StoreError
-from wattprint.meters.base import Provenance
+from wattprint.meters.base import DomainEnergy, Provenance
 from wattprint.results.migrations import (
+    RECORD_DICTS_DDL,
     SCHEMA_VERSION,
     check_identity,
     migrate,
@@ -103,7 +106,7 @@ class RunInfo:
 
 
 _RESULT_COLUMNS = (
-    "job_id", "repetition", "attempt", "run_id", "suite", "task", "model", "dataset", "n",
+    "id", "job_id", "repetition", "attempt", "run_id", "suite", "task", "model", "dataset", "n",
     "status", "error", "duration_s", "backend", "measured_j", "integrated_j", "estimated_j",
     "carbon_g", "source", "source_file", "source_line", "environment_hash", "created_at",
     "stored_at", "record_json", "is_answer",
@@ -124,6 +127,18 @@ QUERY_WINDOW = "query"
 COMPACT_FORMAT = 3
 """Value of the ``$v`` key of a compact ``record_json`` (see :class:`RecordCodec`)."""
 
+DICT_MIN_BATCH = 64
+"""A batch of at least this many records gets a compression dictionary of its own."""
+DICT_SAMPLES = 4
+"""Records of a batch whose JSON makes its dictionary."""
+DICT_BYTES = 2048
+"""Size of a dictionary: deflate's window is 2 KiB (``wbits`` 11), which keeps setting up a
+compressor with a dictionary cheap (it is done once per record) and loses nothing on records
+of ~1 KB."""
+_WBITS = -11  # raw deflate, 2 KiB window
+_MEM_LEVEL = 2
+_DICT_ID = struct.Struct("<I")
+
 _DERIVED_RESULT_KEYS = ("totals", "per_inference")
 _DERIVED_WINDOW_KEYS = ("totals", "average_power_w")
 _DOMAIN_VALUE_KEYS = ("energy_j", "idle_power_w", "idle_energy_j", "dynamic_energy_j")
@@ -140,16 +155,46 @@ def _field_defaults() -> dict[str, Any]:
     return out
 
 
+COLUMN_KEYS = ("job_id", "repetition", "attempt", "run_id", "suite", "task", "model", "dataset",
+               "n", "status", "error", "duration_s", "backend", "source", "source_file",
+               "source_line", "created_at")
+"""Record fields that ``results`` keeps in columns of their own (not repeated in the JSON)."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A record as the store keeps it.
+
+    Attributes:
+        record_json: The compact JSON, or it deflated with a dictionary (see
+            :class:`RecordCodec`).
+        columns: The :data:`COLUMN_KEYS` values, from ``to_dict``.
+        domains: Rows ``(window, name, provenance, scope, energy_j, idle_power_w,
+            idle_energy_j, dynamic_energy_j, spec_hash)``.
+        emissions_g: Total emissions of the record's carbon record, g CO2eq, or None.
+    """
+
+    record_json: str | bytes
+    columns: dict[str, Any]
+    domains: list[tuple[Any, ...]]
+    emissions_g: float | None
+
+
 class RecordCodec:
     """A :class:`JobResult` ↔ the compact JSON kept in ``results.record_json``.
 
     The record is serialised by its own ``to_dict()`` (the one serialiser of the type); the
     store then only takes out what it keeps elsewhere or can recompute: the derived keys
-    (totals, per-inference figures, average power), fields equal to their defaults, the
+    (totals, per-inference figures, average power), fields equal to their defaults, fields
+    held in columns of ``results`` (:data:`COLUMN_KEYS`), the
     environment (kept once in ``environments``, referenced by ``environment_hash``) and each
     domain's description (kept once in ``domain_specs``, referenced as ``{"$s": hash}``
-    beside the domain's own numbers). :meth:`decode` puts them back and reads with
-    ``JobResult.from_dict``; records stored before v3 (full ``to_dict`` JSON) read as they are.
+    beside the domain's own numbers). What still repeats from record to record (keys, labels,
+    locations) goes into a compression dictionary kept once in ``record_dicts``: once a
+    dictionary exists, the JSON is stored deflated with it (a BLOB: the dictionary's id, 4
+    bytes little-endian, then the raw deflate stream, 2 KiB window); before, as text. :meth:`decode` puts
+    everything back and reads with ``JobResult.from_dict``; records stored before v3 (full
+    ``to_dict`` JSON) read as they are.
     """
 
     def __init__(self) -> None:
@@ -158,67 +203,99 @@ class RecordCodec:
         """hash → domain description, for every description this codec has seen."""
         self.new_specs: dict[str, str] = {}
         """hash → JSON of descriptions seen by :meth:`encode` and not yet written."""
+        self._by_parts: dict[tuple[Any, ...], tuple[str, Any]] = {}
+        self.zdicts: dict[int, bytes] = {}
+        """id → compression dictionary, for every dictionary this codec has used."""
+        self.current_dict: int | None = None
+        """The dictionary :meth:`encode` deflates with (None: store text)."""
 
-    def _domain(self, d: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    def _spec_of(self, obj: DomainEnergy, d: dict[str, Any]) -> str:
+        # Keyed on the description's parts (the estimate model by identity, kept alive in
+        # the cache so that its id is not reused): one JSON + hash per distinct description.
+        key = (obj.name, obj.component, obj.boundary, obj.provenance, obj.source, obj.scope,
+               obj.uncertainty, id(obj.model))
+        hit = self._by_parts.get(key)
+        if hit is not None:
+            return hit[0]
         spec = {k: v for k, v in d.items() if k not in _DOMAIN_VALUE_KEYS}
         text = spec_json(spec)
         h = spec_hash(text)
         if h not in self.specs:
             self.specs[h] = spec
             self.new_specs[h] = text
-        entry = {"$s": h}
-        entry.update((k, d[k]) for k in _DOMAIN_VALUE_KEYS if d.get(k) is not None)
-        return entry, h
+        if len(self._by_parts) > 10_000:
+            self._by_parts.clear()
+        self._by_parts[key] = (h, obj.model)
+        return h
 
-    def encode(self, r: JobResult) -> tuple[str, list[tuple[Any, ...]], float | None]:
-        """Serialise ``r`` for the store.
-
-        Returns:
-            The compact JSON, the domain rows ``(window, name, provenance, scope, energy_j,
-            idle_power_w, idle_energy_j, dynamic_energy_j, spec_hash)``, and the record's
-            total emissions (g CO2eq, from its carbon record) or None.
-        """
-        d = r.to_dict()
+    def encode(self, r: JobResult) -> Encoded:
+        """Serialise ``r`` for the store (see :class:`Encoded`)."""
+        d = r.to_dict(derived=False)
         carbon = d.get("carbon")
         emissions_g = carbon.get("emissions_g") if isinstance(carbon, Mapping) else None
         for k in _DERIVED_RESULT_KEYS:
             d.pop(k, None)
         d.pop("environment", None)
+        columns = {k: d.pop(k, None) for k in COLUMN_KEYS}
         rows: list[tuple[Any, ...]] = []
 
-        def domains(window: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def domains(window: str, objs: Sequence[DomainEnergy],
+                    items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out = []
-            for x in items:
-                entry, h = self._domain(x)
+            for obj, x in zip(objs, items):
+                h = self._spec_of(obj, x)
+                entry = {"$s": h}
+                entry.update((k, x[k]) for k in _DOMAIN_VALUE_KEYS if x.get(k) is not None)
                 out.append(entry)
                 rows.append((window, x["name"], x["provenance"], x.get("scope", "device"),
                              x["energy_j"], x.get("idle_power_w"), x.get("idle_energy_j"),
                              x.get("dynamic_energy_j"), h))
             return out
 
-        d["domains"] = domains(QUERY_WINDOW, d.get("domains") or [])
+        d["domains"] = domains(QUERY_WINDOW, r.domains, d.get("domains") or [])
         for label, w in (d.get("phases") or {}).items():
             for k in _DERIVED_WINDOW_KEYS:
                 w.pop(k, None)
-            w["domains"] = domains(label, w.get("domains") or [])
+            w["domains"] = domains(label, r.phases[label].domains, w.get("domains") or [])
         for k, default in self._defaults.items():
-            if k in d and d[k] == default and k != "environment":
+            if k in d and d[k] == default:
                 del d[k]
         d["$v"] = COMPACT_FORMAT
-        return (json.dumps(d, separators=(",", ":"), default=str), rows,
-                None if emissions_g is None else float(emissions_g))
+        text = json.dumps(d, separators=(",", ":"), default=str)
+        blob: str | bytes = text
+        if self.current_dict is not None:
+            co = zlib.compressobj(6, zlib.DEFLATED, _WBITS, _MEM_LEVEL, zlib.Z_DEFAULT_STRATEGY,
+                                  self.zdicts[self.current_dict])
+            blob = _DICT_ID.pack(self.current_dict) + co.compress(text.encode()) + co.flush()
+        return Encoded(blob, columns, rows, None if emissions_g is None else float(emissions_g))
 
-    def decode(self, blob: str, environment: Mapping[str, Any] | None,
-               spec: Callable[[str], dict[str, Any]]) -> JobResult:
+    @staticmethod
+    def make_dict(samples: Sequence[str]) -> bytes:
+        """A deflate dictionary from sample record JSONs (their last :data:`DICT_BYTES`)."""
+        return "".join(samples).encode()[-DICT_BYTES:]
+
+    def decode(self, blob: str | bytes, columns: Mapping[str, Any],
+               environment: Mapping[str, Any] | None,
+               spec: Callable[[str], dict[str, Any]],
+               zdict: Callable[[int], bytes] | None = None) -> JobResult:
         """Read back a record.
 
         Args:
             blob: ``results.record_json``.
+            columns: The row's :data:`COLUMN_KEYS` columns.
             environment: The environment its ``environment_hash`` names (None: none).
             spec: Looks up a domain description by hash.
+            zdict: Looks up a compression dictionary by id (for deflated records).
         """
+        if isinstance(blob, bytes):
+            (dict_id,) = _DICT_ID.unpack_from(blob)
+            if zdict is None:
+                raise ValueError("a deflated record needs its dictionary")
+            do = zlib.decompressobj(_WBITS, zdict(dict_id))
+            blob = (do.decompress(blob[_DICT_ID.size:]) + do.flush()).decode()
         d = json.loads(blob)
         if d.pop("$v", None) is not None:
+            d.update(columns)
             d["environment"] = dict(environment or {})
             d["domains"] = [self._expand(x, spec) for x in d.get("domains") or ()]
             for w in (d.get("phases") or {}).values():
@@ -296,6 +373,10 @@ class ResultStore:
             if "conn" in locals():
                 conn.close()
             raise
+        if version == 0:  # an empty file: a reader must not turn it into a store
+            conn.close()
+            raise StoreError(f"{self.path} is empty, not a wattprint results store (nothing "
+                             "has been stored in it); it was left untouched")
         if version < SCHEMA_VERSION:
             conn.close()
             writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
@@ -330,6 +411,7 @@ class ResultStore:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self.migrated_from = migrate(conn, str(self.path))
+            conn.execute(RECORD_DICTS_DDL)  # no-op, but for a v3 store made before it existed
         except sqlite3.DatabaseError as err:
             conn.close()
             raise StoreError(f"{self.path} is not a usable results store: {err}") from err
@@ -405,41 +487,43 @@ class ResultStore:
                 "INSERT OR IGNORE INTO runs (id, suite, config_json, environment_hash, started_at) "
                 "VALUES (?, ?, ?, ?, ?)", (run_id, suite, _json(dict(config)), h, _now()))
 
-    def _answer_for(self, r: JobResult) -> int | None:
-        """Whether ``r`` becomes its repetition's answer (1) or history (0); None: already
-        stored. A success supersedes failures; the first success stays the answer."""
-        rows = self._db.execute(
-            "SELECT status, attempt, run_id FROM results WHERE job_id = ? AND repetition = ?",
-            (r.job_id, r.repetition)).fetchall()
-        has_ok = any(s == STATUS_OK for s, _, _ in rows)
-        if r.status == STATUS_OK:
-            return None if has_ok else 1
-        if any(s == STATUS_FAILED and a == r.attempt and (run or "") == (r.run_id or "")
-               for s, a, run in rows):
-            return None  # the same failure, written again
-        return 0 if has_ok else 1
+    def _answers(self, batch: Sequence[JobResult]) -> dict[tuple[str, int], tuple[int, str]]:
+        """``(job_id, repetition) → (id, status)`` of the stored answers of these records."""
+        out: dict[tuple[str, int], tuple[int, str]] = {}
+        ids = list(dict.fromkeys(r.job_id for r in batch))
+        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[i:i + 500]
+            for job, rep, rid, status in self._db.execute(
+                    "SELECT job_id, repetition, id, status FROM results WHERE is_answer = 1 "
+                    f"AND job_id IN ({', '.join('?' * len(chunk))})", chunk):
+                out[(job, int(rep))] = (int(rid), status)
+        return out
 
-    def _insert(self, r: JobResult, stored_at: str, is_answer: int,
-                envs: dict[int, str | None]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    def _same_failure_stored(self, r: JobResult) -> bool:
+        return self._db.execute(
+            "SELECT 1 FROM results WHERE job_id = ? AND repetition = ? AND attempt = ? "
+            "AND COALESCE(run_id, '') = ? AND status = 'failed'",
+            (r.job_id, r.repetition, r.attempt, r.run_id or "")).fetchone() is not None
+
+    def _row(self, rid: int, r: JobResult, stored_at: str, is_answer: int,
+             envs: dict[int, str | None], windows: list[tuple[Any, ...]],
+             domains: list[tuple[Any, ...]]) -> list[Any]:
+        """The ``results`` row of ``r`` (its windows and domains appended to the lists)."""
         key = id(r.environment)
         if key not in envs:
             envs[key] = self._put_environment(r.environment)
-        env_hash = envs[key]
-        if is_answer:
-            self._db.execute("UPDATE results SET is_answer = 0 WHERE job_id = ? AND "
-                             "repetition = ? AND is_answer = 1", (r.job_id, r.repetition))
-        blob, domain_rows, carbon_g = self._codec.encode(r)
-        row = (r.job_id, r.repetition, r.attempt, r.run_id, r.suite, r.task, r.model, r.dataset,
-               r.n, r.status, r.error, r.duration_s, r.backend,
-               r.energy_j(Provenance.MEASURED), r.energy_j(Provenance.INTEGRATED),
-               r.energy_j(Provenance.ESTIMATED), carbon_g, r.source, r.source_file,
-               r.source_line, env_hash, r.created_at, stored_at, blob, is_answer)
-        rid = self._db.execute(_INSERT_RESULT, row).lastrowid
-        windows = []
+        enc = self._codec.encode(r)
+        c = enc.columns
         if r.domains:
             windows.append((rid, QUERY_WINDOW, None, r.duration_s))
         windows.extend((rid, label, w.started_at, w.duration_s) for label, w in r.phases.items())
-        return windows, [(rid, *d) for d in domain_rows]
+        domains.extend((rid, *d) for d in enc.domains)
+        return [rid, c["job_id"], c["repetition"], c["attempt"], c["run_id"], c["suite"],
+                c["task"], c["model"], c["dataset"], c["n"], c["status"], c["error"],
+                c["duration_s"], c["backend"], r.energy_j(Provenance.MEASURED),
+                r.energy_j(Provenance.INTEGRATED), r.energy_j(Provenance.ESTIMATED),
+                enc.emissions_g, c["source"], c["source_file"], c["source_line"], envs[key],
+                c["created_at"], stored_at, enc.record_json, is_answer]
 
     def _flush_specs(self) -> None:
         new = self._codec.new_specs
@@ -475,26 +559,54 @@ class ResultStore:
             How many were newly written.
         """
         stored_at = _now()
-        written = 0
+        batch = list(results)
+        for r in batch:
+            if not isinstance(r, JobResult):
+                raise StoreError(f"can only store JobResult records, got {type(r).__name__}")
         windows: list[tuple[Any, ...]] = []
         domains: list[tuple[Any, ...]] = []
-        batch = list(results)
+        rows: list[list[Any]] = []
+        pending: dict[int, list[Any]] = {}  # id → row of this batch
+        superseded: list[tuple[int]] = []   # stored answers that stop being answers
+        failures: set[tuple[str, int, int, str]] = set()  # failures written by this batch
         envs: dict[int, str | None] = {}  # id(environment) → hash; objects live in `batch`
         known_envs = set(self._known_envs)
         try:
             with self._transaction():
+                if len(batch) >= DICT_MIN_BATCH:
+                    self._new_dict(batch[:DICT_SAMPLES])
+                elif self._codec.current_dict is None:
+                    self._latest_dict()
+                answers = self._answers(batch)
+                next_id = int(self._db.execute(
+                    "SELECT COALESCE(MAX(id), 0) FROM results").fetchone()[0]) + 1
                 for r in batch:
-                    if not isinstance(r, JobResult):
-                        raise StoreError(f"can only store JobResult records, got "
-                                         f"{type(r).__name__}")
-                    answer = self._answer_for(r)
-                    if answer is None:
-                        continue
-                    w, d = self._insert(r, stored_at, answer, envs)
-                    windows.extend(w)
-                    domains.extend(d)
-                    written += 1
+                    key = (r.job_id, r.repetition)
+                    answer = answers.get(key)
+                    answer_ok = answer is not None and answer[1] == STATUS_OK
+                    if r.status == STATUS_OK:
+                        if answer_ok:
+                            continue  # one success per repetition: the first stays
+                    else:
+                        failure = (r.job_id, r.repetition, r.attempt, r.run_id or "")
+                        if failure in failures or self._same_failure_stored(r):
+                            continue  # the same failure, written again
+                        failures.add(failure)
+                    is_answer = 0 if answer_ok else 1  # a failure after a success: history
+                    if is_answer and answer is not None:
+                        if answer[0] in pending:
+                            pending[answer[0]][-1] = 0
+                        else:
+                            superseded.append((answer[0],))
+                    rid, next_id = next_id, next_id + 1
+                    row = self._row(rid, r, stored_at, is_answer, envs, windows, domains)
+                    rows.append(row)
+                    pending[rid] = row
+                    if is_answer:
+                        answers[key] = (rid, r.status)
                 self._flush_specs()
+                self._db.executemany("UPDATE results SET is_answer = 0 WHERE id = ?", superseded)
+                self._db.executemany(_INSERT_RESULT, rows)
                 self._db.executemany(_INSERT_WINDOW, windows)
                 self._db.executemany(_INSERT_DOMAIN, domains)
         except BaseException:
@@ -502,8 +614,41 @@ class ResultStore:
             self._known_envs = known_envs
             self._codec.new_specs.clear()
             self._codec.specs.clear()
+            self._codec.zdicts.clear()
+            self._codec.current_dict = None
             raise
-        return written
+        return len(rows)
+
+    def _new_dict(self, samples: Sequence[JobResult]) -> None:
+        """Make the batch's compression dictionary from its first records (in a transaction)."""
+        self._codec.current_dict = None
+        texts = [self._codec.encode(r).record_json for r in samples
+                 if isinstance(r, JobResult)]
+        zdict = self._codec.make_dict([t for t in texts if isinstance(t, str)])
+        if not zdict:
+            return
+        dict_id = self._db.execute("INSERT INTO record_dicts (zdict) VALUES (?)",
+                                   (zdict,)).lastrowid
+        assert dict_id is not None  # an INSERT into a rowid table always has one
+        self._codec.zdicts[dict_id] = zdict
+        self._codec.current_dict = dict_id
+
+    def _latest_dict(self) -> None:
+        """Use the store's most recent dictionary, if it has one."""
+        row = self._db.execute("SELECT id, zdict FROM record_dicts ORDER BY id DESC LIMIT 1").fetchone()
+        if row is not None:
+            self._codec.zdicts[int(row[0])] = bytes(row[1])
+            self._codec.current_dict = int(row[0])
+
+    def _zdict(self, dict_id: int) -> bytes:
+        z = self._codec.zdicts.get(dict_id)
+        if z is None:
+            rows = self._fetchall("SELECT zdict FROM record_dicts WHERE id = ?", (dict_id,))
+            if not rows:
+                raise StoreError(f"results store {self.path}: compression dictionary "
+                                 f"{dict_id} is missing")
+            z = self._codec.zdicts[dict_id] = bytes(rows[0][0])
+        return z
 
     # ---- reading -----------------------------------------------------------------------
 
@@ -570,11 +715,13 @@ class ResultStore:
         where, params = self._where({"task": task, "model": model, "dataset": dataset,
                                      "status": status, "source": source, "run_id": run_id},
                                     history)
-        rows = self._fetchall(f"SELECT record_json, environment_hash, id FROM results{where} "
-                              "ORDER BY id", params)
-        for blob, env_hash, rid in rows:
+        cols = ", ".join(COLUMN_KEYS)
+        rows = self._fetchall(f"SELECT record_json, environment_hash, id, {cols} "
+                              f"FROM results{where} ORDER BY id", params)
+        for blob, env_hash, rid, *values in rows:
             try:
-                yield self._codec.decode(blob, self._environment(env_hash), self._spec)
+                yield self._codec.decode(blob, dict(zip(COLUMN_KEYS, values)),
+                                         self._environment(env_hash), self._spec, self._zdict)
             except (ValueError, KeyError, TypeError) as err:
                 raise StoreError(f"results store {self.path}: result row {rid} cannot be read "
                                  f"back: {err}") from err

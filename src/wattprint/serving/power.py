@@ -38,12 +38,13 @@ class Basis:
 
 
 def choose_basis(specs: Sequence[DomainSpec]) -> Basis:
-    """The best-provenance set of non-process domains.
+    """The best-provenance set of device- and machine-scope domains (process shares and the
+    BMC's whole-node domain overlap them and are left out).
 
     Raises:
         MeterError: no machine- or device-scope domain.
     """
-    whole = [s for s in specs if s.scope != "process"]
+    whole = [s for s in specs if s.scope not in ("process", "node")]
     for prov in Provenance:
         chosen = [s for s in whole if s.provenance is prov]
         if chosen:

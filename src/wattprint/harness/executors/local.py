@@ -1,9 +1,16 @@
 """Run jobs one after another, each in its own worker process on this machine.
 
-Each job gets a fresh process (``multiprocessing`` *spawn*), so a model's memory, CUDA context
-and library caches never leak into the next job's measurement, and a crash (segfault, OOM
-kill, ``os._exit``) takes down only that job. The driver blocks on the worker's pipe
-(``Connection.recv`` / ``poll`` with a timeout, which sleep in the kernel) and never spins.
+Each job gets a fresh process, so a model's memory, CUDA context and library caches never leak
+into the next job's measurement, and a crash (segfault, OOM kill, ``os._exit``) takes down
+only that job. The driver blocks on the worker's pipe (``Connection.recv`` / ``poll`` with a
+timeout, which sleep in the kernel) and never spins.
+
+On Linux, workers are forked from a pre-warmed ``multiprocessing`` *forkserver*: a server
+process, started once per driver, that has imported torch, transformers and the worker's
+modules (:mod:`wattprint.harness.executors.preload`) and done nothing else. Each job is a new child of that server, never of another job, so isolation is
+the same as with *spawn* and only the import cost (seconds per job) goes. The driver's current
+environment variables are applied in each worker, so a change made after the server started
+still reaches the job. ``start_method="spawn"`` gives a fresh interpreter per job instead.
 
 When a worker dies before reporting every repetition, each missing one is recorded as
 ``failed`` with ``worker exited with signal N (SIGKILL)`` or ``... with exit code N``.
@@ -12,21 +19,42 @@ When a worker dies before reporting every repetition, each missing one is record
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import sys
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
+from wattprint.errors import unknown_choice
 from wattprint.harness.executors.base import Executor, PhaseCallback, ResultCallback
 from wattprint.harness.plan import Job
 from wattprint.harness.worker import Toolkit, describe_error, execute_job, failed_result
 from wattprint.results.schema import JobResult
 
+PRELOAD_MODULE = "wattprint.harness.executors.preload"
+"""The module the forkserver imports before forking workers (it imports the heavy libraries)."""
+
+START_METHODS = ("forkserver", "spawn")
+"""How a worker process starts: forked from the pre-warmed server, or a fresh interpreter."""
+
+
+def default_start_method() -> str:
+    """``forkserver`` on Linux; ``spawn`` elsewhere (macOS system libraries are not fork-safe)."""
+    return "forkserver" if sys.platform.startswith("linux") else "spawn"
+
 
 def _worker_main(job: Job, toolkit: Toolkit, run_id: str, environment: dict[str, Any] | None,
-                 conn: Connection) -> None:
-    """Entry point of a worker process: run the job, send each result up the pipe."""
+                 conn: Connection, environ: dict[str, str] | None = None) -> None:
+    """Entry point of a worker process: run the job, send each result up the pipe.
+
+    ``environ``, when given, replaces this process's environment variables first (a forkserver
+    child otherwise has the variables of the moment the server started).
+    """
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     try:
         execute_job(job, toolkit, lambda r: conn.send(("result", r)), run_id=run_id,
                     environment=environment, on_phase=lambda p: conn.send(("phase", p)))
@@ -59,16 +87,27 @@ class LocalExecutor(Executor):
     Args:
         toolkit: Factories the worker uses (the project's real ones by default).
         environment: Fingerprint to record (each worker computes its own when None).
-        start_method: ``spawn`` (default: nothing inherited from the driver) or ``forkserver``.
+        start_method: ``forkserver`` (the default on Linux: workers forked from a server that
+            has imported the heavy libraries once) or ``spawn`` (the default elsewhere: a fresh
+            interpreter per job, paying the imports every time).
+
+    Raises:
+        ConfigError: an unknown ``start_method``.
     """
 
     name = "local"
 
     def __init__(self, toolkit: Toolkit | None = None, *, environment: dict[str, Any] | None = None,
-                 start_method: str = "spawn") -> None:
+                 start_method: str | None = None) -> None:
         self.toolkit = toolkit or Toolkit()
         self.environment = environment
-        self._ctx = multiprocessing.get_context(start_method)
+        self.start_method = start_method or default_start_method()
+        if self.start_method not in START_METHODS:
+            raise unknown_choice("start method", self.start_method, START_METHODS)
+        self._ctx = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            # takes effect when the server starts (the first job of this driver process)
+            self._ctx.set_forkserver_preload([PRELOAD_MODULE])
         self._proc: Any = None
 
     def hardware_id(self) -> str:
@@ -87,7 +126,8 @@ class LocalExecutor(Executor):
                  on_phase: PhaseCallback | None) -> None:
         parent, child = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(target=_worker_main, name=f"wattprint-job-{job.job_id}",
-                                 args=(job, self.toolkit, run_id, self.environment, child),
+                                 args=(job, self.toolkit, run_id, self.environment, child,
+                                       self._environ()),
                                  daemon=True)
         self._proc = proc
         reported: set[int] = set()
@@ -142,6 +182,10 @@ class LocalExecutor(Executor):
         env = self.environment or fingerprint()
         for rep in missing:
             on_result(failed_result(job, rep, reason, run_id=run_id, environment=env))
+
+    def _environ(self) -> dict[str, str] | None:
+        """The driver's environment variables for a forked worker (None: spawn inherits them)."""
+        return dict(os.environ) if self.start_method == "forkserver" else None
 
     def close(self) -> None:
         """Kill the worker process still running, if any."""

@@ -37,12 +37,13 @@ import csv
 import functools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from wattprint.carbon.record import CarbonRecord
 from wattprint.meters.base import DomainEnergy, EnergyResult, EstimateModel, Provenance
 from wattprint.results.schema import STATUS_OK, JobResult, job_id_for
 from wattprint.units import J_PER_KWH
@@ -52,11 +53,17 @@ BACKEND = "codecarbon-import"
 
 REQUIRED_COLUMNS = ("timestamp", "project_name", "run_id", "duration", "emissions",
                     "energy_consumed", "cpu_energy", "gpu_energy", "ram_energy")
-"""Columns every CodeCarbon 2.x/3.x emissions CSV has and this importer needs."""
+"""Columns every CodeCarbon 2.x/3.x emissions CSV has."""
+
+COMPONENT_COLUMNS = ("cpu_energy", "gpu_energy", "ram_energy")
+
+LEGACY_REQUIRED_COLUMNS = ("timestamp", "project_name", "duration", "energy_consumed")
+"""What a CodeCarbon 1.x log (no per-component columns) must have to be imported, as a total."""
 
 SIGNATURE_COLUMNS = frozenset(REQUIRED_COLUMNS) | {"emissions_rate", "cpu_power", "gpu_power",
                                                     "ram_power", "codecarbon_version",
-                                                    "country_iso_code", "tracking_mode"}
+                                                    "country_iso_code", "tracking_mode",
+                                                    "experiment_id", "country_name", "on_cloud"}
 """Columns that identify a CodeCarbon log (at least 4 must be present to call it one)."""
 
 SUM_TOLERANCE = 1e-3
@@ -71,6 +78,10 @@ CC_RAM_W_PER_GB = 3.0 / 8.0
 QUERY_TASK = "query model"
 PHASE_LABELS = {"load model": "load", "transfer model to GPU": "transfer"}
 """Task names mapped to wattprint phase labels; others keep their name."""
+
+_APPLE_SILICON = re.compile(r"\bApple\s+M\d", re.I)
+"""CPU/GPU model of an Apple silicon Mac (M1, M2 Pro ...): CodeCarbon reads its CPU and GPU
+power from ``powermetrics`` samples, not from NVML or RAPL counters."""
 
 _PRE_VOLTA = re.compile(r"\b(?:Tesla\s+)?[KMP]\d{2,3}\b|GTX\s*(?:9|10)\d\d|TITAN\s+X\b", re.I)
 
@@ -87,6 +98,20 @@ CPU_FALLBACK_UNCERTAINTY = 1.0
 
 RAM_2X_UNCERTAINTY = 0.5
 """±50 %: 3 W/8 GB is a rule of thumb for loaded DRAM; idle DIMMs draw less."""
+
+LEGACY_TOTAL_MODEL = EstimateModel(
+    name="codecarbon-1x-total",
+    formula="energy_consumed as logged: CPU + GPU + RAM, each read or modelled by CodeCarbon "
+            "1.x; the split between components and how each part was obtained are not recorded",
+    constants={},
+    source="CodeCarbon 1.x emissions CSV (no cpu_energy / gpu_energy / ram_energy columns); "
+           "kept whole and marked estimated because it includes modelled parts",
+)
+LEGACY_TOTAL_UNCERTAINTY = 0.5
+"""±50 %: the total includes CodeCarbon's modelled CPU/RAM parts, whose share is unknown."""
+
+MAX_KEPT_ISSUES = 1000
+"""A report keeps this many issues verbatim and counts the rest (bounded memory)."""
 
 
 @dataclass(frozen=True)
@@ -108,15 +133,24 @@ class ImportReport:
 
     Attributes:
         results: One record per run (task-mode) or per row (per-run logs).
-        errors: Every problem, with file and line; the rows concerned were not imported.
+        errors: Problems, with file and line (the first :data:`MAX_KEPT_ISSUES`); the rows
+            concerned were not imported.
         files: CSV files read.
         rows: Data rows read.
+        n_errors: How many problems there were in all (``len(errors)`` or more).
     """
 
     results: list[JobResult] = field(default_factory=list)
     errors: list[ImportIssue] = field(default_factory=list)
     files: int = 0
     rows: int = 0
+    n_errors: int = 0
+
+    def add_issue(self, issue: ImportIssue) -> None:
+        """Count an issue; keep it while fewer than :data:`MAX_KEPT_ISSUES` are kept."""
+        self.n_errors += 1
+        if len(self.errors) < MAX_KEPT_ISSUES:
+            self.errors.append(issue)
 
 
 @dataclass(frozen=True)
@@ -148,9 +182,12 @@ class _RowError(Exception):
     pass
 
 
+# Rows reach the parsers with every value already stripped (see stream_file).
+
+
 def _num(row: Mapping[str, str], col: str, *, required: bool = True) -> float | None:
     raw = row.get(col)
-    if raw is None or raw.strip() == "":
+    if not raw:
         if required:
             raise _RowError(f"column {col!r} is empty")
         return None
@@ -164,13 +201,10 @@ def _num(row: Mapping[str, str], col: str, *, required: bool = True) -> float | 
 
 
 def _text(row: Mapping[str, str], col: str) -> str | None:
-    raw = row.get(col)
-    if raw is None:
-        return None
-    raw = raw.strip()
-    return raw or None
+    return row.get(col) or None
 
 
+@functools.lru_cache(maxsize=256)
 def _version_tuple(version: str | None) -> tuple[int, ...]:
     if not version:
         return ()
@@ -187,23 +221,43 @@ def _version_tuple(version: str | None) -> tuple[int, ...]:
 class _Parsed:
     line: int
     task_name: str | None
-    run_id: str
+    run_id: str | None
     project: str
     timestamp: str
     duration_s: float
     domains: tuple[DomainEnergy, ...]
     energy_kwh: float
-    emissions_kg: float
+    emissions_kg: float | None
     row: Mapping[str, str]
 
 
+@dataclass(frozen=True)
 class _FileContext:
-    """Per-file facts that decide provenance (constant CPU power across rows ...)."""
+    """Per-file facts that decide provenance (constant CPU power across rows ...).
 
-    def __init__(self, rows: Sequence[Mapping[str, str]], options: ImportOptions) -> None:
-        powers = {(r.get("cpu_power") or "").strip() for r in rows}
-        self.cpu_constant = len(rows) >= 2 and len(powers) == 1 and "" not in powers
-        self.options = options
+    Attributes:
+        cpu_constant: Every row has the same, non-empty ``cpu_power`` (2+ rows).
+        legacy: A CodeCarbon 1.x log: no per-component energy columns.
+        options: The import's options.
+    """
+
+    cpu_constant: bool
+    legacy: bool
+    options: ImportOptions
+
+
+def _apple_silicon(row: Mapping[str, str]) -> bool:
+    return _is_apple_silicon(row.get("cpu_model") or "", row.get("gpu_model") or "")
+
+
+@functools.lru_cache(maxsize=256)
+def _is_apple_silicon(cpu_model: str, gpu_model: str) -> bool:
+    return bool(_APPLE_SILICON.search(cpu_model) or _APPLE_SILICON.search(gpu_model))
+
+
+@functools.lru_cache(maxsize=256)
+def _pre_volta(gpu_model: str) -> bool:
+    return bool(_PRE_VOLTA.search(gpu_model))
 
 
 def _gpu_domain(row: Mapping[str, str], energy_j: float, version: tuple[int, ...]) -> DomainEnergy | None:
@@ -214,9 +268,13 @@ def _gpu_domain(row: Mapping[str, str], energy_j: float, version: tuple[int, ...
     n = int(count) if count else None
     what = f"all {n} GPUs of the node (gpu_count={n})" if n and n > 1 else "the node's GPU(s)"
     boundary = f"{what}{': ' + model if model else ''}, summed by CodeCarbon whether busy or idle"
-    if version and version < (2,):
+    if _apple_silicon(row):
+        boundary = (f"the Apple silicon GPU{' (' + model + ')' if model else ''}, as "
+                    "powermetrics reports it")
+        prov, src = Provenance.INTEGRATED, "codecarbon:powermetrics gpu power samples (Apple silicon)"
+    elif version and version < (2,):
         prov, src = Provenance.INTEGRATED, "codecarbon<2:gpu power (not verified)"
-    elif model and _PRE_VOLTA.search(model):
+    elif model and _pre_volta(model):
         prov, src = Provenance.INTEGRATED, "codecarbon:nvml power samples (no energy counter before Volta)"
     else:
         prov, src = Provenance.MEASURED, "codecarbon:nvml:nvmlDeviceGetTotalEnergyConsumption deltas"
@@ -230,35 +288,46 @@ def _cpu_domain(row: Mapping[str, str], energy_j: float, ctx: _FileContext) -> D
     count = _text(row, "cpu_count")
     scope = "process" if (_text(row, "tracking_mode") or "machine") == "process" else "machine"
     boundary = f"CPU ({cpu_model}, cpu_count={count}) as CodeCarbon tracked it ({scope})"
+    if _apple_silicon(row):
+        return DomainEnergy("cpu:all", "cpu", boundary, Provenance.INTEGRATED,
+                            "codecarbon:powermetrics cpu power samples (Apple silicon)",
+                            energy_j, scope=scope)
     if power is not None and abs(power - CC_CPU_FALLBACK_W) < 1e-9:
         return DomainEnergy("cpu:all", "cpu", boundary, Provenance.ESTIMATED,
                             "codecarbon:cpu constant fallback", energy_j,
                             uncertainty=CPU_FALLBACK_UNCERTAINTY, model=CPU_FALLBACK_MODEL,
                             scope=scope)
     if power is not None and ctx.cpu_constant:
-        model = EstimateModel(
-            name="codecarbon-cpu-constant-tdp",
-            formula="P_cpu = 0.5 × TDP, constant (same cpu_power in every row of the file)",
-            constants={"power_w": power, "tdp_w": 2 * power, "utilisation": 0.5},
-            source=f"CodeCarbon constant mode, TDP of {cpu_model} from its CPU table; "
-                   "detected from a cpu_power that never changes")
         return DomainEnergy("cpu:all", "cpu", boundary, Provenance.ESTIMATED,
                             "codecarbon:cpu constant TDP", energy_j, uncertainty=0.5,
-                            model=model, scope=scope)
+                            model=_cpu_constant_model(power, cpu_model), scope=scope)
     if ctx.options.cpu_measured:
         return DomainEnergy("cpu:all", "cpu", boundary, Provenance.MEASURED,
                             "codecarbon:rapl energy_uj (stated by the importer's caller)",
                             energy_j, scope=scope)
-    model = EstimateModel(
-        name="codecarbon-cpu-unknown-mode",
-        formula="RAPL counter deltas, or P = TDP × CPU load (CodeCarbon 3 cpu_load mode); "
-                "the CSV does not say which",
-        constants={"mean_power_w": power},
-        source="CodeCarbon emissions CSV; marked estimated because a counter cannot be "
-               "confirmed from the columns (import with cpu_measured=True if RAPL was used)")
     return DomainEnergy("cpu:all", "cpu", boundary, Provenance.ESTIMATED,
-                        "codecarbon:cpu (mode unknown)", energy_j, uncertainty=0.5, model=model,
-                        scope=scope)
+                        "codecarbon:cpu (mode unknown)", energy_j, uncertainty=0.5,
+                        model=CPU_UNKNOWN_MODE_MODEL, scope=scope)
+
+
+CPU_UNKNOWN_MODE_MODEL = EstimateModel(
+    name="codecarbon-cpu-unknown-mode",
+    formula="RAPL counter deltas, or P = TDP × CPU load (CodeCarbon 3 cpu_load mode); "
+            "the CSV does not say which",
+    constants={},
+    source="CodeCarbon emissions CSV (each row's mean power is its cpu_power column, kept in "
+           "extra); marked estimated because a counter cannot be confirmed from the columns "
+           "(import with cpu_measured=True if RAPL was used)")
+
+
+@functools.lru_cache(maxsize=256)
+def _cpu_constant_model(power: float, cpu_model: str) -> EstimateModel:
+    return EstimateModel(
+        name="codecarbon-cpu-constant-tdp",
+        formula="P_cpu = 0.5 × TDP, constant (same cpu_power in every row of the file)",
+        constants={"power_w": power, "tdp_w": 2 * power, "utilisation": 0.5},
+        source=f"CodeCarbon constant mode, TDP of {cpu_model} from its CPU table; "
+               "detected from a cpu_power that never changes")
 
 
 def _ram_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
@@ -273,7 +342,7 @@ def _ram_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
                             model=_ram_3w_model(total_gb, power), scope=scope)
     return DomainEnergy("ram:all", "ram", boundary, Provenance.ESTIMATED, "codecarbon:ram model",
                         energy_j, uncertainty=RAM_2X_UNCERTAINTY,
-                        model=_ram_other_model(power, total_gb), scope=scope)
+                        model=_ram_other_model(total_gb), scope=scope)
 
 
 @functools.lru_cache(maxsize=256)
@@ -287,44 +356,54 @@ def _ram_3w_model(total_gb: float, power: float) -> EstimateModel:
 
 
 @functools.lru_cache(maxsize=256)
-def _ram_other_model(power: float | None, total_gb: float | None) -> EstimateModel:
+def _ram_other_model(total_gb: float | None) -> EstimateModel:
     return EstimateModel(
         name="codecarbon-ram-model",
         formula="CodeCarbon RAM power model (per-slot or per-GB; not identifiable from the CSV)",
-        constants={"mean_power_w": power, "ram_total_size_gb": total_gb},
-        source="CodeCarbon emissions CSV; RAM power is always modelled, never measured")
+        constants={"ram_total_size_gb": total_gb},
+        source="CodeCarbon emissions CSV (each row's mean power is its ram_power column, kept "
+               "in extra); RAM power is always modelled, never measured")
+
+
+def _legacy_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
+    where = _text(row, "cloud_provider") or ("cloud" if _text(row, "on_cloud") == "Y" else None)
+    boundary = ("everything CodeCarbon 1.x tracked on the machine (CPU, GPU, RAM); the split "
+                "between components is unknown" + (f"; {where}" if where else ""))
+    return DomainEnergy("total:codecarbon", "total", boundary, Provenance.ESTIMATED,
+                        "codecarbon<2:energy_consumed (component split unknown)", energy_j,
+                        uncertainty=LEGACY_TOTAL_UNCERTAINTY, model=LEGACY_TOTAL_MODEL,
+                        scope="machine")
 
 
 def _parse_row(row: Mapping[str, str], line: int, ctx: _FileContext) -> _Parsed:
-    if None in row:  # csv.DictReader puts surplus fields under the None key
-        raise _RowError(f"{len(row[None])} more field(s) than the header has")  # type: ignore[index]
-    missing = [c for c in REQUIRED_COLUMNS if row.get(c) is None]
+    needed = LEGACY_REQUIRED_COLUMNS if ctx.legacy else REQUIRED_COLUMNS
+    missing = [c for c in needed if row.get(c) is None]
     if missing:
         raise _RowError(f"too few fields (no value for {', '.join(missing)})")
     duration = _num(row, "duration")
-    emissions = _num(row, "emissions")
+    emissions = _num(row, "emissions", required=False)  # empty in some CodeCarbon logs
     total = _num(row, "energy_consumed")
-    parts = {c: _num(row, f"{c}_energy") for c in ("cpu", "gpu", "ram")}
-    assert duration is not None and emissions is not None and total is not None
+    assert duration is not None and total is not None
+    parts = {} if ctx.legacy else {c: _num(row, f"{c}_energy") for c in ("cpu", "gpu", "ram")}
     for name, value in (("duration", duration), ("emissions", emissions),
                         ("energy_consumed", total), *((f"{c}_energy", v) for c, v in parts.items())):
         if value is not None and value < 0:
             raise _RowError(f"column {name!r} is negative: {value}")
-    s = sum(v for v in parts.values() if v is not None)
-    pue = _num(row, "pue", required=False) or 1.0
-    tol = SUM_TOLERANCE * max(total, s) + 1e-12
-    if abs(s - total) > tol and abs(s * pue - total) > tol:
-        raise _RowError(
-            f"energy_consumed ({total:.6g} kWh) is not the sum of cpu_energy + gpu_energy + "
-            f"ram_energy ({s:.6g} kWh) within {SUM_TOLERANCE:.1%}; the units do not add up")
-    run_id = _text(row, "run_id")
-    if not run_id:
-        raise _RowError("column 'run_id' is empty")
-    version = _version_tuple(_text(row, "codecarbon_version"))
-    domains = [d for d in (_gpu_domain(row, parts["gpu"] * J_PER_KWH, version),  # type: ignore[operator]
-                           _cpu_domain(row, parts["cpu"] * J_PER_KWH, ctx),  # type: ignore[operator]
-                           _ram_domain(row, parts["ram"] * J_PER_KWH)) if d is not None]  # type: ignore[operator]
-    return _Parsed(line=line, task_name=_text(row, "task_name"), run_id=run_id,
+    if ctx.legacy:
+        domains = [_legacy_domain(row, total * J_PER_KWH)]
+    else:
+        s = sum(v for v in parts.values() if v is not None)
+        pue = _num(row, "pue", required=False) or 1.0
+        tol = SUM_TOLERANCE * max(total, s) + 1e-12
+        if abs(s - total) > tol and abs(s * pue - total) > tol:
+            raise _RowError(
+                f"energy_consumed ({total:.6g} kWh) is not the sum of cpu_energy + gpu_energy + "
+                f"ram_energy ({s:.6g} kWh) within {SUM_TOLERANCE:.1%}; the units do not add up")
+        version = _version_tuple(_text(row, "codecarbon_version"))
+        domains = [d for d in (_gpu_domain(row, parts["gpu"] * J_PER_KWH, version),  # type: ignore[operator]
+                               _cpu_domain(row, parts["cpu"] * J_PER_KWH, ctx),  # type: ignore[operator]
+                               _ram_domain(row, parts["ram"] * J_PER_KWH)) if d is not None]  # type: ignore[operator]
+    return _Parsed(line=line, task_name=_text(row, "task_name"), run_id=_text(row, "run_id"),
                    project=_text(row, "project_name") or "", timestamp=_text(row, "timestamp") or "",
                    duration_s=duration, domains=tuple(domains), energy_kwh=total,
                    emissions_kg=emissions, row=row)
@@ -340,24 +419,42 @@ _EXTRA_COLUMNS = ("country_name", "country_iso_code", "region", "longitude", "la
 
 
 def _environment(row: Mapping[str, str]) -> dict[str, Any]:
+    """The row's environment. Rows describing the same machine share one dict (the store then
+    keeps it once without hashing it again per row); never modify it in place."""
+    return _shared_environment(tuple(_text(row, c) for c in _ENV_COLUMNS))
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_environment(values: tuple[str | None, ...]) -> dict[str, Any]:
     env: dict[str, Any] = {"source": "codecarbon log"}
-    for c in _ENV_COLUMNS:
-        v = _text(row, c)
-        if v is not None:
-            env[c] = v
+    env.update((c, v) for c, v in zip(_ENV_COLUMNS, values) if v is not None)
     return env
 
 
-def _carbon(p: _Parsed) -> dict[str, Any]:
+@functools.lru_cache(maxsize=1024)
+def _hardware_id(cpu_model: str | None, gpu_model: str | None, gpu_count: str | None,
+                 ram_total_size: str | None) -> str:
+    hw = {"cpu_model": cpu_model, "gpu_model": gpu_model, "gpu_count": gpu_count,
+          "ram_total_size": ram_total_size}
+    return job_id_for(hw)[:12]
+
+
+def _carbon(p: _Parsed) -> CarbonRecord:
     version = _text(p.row, "codecarbon_version") or "?"
     where = "/".join(x for x in (_text(p.row, "country_iso_code"), _text(p.row, "region")) if x)
-    return {
-        "emissions_g": p.emissions_kg * 1000.0,
-        "intensity_g_per_kwh": (p.emissions_kg * 1000.0 / p.energy_kwh) if p.energy_kwh > 0 else None,
-        "intensity_source": f"codecarbon {version} {where or 'unknown region'} "
-                            "(implied: emissions / energy_consumed)",
-        "pue": _num(p.row, "pue", required=False),
-    }
+    pue = _num(p.row, "pue", required=False)
+    if p.emissions_kg is None:
+        return CarbonRecord(
+            intensity_source=f"codecarbon {version} {where or 'unknown region'}: "
+                             "emissions column empty, intensity unknown",
+            pue=pue)
+    return CarbonRecord(
+        emissions_g=p.emissions_kg * 1000.0,
+        intensity_g_per_kwh=(p.emissions_kg * 1000.0 / p.energy_kwh) if p.energy_kwh > 0 else None,
+        intensity_source=f"codecarbon {version} {where or 'unknown region'} "
+                         "(implied: emissions / energy_consumed)",
+        pue=pue,
+    )
 
 
 def _started_at(p: _Parsed) -> float:
@@ -383,6 +480,8 @@ def _record(file: Path, main: _Parsed, phases: Sequence[_Parsed], opts: ImportOp
     env = _environment(main.row)
     extra: dict[str, Any] = {"project_name": main.project, "codecarbon_run_id": main.run_id,
                              "energy_consumed_kwh": main.energy_kwh}
+    if main.run_id is None:
+        extra["note"] = "run_id empty in the log: identified by file, line and timestamp"
     if main.task_name is not None:
         extra["task_name"] = main.task_name
     for c in _EXTRA_COLUMNS:
@@ -399,16 +498,21 @@ def _record(file: Path, main: _Parsed, phases: Sequence[_Parsed], opts: ImportOp
         labelled[label] = _window(ph, label)
     if phases:
         extra["phase_lines"] = {lab: ph.line for lab, ph in zip(labelled, phases)}
-        extra["phase_emissions_g"] = {lab: ph.emissions_kg * 1000.0
-                                      for lab, ph in zip(labelled, phases)}
+        extra["phase_emissions_g"] = {
+            lab: None if ph.emissions_kg is None else ph.emissions_kg * 1000.0
+            for lab, ph in zip(labelled, phases)}
     model = opts.model or (main.project if opts.project_as_model and main.project else "unknown")
-    job_id = job_id_for({"source": SOURCE, "file": file.name, "run_id": main.run_id,
-                         "task_name": main.task_name, "timestamp": main.timestamp})
-    hw = {k: env.get(k) for k in ("cpu_model", "gpu_model", "gpu_count", "ram_total_size")}
+    key: dict[str, Any] = {"source": SOURCE, "file": file.name, "run_id": main.run_id,
+                           "task_name": main.task_name, "timestamp": main.timestamp}
+    if main.run_id is None:
+        key["line"] = main.line
+    job_id = job_id_for(key)
     return JobResult(
         job_id=job_id, repetition=0, task=opts.task, model=model, dataset=opts.dataset, n=opts.n,
         status=STATUS_OK, duration_s=main.duration_s, domains=main.domains, run_id=opts.run_id,
-        backend=BACKEND, phases=labelled, environment=env, hardware_id=job_id_for(hw)[:12],
+        backend=BACKEND, phases=labelled, environment=env,
+        hardware_id=_hardware_id(env.get("cpu_model"), env.get("gpu_model"), env.get("gpu_count"),
+                                 env.get("ram_total_size")),
         carbon=_carbon(main), source=SOURCE, source_file=str(file), source_line=main.line,
         created_at=main.timestamp or None, extra=extra,
     )
@@ -423,67 +527,139 @@ def header_problem(header: Sequence[str] | None) -> str | None:
     if len(known) < 4:
         return (f"not a CodeCarbon emissions log (header has {len(cols)} column(s), "
                 f"{len(known)} of CodeCarbon's; expected e.g. {', '.join(REQUIRED_COLUMNS)})")
-    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+    needed = LEGACY_REQUIRED_COLUMNS if _is_legacy(cols) else REQUIRED_COLUMNS
+    missing = [c for c in needed if c not in cols]
     if missing:
         return f"CodeCarbon log is missing column(s) {', '.join(missing)}"
     return None
 
 
-def read_file(path: str | Path, options: ImportOptions | None = None) -> ImportReport:
-    """Read one CodeCarbon emissions CSV.
+def _is_legacy(cols: set[str]) -> bool:
+    """A CodeCarbon 1.x log: a total only, none of the per-component energy columns."""
+    return not cols & set(COMPONENT_COLUMNS)
+
+
+@dataclass
+class _Scan:
+    header: list[str] | None
+    rows: int
+    cpu_powers: set[str]
+
+
+def _scan(file: Path) -> _Scan:
+    """First pass: header, row count and whether ``cpu_power`` is constant (bounded memory)."""
+    with open(file, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return _Scan(None, 0, set())
+        header = [h.strip() for h in header]
+        idx = header.index("cpu_power") if "cpu_power" in header else None
+        powers: set[str] = set()
+        n = 0
+        for row in reader:
+            n += 1
+            if idx is not None and len(powers) < 2:
+                powers.add(row[idx].strip() if idx < len(row) else "")
+        return _Scan(header, n, powers)
+
+
+def count_rows(paths: Iterable[str | Path]) -> int:
+    """Data rows in these CSV files and folders (for a progress bar); unreadable ones count 0."""
+    files, _ = expand_paths(paths)
+    total = 0
+    for f in files:
+        try:
+            total += _scan(f).rows
+        except (OSError, UnicodeDecodeError, csv.Error):
+            pass
+    return total
+
+
+def stream_file(path: str | Path, options: ImportOptions | None = None,
+                report: ImportReport | None = None) -> Iterator[JobResult]:
+    """Read one CodeCarbon emissions CSV row by row, yielding records as they are complete.
+
+    Memory stays bounded whatever the file's size: a per-run log yields one record per row; a
+    task-mode log yields a run's record when its ``run_id`` changes (CodeCarbon writes a run's
+    task rows together; a run whose rows are not consecutive is imported as separate records).
 
     Args:
         path: The CSV file.
         options: Labels and detection switches (defaults: see :class:`ImportOptions`).
+        report: Counts rows and files and collects problems (each naming file and line);
+            a bad file yields no records, a bad row is reported and the others still come.
 
-    Returns:
-        The records and every problem found (a bad file yields one error and no records; a
-        bad row yields an error naming its line, and the other rows are still imported).
+    Yields:
+        The records, in file order.
     """
     opts = options or ImportOptions()
     file = Path(path)
-    report = ImportReport(files=1)
+    rep = report if report is not None else ImportReport()
+    rep.files += 1
+    try:
+        scan = _scan(file)
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        rep.add_issue(ImportIssue(str(file), None, f"cannot read: {err}"))
+        return
+    problem = header_problem(scan.header)
+    if problem:
+        rep.add_issue(ImportIssue(str(file), 1, problem))
+        return
+    assert scan.header is not None
+    cols = set(scan.header)
+    ctx = _FileContext(cpu_constant=scan.rows >= 2 and len(scan.cpu_powers) == 1
+                       and "" not in scan.cpu_powers, legacy=_is_legacy(cols), options=opts)
+    task_mode = "task_name" in cols
+    group: list[_Parsed] = []
+    header = scan.header
+    width = len(header)
     try:
         with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames
-            problem = header_problem(header)
-            if problem:
-                report.errors.append(ImportIssue(str(file), 1, problem))
-                return report
-            rows: list[tuple[int, dict[str, str]]] = []
-            for row in reader:
-                rows.append((reader.line_num, row))
+            reader = csv.reader(fh)
+            next(reader, None)  # the header line, read with stripped names above
+            for values in reader:
+                rep.rows += 1
+                try:
+                    if len(values) > width:
+                        raise _RowError(f"{len(values) - width} more field(s) than the header has")
+                    row = dict(zip(header, [v.strip() for v in values]))  # short rows: keys missing
+                    p = _parse_row(row, reader.line_num, ctx)
+                except (_RowError, ValueError) as err:  # ValueError: record validation
+                    rep.add_issue(ImportIssue(str(file), reader.line_num, str(err)))
+                    continue
+                if not task_mode:
+                    yield _record(file, p, (), opts)
+                    continue
+                if group and (p.run_id is None or p.run_id != group[0].run_id):
+                    yield from _group_records(file, group, opts)
+                    group = []
+                group.append(p)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        report.errors.append(ImportIssue(str(file), None, f"cannot read: {err}"))
-        return report
-    report.rows = len(rows)
-    if header and header != [h.strip() for h in header]:
-        rows = [(n, {k.strip() if isinstance(k, str) else k: v for k, v in r.items()})
-                for n, r in rows]
-    ctx = _FileContext([r for _, r in rows], opts)
-    parsed: list[_Parsed] = []
-    for line, row in rows:
-        try:
-            parsed.append(_parse_row(row, line, ctx))
-        except _RowError as err:
-            report.errors.append(ImportIssue(str(file), line, str(err)))
-        except ValueError as err:  # DomainEnergy / JobResult validation
-            report.errors.append(ImportIssue(str(file), line, str(err)))
-    task_mode = header is not None and "task_name" in [h.strip() for h in header]
-    if not task_mode:
-        report.results.extend(_record(file, p, (), opts) for p in parsed)
-        return report
-    groups: dict[str, list[_Parsed]] = {}
-    for p in parsed:
-        groups.setdefault(p.run_id, []).append(p)
-    for members in groups.values():
-        queries = [p for p in members if p.task_name == opts.query_task]
-        if len(queries) == 1:
-            others = [p for p in members if p is not queries[0]]
-            report.results.append(_record(file, queries[0], others, opts))
-        else:
-            report.results.extend(_record(file, p, (), opts) for p in members)
+        rep.add_issue(ImportIssue(str(file), None, f"cannot read: {err}"))
+    if group:
+        yield from _group_records(file, group, opts)
+
+
+def _group_records(file: Path, members: list[_Parsed], opts: ImportOptions) -> Iterator[JobResult]:
+    """A task-mode run's rows: one record with phases when it has exactly one query row."""
+    queries = [p for p in members if p.task_name == opts.query_task]
+    if len(queries) == 1 and members[0].run_id is not None:
+        others = [p for p in members if p is not queries[0]]
+        yield _record(file, queries[0], others, opts)
+    else:
+        for p in members:
+            yield _record(file, p, (), opts)
+
+
+def read_file(path: str | Path, options: ImportOptions | None = None) -> ImportReport:
+    """Read one CodeCarbon emissions CSV into memory (see :func:`stream_file`).
+
+    Returns:
+        The records and the problems found (each naming its file and line).
+    """
+    report = ImportReport()
+    report.results.extend(stream_file(path, options, report))
     return report
 
 
@@ -506,22 +682,29 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[ImportIs
     return files, issues
 
 
-def read_paths(paths: Iterable[str | Path], options: ImportOptions | None = None) -> ImportReport:
-    """Read CodeCarbon CSVs from files and folders (recursive ``*.csv``).
+def stream_paths(paths: Iterable[str | Path], options: ImportOptions | None = None,
+                 report: ImportReport | None = None) -> Iterator[JobResult]:
+    """:func:`stream_file` over files and folders (recursive ``*.csv``, sorted).
 
     Args:
         paths: Files or folders.
         options: See :class:`ImportOptions`.
+        report: Counts and problems (a missing path is one problem).
+    """
+    rep = report if report is not None else ImportReport()
+    files, issues = expand_paths(paths)
+    for issue in issues:
+        rep.add_issue(issue)
+    for f in files:
+        yield from stream_file(f, options, rep)
+
+
+def read_paths(paths: Iterable[str | Path], options: ImportOptions | None = None) -> ImportReport:
+    """Read CodeCarbon CSVs from files and folders into memory (see :func:`stream_paths`).
 
     Returns:
-        All records and all problems (each naming its file and line).
+        All records and the problems found (each naming its file and line).
     """
-    files, issues = expand_paths(paths)
-    report = ImportReport(errors=list(issues))
-    for f in files:
-        one = read_file(f, options)
-        report.results.extend(one.results)
-        report.errors.extend(one.errors)
-        report.files += one.files
-        report.rows += one.rows
+    report = ImportReport()
+    report.results.extend(stream_paths(paths, options, report))
     return report

@@ -1,0 +1,156 @@
+"""Benchmark: import a 300,000-row CodeCarbon CSV — before (the code this branch started
+from) and after (this tree), in one run.
+
+The CSV is made from the study's real per-run rows (``data/emissions/complete/*.csv`` of
+sashavor/co2_inference): its rows are repeated in order until there are ``--rows`` of them,
+each copy given a fresh ``run_id`` (seeded) and a timestamp one second later so that every
+row is a distinct run, as in a long campaign's log. Everything else in a row is the study's.
+
+Each import runs ``wattprint import codecarbon CSV --store DB`` in a fresh interpreter;
+wall time, that process's CPU time and peak RSS (``wait4`` rusage) are taken (CPU time is
+the fairer ratio on a shared machine), and the store's size
+(database + WAL) is compared with the CSV's. BEFORE runs the command from a copy of
+``--before-commit`` (``git archive``), AFTER from this tree's ``src``.
+
+Targets (issue 10, item 8): AFTER ≥ 5× faster than BEFORE, peak RSS < 300 MB, store < 3× the
+CSV. Nothing is asserted; the numbers go to ``bench/results/import_codecarbon.json``.
+
+Usage::
+
+    PYTHONPATH=src python bench/import_codecarbon.py [--rows 300000] [--skip-before]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+from study_import import _default_dir  # the study folder (bench/ is on sys.path)
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BEFORE_COMMIT = "acf8cfb"
+"""main when this work began: the importer that read the whole file and stored every result
+in one transaction (2 min 30 s and 2.4 GB for 300k rows in the issue)."""
+
+
+def make_csv(study: Path, rows: int, out: Path, seed: int = 0) -> int:
+    """Write ``rows`` CodeCarbon rows made from the study's real per-run rows; returns bytes."""
+    complete = study / "data" / "emissions" / "complete"
+    header: list[str] | None = None
+    source: list[dict[str, str]] = []
+    for f in sorted(complete.glob("*.csv")):
+        with open(f, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            if header is None:
+                header = list(reader.fieldnames or [])
+            if list(reader.fieldnames or []) != header:
+                continue
+            source.extend(reader)
+    if not header or not source:
+        sys.exit(f"no per-run CodeCarbon rows in {complete}")
+    rng = random.Random(seed)
+    t = datetime(2024, 1, 1)
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
+        w.writeheader()
+        for i in range(rows):
+            row = dict(source[i % len(source)])
+            row["run_id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            row["timestamp"] = (t + timedelta(seconds=i)).isoformat()
+            w.writerow(row)
+    return out.stat().st_size
+
+
+def _checkout(commit: str, dest: Path) -> Path:
+    """``src`` of ``commit`` unpacked into ``dest`` (``git archive``)."""
+    blob = subprocess.run(["git", "-C", str(REPO), "archive", commit, "src"],
+                          check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(blob)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / "src"
+
+
+def _store_bytes(db: Path) -> int:
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
+
+
+def run_import(src: Path, csv_path: Path, db: Path) -> dict[str, float | int | str]:
+    """One ``wattprint import codecarbon`` in a fresh interpreter: wall s, peak RSS, store size."""
+    env = {**os.environ, "PYTHONPATH": str(src), "TERM": "dumb"}
+    cmd = [sys.executable, "-m", "wattprint", "import", "codecarbon", str(csv_path),
+           "--store", str(db), "--json"]
+    out_path, err_path = db.parent / "stdout.json", db.parent / "stderr.txt"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=db.parent)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (peak RSS)
+        wall = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"import failed ({code}): {err_path.read_text()[-2000:]}")
+    summary = json.loads(out_path.read_text())
+    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "store_bytes": _store_bytes(db), "stored": summary.get("stored"),
+            "errors": len(summary.get("errors") or [])}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=300_000)
+    ap.add_argument("--before-commit", default=BEFORE_COMMIT)
+    ap.add_argument("--skip-before", action="store_true", help="measure AFTER only")
+    ap.add_argument("--out", default=str(HERE / "results" / "import_codecarbon.json"))
+    args = ap.parse_args(argv)
+    study = _default_dir()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpd = Path(tmp)
+        csv_path = tmpd / "emissions.csv"
+        csv_bytes = make_csv(study, args.rows, csv_path)
+        print(f"CSV: {args.rows:,} rows, {csv_bytes / 1e6:.1f} MB", flush=True)
+        runs: dict[str, dict[str, float | int | str]] = {}
+        for name, src in (("after", REPO / "src"),
+                          *(() if args.skip_before else
+                            (("before", _checkout(args.before_commit, tmpd / "before")),))):
+            d = tmpd / name
+            d.mkdir(exist_ok=True)
+            r = run_import(src, csv_path, d / "results.db")
+            r["store_vs_csv"] = round(int(r["store_bytes"]) / csv_bytes, 2)
+            runs[name] = r
+            print(f"{name}: {r}", flush=True)
+    result: dict[str, object] = {
+        "rows": args.rows, "csv_bytes": csv_bytes, "csv_mb": round(csv_bytes / 1e6, 1),
+        "before_commit": None if args.skip_before else args.before_commit, **runs,
+        "targets": {"speedup_min": 5.0, "peak_rss_mb_max": 300, "store_vs_csv_max": 3.0},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "load_average_1m_at_end": round(os.getloadavg()[0], 1)},
+        "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    if "before" in runs:
+        b, a = runs["before"], runs["after"]
+        result["speedup_wall"] = round(float(b["wall_s"]) / float(a["wall_s"]), 2)
+        result["speedup_cpu"] = round(float(b["cpu_s"]) / float(a["cpu_s"]), 2)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("rows", "csv_mb", "speedup_wall", "speedup_cpu")
+                      if k in result}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
