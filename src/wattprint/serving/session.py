@@ -282,8 +282,11 @@ class ServingSession:
                 result = meter.end(label)   # a failed read discards the window and raises
         if not run.records:
             raise MeterError(f"{arrivals.label}: no request was sent")
-        window_j = sum(result.domain(d).energy_j for d in basis.domains)
+        # The window's counter delta between its own edge reads (the timeline's first and last
+        # samples). The EnergyMeter window read around it gives the per-domain breakdown; with a
+        # remote agent its edge reads may land one stream reading apart from the timeline's.
         ts, es = timeline.series(basis.domains)
+        window_j = es[-1] - es[0]
         attribution = attribute(run.records, ts, es, idle_power_w=idle_w or 0.0,
                                 window_j=window_j, basis_provenance=basis.provenance,
                                 basis_domains=basis.domains)
