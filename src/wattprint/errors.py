@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 
 class WattprintError(Exception):
@@ -63,6 +64,15 @@ def unknown_choice(kind: str, value: str, choices: Iterable[str]) -> ConfigError
     return ConfigError(
         f"unknown {kind} {value!r}{did_you_mean(value, choices)}; valid: {', '.join(choices)}"
     )
+
+
+def import_ray() -> Any:
+    """Import Ray (an optional extra), or raise ConfigError saying how to install it."""
+    try:
+        import ray
+    except ImportError as err:
+        raise ConfigError("--executor ray needs Ray: pip install 'wattprint[ray]'") from err
+    return ray
 
 
 def decode_utf8(data: bytes, source: str) -> str:

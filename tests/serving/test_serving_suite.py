@@ -49,5 +49,28 @@ def test_run_and_validate_route_serving_suites(tmp_path, capsys):
     f.write_text(GOOD)
     assert main(["validate", str(f)]) == 0
     assert "serving, 1 job(s), 3 load point(s)" in capsys.readouterr().out
-    assert main(["run", str(f), "--executor", "ray"]) == 2
+    assert main(["run", str(f), "--executor", "slurm"]) == 2
     assert "serving suite" in capsys.readouterr().err
+
+
+def test_a_local_serving_suite_imports_nothing_of_ray(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "sys.path[:0] = %r\n"
+        "from serving_fakes import MODEL, fake_server\n"
+        "from wattprint.cli import main\n"
+        "with fake_server() as (url, _):\n"
+        "    open(%r, 'w').write('name: s\\nkind: serving\\njobs:\\n  - name: j\\n'\n"
+        "        f'    endpoint: {url}\\n    model: {MODEL}\\n    requests: 2\\n    idle_s: 0\\n'\n"
+        "        '    output_len: \"2\"\\n    max_lag_s: 1\\n    loads:\\n      - concurrency: 1\\n')\n"
+        "    assert main(['run', %r, '--store', %r]) in (0, 1)\n"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
+    ) % ([str(Path(__file__).parent), *sys.path], str(tmp_path / "s.yaml"),
+         str(tmp_path / "s.yaml"), str(tmp_path / "r.db"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "1 load point(s) stored" in out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -167,39 +167,70 @@ def validate_serving_suite(source: str, text: str, as_json: bool) -> int:
 
 def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
     """``wattprint run SUITE`` for a suite of ``kind: serving`` (resumable: stored points are
-    skipped). Runs locally; other executors are refused."""
+    skipped). Runs here (``--executor local``) or one Ray task per job (``--executor ray``)."""
     from wattprint.errors import ConfigError
     from wattprint.harness.environment import fingerprint
     from wattprint.results.serving_store import stored_point_ids, write_points
     from wattprint.results.store import ResultStore
     from wattprint.serving.session import ServingSession
-    from wattprint.serving.suite import job_config, parse_serving_suite
+    from wattprint.serving.suite import job_config, parse_serving_suite, suite_run_id
 
     suite = parse_serving_suite(text, source)
-    if getattr(args, "executor", "local") not in ("local", "inprocess"):
-        raise ConfigError(f"suite {suite.name!r} is a serving suite: it runs on this machine "
-                          "(--executor local); run the engine where you want it and point "
-                          "'endpoint' at it")
+    executor = getattr(args, "executor", "local")
+    if executor not in ("local", "inprocess", "ray"):
+        raise ConfigError(f"suite {suite.name!r} is a serving suite: it runs here "
+                          "(--executor local) or on Ray (--executor ray), not with "
+                          f"--executor {executor}")
     if getattr(args, "dry_run", False):
         return validate_serving_suite(source, text, getattr(args, "json", False))
     if getattr(args, "no_store", False):
         raise ConfigError("serving suites store their load points: drop --no-store")
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
-    env = fingerprint()
     total: list = []
+    lost: list[tuple[str, str, str]] = []
     with ResultStore(getattr(args, "store", None)) as store:
-        for job in suite.spec.jobs:
-            cfg = job_config(job, log)
-            run_id = f"{suite.name}-{job.name}-{cfg.key()}"
-            session = ServingSession(cfg, run_id, suite=suite.name, environment=env, log=log,
-                                     done=stored_point_ids(store, run_id),
-                                     on_point=lambda p: write_points(store, [p]))
-            total += session.run()
+        def store_point(p) -> None:
+            write_points(store, [p])
+        if executor == "ray":
+            total, lost = _run_serving_on_ray(args, suite, store, store_point, log)
+        else:
+            env = fingerprint()
+            for job in suite.spec.jobs:
+                cfg = job_config(job, log)
+                run_id = suite_run_id(suite.name, job.name, cfg)
+                session = ServingSession(cfg, run_id, suite=suite.name, environment=env, log=log,
+                                         done=stored_point_ids(store, run_id),
+                                         on_point=store_point)
+                total += session.run()
+                lost += [(job.name, a, why) for a, why in session.lost]
     bad = [p for p in total if p.attribution_residual >= 0.01]
     for p in total:
         log(f"{p.arrivals}: {p.j_per_output_token} J/output token ({p.energy_provenance}), "
             f"p95 TTFT {p.p95_ttft_s} s, residual {p.attribution_residual:.1e}, "
             f"flags: {', '.join(p.flags) or 'none'}")
     log(f"suite {suite.name}: {len(total)} load point(s) stored")
-    return 1 if bad else 0
+    if lost:
+        print("wattprint: error: energy not measured (not stored): "
+              + "; ".join(f"{j} {a}: {why}" for j, a, why in lost), file=sys.stderr)
+    return 1 if bad or lost else 0
 
+
+def _run_serving_on_ray(args: argparse.Namespace, suite, store, store_point,
+                        log) -> tuple[list, list[tuple[str, str, str]]]:
+    """One Ray task per job (serving/ray_run.py); the points are stored here, as they arrive."""
+    from wattprint.harness.environment import fingerprint
+    from wattprint.results.serving_store import stored_point_ids_by_run
+    from wattprint.serving.ray_run import RayServingRunner
+
+    runner = RayServingRunner(address=getattr(args, "address", None),
+                              gpus_per_job=getattr(args, "gpus_per_job", 1.0),
+                              cpus_per_job=getattr(args, "cpus_per_job", None))
+    try:
+        outcomes = runner.run(suite.name, list(suite.spec.jobs),
+                              stored_point_ids_by_run(store, suite.name), fingerprint,
+                              on_point=store_point, log=log)
+    finally:
+        runner.close()
+    points = [p for o in outcomes for p in o.points]
+    lost = [(o.job.name, a, why) for o in outcomes for a, why in o.lost]
+    return points, lost

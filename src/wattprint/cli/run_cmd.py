@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-store", action="store_true",
                    help="write no store and resume nothing (results only in --out / the summary)")
     p.add_argument("--executor", default="local", metavar="NAME",
-                   help="where jobs run: local (one process per job, default) or inprocess")
+                   help="where jobs run: local (one process per job, default), inprocess, or ray")
     from wattprint.cli.carbon_options import add_carbon_arguments
 
     add_carbon_arguments(p)

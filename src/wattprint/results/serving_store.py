@@ -50,3 +50,13 @@ def stored_point_ids(store: ResultStore, run_id: str) -> set[str]:
     """Point ids already stored for ``run_id`` (a resumed run skips them)."""
     return {r[0] for r in store._fetchall("SELECT point_id FROM serving_points WHERE run_id = ?",
                                           (run_id,))}
+
+
+def stored_point_ids_by_run(store: ResultStore, suite: str) -> dict[str, set[str]]:
+    """Point ids already stored for each run of ``suite`` (jobs run elsewhere learn their run
+    id only there; they look theirs up in this)."""
+    out: dict[str, set[str]] = {}
+    for run_id, point_id in store._fetchall(
+            "SELECT run_id, point_id FROM serving_points WHERE suite = ?", (suite,)):
+        out.setdefault(run_id, set()).add(point_id)
+    return out

@@ -53,7 +53,11 @@ class LoadEntry(_Strict):
 
 
 class ServingJob(_Strict):
-    """One served model and its loads (see :class:`ServingConfig` for the meanings)."""
+    """One served model and its loads (see :class:`ServingConfig` for the meanings).
+
+    ``device`` says where the engine computes; it only decides the resources a job asks for on
+    Ray (``cuda``: one GPU; ``cpu``: a whole node) and is not part of the measured config.
+    """
 
     name: str
     endpoint: str = "http://127.0.0.1:{port}"
@@ -63,6 +67,7 @@ class ServingJob(_Strict):
     port: int = Field(default=18471, ge=1, le=65535)
     api: Literal["chat", "completions"] = "chat"
     engine: str = "auto"
+    device: Literal["cpu", "cuda"] = "cpu"
     loads: list[LoadEntry] = Field(default_factory=list)
     sweep: bool = False
     requests: int = Field(default=50, ge=1)
@@ -190,3 +195,8 @@ def job_config(job: ServingJob, log: Callable[[str], None] = print) -> ServingCo
         ready_timeout_s=job.ready_timeout_s, idle_s=job.idle_s, interval_s=job.interval_s,
         max_lag_s=job.max_lag_s, slo=dict(job.slo), timeout_s=job.timeout_s, sweep=job.sweep,
         use_steady=not job.whole_window, seed=job.seed)
+
+
+def suite_run_id(suite: str, job: str, cfg: ServingConfig) -> str:
+    """Run id of a suite job's points (stable for the same config, so a rerun resumes)."""
+    return f"{suite}-{job}-{cfg.key()}"

@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattprint.errors import ConfigError, WattprintError
+from wattprint.errors import ConfigError, WattprintError, import_ray
 from wattprint.harness.executors.base import Executor, PhaseCallback, ResultCallback
 from wattprint.harness.plan import Job
 from wattprint.harness.worker import Toolkit, describe_error, execute_job, failed_result
@@ -44,17 +44,9 @@ from wattprint.results.schema import JobResult
 _DONE = object()
 
 
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError as err:
-        raise ConfigError("--executor ray needs Ray: pip install 'wattprint[ray]'") from err
-    return ray
-
-
 def where_am_i() -> dict[str, Any]:
     """Node and GPU of the current Ray worker: hostname, Ray node id, GPU ids/UUIDs given to it."""
-    ray = _import_ray()
+    ray = import_ray()
     ctx = ray.get_runtime_context()
     gpu_ids = [str(g) for g in ray.get_gpu_ids()]
     return {"hostname": socket.gethostname(), "node_id": ctx.get_node_id(),
@@ -91,7 +83,7 @@ def run_job_streaming(job: Job, toolkit: Toolkit, run_id: str,
 
 def node_hardware_ids() -> list[str]:
     """Hardware id of every alive node (one tiny task pinned to each)."""
-    ray = _import_ray()
+    ray = import_ray()
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     from wattprint.harness.environment import hardware_id
@@ -144,7 +136,7 @@ class RayExecutor(Executor):
         self.cpus_per_job = cpus_per_job
         self.max_attempts = max_attempts
         self.environment = environment
-        self._ray = _import_ray()
+        self._ray = import_ray()
         self._started_ray = False
         if not self._ray.is_initialized():
             opts = dict(init_options or {})
