@@ -70,6 +70,7 @@ def test_serving_suite_on_ray_stores_what_a_local_run_stores_and_resumes(local_r
             assert g.energy_j is not None and g.energy_j > 0
             assert g.energy_provenance == w.energy_provenance
             assert g.suite == "sray" and g.engine["name"] == w.engine["name"]
+            assert g.environment["ray"]["node_id"] and "ray" not in w.environment
         # a second run finds every point stored and stores nothing new
         assert main(["run", str(f), "--executor", "ray", "--store", on_ray]) == 0
         assert sorted(map(key, stored(on_ray))) == sorted(map(key, got))

@@ -47,13 +47,15 @@ def run_job_on_node(job: ServingJob, suite: str, done_by_run: dict[str, set[str]
             node's).
         suite: Suite name.
         done_by_run: Point ids already stored, per run id (the session skips them: resume).
-        environment: Returns this node's environment fingerprint.
+        environment: Returns this node's environment fingerprint (stored with each point,
+            with ``ray``: the node id, hostname and GPU ids Ray gave the job).
     """
     ray = import_ray()
     ctx = ray.get_runtime_context()
-    yield ("where", {"hostname": socket.gethostname(), "node_id": ctx.get_node_id(),
-                     "gpu_ids": [str(g) for g in ray.get_gpu_ids()],
-                     "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")})
+    where = {"hostname": socket.gethostname(), "node_id": ctx.get_node_id(),
+             "gpu_ids": [str(g) for g in ray.get_gpu_ids()],
+             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
+    yield ("where", where)
     q: queue.Queue[Any] = queue.Queue()
 
     def log(m: str) -> None:
@@ -64,7 +66,7 @@ def run_job_on_node(job: ServingJob, suite: str, done_by_run: dict[str, set[str]
             cfg = job_config(job, log)
             run_id = suite_run_id(suite, job.name, cfg)
             q.put(("run", run_id))
-            session = ServingSession(cfg, run_id, suite=suite, environment=environment(),
+            session = ServingSession(cfg, run_id, suite=suite, environment={**environment(), "ray": where},
                                      log=log, done=done_by_run.get(run_id, set()),
                                      on_point=lambda p: q.put(("point", p)))
             try:
