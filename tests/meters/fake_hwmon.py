@@ -5,6 +5,7 @@ Only the sysfs boundary is simulated: the real meter code reads these files unch
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -45,5 +46,11 @@ def hwmon(root: Path, index: int, name: str, files: dict[str, object],
 
 
 def write(d: Path, name: str, value: object) -> None:
-    """Change one sensor file (what the kernel does between reads)."""
-    (d / name).write_text(f"{value}\n")
+    """Change one sensor file (what the kernel does between reads).
+
+    The new value replaces the file in one step (write aside, then rename), as a kernel
+    attribute changes atomically: a reader thread never sees a half-written, empty file.
+    """
+    tmp = d / f".{name}.new"
+    tmp.write_text(f"{value}\n")
+    os.replace(tmp, d / name)

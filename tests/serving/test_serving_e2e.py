@@ -53,6 +53,10 @@ def test_real_transformers_serve_under_load(chat_lm, tmp_path, capsys):
         assert p["requests_ok"] == 10 and p["requests_failed"] == 0
         assert p["output_tokens"] == 80 and p["output_token_source"] == "usage"  # length forced
         assert p["attribution_residual"] < 0.01 and p["provenance"] == "attributed"
+        # the timeline's window energy agrees with the meter's own begin/end reads (they differ
+        # only by the few sample periods at the edges)
+        a = p["attribution"]
+        assert a["meter_window_j"] > 0 and a["timeline_vs_meter"] < 0.25, a
         assert p["engine"]["name"] == "transformers"
         assert p["j_per_output_token"] > 0 and p["p95_ttft_s"] >= p["p50_ttft_s"]
         assert p["request_energy"]["p50_decode_j"] is not None

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from serving_fakes import MODEL, fake_server
+from serving_fakes import MODEL, SEEN, fake_server
 
 from wattprint.cli import main
 
@@ -17,7 +17,7 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 def test_sigint_stores_what_was_measured(tmp_path, capsys):
     store = tmp_path / "s.db"
-    with fake_server("vllm", token_delay_s=0.01) as (url, _):
+    with fake_server("vllm", token_delay_s=0.01) as (url, app):
         env = {**os.environ, "PYTHONPATH": SRC}
         p = subprocess.Popen([sys.executable, "-m", "wattprint", "load", "--endpoint", url,
                               "--model", MODEL, "--rate", "2", "--rate", "4", "--requests", "200",
@@ -25,9 +25,8 @@ def test_sigint_stores_what_was_measured(tmp_path, capsys):
                               "--store", str(store)],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while not store.exists() and time.monotonic() < deadline:   # the run has started
-            time.sleep(0.1)
-        time.sleep(3.0)
+        while len(app[SEEN]) < 5 and time.monotonic() < deadline:   # the probe + 4 load requests
+            time.sleep(0.05)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err

@@ -25,12 +25,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _agent(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from wattprint.errors import ConfigError
     from wattprint.meters.energy_meter import EnergyMeter
     from wattprint.serving.agent import make_app
 
+    if not 1 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port}: expected a TCP port 1-65535")
+    if not args.token:
+        raise ConfigError(f"wattprint agent needs a token: --token SECRET or ${ENV_TOKEN}")
     meter = EnergyMeter()
-    app = make_app(list(meter.meters), args.token or "")
+    app = make_app(list(meter.meters), args.token)
     names = ", ".join(f"{s.name} ({s.provenance})" for s in meter.domains())
     print(f"wattprint agent on http://{args.host}:{args.port}: {names}", file=sys.stderr)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    try:
+        web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    except OSError as err:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    finally:
+        meter.close()
     return 0

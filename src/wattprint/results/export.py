@@ -57,11 +57,11 @@ def flatten(r: JobResult, idle_share: float = 0.0,
         row[f"energy_{p.value}_j_per_unit"] = r.per_unit_j(p)
     unc = [t["uncertainty_j"] for t in r.totals() if t["uncertainty_j"] is not None]
     row["uncertainty_estimated_j"] = sum(unc) if unc else None
-    c = r.carbon or {}
-    row["carbon_g"] = c.get("emissions_g")
-    row["intensity_g_per_kwh"] = c.get("intensity_g_per_kwh")
-    row["intensity_source"] = c.get("intensity_source")
-    row["pue"] = c.get("pue")
+    c = r.carbon
+    row["carbon_g"] = c.emissions_g if c else None
+    row["intensity_g_per_kwh"] = c.intensity_g_per_kwh if c else None
+    row["intensity_source"] = c.intensity_source if c else None
+    row["pue"] = c.pue if c else None
     for k, v in r.quality.items():
         row[f"quality.{k}"] = v
     for k, v in r.settings.items():

@@ -18,8 +18,10 @@ samples (0.1 s by default):
 
 Every processed token counts the same by default (``prefill_weight = 1``: a forward pass costs
 about 2 x parameters FLOPs per token in prefill and decode alike). The sum check compares
-``sum(shares) + idle + unattributed`` with the window's energy from an independent pair of meter
-reads at its edges; the relative residual must be under 1 %.
+``sum(shares) + idle + unattributed`` with the window's counter delta (the basis domains' last
+minus first reading of the window), given separately by the caller; the relative residual must
+be under 1 %. It catches energy lost or double-counted by the slicing (gaps, overlapping work,
+negative slices), not errors of the meter itself.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class Attribution:
         provenance: Always ``attributed``.
         basis_provenance: Provenance of the energy that was split.
         basis_domains: The domains it came from.
-        window_j: Window energy from the meter reads at its edges, J.
+        window_j: The window's counter delta (last minus first basis reading), J.
         idle_j: Idle part (measured idle power x time), J.
         unattributed_j: Dynamic energy in slices with no request work, J.
         shares: Per-request shares.
@@ -124,7 +126,7 @@ def attribute(records: Sequence[RequestRecord], times_s: Sequence[float],
         times_s: Timeline sample times (monotonic s), increasing, covering the window.
         energy_j: Cumulative basis energy at each sample, J.
         idle_power_w: Measured idle power of the basis domains, W.
-        window_j: The window's energy from the meter's own reads at its edges, J.
+        window_j: The window's counter delta from the basis readings, J.
         basis_provenance, basis_domains: Where the energy came from.
         prefill_weight: Work of one prompt token relative to one decoded token.
     """

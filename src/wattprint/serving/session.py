@@ -151,6 +151,7 @@ class ServingSession:
         self.environment = dict(environment or {})
         self.points: list[ServingPoint] = []
         self.lost: list[tuple[str, str]] = []
+        self._idle_flags: list[str] = []
         """Load points whose energy could not be measured: (arrivals, reason)."""
 
     def run(self) -> list[ServingPoint]:
@@ -184,8 +185,15 @@ class ServingSession:
         self.log(f"energy basis: {basis.provenance} {', '.join(basis.domains)}")
         idle = meter.measure_idle(cfg.idle_s) if cfg.idle_s > 0 else None
         idle_w = sum(idle[d] for d in basis.domains) if idle else None
+        self._idle_flags = []
         if idle_w is not None:
             self.log(f"idle power {idle_w:.2f} W over {cfg.idle_s:g} s ({basis.provenance})")
+        elif cfg.idle_s > 0:
+            base = getattr(meter, "idle_baseline", None)
+            why = "; ".join(getattr(base, "reasons", ())) or "no reason given"
+            self._idle_flags.append("idle_baseline_invalid")
+            self.log(f"idle baseline not usable ({why}): no idle/dynamic split, every joule of "
+                     "the window is shared among requests")
         count = _tokenizer_counter(cfg.tokenizer)
         target = Target(cfg.endpoint, cfg.model, cfg.api, info.engine, cfg.fixed_length,
                         dict(cfg.extra), cfg.timeout_s)
@@ -274,8 +282,11 @@ class ServingSession:
                 result = meter.end(label)   # a failed read discards the window and raises
         if not run.records:
             raise MeterError(f"{arrivals.label}: no request was sent")
-        window_j = sum(result.domain(d).energy_j for d in basis.domains)
+        # The window's counter delta between its own edge reads (the timeline's first and last
+        # samples). The EnergyMeter window read around it gives the per-domain breakdown; with a
+        # remote agent its edge reads may land one stream reading apart from the timeline's.
         ts, es = timeline.series(basis.domains)
+        window_j = es[-1] - es[0]
         attribution = attribute(run.records, ts, es, idle_power_w=idle_w or 0.0,
                                 window_j=window_j, basis_provenance=basis.provenance,
                                 basis_domains=basis.domains)
@@ -283,6 +294,7 @@ class ServingSession:
         steady = steady_window(run)
         flags = validity_flags(run, steady, fixed_length=cfg.fixed_length,
                                length_forced=prof.forces_length, max_lag_s=cfg.max_lag_s)
+        flags += self._idle_flags
         if not attribution.passed:
             flags.append("attribution_residual_over_1pct")
         if timeline.errors:

@@ -51,6 +51,23 @@ def goodput_rps(records: Sequence[RequestRecord], window: Window, slo: dict[str,
     return good / window.duration_s
 
 
+def _meter_cross_check(attribution: Attribution, domains: EnergyResult) -> dict[str, Any]:
+    """The window's energy read independently by the EnergyMeter window around the load.
+
+    The sum check compares the shares with the timeline's own edge reads, so it catches slicing
+    errors only. This second figure compares the timeline's delta with the meter's separate
+    begin/end reads of the same basis domains (J); the meter window opens just before and
+    closes just after the timeline, so a few sample periods' energy at the edges (and, through
+    a remote agent, one stream reading) separate them. Recorded, not used to reject a point.
+    """
+    parts = [d.energy_j for d in domains.domains if d.name in attribution.basis_domains]
+    if not parts:
+        return {"meter_window_j": None, "timeline_vs_meter": None}
+    meter_j = float(sum(parts))
+    rel = abs(attribution.window_j - meter_j) / meter_j if meter_j > 0 else None
+    return {"meter_window_j": meter_j, "timeline_vs_meter": rel}
+
+
 def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str, model: str,
                 run: LoadRun, whole: Window, steady: Window | None, energy_j: float,
                 idle_power_w: float | None, attribution: Attribution, domains: EnergyResult,
@@ -105,7 +122,8 @@ def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str,
         request_energy=req_e,
         attribution={**attribution.model, "window": "whole", "window_j": attribution.window_j,
                      "idle_j": attribution.idle_j, "unattributed_j": attribution.unattributed_j,
-                     "attributed_j": attribution.attributed_j, "passed": attribution.passed},
+                     "attributed_j": attribution.attributed_j, "passed": attribution.passed,
+                     **_meter_cross_check(attribution, domains)},
         engine=engine, environment=environment,
         client={"cpu_fraction": run.client_cpu_fraction, "cpu_s": run.client_cpu_s,
                 "send_lag_p50_s": _pct(lags, 50), "send_lag_p99_s": _pct(lags, 99),

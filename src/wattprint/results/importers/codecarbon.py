@@ -43,6 +43,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from wattprint.carbon.record import CarbonRecord
 from wattprint.meters.base import DomainEnergy, EnergyResult, EstimateModel, Provenance
 from wattprint.results.schema import STATUS_OK, JobResult, job_id_for
 from wattprint.units import J_PER_KWH
@@ -438,21 +439,22 @@ def _hardware_id(cpu_model: str | None, gpu_model: str | None, gpu_count: str | 
     return job_id_for(hw)[:12]
 
 
-def _carbon(p: _Parsed) -> dict[str, Any]:
+def _carbon(p: _Parsed) -> CarbonRecord:
     version = _text(p.row, "codecarbon_version") or "?"
     where = "/".join(x for x in (_text(p.row, "country_iso_code"), _text(p.row, "region")) if x)
+    pue = _num(p.row, "pue", required=False)
     if p.emissions_kg is None:
-        return {"emissions_g": None, "intensity_g_per_kwh": None,
-                "intensity_source": f"codecarbon {version} {where or 'unknown region'}: "
-                                    "emissions column empty, intensity unknown",
-                "pue": _num(p.row, "pue", required=False)}
-    return {
-        "emissions_g": p.emissions_kg * 1000.0,
-        "intensity_g_per_kwh": (p.emissions_kg * 1000.0 / p.energy_kwh) if p.energy_kwh > 0 else None,
-        "intensity_source": f"codecarbon {version} {where or 'unknown region'} "
-                            "(implied: emissions / energy_consumed)",
-        "pue": _num(p.row, "pue", required=False),
-    }
+        return CarbonRecord(
+            intensity_source=f"codecarbon {version} {where or 'unknown region'}: "
+                             "emissions column empty, intensity unknown",
+            pue=pue)
+    return CarbonRecord(
+        emissions_g=p.emissions_kg * 1000.0,
+        intensity_g_per_kwh=(p.emissions_kg * 1000.0 / p.energy_kwh) if p.energy_kwh > 0 else None,
+        intensity_source=f"codecarbon {version} {where or 'unknown region'} "
+                         "(implied: emissions / energy_consumed)",
+        pue=pue,
+    )
 
 
 def _started_at(p: _Parsed) -> float:
