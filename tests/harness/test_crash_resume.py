@@ -90,8 +90,11 @@ def _kill_worker(proc: subprocess.Popen[bytes]) -> bool:
         return False
     for child in children:
         try:
-            if "resource_tracker" in " ".join(child.cmdline()):
+            cmdline = " ".join(child.cmdline())
+            if "resource_tracker" in cmdline:
                 continue
+            if "forkserver" in cmdline and child.ppid() == proc.pid:
+                continue  # the forkserver itself; the workers are its children
             child.send_signal(signal.SIGKILL)
             killed = True
         except psutil.NoSuchProcess:

@@ -151,3 +151,50 @@ def test_a_forked_worker_uses_cuda(tmp_path, monkeypatch):
                   make_job("cuda", n=1, repeat=1, warmup=0, job_id="c2")], results.append, run_id="r")
     assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
     assert results[0].input_tokens != results[1].input_tokens
+
+
+def test_a_killed_forkserver_costs_no_job(tmp_path, monkeypatch):
+    import multiprocessing.forkserver as mp_forkserver
+    import signal
+    import time
+
+    probe_dir = tmp_path / "p"
+    probe_dir.mkdir()
+    monkeypatch.setenv("WATTPRINT_TEST_PROBE_DIR", str(probe_dir))
+    results: list[Any] = []
+    executor = LocalExecutor(TOOLKIT, environment={"host": "test"}, start_method="forkserver")
+    executor.run([make_job("probe", n=1, repeat=1, warmup=0, job_id="k1")], results.append,
+                 run_id="r")
+    server_pid = mp_forkserver._forkserver._forkserver_pid
+    assert server_pid is not None
+    os.kill(server_pid, signal.SIGKILL)  # as the OOM killer would, between two jobs
+    stat = Path(f"/proc/{server_pid}/stat")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and stat.exists() and \
+            stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        time.sleep(0.05)  # dead, not yet reaped: multiprocessing notices at the next start
+    executor.run([make_job("probe", n=1, repeat=1, warmup=0, job_id="k2")], results.append,
+                 run_id="r")
+    assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+    assert mp_forkserver._forkserver._forkserver_pid not in (None, server_pid)
+
+
+class _DyingServer:
+    """A worker whose start meets a forkserver that closes the connection ``fails`` times."""
+
+    def __init__(self, fails: int) -> None:
+        self.fails = fails
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        if self.starts <= self.fails:
+            raise EOFError
+
+
+def test_a_worker_start_is_retried_once_then_fails_only_that_job():
+    once = _DyingServer(fails=1)
+    assert LocalExecutor._start(once) is None and once.starts == 2
+    always = _DyingServer(fails=5)
+    reason = LocalExecutor._start(always)
+    assert always.starts == 2 and reason is not None and "could not start a worker" in reason

@@ -103,7 +103,9 @@ def test_load_measures_through_a_real_agent_process(tmp_path, capsys):
                 break
             except OSError:
                 time.sleep(0.2)
-        with fake_server("vllm") as (endpoint, _):
+        # tokens 50 ms apart: the load lasts about 0.6 s, several of the agent's 0.1 s readings
+        # (a window shorter than one reading has no energy to split: residual undefined)
+        with fake_server("vllm", token_delay_s=0.05) as (endpoint, _):
             rc = main(["load", "--endpoint", endpoint, "--model", MODEL, "--concurrency", "2",
                        "--requests", "6", "--output-len", "4", "--idle", "0.5", "--agent", url,
                        "--agent-token", "tok", "--max-lag", "5", "--json",

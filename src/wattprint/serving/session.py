@@ -295,7 +295,11 @@ class ServingSession:
         flags = validity_flags(run, steady, fixed_length=cfg.fixed_length,
                                length_forced=prof.forces_length, max_lag_s=cfg.max_lag_s)
         flags += self._idle_flags
-        if not attribution.passed:
+        if window_j <= 0:
+            # no counter advance between the window's edge reads (a window shorter than the
+            # meter's update period): there is no energy to split, so no residual either
+            flags.append("no_energy_change_in_window")
+        elif not attribution.passed:
             flags.append("attribution_residual_over_1pct")
         if timeline.errors:
             flags.append("meter_read_gaps")

@@ -36,6 +36,10 @@ from wattprint.results.schema import JobResult
 PRELOAD_MODULE = "wattprint.harness.executors.preload"
 """The module the forkserver imports before forking workers (it imports the heavy libraries)."""
 
+class _NotStarted(Exception):
+    """The worker process could not be started (the reason is recorded as ``fatal``)."""
+
+
 START_METHODS = ("forkserver", "spawn")
 """How a worker process starts: forked from the pre-warmed server, or a fresh interpreter."""
 
@@ -134,8 +138,11 @@ class LocalExecutor(Executor):
         fatal: str | None = None
         timed_out = False
         try:
-            proc.start()
+            start_error = self._start(proc)
             child.close()  # so recv() sees EOF when the worker dies
+            if start_error is not None:
+                fatal = start_error
+                raise _NotStarted
             deadline = None if job.timeout_s is None else time.monotonic() + job.timeout_s
             while True:
                 if deadline is not None:
@@ -157,6 +164,8 @@ class LocalExecutor(Executor):
                 elif kind == "fatal":
                     fatal = str(payload)
             proc.join()
+        except _NotStarted:
+            pass
         except BaseException:
             # KeyboardInterrupt or a failing sink: stop the worker, leave nothing running
             if proc.is_alive():
@@ -182,6 +191,25 @@ class LocalExecutor(Executor):
         env = self.environment or fingerprint()
         for rep in missing:
             on_result(failed_result(job, rep, reason, run_id=run_id, environment=env))
+
+    @staticmethod
+    def _start(proc: Any) -> str | None:
+        """Start a worker; None when it started, else why it could not be started.
+
+        A forkserver that died (OOM-killed, killed by hand) is restarted by ``multiprocessing``
+        at the next start, so one retry suffices; a server that dies while forking this very
+        worker shows as ``EOFError``/``ConnectionError`` here. Only this job fails then, never
+        the run.
+        """
+        for attempt in (1, 2):
+            try:
+                proc.start()
+                return None
+            except (EOFError, ConnectionError) as err:
+                if attempt == 2:
+                    return (f"could not start a worker process ({type(err).__name__}: "
+                            f"{err or 'the forkserver closed the connection'})")
+        return None  # pragma: no cover - the loop returns
 
     def _environ(self) -> dict[str, str] | None:
         """The driver's environment variables for a forked worker (None: spawn inherits them)."""
