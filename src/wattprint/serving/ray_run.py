@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattprint.errors import ConfigError, WattprintError, import_ray
+from wattprint.cluster import alive_resource, ray_resources
+from wattprint.errors import WattprintError, import_ray
 from wattprint.results.serving_record import ServingPoint
 from wattprint.serving.session import ServingSession
 from wattprint.serving.suite import ServingJob, job_config, suite_run_id
@@ -127,22 +128,14 @@ class RayServingRunner:
             self._started = True
         self._remote = self._ray.remote(max_retries=0, max_calls=1)(run_job_on_node)
 
-    def _alive(self, resource: str) -> list[float]:
-        return [float(n["Resources"].get(resource, 0)) for n in self._ray.nodes() if n.get("Alive")]
-
     def resources_for(self, job: ServingJob) -> tuple[dict[str, float], bool]:
         """Ray options for one job, and whether it may share its node with other jobs."""
-        if job.device == "cuda":
-            gpus = self._alive("GPU")
-            if not any(g >= self.gpus_per_job for g in gpus):
-                raise ConfigError(f"serving job {job.name!r} wants a GPU (device: cuda) but no "
-                                  f"alive Ray node has {self.gpus_per_job:g} GPU(s)")
-            return ({"num_gpus": self.gpus_per_job, "num_cpus": 1.0},
-                    any(g > self.gpus_per_job for g in gpus))
-        cpus = self._alive("CPU")
-        if self.cpus_per_job is None:
-            return {"num_cpus": max(cpus) if cpus else 1.0, "num_gpus": 0}, False
-        return {"num_cpus": self.cpus_per_job, "num_gpus": 0}, self.cpus_per_job < max(cpus or [0])
+        nodes = self._ray.nodes()
+        return ray_resources(wants_gpu=job.device == "cuda",
+                             what=f"serving job {job.name!r} wants a GPU (device: cuda)",
+                             node_cpus=alive_resource(nodes, "CPU"),
+                             node_gpus=alive_resource(nodes, "GPU"),
+                             gpus_per_job=self.gpus_per_job, cpus_per_job=self.cpus_per_job)
 
     def run(self, suite: str, jobs: list[ServingJob], done_by_run: dict[str, set[str]],
             environment: Callable[[], dict[str, Any]],

@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattprint.cluster import alive_resource, ray_resources
 from wattprint.errors import ConfigError, WattprintError, import_ray
 from wattprint.harness.executors.base import Executor, PhaseCallback, ResultCallback
 from wattprint.harness.plan import Job
@@ -155,10 +156,10 @@ class RayExecutor(Executor):
     # ---- cluster facts ----------------------------------------------------------------
 
     def _node_cpus(self) -> list[float]:
-        return [float(n["Resources"].get("CPU", 0)) for n in self._ray.nodes() if n.get("Alive")]
+        return alive_resource(self._ray.nodes(), "CPU")
 
     def _node_gpus(self) -> list[float]:
-        return [float(n["Resources"].get("GPU", 0)) for n in self._ray.nodes() if n.get("Alive")]
+        return alive_resource(self._ray.nodes(), "GPU")
 
     def hardware_id(self) -> str:
         """The nodes' hardware id: one node kind gives that kind's id (as the local executor)."""
@@ -174,18 +175,12 @@ class RayExecutor(Executor):
 
     def resources_for(self, job: Job) -> tuple[dict[str, float], bool]:
         """Ray options for one job, and whether it may share its node with other jobs."""
-        if job.device.startswith("cuda"):
-            if not any(g >= self.gpus_per_job for g in self._node_gpus()):
-                raise ConfigError(f"job {job.label} wants a GPU ({job.device}) but no alive Ray "
-                                  f"node has {self.gpus_per_job:g} GPU(s)")
-            # host-side domains (CPU, RAM) are shared with the other GPUs' jobs on the node
-            shared = any(g > self.gpus_per_job for g in self._node_gpus())
-            return {"num_gpus": self.gpus_per_job, "num_cpus": 1.0}, shared
-        cpus = self._node_cpus()
-        if self.cpus_per_job is None:
-            whole = max(cpus) if cpus else 1.0
-            return {"num_cpus": whole, "num_gpus": 0}, False
-        return {"num_cpus": self.cpus_per_job, "num_gpus": 0}, self.cpus_per_job < max(cpus or [0])
+        wants_gpu = job.device.startswith("cuda")
+        return ray_resources(wants_gpu=wants_gpu,
+                             what=f"job {job.label} wants a GPU ({job.device})",
+                             node_cpus=self._node_cpus(),
+                             node_gpus=self._node_gpus() if wants_gpu else [],
+                             gpus_per_job=self.gpus_per_job, cpus_per_job=self.cpus_per_job)
 
     # ---- running ----------------------------------------------------------------------
 
