@@ -172,6 +172,7 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
     from wattprint.harness.environment import fingerprint
     from wattprint.results.serving_store import stored_point_ids, write_points
     from wattprint.results.store import ResultStore
+    from wattprint.serving.attribution import MAX_RESIDUAL
     from wattprint.serving.session import ServingSession
     from wattprint.serving.suite import job_config, parse_serving_suite, suite_run_id
 
@@ -203,7 +204,7 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
                                          on_point=store_point)
                 total += session.run()
                 lost += [(job.name, a, why) for a, why in session.lost]
-    bad = [p for p in total if p.attribution_residual >= 0.01]
+    bad = [p for p in total if p.attribution_residual > MAX_RESIDUAL]
     for p in total:
         log(f"{p.arrivals}: {p.j_per_output_token} J/output token ({p.energy_provenance}), "
             f"p95 TTFT {p.p95_ttft_s} s, residual {p.attribution_residual:.1e}, "
