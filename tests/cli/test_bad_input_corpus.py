@@ -197,7 +197,7 @@ CASES: dict[str, Case] = {
                                       err="Is a directory"),
     "import-no-kind": Case(("import",), err="usage: wattprint import"),
     "import-garbage": Case(("import", "codecarbon", "{garbage}", "--store", "{store}"), code=1,
-                           err="garbage.bin: cannot read"),
+                           err="garbage.bin:1: cannot read: not UTF-8"),
     "import-missing": Case(("import", "codecarbon", "{missing}", "--store", "{store}"), code=1,
                            err="no such file"),
     "import-latin1": Case(("import", "codecarbon", "{latin1_csv}", "--store", "{store}"),
