@@ -208,6 +208,8 @@ CASES: dict[str, Case] = {
                                "-1"), err="--n: expected a whole number >= 0"),
     "import-n-huge": Case(("import", "codecarbon", "{logs}", "--store", "{store}", "--n",
                            "1" + "0" * 30), err="--n: expected a whole number <="),
+    "import-jobs-zero": Case(("import", "codecarbon", "{logs}", "--store", "{store}", "--jobs",
+                              "0"), err="--jobs: expected a whole number >= 1"),
     "import-unknown-task": Case(("import", "codecarbon", "{logs}", "--store", "{store}",
                                  "--task", "nope"), err="unknown task 'nope'"),
     "import-into-garbage-store": Case(("import", "codecarbon", "{logs}", "--store",

@@ -369,9 +369,9 @@ class ResultStore:
             dictionary = None if len(batch) >= DICT_MIN_BATCH else self._latest_dict()
             return self.write_encoded(self._codec.encode_batch(batch, dictionary))
 
-    def write_encoded(self, batch: EncodedBatch) -> int:
+    def write_encoded(self, *batches: EncodedBatch) -> int:
         """Store records encoded by :meth:`RecordCodec.encode_batch` (in this process or
-        another), in one transaction: all or nothing, with :meth:`write`'s rules.
+        another), all batches in one transaction: all or nothing, with :meth:`write`'s rules.
 
         Returns:
             How many were newly written.
@@ -380,52 +380,55 @@ class ResultStore:
         windows: list[tuple[Any, ...]] = []
         domains: list[tuple[Any, ...]] = []
         rows: list[list[Any]] = []
-        pending: dict[int, list[Any]] = {}  # id → row of this batch
+        pending: dict[int, list[Any]] = {}  # id → row of this transaction
         superseded: list[tuple[int]] = []   # stored answers that stop being answers
-        failures: set[tuple[str, int, int, str]] = set()  # failures written by this batch
+        failures: set[tuple[str, int, int, str]] = set()  # failures written by it
         known_envs = set(self._known_envs)
+        last_dict: tuple[int, bytes] | None = None
         try:
             with self._transaction():
-                dict_id = None
-                if batch.new_dict is not None:
-                    dict_id = self._db.execute("INSERT INTO record_dicts (zdict) VALUES (?)",
-                                               (batch.new_dict,)).lastrowid
-                    assert dict_id is not None  # an INSERT into a rowid table always has one
-                self._db.executemany("INSERT OR IGNORE INTO domain_specs (hash, json) "
-                                     "VALUES (?, ?)", list(batch.specs.items()))
-                self._put_environments(batch.environments)
-                answers = self._answers(v[0] for v in batch.values)
+                answers = self._answers(v[0] for b in batches for v in b.values)
                 next_id = int(self._db.execute(
                     "SELECT COALESCE(MAX(id), 0) FROM results").fetchone()[0]) + 1
-                for values, blob, wins, doms in zip(batch.values, batch.record_json,
-                                                    batch.windows, batch.domains):
-                    key = (values[0], values[1])
-                    answer = answers.get(key)
-                    answer_ok = answer is not None and answer[1] == STATUS_OK
-                    if values[9] == STATUS_OK:
-                        if answer_ok:
-                            continue  # one success per repetition: the first stays
-                    else:
-                        failure = (values[0], values[1], values[2], values[3] or "")
-                        if failure in failures or self._same_failure_stored(*failure):
-                            continue  # the same failure, written again
-                        failures.add(failure)
-                    is_answer = 0 if answer_ok else 1  # a failure after a success: history
-                    if is_answer and answer is not None:
-                        if answer[0] in pending:
-                            pending[answer[0]][-1] = 0
+                for batch in batches:
+                    dict_id = None
+                    if batch.new_dict is not None:
+                        dict_id = self._db.execute("INSERT INTO record_dicts (zdict) VALUES (?)",
+                                                   (batch.new_dict,)).lastrowid
+                        assert dict_id is not None  # an INSERT into a rowid table has one
+                        last_dict = (dict_id, batch.new_dict)
+                    self._db.executemany("INSERT OR IGNORE INTO domain_specs (hash, json) "
+                                         "VALUES (?, ?)", list(batch.specs.items()))
+                    self._put_environments(batch.environments)
+                    for values, blob, wins, doms in zip(batch.values, batch.record_json,
+                                                        batch.windows, batch.domains):
+                        key = (values[0], values[1])
+                        answer = answers.get(key)
+                        answer_ok = answer is not None and answer[1] == STATUS_OK
+                        if values[9] == STATUS_OK:
+                            if answer_ok:
+                                continue  # one success per repetition: the first stays
                         else:
-                            superseded.append((answer[0],))
-                    rid, next_id = next_id, next_id + 1
-                    if dict_id is not None:
-                        blob = with_dict_id(blob, dict_id)
-                    row = [rid, *values, stored_at, blob, is_answer]
-                    rows.append(row)
-                    pending[rid] = row
-                    windows += [(rid, *w) for w in wins]
-                    domains += [(rid, *d) for d in doms]
-                    if is_answer:
-                        answers[key] = (rid, values[9])
+                            failure = (values[0], values[1], values[2], values[3] or "")
+                            if failure in failures or self._same_failure_stored(*failure):
+                                continue  # the same failure, written again
+                            failures.add(failure)
+                        is_answer = 0 if answer_ok else 1  # a failure after a success: history
+                        if is_answer and answer is not None:
+                            if answer[0] in pending:
+                                pending[answer[0]][-1] = 0
+                            else:
+                                superseded.append((answer[0],))
+                        rid, next_id = next_id, next_id + 1
+                        if dict_id is not None:
+                            blob = with_dict_id(blob, dict_id)
+                        row = [rid, *values, stored_at, blob, is_answer]
+                        rows.append(row)
+                        pending[rid] = row
+                        windows += [(rid, *w) for w in wins]
+                        domains += [(rid, *d) for d in doms]
+                        if is_answer:
+                            answers[key] = (rid, values[9])
                 self._db.executemany("UPDATE results SET is_answer = 0 WHERE id = ?", superseded)
                 self._db.executemany(_INSERT_RESULT, rows)
                 self._db.executemany(_INSERT_WINDOW, windows)
@@ -435,8 +438,8 @@ class ResultStore:
             self._known_envs = known_envs
             self._dictionary = None
             raise
-        if dict_id is not None and batch.new_dict is not None:
-            self._dictionary = (dict_id, batch.new_dict)
+        if last_dict is not None:
+            self._dictionary = last_dict
         return len(rows)
 
     def _latest_dict(self) -> tuple[int, bytes] | None:
