@@ -70,3 +70,21 @@ def test_totals_carry_bands_multiplicative_for_estimates_additive_for_counters()
     gpu = totals[Provenance.MEASURED]
     assert (gpu.low_j, gpu.high_j, gpu.uncertainty_j) == (90.0, 110.0, 10.0)
     assert r.to_dict()["totals"][0]["low_j"] == 90.0
+
+
+def test_window_totals_do_not_add_overlapping_scopes() -> None:
+    """A process's share and the node's wall reading overlap the machine's domains: the
+    default total is the physical boundary, each overlapping scope is summed only alone."""
+    from wattprint.meters.base import DomainEnergy, EnergyResult, EstimateModel, Provenance
+
+    model = EstimateModel("m", "P = c", {}, "test")
+    cpu = DomainEnergy("cpu:0", "cpu", "package", Provenance.ESTIMATED, "est", 100.0,
+                       uncertainty=0.5, model=model, scope="machine")
+    share = DomainEnergy("cpu:process", "cpu", "the process's share", Provenance.ESTIMATED,
+                         "est", 40.0, uncertainty=0.5, model=model, scope="process")
+    wall = DomainEnergy("node:bmc", "node", "node at the wall", Provenance.ESTIMATED, "est",
+                        300.0, uncertainty=0.5, model=model, scope="node")
+    w = EnergyResult("load", 0.0, 1.0, (cpu, share, wall))
+    assert w.total_j("estimated") == 100.0
+    assert w.total_j("estimated", scope="process") == 40.0
+    assert w.total_j("estimated", scope="node") == 300.0

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wattprint.meters.base import DomainEnergy, Provenance
+from wattprint.meters.base import OVERLAPPING_SCOPES, DomainEnergy, Provenance
 from wattprint.results.boundaries import level_of
 from wattprint.results.names import display_model
 from wattprint.results.schema import STATUS_FAILED, JobResult, short_fingerprint
@@ -138,7 +138,7 @@ def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
     out = []
     for prov in sorted(by_prov, key=_PROV_ORDER.__getitem__):
         ds = by_prov[prov]
-        wide = [d for d in ds if d.scope not in ("process", "node")]
+        wide = [d for d in ds if d.scope not in OVERLAPPING_SCOPES]
         node = [d for d in ds if d.scope == "node"]
         use, scope = ((wide, "machine") if wide else (node, "node") if node
                       else ([d for d in ds if d.scope == "process"], "process"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wattprint.harness.plan import Job
-from wattprint.meters.base import Provenance
+from wattprint.meters.base import OVERLAPPING_SCOPES, Provenance
 from wattprint.results.schema import STATUS_OK, JobResult
 from wattprint.results.stats import Stat, kwh_per_1k, stat
 
@@ -129,7 +129,7 @@ def machine_energy_j(r: JobResult, prov: Provenance, *, dynamic: bool = False) -
     if not dynamic:
         return r.energy_j(prov)
     parts = [d.dynamic_energy_j for d in r.domains
-             if d.provenance is prov and d.scope not in ("process", "node")]
+             if d.provenance is prov and d.scope not in OVERLAPPING_SCOPES]
     if not parts or any(p is None for p in parts):
         return None
     return float(sum(parts))  # type: ignore[arg-type]

@@ -97,6 +97,11 @@ class DomainSpec:
             raise ValueError(f"estimated domain {self.name!r} must state its model and uncertainty")
 
 
+OVERLAPPING_SCOPES = frozenset({"process", "node"})
+"""Scopes that overlap the device and machine domains: a process's share of the machine, and
+the whole node at the wall (BMC). Never added to them; summed only on their own."""
+
+
 @dataclass(frozen=True)
 class Reading:
     """One read of a meter: cumulative energy per domain since the meter was opened.
@@ -264,10 +269,21 @@ class EnergyResult:
         return totals_by_provenance(self.domains)
 
     def total_j(self, provenance: Provenance | str, scope: str | None = None) -> float | None:
-        """Sum of one provenance (optionally one scope); None when no domain has it."""
+        """Sum of one provenance (J); None when no domain has it.
+
+        Args:
+            provenance: Which provenance to sum.
+            scope: ``None`` (default) sums the physical boundary: ``device`` and ``machine``
+                domains. ``process``-scope domains (a share given to the measured process)
+                and ``node``-scope ones (the whole node at the wall) overlap those and are
+                summed only when asked for by their scope (as ``JobResult.energy_j``).
+        """
         prov = Provenance(provenance)
-        parts = [d.energy_j for d in self.domains
-                 if d.provenance is prov and (scope is None or d.scope == scope)]
+        if scope is None:
+            parts = [d.energy_j for d in self.domains if d.provenance is prov
+                     and d.scope not in OVERLAPPING_SCOPES]
+        else:
+            parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
         return sum(parts) if parts else None
 
     def average_power_w(self) -> dict[str, float]:

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from wattprint.meters.base import DomainEnergy, Provenance
+from wattprint.meters.base import OVERLAPPING_SCOPES, DomainEnergy, Provenance
 from wattprint.results.schema import JobResult
 
 LEVELS: tuple[str, ...] = ("accelerator", "host", "idle", "facility")
@@ -187,11 +187,6 @@ class Boundaries:
 
 _RANK = {p.value: i for i, p in enumerate(Provenance)}
 """Provenance order, most trustworthy first (parts are listed in it)."""
-
-
-OVERLAPPING_SCOPES = frozenset({"process", "node"})
-"""Scopes that overlap the device and machine domains: a process's share of the machine, and
-the whole node at the wall (BMC). Never added to them."""
 
 
 def _wide(domains: Iterable[DomainEnergy]) -> list[DomainEnergy]:

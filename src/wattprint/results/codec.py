@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, NamedTuple
 
-from wattprint.meters.base import DomainEnergy, EstimateModel, Provenance
+from wattprint.meters.base import OVERLAPPING_SCOPES, DomainEnergy, EstimateModel, Provenance
 from wattprint.results.migrations import spec_hash, spec_json
 from wattprint.results.schema import JobResult
 
@@ -74,6 +75,9 @@ _DOMAIN_VALUE_KEYS = ("energy_j", "idle_power_w", "idle_energy_j", "dynamic_ener
 _SPECIAL = frozenset({"domains", "phases", "settings", "quality", "environment", "extra",
                       "warnings", "carbon"})
 """Fields the encoder converts itself; every other non-column field is a plain JSON value."""
+_DESCRIPTION = operator.attrgetter("name", "component", "boundary", "provenance", "source",
+                                   "scope", "uncertainty")
+"""The parts of a domain that describe it (with its estimate model, compared by identity)."""
 _TOTALLED = (Provenance.MEASURED, Provenance.INTEGRATED, Provenance.ESTIMATED)
 """Provenances with a total column in ``results`` (``measured_j`` …), in column order."""
 
@@ -201,8 +205,11 @@ class RecordCodec:
 
     def __init__(self) -> None:
         defaults = _field_defaults()
-        self._plain = tuple((name, defaults.get(name, MISSING)) for name in JobResult.__dataclass_fields__
-                            if name not in _SPECIAL and name not in COLUMN_KEYS)
+        plain = [name for name in JobResult.__dataclass_fields__
+                 if name not in _SPECIAL and name not in COLUMN_KEYS]
+        self._plain_names = tuple(plain)
+        self._plain_defaults = tuple(defaults.get(name, MISSING) for name in plain)
+        self._plain_values = operator.attrgetter(*plain)
         self._dumps = json.JSONEncoder(separators=(",", ":"), default=str,
                                        check_circular=False).encode
         self.specs: dict[str, dict[str, Any]] = {}
@@ -245,8 +252,7 @@ class RecordCodec:
     def _spec(self, obj: DomainEnergy, batch: EncodedBatch) -> str:
         # Keyed on the description's parts (the estimate model by identity, kept alive in the
         # cache so that its id is not reused): one JSON + hash per distinct description.
-        key = (obj.name, obj.component, obj.boundary, obj.provenance, obj.source, obj.scope,
-               obj.uncertainty, id(obj.model))
+        key = (*_DESCRIPTION(obj), id(obj.model))
         hit = self._by_parts.get(key)
         if hit is None:
             d = obj.to_dict()
@@ -290,11 +296,8 @@ class RecordCodec:
     def _compact(self, r: JobResult, batch: EncodedBatch,
                  rows: list[tuple[Any, ...]]) -> dict[str, Any]:
         """The record's JSON object (domain rows appended to ``rows``)."""
-        d: dict[str, Any] = {}
-        for name, default in self._plain:
-            v = getattr(r, name)
-            if v != default:
-                d[name] = v
+        d: dict[str, Any] = {name: v for name, v, default in zip(
+            self._plain_names, self._plain_values(r), self._plain_defaults) if v != default}
         d["domains"] = self._domains(QUERY_WINDOW, r.domains, batch, rows)
         if r.phases:
             phases = {}
@@ -329,7 +332,7 @@ class RecordCodec:
             blob = prefix + co.compress(text.encode()) + co.flush()
         totals: dict[Provenance, float] = {}
         for dom in r.domains:  # as JobResult.energy_j(p): the physical boundary, per provenance
-            if dom.scope != "process" and dom.scope != "node":
+            if dom.scope not in OVERLAPPING_SCOPES:
                 totals[dom.provenance] = totals.get(dom.provenance, 0) + dom.energy_j
         carbon = r.carbon
         emissions = None if carbon is None or carbon.emissions_g is None else float(carbon.emissions_g)

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wattprint.carbon.record import CarbonRecord
-from wattprint.meters.base import DomainEnergy, EnergyResult, Provenance, totals_by_provenance
+from wattprint.meters.base import (
+    OVERLAPPING_SCOPES,
+    DomainEnergy,
+    EnergyResult,
+    Provenance,
+    totals_by_provenance,
+)
 from wattprint.results.stats import kwh_per_1k
 
 STATUS_OK = "ok"
@@ -182,7 +188,7 @@ class JobResult:
         prov = Provenance(provenance)
         if scope is None:
             parts = [d.energy_j for d in self.domains if d.provenance is prov
-                     and d.scope not in ("process", "node")]
+                     and d.scope not in OVERLAPPING_SCOPES]
         else:
             parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
         return sum(parts) if parts else None

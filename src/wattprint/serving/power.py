@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from wattprint.errors import MeterError
-from wattprint.meters.base import DomainSpec, Meter, Provenance
+from wattprint.meters.base import OVERLAPPING_SCOPES, DomainSpec, Meter, Provenance
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def choose_basis(specs: Sequence[DomainSpec]) -> Basis:
     Raises:
         MeterError: no machine- or device-scope domain.
     """
-    whole = [s for s in specs if s.scope not in ("process", "node")]
+    whole = [s for s in specs if s.scope not in OVERLAPPING_SCOPES]
     for prov in Provenance:
         chosen = [s for s in whole if s.provenance is prov]
         if chosen:

@@ -704,7 +704,7 @@ def chunk_records(plan: FilePlan, chunk: Chunk, report: ImportReport) -> Iterato
             try:
                 if len(values) > width:
                     raise _RowError(f"{len(values) - width} more field(s) than the header has")
-                row = dict(zip(header, [v.strip() for v in values]))  # short rows: keys missing
+                row = dict(zip(header, map(str.strip, values)))  # short rows: keys missing
                 p = _parse_row(row, line, ctx)
             except (_RowError, ValueError) as err:  # ValueError: record validation
                 report.add_issue(ImportIssue(str(file), line, str(err)))
