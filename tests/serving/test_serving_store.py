@@ -64,3 +64,18 @@ def test_cli_bad_flags_exit_2(tmp_path, capsys, argv, msg):
     rc = main(["load", "--endpoint", "http://127.0.0.1:1", "--model", "m", *argv,
                "--store", str(tmp_path / "s.db")])
     assert rc == 2 and msg in capsys.readouterr().err
+
+
+def test_summary_line_and_failed_sum_checks(capsys):
+    """One formatter for a point's line; a point whose attribution does not add up is named
+    on stderr and makes `load` and serving suites exit 1."""
+    from wattprint.cli.load_cmd import _failed_sum_checks
+
+    line = _point().summary_line()
+    assert line == ("poisson 1 req/s: 9 ok, 1 failed, 0.90 req/s, 0.2 J/output token "
+                    "(estimated), p95 TTFT 0.2 s, residual 1.00e-03, flags: failed_requests")
+    assert "n/a J/output token" in _point(j_per_output_token=None).summary_line()
+    good, bad = _point("a"), _point("b", attribution_residual=0.05, arrivals="closed 8")
+    assert _failed_sum_checks([good, bad]) == [bad]
+    err = capsys.readouterr().err
+    assert "closed 8: the per-request energies do not add up" in err and "5.00e-02" in err

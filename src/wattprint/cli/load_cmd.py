@@ -118,14 +118,13 @@ def _load(args: argparse.Namespace) -> int:
         print(json.dumps([p.to_dict() for p in points], indent=1, default=str))
     else:
         for p in points:
-            print(f"{p.arrivals}: {p.requests_ok} ok, {p.requests_failed} failed, "
-                  f"{p.achieved_rps:.2f} req/s, {p.j_per_output_token} J/output token "
-                  f"({p.energy_provenance}), p95 TTFT {p.p95_ttft_s} s, residual "
-                  f"{p.attribution_residual:.2e}, flags: {', '.join(p.flags) or 'none'}")
+            print(p.summary_line())
     print(f"run {run_id}: {len(points)} point(s) stored", file=sys.stderr)
+    failed = _failed_sum_checks(points)
     if session.lost:
         print("wattprint: error: energy not measured (not stored): "
               + "; ".join(f"{a}: {why}" for a, why in session.lost), file=sys.stderr)
+    if session.lost or failed:
         return 1
     lagged = [p for p in points if "client_lag" in p.flags]
     if lagged:
@@ -172,7 +171,6 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
     from wattprint.harness.environment import fingerprint
     from wattprint.results.serving_store import stored_point_ids, write_points
     from wattprint.results.store import ResultStore
-    from wattprint.serving.attribution import MAX_RESIDUAL
     from wattprint.serving.session import ServingSession
     from wattprint.serving.suite import job_config, parse_serving_suite, suite_run_id
 
@@ -204,16 +202,25 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
                                          on_point=store_point)
                 total += session.run()
                 lost += [(job.name, a, why) for a, why in session.lost]
-    bad = [p for p in total if p.attribution_residual > MAX_RESIDUAL]
-    for p in total:
-        log(f"{p.arrivals}: {p.j_per_output_token} J/output token ({p.energy_provenance}), "
-            f"p95 TTFT {p.p95_ttft_s} s, residual {p.attribution_residual:.1e}, "
-            f"flags: {', '.join(p.flags) or 'none'}")
-    log(f"suite {suite.name}: {len(total)} load point(s) stored")
+    log(f"suite {suite.name}: {len(total)} load point(s) stored")  # each logged as measured
+    failed = _failed_sum_checks(total)
     if lost:
         print("wattprint: error: energy not measured (not stored): "
               + "; ".join(f"{j} {a}: {why}" for j, a, why in lost), file=sys.stderr)
-    return 1 if bad or lost else 0
+    return 1 if failed or lost else 0
+
+
+def _failed_sum_checks(points: list) -> list:
+    """The points whose attribution does not add up (residual over ``MAX_RESIDUAL``), each
+    named on stderr; they are stored, flagged, and make the command exit 1."""
+    from wattprint.serving.attribution import MAX_RESIDUAL
+
+    bad = [p for p in points if p.attribution_residual > MAX_RESIDUAL]
+    for p in bad:
+        print(f"wattprint: error: {p.arrivals}: the per-request energies do not add up to the "
+              f"measured total (residual {p.attribution_residual:.2e} > {MAX_RESIDUAL:.0e}); "
+              "the point is stored, flagged attribution_residual_over_1pct", file=sys.stderr)
+    return bad
 
 
 def _run_serving_on_ray(args: argparse.Namespace, suite, store, store_point,

@@ -105,6 +105,16 @@ class ServingPoint:
         """True when the point has no validity flag."""
         return not self.flags
 
+    def summary_line(self) -> str:
+        """One line for a terminal: load, requests, achieved rate, J per output token (with its
+        provenance), p95 TTFT, the attribution's sum residual and the validity flags."""
+        j = "n/a" if self.j_per_output_token is None else f"{self.j_per_output_token:.4g}"
+        ttft = "n/a" if self.p95_ttft_s is None else f"{self.p95_ttft_s:.3g} s"
+        return (f"{self.arrivals}: {self.requests_ok} ok, {self.requests_failed} failed, "
+                f"{self.achieved_rps:.2f} req/s, {j} J/output token ({self.energy_provenance}), "
+                f"p95 TTFT {ttft}, residual {self.attribution_residual:.2e}, "
+                f"flags: {', '.join(self.flags) or 'none'}")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with ``kind: "serving"`` first."""
         d = dataclasses.asdict(self)

@@ -222,10 +222,7 @@ class ServingSession:
                 point = dataclasses.replace(point, flags=(*point.flags, "saturation_not_reached"))
             self.points.append(point)
             self.on_point(point)
-            self.log(f"  {point.achieved_rps:.2f} req/s achieved, "
-                     f"{point.j_per_output_token if point.j_per_output_token is not None else float('nan'):.4g} "
-                     f"J/output token ({point.energy_provenance}), residual "
-                     f"{point.attribution_residual:.2e}, flags: {', '.join(point.flags) or 'none'}")
+            self.log(f"  {point.summary_line()}")
             if "interrupted" in point.flags:
                 self.log("interrupted: stored what was measured; no further load points")
                 break
