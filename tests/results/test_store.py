@@ -232,24 +232,58 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
         assert len(s.results()) == n
 
 
-def test_the_store_serialises_with_the_records_own_to_dict(
-        store: ResultStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One serialiser per record type: what ``to_dict`` adds is what the store keeps."""
-    original = JobResult.to_dict
+# A value unlike the default for every field of JobResult, domains and phases with every
+# optional part set: a field added to JobResult without a value here fails the test below.
+_EVERY_FIELD = dict(
+    job_id="job-all", repetition=3, task="text-generation", model="org/m", dataset="d",
+    n=7, status="ok", duration_s=2.5, error="a warning-like note", run_id="run-9",
+    suite="suite-x", model_revision="abc123", weights="pretrained", backend="transformers",
+    dataset_config="cfg", split="test", work_unit="token", work_units=123.0,
+    input_tokens=11, output_tokens=22, batch_size=4, device="cuda:0", dtype="bfloat16",
+    settings={"max_new_tokens": 10, "nested": {"a": [1, 2]}}, quality={"rouge1": 0.25},
+    environment={"cpu": "x", "gpu": "y"}, hardware_id="hw1",
+    carbon={"emissions_g": 0.1, "intensity_g_per_kwh": 100.0, "intensity_source": "test",
+            "intensity_defaulted": True, "pue": 1.2},
+    source="codecarbon", source_file="f.csv", source_line=5, node="node-1", gpu="GPU-uuid",
+    shared=True, attempt=2, created_at="2026-11-29T00:00:00+00:00", mode="zero-shot",
+    model_fingerprint="files:0123abcd", parameters=12345, warnings=("clock drift",),
+    extra={"note": [1, 2], "text": "[/] not markup"},
+)
 
-    def tagged(self: JobResult, **kw: bool) -> dict:
-        d = original(self, **kw)
-        d["extra"] = {**d["extra"], "via": "to_dict"}
-        return d
 
-    monkeypatch.setattr(JobResult, "to_dict", tagged)
+def _every_field_result(job_id: str = "job-all") -> JobResult:
+    from wattprint.meters.base import TimelineSample
+
+    load = EnergyResult("load", 1.5, 2.0, (_gpu(7.0), _cpu(3.0)), ("short window",),
+                        timeline=(TimelineSample(0.1, "gpu:0", 50.0, 40.0, 1400.0, 0.5, "thermal"),),
+                        validity={"gpu:0": {"temperature_ok": True}})
+    return JobResult(**{**_EVERY_FIELD, "job_id": job_id, "domains": (_gpu(), _cpu()),
+                        "phases": {"load": load, "idle": EnergyResult("idle", 0.0, 1.0, (_gpu(1.0),))}})
+
+
+def test_every_field_of_a_record_survives_the_store(store: ResultStore) -> None:
+    """The store's encoding keeps every field of JobResult, as text and deflated."""
+    from dataclasses import MISSING, fields
+
+    r = _every_field_result()
+    missing = [f.name for f in fields(JobResult)
+               if f.name not in {*_EVERY_FIELD, "domains", "phases"}
+               or (f.default is not MISSING and getattr(r, f.name) == f.default)
+               or (f.default_factory is not MISSING and getattr(r, f.name) == f.default_factory())]
+    assert missing == [], f"give these JobResult fields a non-default value here: {missing}"
+    assert store.write(r)  # a single record: text (no dictionary yet)
+    batch = [_every_field_result(f"job-{i}") for i in range(70)]  # its own dictionary
+    assert store.write_many(batch) == 70
+    assert store.write(_every_field_result("job-after"))  # deflated with the latest dictionary
+    assert store.results() == [r, *batch, _every_field_result("job-after")]
+
+
+def test_stored_json_leaves_out_what_is_kept_elsewhere(store: ResultStore, tmp_path: Path) -> None:
     store.write(_result())
-    monkeypatch.setattr(JobResult, "to_dict", original)
-    (back,) = store.results()
-    assert back.extra == {"note": [1, 2], "via": "to_dict"}
     blob = sqlite3.connect(tmp_path / "r.db").execute("SELECT record_json FROM results").fetchone()[0]
     assert "totals" not in blob and "per_inference" not in blob  # derived keys are recomputed
     assert "GPU 0 board" not in blob and '"cpu":"x"' not in blob  # descriptions kept once
+    assert '"job_id"' not in blob and '"model"' not in blob  # kept in columns
 
 
 def test_threads_share_one_store(store: ResultStore) -> None:

@@ -49,7 +49,7 @@ class CarbonRecord(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """The set fields as a JSON-ready dict."""
-        return dict(self.items())
+        return {k: v for k in _FIELDS if (v := getattr(self, k)) is not None}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CarbonRecord:

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-from wattprint.cli.common import help_of, non_negative_int, print_json
+from wattprint.cli.common import help_of, non_negative_int, positive_int, print_json
 from wattprint.cli.report_cmd import add_boundary_args
 
 
@@ -62,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="CodeCarbon read RAPL counters for the CPU (marks non-constant CPU "
                         "energy as measured; constant estimates stay estimated)")
     c.add_argument("--dry-run", action="store_true", help="check the files, store nothing")
+    c.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="worker processes that read and encode rows (default: the CPUs this "
+                        "process may use, at most 8; 1: no workers)")
     c.add_argument("--json", action="store_true", help="print a JSON summary")
     c.set_defaults(func=_import_codecarbon)
     p.set_defaults(func=help_of(p))
@@ -136,15 +139,11 @@ def _export_serving(args: argparse.Namespace) -> int:
     return 0
 
 
-IMPORT_BATCH = 2000
-"""Records per store transaction during an import (bounded memory, resumable on re-run)."""
-
-
 def _import_codecarbon(args: argparse.Namespace) -> int:
     import uuid
 
-    from wattprint.results.importers.codecarbon import ImportOptions, ImportReport, stream_paths
-    from wattprint.results.schema import JobResult
+    from wattprint.results.importers.bulk import import_codecarbon
+    from wattprint.results.importers.codecarbon import ImportOptions
     from wattprint.results.store import ResultStore
     from wattprint.tasks.base import TASK_IDS
 
@@ -159,28 +158,12 @@ def _import_codecarbon(args: argparse.Namespace) -> int:
                          run_id=run_id)
     run_config = {"command": "import codecarbon", "paths": [str(p) for p in args.paths],
                   "options": {k: getattr(opts, k) for k in opts.__dataclass_fields__}}
-    report = ImportReport()
-    records = new = 0
     store = None if args.dry_run else ResultStore(args.store)
     try:
-        def flush(batch: list[JobResult]) -> int:
-            if store is None or not batch:
-                return 0
-            if records == len(batch):  # the first batch: record the import as a run
-                store.begin_run(run_id, None, run_config, {})
-            return store.write_many(batch)
-
-        with _import_progress(args.paths) as advance:
-            batch: list[JobResult] = []
-            for r in stream_paths(args.paths, opts, report):
-                records += 1
-                batch.append(r)
-                if len(batch) >= IMPORT_BATCH:
-                    new += flush(batch)
-                    advance(report.rows)
-                    batch = []
-            new += flush(batch)
-            advance(report.rows)
+        with _import_progress() as progress:
+            result = import_codecarbon(args.paths, opts, store, run_config=run_config,
+                                       workers=args.jobs, progress=progress)
+        report, records, new = result.report, result.records, result.stored
         if store is not None and records:
             where = str(store.path)
         else:
@@ -191,7 +174,7 @@ def _import_codecarbon(args: argparse.Namespace) -> int:
     summary = {"files": report.files, "rows": report.rows, "records": records,
                "stored": new, "already_stored": records - new if not args.dry_run else 0,
                "errors": [str(e) for e in report.errors], "n_errors": report.n_errors,
-               "store": where, "run_id": run_id}
+               "store": where, "run_id": run_id, "workers": result.workers}
     if args.json:
         print_json(summary)
     else:
@@ -206,14 +189,14 @@ def _import_codecarbon(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _import_progress(paths: list[str]) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar over CSV rows on a terminal (stderr); a no-op otherwise.
+def _import_progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar over CSV rows on a terminal (stderr); None otherwise.
 
     Yields:
-        ``advance(rows_read_so_far)``.
+        ``progress(rows_read_so_far, rows_in_all)``.
     """
     if not sys.stderr.isatty():
-        yield lambda rows: None
+        yield None
         return
     from rich.console import Console
     from rich.progress import (
@@ -224,10 +207,7 @@ def _import_progress(paths: list[str]) -> Iterator[Callable[[int], None]]:
         TimeRemainingColumn,
     )
 
-    from wattprint.results.importers.codecarbon import count_rows
-
-    total = count_rows(paths)
     with Progress(TextColumn("importing CodeCarbon rows"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("import", total=total or None)
-        yield lambda rows: bar.update(task, completed=rows)
+        task = bar.add_task("import", total=None)
+        yield lambda rows, total: bar.update(task, completed=rows, total=total or None)

@@ -6,7 +6,7 @@ Layout (see :mod:`wattprint.results.migrations` for the DDL and its versions):
 * ``environments`` — environment fingerprints, deduplicated by the SHA-256 of their JSON.
 * ``results`` — one row per stored :class:`~wattprint.results.schema.JobResult` (a job's
   repetition and attempt): the searchable fields, the per-provenance energy totals of the
-  query window, and the record as compact JSON (``record_json``, see :class:`RecordCodec`)
+  query window, and the record as compact JSON (``record_json``, see :mod:`~wattprint.results.codec`)
   so that a read gives back exactly what was written. ``is_answer`` marks the row that
   answers for its ``(job_id, repetition)``: its success, else its latest failure. Failures a
   success superseded stay as history (``results(history=True)``).
@@ -28,26 +28,31 @@ import hashlib
 import json
 import os
 import sqlite3
-import struct
 import threading
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import MISSING, dataclass, fields
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from wattprint.errors import StoreError
-from wattprint.meters.base import DomainEnergy, Provenance
+from wattprint.results.codec import (
+    COLUMN_KEYS,
+    DICT_MIN_BATCH,
+    QUERY_WINDOW,
+    VALUE_COLUMNS,
+    EncodedBatch,
+    RecordCodec,
+    environment_json,
+    with_dict_id,
+)
 from wattprint.results.migrations import (
     RECORD_DICTS_DDL,
     SCHEMA_VERSION,
     check_identity,
     migrate,
     schema_version,
-    spec_hash,
-    spec_json,
 )
 from wattprint.results.schema import STATUS_FAILED, STATUS_OK, JobResult
 
@@ -58,6 +63,18 @@ DEFAULT_STORE = Path("wattprint-results") / "results.db"
 
 BUSY_TIMEOUT_S = 60.0
 """How long a writer waits for another process's transaction before giving up, seconds."""
+
+
+WRITER_CACHE_KIB = 65536
+"""Page cache of a writing connection, KiB (SQLite's default is 2 MiB): a bulk write updates
+indexes keyed by job id all over a store of hundreds of MB; the cache is filled only as pages
+are used."""
+
+
+WAL_CHECKPOINT_PAGES = 10_000
+"""Pages (4 KiB) the write-ahead log may hold before it is copied into the database (SQLite's
+default is 1,000): a bulk import rewrites the same index pages in transaction after
+transaction, and each checkpoint copies a page once however often it was rewritten."""
 
 
 def default_store_path() -> Path:
@@ -73,11 +90,6 @@ def default_store_path() -> Path:
 
 def _json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def environment_hash(environment: Mapping[str, Any]) -> str:
-    """Stable 16-hex-digit id of an environment fingerprint (key order does not matter)."""
-    return hashlib.sha256(_json(dict(environment)).encode()).hexdigest()[:16]
 
 
 def _now() -> str:
@@ -105,12 +117,7 @@ class RunInfo:
     n_results: int
 
 
-_RESULT_COLUMNS = (
-    "id", "job_id", "repetition", "attempt", "run_id", "suite", "task", "model", "dataset", "n",
-    "status", "error", "duration_s", "backend", "measured_j", "integrated_j", "estimated_j",
-    "carbon_g", "source", "source_file", "source_line", "environment_hash", "created_at",
-    "stored_at", "record_json", "is_answer",
-)
+_RESULT_COLUMNS = ("id", *VALUE_COLUMNS, "stored_at", "record_json", "is_answer")
 _INSERT_RESULT = (f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * len(_RESULT_COLUMNS))})")
 _INSERT_WINDOW = "INSERT INTO windows (result_id, label, started_at, duration_s) VALUES (?, ?, ?, ?)"
@@ -120,194 +127,6 @@ _DOMAIN_COLUMNS = (
 )
 _INSERT_DOMAIN = (f"INSERT INTO domains ({', '.join(_DOMAIN_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * len(_DOMAIN_COLUMNS))})")
-
-QUERY_WINDOW = "query"
-"""Label under which a result's own (query) window is stored in ``windows``/``domains``."""
-
-COMPACT_FORMAT = 3
-"""Value of the ``$v`` key of a compact ``record_json`` (see :class:`RecordCodec`)."""
-
-DICT_MIN_BATCH = 64
-"""A batch of at least this many records gets a compression dictionary of its own."""
-DICT_SAMPLES = 4
-"""Records of a batch whose JSON makes its dictionary."""
-DICT_BYTES = 2048
-"""Size of a dictionary: deflate's window is 2 KiB (``wbits`` 11), which keeps setting up a
-compressor with a dictionary cheap (it is done once per record) and loses nothing on records
-of ~1 KB."""
-_WBITS = -11  # raw deflate, 2 KiB window
-_MEM_LEVEL = 2
-_DICT_ID = struct.Struct("<I")
-
-_DERIVED_RESULT_KEYS = ("totals", "per_inference")
-_DERIVED_WINDOW_KEYS = ("totals", "average_power_w")
-_DOMAIN_VALUE_KEYS = ("energy_j", "idle_power_w", "idle_energy_j", "dynamic_energy_j")
-"""What is particular to one measurement; the rest of a domain is its (shared) description."""
-
-
-def _field_defaults() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(JobResult):
-        if f.default is not MISSING:
-            out[f.name] = f.default
-        elif f.default_factory is not MISSING:
-            out[f.name] = f.default_factory()
-    return out
-
-
-COLUMN_KEYS = ("job_id", "repetition", "attempt", "run_id", "suite", "task", "model", "dataset",
-               "n", "status", "error", "duration_s", "backend", "source", "source_file",
-               "source_line", "created_at")
-"""Record fields that ``results`` keeps in columns of their own (not repeated in the JSON)."""
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """A record as the store keeps it.
-
-    Attributes:
-        record_json: The compact JSON, or it deflated with a dictionary (see
-            :class:`RecordCodec`).
-        columns: The :data:`COLUMN_KEYS` values, from ``to_dict``.
-        domains: Rows ``(window, name, provenance, scope, energy_j, idle_power_w,
-            idle_energy_j, dynamic_energy_j, spec_hash)``.
-        emissions_g: Total emissions of the record's carbon record, g CO2eq, or None.
-    """
-
-    record_json: str | bytes
-    columns: dict[str, Any]
-    domains: list[tuple[Any, ...]]
-    emissions_g: float | None
-
-
-class RecordCodec:
-    """A :class:`JobResult` ↔ the compact JSON kept in ``results.record_json``.
-
-    The record is serialised by its own ``to_dict()`` (the one serialiser of the type); the
-    store then only takes out what it keeps elsewhere or can recompute: the derived keys
-    (totals, per-inference figures, average power), fields equal to their defaults, fields
-    held in columns of ``results`` (:data:`COLUMN_KEYS`), the
-    environment (kept once in ``environments``, referenced by ``environment_hash``) and each
-    domain's description (kept once in ``domain_specs``, referenced as ``{"$s": hash}``
-    beside the domain's own numbers). What still repeats from record to record (keys, labels,
-    locations) goes into a compression dictionary kept once in ``record_dicts``: once a
-    dictionary exists, the JSON is stored deflated with it (a BLOB: the dictionary's id, 4
-    bytes little-endian, then the raw deflate stream, 2 KiB window); before, as text. :meth:`decode` puts
-    everything back and reads with ``JobResult.from_dict``; records stored before v3 (full
-    ``to_dict`` JSON) read as they are.
-    """
-
-    def __init__(self) -> None:
-        self._defaults = _field_defaults()
-        self.specs: dict[str, dict[str, Any]] = {}
-        """hash → domain description, for every description this codec has seen."""
-        self.new_specs: dict[str, str] = {}
-        """hash → JSON of descriptions seen by :meth:`encode` and not yet written."""
-        self._by_parts: dict[tuple[Any, ...], tuple[str, Any]] = {}
-        self.zdicts: dict[int, bytes] = {}
-        """id → compression dictionary, for every dictionary this codec has used."""
-        self.current_dict: int | None = None
-        """The dictionary :meth:`encode` deflates with (None: store text)."""
-
-    def _spec_of(self, obj: DomainEnergy, d: dict[str, Any]) -> str:
-        # Keyed on the description's parts (the estimate model by identity, kept alive in
-        # the cache so that its id is not reused): one JSON + hash per distinct description.
-        key = (obj.name, obj.component, obj.boundary, obj.provenance, obj.source, obj.scope,
-               obj.uncertainty, id(obj.model))
-        hit = self._by_parts.get(key)
-        if hit is not None:
-            return hit[0]
-        spec = {k: v for k, v in d.items() if k not in _DOMAIN_VALUE_KEYS}
-        text = spec_json(spec)
-        h = spec_hash(text)
-        if h not in self.specs:
-            self.specs[h] = spec
-            self.new_specs[h] = text
-        if len(self._by_parts) > 10_000:
-            self._by_parts.clear()
-        self._by_parts[key] = (h, obj.model)
-        return h
-
-    def encode(self, r: JobResult) -> Encoded:
-        """Serialise ``r`` for the store (see :class:`Encoded`)."""
-        d = r.to_dict(derived=False)
-        carbon = d.get("carbon")
-        emissions_g = carbon.get("emissions_g") if isinstance(carbon, Mapping) else None
-        for k in _DERIVED_RESULT_KEYS:
-            d.pop(k, None)
-        d.pop("environment", None)
-        columns = {k: d.pop(k, None) for k in COLUMN_KEYS}
-        rows: list[tuple[Any, ...]] = []
-
-        def domains(window: str, objs: Sequence[DomainEnergy],
-                    items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            out = []
-            for obj, x in zip(objs, items):
-                h = self._spec_of(obj, x)
-                entry = {"$s": h}
-                entry.update((k, x[k]) for k in _DOMAIN_VALUE_KEYS if x.get(k) is not None)
-                out.append(entry)
-                rows.append((window, x["name"], x["provenance"], x.get("scope", "device"),
-                             x["energy_j"], x.get("idle_power_w"), x.get("idle_energy_j"),
-                             x.get("dynamic_energy_j"), h))
-            return out
-
-        d["domains"] = domains(QUERY_WINDOW, r.domains, d.get("domains") or [])
-        for label, w in (d.get("phases") or {}).items():
-            for k in _DERIVED_WINDOW_KEYS:
-                w.pop(k, None)
-            w["domains"] = domains(label, r.phases[label].domains, w.get("domains") or [])
-        for k, default in self._defaults.items():
-            if k in d and d[k] == default:
-                del d[k]
-        d["$v"] = COMPACT_FORMAT
-        text = json.dumps(d, separators=(",", ":"), default=str)
-        blob: str | bytes = text
-        if self.current_dict is not None:
-            co = zlib.compressobj(6, zlib.DEFLATED, _WBITS, _MEM_LEVEL, zlib.Z_DEFAULT_STRATEGY,
-                                  self.zdicts[self.current_dict])
-            blob = _DICT_ID.pack(self.current_dict) + co.compress(text.encode()) + co.flush()
-        return Encoded(blob, columns, rows, None if emissions_g is None else float(emissions_g))
-
-    @staticmethod
-    def make_dict(samples: Sequence[str]) -> bytes:
-        """A deflate dictionary from sample record JSONs (their last :data:`DICT_BYTES`)."""
-        return "".join(samples).encode()[-DICT_BYTES:]
-
-    def decode(self, blob: str | bytes, columns: Mapping[str, Any],
-               environment: Mapping[str, Any] | None,
-               spec: Callable[[str], dict[str, Any]],
-               zdict: Callable[[int], bytes] | None = None) -> JobResult:
-        """Read back a record.
-
-        Args:
-            blob: ``results.record_json``.
-            columns: The row's :data:`COLUMN_KEYS` columns.
-            environment: The environment its ``environment_hash`` names (None: none).
-            spec: Looks up a domain description by hash.
-            zdict: Looks up a compression dictionary by id (for deflated records).
-        """
-        if isinstance(blob, bytes):
-            (dict_id,) = _DICT_ID.unpack_from(blob)
-            if zdict is None:
-                raise ValueError("a deflated record needs its dictionary")
-            do = zlib.decompressobj(_WBITS, zdict(dict_id))
-            blob = (do.decompress(blob[_DICT_ID.size:]) + do.flush()).decode()
-        d = json.loads(blob)
-        if d.pop("$v", None) is not None:
-            d.update(columns)
-            d["environment"] = dict(environment or {})
-            d["domains"] = [self._expand(x, spec) for x in d.get("domains") or ()]
-            for w in (d.get("phases") or {}).values():
-                w["domains"] = [self._expand(x, spec) for x in w.get("domains") or ()]
-        return JobResult.from_dict(d)
-
-    @staticmethod
-    def _expand(entry: Mapping[str, Any], spec: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-        out = dict(spec(entry["$s"]))
-        out.update((k, v) for k, v in entry.items() if k != "$s")
-        return out
-
 
 class ResultStore:
     """A SQLite results store (see the module docstring for the layout).
@@ -337,6 +156,9 @@ class ResultStore:
         self.path = Path(path) if path is not None else default_store_path()
         self._lock = threading.RLock()  # one connection, shared safely by this process's threads
         self._codec = RecordCodec()
+        self._dictionary: tuple[int, bytes] | None = None
+        """The compression dictionary small batches deflate with: ``(id, bytes)``."""
+        self._zdicts: dict[int, bytes] = {}
         self._envs: dict[str, dict[str, Any]] = {}
         self._known_envs: set[str] = set()
         self._conn: sqlite3.Connection | None = None
@@ -409,6 +231,8 @@ class ResultStore:
                 raise StoreError(f"results store {self.path}: cannot switch to WAL mode "
                                  f"(got {mode!r}); concurrent writers would be unsafe")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             conn.execute("PRAGMA foreign_keys = ON")
             self.migrated_from = migrate(conn, str(self.path))
             conn.execute(RECORD_DICTS_DDL)  # no-op, but for a v3 store made before it existed
@@ -463,13 +287,18 @@ class ResultStore:
     def _put_environment(self, environment: Mapping[str, Any]) -> str | None:
         if not environment:
             return None
-        text = _json(dict(environment))
+        text = environment_json(environment)
         h = hashlib.sha256(text.encode()).hexdigest()[:16]
-        if h not in self._known_envs:
-            self._db.execute("INSERT OR IGNORE INTO environments (hash, json) VALUES (?, ?)",
-                             (h, text))
-            self._known_envs.add(h)
+        self._put_environments({h: text})
         return h
+
+    def _put_environments(self, environments: Mapping[str, str]) -> None:
+        """Store environments (hash → JSON) not known to be stored (in a transaction)."""
+        new = [(h, text) for h, text in environments.items() if h not in self._known_envs]
+        if new:
+            self._db.executemany("INSERT OR IGNORE INTO environments (hash, json) VALUES (?, ?)",
+                                 new)
+            self._known_envs.update(h for h, _ in new)
 
     def begin_run(self, run_id: str, suite: str | None, config: Mapping[str, Any],
                   environment: Mapping[str, Any]) -> None:
@@ -487,10 +316,10 @@ class ResultStore:
                 "INSERT OR IGNORE INTO runs (id, suite, config_json, environment_hash, started_at) "
                 "VALUES (?, ?, ?, ?, ?)", (run_id, suite, _json(dict(config)), h, _now()))
 
-    def _answers(self, batch: Sequence[JobResult]) -> dict[tuple[str, int], tuple[int, str]]:
-        """``(job_id, repetition) → (id, status)`` of the stored answers of these records."""
+    def _answers(self, job_ids: Iterable[str]) -> dict[tuple[str, int], tuple[int, str]]:
+        """``(job_id, repetition) → (id, status)`` of the stored answers of these jobs."""
         out: dict[tuple[str, int], tuple[int, str]] = {}
-        ids = list(dict.fromkeys(r.job_id for r in batch))
+        ids = list(dict.fromkeys(job_ids))
         for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
             chunk = ids[i:i + 500]
             for job, rep, rid, status in self._db.execute(
@@ -499,38 +328,12 @@ class ResultStore:
                 out[(job, int(rep))] = (int(rid), status)
         return out
 
-    def _same_failure_stored(self, r: JobResult) -> bool:
+    def _same_failure_stored(self, job_id: str, repetition: int, attempt: int,
+                             run_id: str) -> bool:
         return self._db.execute(
             "SELECT 1 FROM results WHERE job_id = ? AND repetition = ? AND attempt = ? "
             "AND COALESCE(run_id, '') = ? AND status = 'failed'",
-            (r.job_id, r.repetition, r.attempt, r.run_id or "")).fetchone() is not None
-
-    def _row(self, rid: int, r: JobResult, stored_at: str, is_answer: int,
-             envs: dict[int, str | None], windows: list[tuple[Any, ...]],
-             domains: list[tuple[Any, ...]]) -> list[Any]:
-        """The ``results`` row of ``r`` (its windows and domains appended to the lists)."""
-        key = id(r.environment)
-        if key not in envs:
-            envs[key] = self._put_environment(r.environment)
-        enc = self._codec.encode(r)
-        c = enc.columns
-        if r.domains:
-            windows.append((rid, QUERY_WINDOW, None, r.duration_s))
-        windows.extend((rid, label, w.started_at, w.duration_s) for label, w in r.phases.items())
-        domains.extend((rid, *d) for d in enc.domains)
-        return [rid, c["job_id"], c["repetition"], c["attempt"], c["run_id"], c["suite"],
-                c["task"], c["model"], c["dataset"], c["n"], c["status"], c["error"],
-                c["duration_s"], c["backend"], r.energy_j(Provenance.MEASURED),
-                r.energy_j(Provenance.INTEGRATED), r.energy_j(Provenance.ESTIMATED),
-                enc.emissions_g, c["source"], c["source_file"], c["source_line"], envs[key],
-                c["created_at"], stored_at, enc.record_json, is_answer]
-
-    def _flush_specs(self) -> None:
-        new = self._codec.new_specs
-        if new:
-            self._db.executemany("INSERT OR IGNORE INTO domain_specs (hash, json) VALUES (?, ?)",
-                                 list(new.items()))
-            new.clear()
+            (job_id, repetition, attempt, run_id)).fetchone() is not None
 
     def write(self, result: JobResult) -> bool:
         """Store one result, atomically.
@@ -558,53 +361,74 @@ class ResultStore:
         Returns:
             How many were newly written.
         """
-        stored_at = _now()
         batch = list(results)
         for r in batch:
             if not isinstance(r, JobResult):
                 raise StoreError(f"can only store JobResult records, got {type(r).__name__}")
+        with self._lock:
+            dictionary = None if len(batch) >= DICT_MIN_BATCH else self._latest_dict()
+            return self.write_encoded(self._codec.encode_batch(batch, dictionary))
+
+    def write_encoded(self, *batches: EncodedBatch) -> int:
+        """Store records encoded by :meth:`RecordCodec.encode_batch` (in this process or
+        another), all batches in one transaction: all or nothing, with :meth:`write`'s rules.
+
+        Returns:
+            How many were newly written.
+        """
+        stored_at = _now()
         windows: list[tuple[Any, ...]] = []
         domains: list[tuple[Any, ...]] = []
         rows: list[list[Any]] = []
-        pending: dict[int, list[Any]] = {}  # id → row of this batch
+        pending: dict[int, list[Any]] = {}  # id → row of this transaction
         superseded: list[tuple[int]] = []   # stored answers that stop being answers
-        failures: set[tuple[str, int, int, str]] = set()  # failures written by this batch
-        envs: dict[int, str | None] = {}  # id(environment) → hash; objects live in `batch`
+        failures: set[tuple[str, int, int, str]] = set()  # failures written by it
         known_envs = set(self._known_envs)
+        last_dict: tuple[int, bytes] | None = None
         try:
             with self._transaction():
-                if len(batch) >= DICT_MIN_BATCH:
-                    self._new_dict(batch[:DICT_SAMPLES])
-                elif self._codec.current_dict is None:
-                    self._latest_dict()
-                answers = self._answers(batch)
+                answers = self._answers(v[0] for b in batches for v in b.values)
                 next_id = int(self._db.execute(
                     "SELECT COALESCE(MAX(id), 0) FROM results").fetchone()[0]) + 1
-                for r in batch:
-                    key = (r.job_id, r.repetition)
-                    answer = answers.get(key)
-                    answer_ok = answer is not None and answer[1] == STATUS_OK
-                    if r.status == STATUS_OK:
-                        if answer_ok:
-                            continue  # one success per repetition: the first stays
-                    else:
-                        failure = (r.job_id, r.repetition, r.attempt, r.run_id or "")
-                        if failure in failures or self._same_failure_stored(r):
-                            continue  # the same failure, written again
-                        failures.add(failure)
-                    is_answer = 0 if answer_ok else 1  # a failure after a success: history
-                    if is_answer and answer is not None:
-                        if answer[0] in pending:
-                            pending[answer[0]][-1] = 0
+                for batch in batches:
+                    dict_id = None
+                    if batch.new_dict is not None:
+                        dict_id = self._db.execute("INSERT INTO record_dicts (zdict) VALUES (?)",
+                                                   (batch.new_dict,)).lastrowid
+                        assert dict_id is not None  # an INSERT into a rowid table has one
+                        last_dict = (dict_id, batch.new_dict)
+                    self._db.executemany("INSERT OR IGNORE INTO domain_specs (hash, json) "
+                                         "VALUES (?, ?)", list(batch.specs.items()))
+                    self._put_environments(batch.environments)
+                    for values, blob, wins, doms in zip(batch.values, batch.record_json,
+                                                        batch.windows, batch.domains):
+                        key = (values[0], values[1])
+                        answer = answers.get(key)
+                        answer_ok = answer is not None and answer[1] == STATUS_OK
+                        if values[9] == STATUS_OK:
+                            if answer_ok:
+                                continue  # one success per repetition: the first stays
                         else:
-                            superseded.append((answer[0],))
-                    rid, next_id = next_id, next_id + 1
-                    row = self._row(rid, r, stored_at, is_answer, envs, windows, domains)
-                    rows.append(row)
-                    pending[rid] = row
-                    if is_answer:
-                        answers[key] = (rid, r.status)
-                self._flush_specs()
+                            failure = (values[0], values[1], values[2], values[3] or "")
+                            if failure in failures or self._same_failure_stored(*failure):
+                                continue  # the same failure, written again
+                            failures.add(failure)
+                        is_answer = 0 if answer_ok else 1  # a failure after a success: history
+                        if is_answer and answer is not None:
+                            if answer[0] in pending:
+                                pending[answer[0]][-1] = 0
+                            else:
+                                superseded.append((answer[0],))
+                        rid, next_id = next_id, next_id + 1
+                        if dict_id is not None:
+                            blob = with_dict_id(blob, dict_id)
+                        row = [rid, *values, stored_at, blob, is_answer]
+                        rows.append(row)
+                        pending[rid] = row
+                        windows += [(rid, *w) for w in wins]
+                        domains += [(rid, *d) for d in doms]
+                        if is_answer:
+                            answers[key] = (rid, values[9])
                 self._db.executemany("UPDATE results SET is_answer = 0 WHERE id = ?", superseded)
                 self._db.executemany(_INSERT_RESULT, rows)
                 self._db.executemany(_INSERT_WINDOW, windows)
@@ -612,42 +436,29 @@ class ResultStore:
         except BaseException:
             # Rolled back: forget what this transaction claimed to have written.
             self._known_envs = known_envs
-            self._codec.new_specs.clear()
-            self._codec.specs.clear()
-            self._codec.zdicts.clear()
-            self._codec.current_dict = None
+            self._dictionary = None
             raise
+        if last_dict is not None:
+            self._dictionary = last_dict
         return len(rows)
 
-    def _new_dict(self, samples: Sequence[JobResult]) -> None:
-        """Make the batch's compression dictionary from its first records (in a transaction)."""
-        self._codec.current_dict = None
-        texts = [self._codec.encode(r).record_json for r in samples
-                 if isinstance(r, JobResult)]
-        zdict = self._codec.make_dict([t for t in texts if isinstance(t, str)])
-        if not zdict:
-            return
-        dict_id = self._db.execute("INSERT INTO record_dicts (zdict) VALUES (?)",
-                                   (zdict,)).lastrowid
-        assert dict_id is not None  # an INSERT into a rowid table always has one
-        self._codec.zdicts[dict_id] = zdict
-        self._codec.current_dict = dict_id
-
-    def _latest_dict(self) -> None:
-        """Use the store's most recent dictionary, if it has one."""
-        row = self._db.execute("SELECT id, zdict FROM record_dicts ORDER BY id DESC LIMIT 1").fetchone()
-        if row is not None:
-            self._codec.zdicts[int(row[0])] = bytes(row[1])
-            self._codec.current_dict = int(row[0])
+    def _latest_dict(self) -> tuple[int, bytes] | None:
+        """The store's most recent compression dictionary, if it has one."""
+        if self._dictionary is None:
+            row = self._db.execute(
+                "SELECT id, zdict FROM record_dicts ORDER BY id DESC LIMIT 1").fetchone()
+            if row is not None:
+                self._dictionary = (int(row[0]), bytes(row[1]))
+        return self._dictionary
 
     def _zdict(self, dict_id: int) -> bytes:
-        z = self._codec.zdicts.get(dict_id)
+        z = self._zdicts.get(dict_id)
         if z is None:
             rows = self._fetchall("SELECT zdict FROM record_dicts WHERE id = ?", (dict_id,))
             if not rows:
                 raise StoreError(f"results store {self.path}: compression dictionary "
                                  f"{dict_id} is missing")
-            z = self._codec.zdicts[dict_id] = bytes(rows[0][0])
+            z = self._zdicts[dict_id] = bytes(rows[0][0])
         return z
 
     # ---- reading -----------------------------------------------------------------------

@@ -35,13 +35,15 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import math
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from wattprint.carbon.record import CarbonRecord
 from wattprint.meters.base import DomainEnergy, EnergyResult, EstimateModel, Provenance
@@ -217,8 +219,7 @@ def _version_tuple(version: str | None) -> tuple[int, ...]:
     return tuple(parts)
 
 
-@dataclass(frozen=True)
-class _Parsed:
+class _Parsed(NamedTuple):
     line: int
     task_name: str | None
     run_id: str | None
@@ -246,10 +247,6 @@ class _FileContext:
     options: ImportOptions
 
 
-def _apple_silicon(row: Mapping[str, str]) -> bool:
-    return _is_apple_silicon(row.get("cpu_model") or "", row.get("gpu_model") or "")
-
-
 @functools.lru_cache(maxsize=256)
 def _is_apple_silicon(cpu_model: str, gpu_model: str) -> bool:
     return bool(_APPLE_SILICON.search(cpu_model) or _APPLE_SILICON.search(gpu_model))
@@ -261,14 +258,23 @@ def _pre_volta(gpu_model: str) -> bool:
 
 
 def _gpu_domain(row: Mapping[str, str], energy_j: float, version: tuple[int, ...]) -> DomainEnergy | None:
-    count = _num(row, "gpu_count", required=False)
-    model = _text(row, "gpu_model")
-    if energy_j == 0.0 and not count and not model:
+    named, desc = _gpu_description(row.get("gpu_count") or "", row.get("gpu_model") or "",
+                                   row.get("cpu_model") or "", version)
+    if not named and energy_j == 0.0:
         return None  # no GPU tracked
+    return DomainEnergy(*desc, energy_j, scope="machine")
+
+
+@functools.lru_cache(maxsize=1024)
+def _gpu_description(count_text: str, model: str, cpu_model: str, version: tuple[int, ...]
+                     ) -> tuple[bool, tuple[str, str, str, Provenance, str]]:
+    """Whether the row names a GPU (count or model), and ``(name, component, boundary,
+    provenance, source)`` of its GPU domain, from the columns that decide it."""
+    count = _num({"gpu_count": count_text}, "gpu_count", required=False)
     n = int(count) if count else None
     what = f"all {n} GPUs of the node (gpu_count={n})" if n and n > 1 else "the node's GPU(s)"
     boundary = f"{what}{': ' + model if model else ''}, summed by CodeCarbon whether busy or idle"
-    if _apple_silicon(row):
+    if _is_apple_silicon(cpu_model, model):
         boundary = (f"the Apple silicon GPU{' (' + model + ')' if model else ''}, as "
                     "powermetrics reports it")
         prov, src = Provenance.INTEGRATED, "codecarbon:powermetrics gpu power samples (Apple silicon)"
@@ -278,36 +284,41 @@ def _gpu_domain(row: Mapping[str, str], energy_j: float, version: tuple[int, ...
         prov, src = Provenance.INTEGRATED, "codecarbon:nvml power samples (no energy counter before Volta)"
     else:
         prov, src = Provenance.MEASURED, "codecarbon:nvml:nvmlDeviceGetTotalEnergyConsumption deltas"
-    return DomainEnergy(name="gpu:all", component="gpu", boundary=boundary, provenance=prov,
-                        source=src, energy_j=energy_j, scope="machine")
+    return bool(count or model), ("gpu:all", "gpu", boundary, prov, src)
 
 
 def _cpu_domain(row: Mapping[str, str], energy_j: float, ctx: _FileContext) -> DomainEnergy:
-    power = _num(row, "cpu_power", required=False)
-    cpu_model = _text(row, "cpu_model") or "unknown CPU"
-    count = _text(row, "cpu_count")
-    scope = "process" if (_text(row, "tracking_mode") or "machine") == "process" else "machine"
-    boundary = f"CPU ({cpu_model}, cpu_count={count}) as CodeCarbon tracked it ({scope})"
-    if _apple_silicon(row):
-        return DomainEnergy("cpu:all", "cpu", boundary, Provenance.INTEGRATED,
-                            "codecarbon:powermetrics cpu power samples (Apple silicon)",
-                            energy_j, scope=scope)
+    desc = _cpu_description(row.get("cpu_power") or "", row.get("cpu_model") or "",
+                            row.get("cpu_count") or "", row.get("tracking_mode") or "",
+                            row.get("gpu_model") or "", ctx)
+    return DomainEnergy("cpu:all", "cpu", desc[0], desc[1], desc[2], energy_j,
+                        uncertainty=desc[3], model=desc[4], scope=desc[5])
+
+
+@functools.lru_cache(maxsize=1024)
+def _cpu_description(power_text: str, cpu_model_text: str, count: str, tracking_mode: str,
+                     gpu_model: str, ctx: _FileContext
+                     ) -> tuple[str, Provenance, str, float | None, EstimateModel | None, str]:
+    """``(boundary, provenance, source, uncertainty, model, scope)`` of a row's CPU domain,
+    from the columns that decide it."""
+    power = _num({"cpu_power": power_text}, "cpu_power", required=False)
+    cpu_model = cpu_model_text or "unknown CPU"
+    scope = "process" if tracking_mode == "process" else "machine"
+    boundary = f"CPU ({cpu_model}, cpu_count={count or None}) as CodeCarbon tracked it ({scope})"
+    if _is_apple_silicon(cpu_model_text, gpu_model):
+        return (boundary, Provenance.INTEGRATED,
+                "codecarbon:powermetrics cpu power samples (Apple silicon)", None, None, scope)
     if power is not None and abs(power - CC_CPU_FALLBACK_W) < 1e-9:
-        return DomainEnergy("cpu:all", "cpu", boundary, Provenance.ESTIMATED,
-                            "codecarbon:cpu constant fallback", energy_j,
-                            uncertainty=CPU_FALLBACK_UNCERTAINTY, model=CPU_FALLBACK_MODEL,
-                            scope=scope)
+        return (boundary, Provenance.ESTIMATED, "codecarbon:cpu constant fallback",
+                CPU_FALLBACK_UNCERTAINTY, CPU_FALLBACK_MODEL, scope)
     if power is not None and ctx.cpu_constant:
-        return DomainEnergy("cpu:all", "cpu", boundary, Provenance.ESTIMATED,
-                            "codecarbon:cpu constant TDP", energy_j, uncertainty=0.5,
-                            model=_cpu_constant_model(power, cpu_model), scope=scope)
+        return (boundary, Provenance.ESTIMATED, "codecarbon:cpu constant TDP", 0.5,
+                _cpu_constant_model(power, cpu_model), scope)
     if ctx.options.cpu_measured:
-        return DomainEnergy("cpu:all", "cpu", boundary, Provenance.MEASURED,
-                            "codecarbon:rapl energy_uj (stated by the importer's caller)",
-                            energy_j, scope=scope)
-    return DomainEnergy("cpu:all", "cpu", boundary, Provenance.ESTIMATED,
-                        "codecarbon:cpu (mode unknown)", energy_j, uncertainty=0.5,
-                        model=CPU_UNKNOWN_MODE_MODEL, scope=scope)
+        return (boundary, Provenance.MEASURED,
+                "codecarbon:rapl energy_uj (stated by the importer's caller)", None, None, scope)
+    return (boundary, Provenance.ESTIMATED, "codecarbon:cpu (mode unknown)", 0.5,
+            CPU_UNKNOWN_MODE_MODEL, scope)
 
 
 CPU_UNKNOWN_MODE_MODEL = EstimateModel(
@@ -331,18 +342,24 @@ def _cpu_constant_model(power: float, cpu_model: str) -> EstimateModel:
 
 
 def _ram_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
-    power = _num(row, "ram_power", required=False)
-    total_gb = _num(row, "ram_total_size", required=False)
-    scope = "process" if (_text(row, "tracking_mode") or "machine") == "process" else "machine"
+    desc = _ram_description(row.get("ram_power") or "", row.get("ram_total_size") or "",
+                            row.get("tracking_mode") or "")
+    return DomainEnergy("ram:all", "ram", desc[0], Provenance.ESTIMATED, desc[1], energy_j,
+                        uncertainty=RAM_2X_UNCERTAINTY, model=desc[2], scope=desc[3])
+
+
+@functools.lru_cache(maxsize=1024)
+def _ram_description(power_text: str, total_text: str, tracking_mode: str
+                     ) -> tuple[str, str, EstimateModel, str]:
+    """``(boundary, source, model, scope)`` of a row's RAM domain (always estimated)."""
+    power = _num({"ram_power": power_text}, "ram_power", required=False)
+    total_gb = _num({"ram_total_size": total_text}, "ram_total_size", required=False)
+    scope = "process" if tracking_mode == "process" else "machine"
     boundary = (f"RAM of the machine ({total_gb:g} GB installed)" if total_gb
                 else "RAM as CodeCarbon tracked it")
     if power is not None and total_gb and abs(power - CC_RAM_W_PER_GB * total_gb) <= 1e-6 * power:
-        return DomainEnergy("ram:all", "ram", boundary, Provenance.ESTIMATED,
-                            "codecarbon:ram 3W/8GB", energy_j, uncertainty=RAM_2X_UNCERTAINTY,
-                            model=_ram_3w_model(total_gb, power), scope=scope)
-    return DomainEnergy("ram:all", "ram", boundary, Provenance.ESTIMATED, "codecarbon:ram model",
-                        energy_j, uncertainty=RAM_2X_UNCERTAINTY,
-                        model=_ram_other_model(total_gb), scope=scope)
+        return boundary, "codecarbon:ram 3W/8GB", _ram_3w_model(total_gb, power), scope
+    return boundary, "codecarbon:ram model", _ram_other_model(total_gb), scope
 
 
 @functools.lru_cache(maxsize=256)
@@ -377,8 +394,8 @@ def _legacy_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
 
 def _parse_row(row: Mapping[str, str], line: int, ctx: _FileContext) -> _Parsed:
     needed = LEGACY_REQUIRED_COLUMNS if ctx.legacy else REQUIRED_COLUMNS
-    missing = [c for c in needed if row.get(c) is None]
-    if missing:
+    if None in map(row.get, needed):
+        missing = [c for c in needed if row.get(c) is None]
         raise _RowError(f"too few fields (no value for {', '.join(missing)})")
     duration = _num(row, "duration")
     emissions = _num(row, "emissions", required=False)  # empty in some CodeCarbon logs
@@ -399,12 +416,13 @@ def _parse_row(row: Mapping[str, str], line: int, ctx: _FileContext) -> _Parsed:
             raise _RowError(
                 f"energy_consumed ({total:.6g} kWh) is not the sum of cpu_energy + gpu_energy + "
                 f"ram_energy ({s:.6g} kWh) within {SUM_TOLERANCE:.1%}; the units do not add up")
-        version = _version_tuple(_text(row, "codecarbon_version"))
+        version = _version_tuple(row.get("codecarbon_version") or None)
         domains = [d for d in (_gpu_domain(row, parts["gpu"] * J_PER_KWH, version),  # type: ignore[operator]
                                _cpu_domain(row, parts["cpu"] * J_PER_KWH, ctx),  # type: ignore[operator]
                                _ram_domain(row, parts["ram"] * J_PER_KWH)) if d is not None]  # type: ignore[operator]
-    return _Parsed(line=line, task_name=_text(row, "task_name"), run_id=_text(row, "run_id"),
-                   project=_text(row, "project_name") or "", timestamp=_text(row, "timestamp") or "",
+    return _Parsed(line=line, task_name=row.get("task_name") or None,
+                   run_id=row.get("run_id") or None, project=row.get("project_name") or "",
+                   timestamp=row.get("timestamp") or "",
                    duration_s=duration, domains=tuple(domains), energy_kwh=total,
                    emissions_kg=emissions, row=row)
 
@@ -418,16 +436,19 @@ _EXTRA_COLUMNS = ("country_name", "country_iso_code", "region", "longitude", "la
                   "ram_utilization_percent", "ram_used_gb", "pue")
 
 
+_value_of = operator.itemgetter(1)
+
+
 def _environment(row: Mapping[str, str]) -> dict[str, Any]:
     """The row's environment. Rows describing the same machine share one dict (the store then
     keeps it once without hashing it again per row); never modify it in place."""
-    return _shared_environment(tuple(_text(row, c) for c in _ENV_COLUMNS))
+    return _shared_environment(tuple(map(row.get, _ENV_COLUMNS)))
 
 
 @functools.lru_cache(maxsize=1024)
 def _shared_environment(values: tuple[str | None, ...]) -> dict[str, Any]:
     env: dict[str, Any] = {"source": "codecarbon log"}
-    env.update((c, v) for c, v in zip(_ENV_COLUMNS, values) if v is not None)
+    env.update((c, v) for c, v in zip(_ENV_COLUMNS, values) if v)
     return env
 
 
@@ -440,21 +461,29 @@ def _hardware_id(cpu_model: str | None, gpu_model: str | None, gpu_count: str | 
 
 
 def _carbon(p: _Parsed) -> CarbonRecord:
-    version = _text(p.row, "codecarbon_version") or "?"
-    where = "/".join(x for x in (_text(p.row, "country_iso_code"), _text(p.row, "region")) if x)
-    pue = _num(p.row, "pue", required=False)
+    row = p.row
+    pue = _num(row, "pue", required=False)
     if p.emissions_kg is None:
-        return CarbonRecord(
-            intensity_source=f"codecarbon {version} {where or 'unknown region'}: "
-                             "emissions column empty, intensity unknown",
+        return CarbonRecord(intensity_source=_intensity_source(
+            row.get("codecarbon_version"), row.get("country_iso_code"), row.get("region"), False),
             pue=pue)
     return CarbonRecord(
         emissions_g=p.emissions_kg * 1000.0,
         intensity_g_per_kwh=(p.emissions_kg * 1000.0 / p.energy_kwh) if p.energy_kwh > 0 else None,
-        intensity_source=f"codecarbon {version} {where or 'unknown region'} "
-                         "(implied: emissions / energy_consumed)",
+        intensity_source=_intensity_source(row.get("codecarbon_version"),
+                                           row.get("country_iso_code"), row.get("region"), True),
         pue=pue,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _intensity_source(version: str | None, country: str | None, region: str | None,
+                      stated: bool) -> str:
+    """Where a row's carbon intensity comes from (CodeCarbon version and region)."""
+    where = "/".join(x for x in (country, region) if x) or "unknown region"
+    if not stated:
+        return f"codecarbon {version or '?'} {where}: emissions column empty, intensity unknown"
+    return f"codecarbon {version or '?'} {where} (implied: emissions / energy_consumed)"
 
 
 def _started_at(p: _Parsed) -> float:
@@ -484,10 +513,7 @@ def _record(file: Path, main: _Parsed, phases: Sequence[_Parsed], opts: ImportOp
         extra["note"] = "run_id empty in the log: identified by file, line and timestamp"
     if main.task_name is not None:
         extra["task_name"] = main.task_name
-    for c in _EXTRA_COLUMNS:
-        v = _text(main.row, c)
-        if v is not None:
-            extra[c] = v
+    extra.update(filter(_value_of, zip(_EXTRA_COLUMNS, map(main.row.get, _EXTRA_COLUMNS))))
     labelled: dict[str, EnergyResult] = {}
     for ph in phases:
         label = PHASE_LABELS.get(ph.task_name or "", ph.task_name or "row")
@@ -539,46 +565,166 @@ def _is_legacy(cols: set[str]) -> bool:
     return not cols & set(COMPONENT_COLUMNS)
 
 
-@dataclass
-class _Scan:
-    header: list[str] | None
+CHUNK_ROWS = 2000
+"""Data rows per chunk of a file (one store transaction during an import)."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole data rows of one CSV file, read on its own.
+
+    Attributes:
+        offset: Byte offset of its first row in the file.
+        length: Its length, bytes.
+        first_line: Line number of its first row (the header is line 1).
+        rows: Data rows in it.
+    """
+
+    offset: int
+    length: int
+    first_line: int
     rows: int
-    cpu_powers: set[str]
 
 
-def _scan(file: Path) -> _Scan:
-    """First pass: header, row count and whether ``cpu_power`` is constant (bounded memory)."""
-    with open(file, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            return _Scan(None, 0, set())
-        header = [h.strip() for h in header]
-        idx = header.index("cpu_power") if "cpu_power" in header else None
-        powers: set[str] = set()
-        n = 0
-        for row in reader:
-            n += 1
-            if idx is not None and len(powers) < 2:
-                powers.add(row[idx].strip() if idx < len(row) else "")
-        return _Scan(header, n, powers)
+@dataclass(frozen=True)
+class FilePlan:
+    """One CodeCarbon CSV checked and cut into chunks by a first pass over it.
+
+    Attributes:
+        file: The CSV file.
+        header: Its column names (stripped).
+        context: Per-file facts that decide provenance.
+        task_mode: The file has a ``task_name`` column (rows are grouped by ``run_id``).
+        chunks: The file's rows in order, cut where a run's rows end (a run never spans two
+            chunks).
+        rows: Data rows in the file.
+    """
+
+    file: Path
+    header: tuple[str, ...]
+    context: _FileContext
+    task_mode: bool
+    chunks: tuple[Chunk, ...]
+    rows: int
 
 
-def count_rows(paths: Iterable[str | Path]) -> int:
-    """Data rows in these CSV files and folders (for a progress bar); unreadable ones count 0."""
-    files, _ = expand_paths(paths)
-    total = 0
-    for f in files:
-        try:
-            total += _scan(f).rows
-        except (OSError, UnicodeDecodeError, csv.Error):
-            pass
-    return total
+class _LineReader:
+    """The file's lines decoded as UTF-8 (a BOM is dropped), counting the bytes read: a
+    ``csv.reader`` over it reads one row at a time, so after each row :attr:`offset` is
+    where the next row starts."""
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
+        self.offset = 0
+
+    def __iter__(self) -> Iterator[str]:
+        first = True
+        for raw in self._fh:
+            self.offset += len(raw)
+            if first:
+                first = False
+                if raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+            yield raw.decode("utf-8")
+
+
+def plan_file(path: str | Path, options: ImportOptions | None = None,
+              chunk_rows: int = CHUNK_ROWS) -> FilePlan | ImportIssue:
+    """First pass over one CSV: header, provenance facts, and chunks of about ``chunk_rows``
+    rows (bounded memory: nothing is kept but the chunk boundaries).
+
+    Returns:
+        The plan, or the issue that makes the whole file unusable (unreadable, not UTF-8,
+        not a CodeCarbon log), naming the file and, where it applies, the line.
+    """
+    file = Path(path)
+    opts = options or ImportOptions()
+    try:
+        with open(file, "rb") as fh:
+            lines = _LineReader(fh)
+            reader = csv.reader(lines)
+            raw_header = next(reader, None)
+            header = [h.strip() for h in raw_header] if raw_header is not None else None
+            problem = header_problem(header)
+            if problem:
+                return ImportIssue(str(file), 1, problem)
+            assert header is not None
+            power_at = header.index("cpu_power") if "cpu_power" in header else None
+            task_mode = "task_name" in header
+            run_at = header.index("run_id") if task_mode and "run_id" in header else None
+            powers: set[str] = set()
+            chunks: list[Chunk] = []
+            start, first_line, in_chunk, rows = lines.offset, reader.line_num + 1, 0, 0
+            row_start, row_line = start, first_line  # where the next row starts
+            previous_run = ""
+            for row in reader:
+                run = ""
+                if run_at is not None and run_at < len(row):
+                    run = row[run_at].strip()
+                # a chunk may end before this row when it does not continue the last row's run
+                if in_chunk >= chunk_rows and (not run or run != previous_run):
+                    chunks.append(Chunk(start, row_start - start, first_line, in_chunk))
+                    start, first_line, in_chunk = row_start, row_line, 0
+                previous_run = run
+                if power_at is not None and len(powers) < 2:
+                    powers.add(row[power_at].strip() if power_at < len(row) else "")
+                in_chunk += 1
+                rows += 1
+                row_start, row_line = lines.offset, reader.line_num + 1
+            if in_chunk:
+                chunks.append(Chunk(start, lines.offset - start, first_line, in_chunk))
+    except UnicodeDecodeError as err:
+        return ImportIssue(str(file), reader.line_num + 1, f"cannot read: not UTF-8 text ({err})")
+    except (OSError, csv.Error) as err:
+        return ImportIssue(str(file), None, f"cannot read: {err}")
+    ctx = _FileContext(cpu_constant=rows >= 2 and len(powers) == 1 and "" not in powers,
+                       legacy=_is_legacy(set(header)), options=opts)
+    return FilePlan(file, tuple(header), ctx, task_mode, tuple(chunks), rows)
+
+
+def chunk_records(plan: FilePlan, chunk: Chunk, report: ImportReport) -> Iterator[JobResult]:
+    """The records of one chunk of a planned file, in file order; problems go to ``report``
+    (each naming the file and line; a bad row is skipped, the others still come)."""
+    file, header, ctx, opts = plan.file, plan.header, plan.context, plan.context.options
+    width = len(header)
+    group: list[_Parsed] = []
+    try:
+        with open(file, "rb") as fh:
+            fh.seek(chunk.offset)
+            text = fh.read(chunk.length).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        report.add_issue(ImportIssue(str(file), chunk.first_line, f"cannot read: {err}"))
+        return
+    base = chunk.first_line - 1
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for values in reader:
+            report.rows += 1
+            line = base + reader.line_num
+            try:
+                if len(values) > width:
+                    raise _RowError(f"{len(values) - width} more field(s) than the header has")
+                row = dict(zip(header, [v.strip() for v in values]))  # short rows: keys missing
+                p = _parse_row(row, line, ctx)
+            except (_RowError, ValueError) as err:  # ValueError: record validation
+                report.add_issue(ImportIssue(str(file), line, str(err)))
+                continue
+            if not plan.task_mode:
+                yield _record(file, p, (), opts)
+                continue
+            if group and (p.run_id is None or p.run_id != group[0].run_id):
+                yield from _group_records(file, group, opts)
+                group = []
+            group.append(p)
+    except csv.Error as err:
+        report.add_issue(ImportIssue(str(file), base + reader.line_num, f"cannot read: {err}"))
+    if group:
+        yield from _group_records(file, group, opts)
 
 
 def stream_file(path: str | Path, options: ImportOptions | None = None,
                 report: ImportReport | None = None) -> Iterator[JobResult]:
-    """Read one CodeCarbon emissions CSV row by row, yielding records as they are complete.
+    """Read one CodeCarbon emissions CSV chunk by chunk, yielding records as they are complete.
 
     Memory stays bounded whatever the file's size: a per-run log yields one record per row; a
     task-mode log yields a run's record when its ``run_id`` changes (CodeCarbon writes a run's
@@ -593,52 +739,14 @@ def stream_file(path: str | Path, options: ImportOptions | None = None,
     Yields:
         The records, in file order.
     """
-    opts = options or ImportOptions()
-    file = Path(path)
     rep = report if report is not None else ImportReport()
     rep.files += 1
-    try:
-        scan = _scan(file)
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        rep.add_issue(ImportIssue(str(file), None, f"cannot read: {err}"))
+    plan = plan_file(path, options)
+    if isinstance(plan, ImportIssue):
+        rep.add_issue(plan)
         return
-    problem = header_problem(scan.header)
-    if problem:
-        rep.add_issue(ImportIssue(str(file), 1, problem))
-        return
-    assert scan.header is not None
-    cols = set(scan.header)
-    ctx = _FileContext(cpu_constant=scan.rows >= 2 and len(scan.cpu_powers) == 1
-                       and "" not in scan.cpu_powers, legacy=_is_legacy(cols), options=opts)
-    task_mode = "task_name" in cols
-    group: list[_Parsed] = []
-    header = scan.header
-    width = len(header)
-    try:
-        with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            next(reader, None)  # the header line, read with stripped names above
-            for values in reader:
-                rep.rows += 1
-                try:
-                    if len(values) > width:
-                        raise _RowError(f"{len(values) - width} more field(s) than the header has")
-                    row = dict(zip(header, [v.strip() for v in values]))  # short rows: keys missing
-                    p = _parse_row(row, reader.line_num, ctx)
-                except (_RowError, ValueError) as err:  # ValueError: record validation
-                    rep.add_issue(ImportIssue(str(file), reader.line_num, str(err)))
-                    continue
-                if not task_mode:
-                    yield _record(file, p, (), opts)
-                    continue
-                if group and (p.run_id is None or p.run_id != group[0].run_id):
-                    yield from _group_records(file, group, opts)
-                    group = []
-                group.append(p)
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        rep.add_issue(ImportIssue(str(file), None, f"cannot read: {err}"))
-    if group:
-        yield from _group_records(file, group, opts)
+    for chunk in plan.chunks:
+        yield from chunk_records(plan, chunk, rep)
 
 
 def _group_records(file: Path, members: list[_Parsed], opts: ImportOptions) -> Iterator[JobResult]:
