@@ -179,9 +179,23 @@ def test_cli_report_idle_share_and_pue_flags(tmp_path, capsys):
         assert bad[0] in err and "expected" in err
 
 
-def test_cli_report_on_missing_store_writes_empty_page(tmp_path, capsys):
-    assert main(["report", "--store", str(tmp_path / "none.sqlite"), "--out", str(tmp_path)]) == 0
-    assert "Nothing measured yet" in (tmp_path / "index.html").read_text()
+def test_cli_report_on_a_missing_store_is_an_error_and_writes_nothing(tmp_path, capsys):
+    missing = tmp_path / "none.sqlite"
+    out = tmp_path / "site"
+    assert main(["report", "--store", str(missing), "--out", str(out)]) == 2
+    assert f"no results store at {missing}" in capsys.readouterr().err
+    assert not out.exists() and not missing.exists()
+
+
+def test_cli_report_on_an_empty_store_says_so_and_writes_the_empty_page(tmp_path, capsys):
+    from wattprint.results.store import ResultStore
+
+    db = tmp_path / "empty.db"
+    ResultStore(db).close()
+    assert main(["report", "--store", str(db), "--out", str(tmp_path / "site")]) == 0
+    assert ("no job results in" in (err := capsys.readouterr().err)
+            and "no serving points either; writing an empty report" in err)
+    assert "Nothing measured yet" in (tmp_path / "site" / "index.html").read_text()
 
 
 def test_serve_binds_localhost_and_serves_the_page(tmp_path):

@@ -175,6 +175,27 @@ CASES: dict[str, Case] = {
                             err="not a wattprint"),
     "run-out-is-a-directory": Case(("run", *TC, *FAILING_MODEL, "--no-store", "--out",
                                     "{adir}"), err="Is a directory"),
+    # a bad local dataset is a pre-flight error: nothing runs, nothing is stored
+    "run-dataset-garbage": Case(("run", *TC, *FAILING_MODEL, "-n", "2", "--dataset",
+                                 "{garbage}", "--store", "{store}"),
+                                err="garbage.bin: unsupported file type '.bin'; valid: .jsonl"),
+    "run-dataset-garbage-jsonl": Case(("run", *TC, *FAILING_MODEL, "-n", "2", "--dataset",
+                                       "{garbage_jsonl}", "--store", "{store}"),
+                                      err="garbage.jsonl:1: not UTF-8 text"),
+    "run-dataset-directory": Case(("run", *TC, *FAILING_MODEL, "-n", "2", "--dataset", "{adir}",
+                                   "--store", "{store}"),
+                                  err="adir is a folder; text-classification reads a file"),
+    "run-dataset-empty": Case(("run", *TC, *FAILING_MODEL, "-n", "2", "--dataset",
+                               "{empty_jsonl}", "--store", "{store}"),
+                              err="empty.jsonl: the file is empty; expected a .jsonl file"),
+    "run-dataset-latin1": Case(("run", *TC, *FAILING_MODEL, "-n", "2", "--dataset",
+                                "{latin1_csv}", "--store", "{store}"),
+                               err="latin1.csv:2: not UTF-8 text (byte 0xe9"),
+    "run-dataset-broken-line": Case(("run", *TC, *FAILING_MODEL, "-n", "2", "--dataset",
+                                     "{broken_jsonl}", "--store", "{store}"),
+                                    err="broken.jsonl:2: invalid JSON"),
+    "run-suite-bad-dataset": Case(("run", "{bad_dataset_suite}", "--store", "{store}"),
+                                  err="bad-dataset.yaml, point jobs[0].dataset at"),
     "validate-missing": Case(("validate", "{missing}"), err="does not exist"),
     "validate-directory": Case(("validate", "{adir}"), err="does not exist"),
     "validate-empty": Case(("validate", "{empty}"), err="a suite must be a mapping"),
@@ -189,6 +210,8 @@ CASES: dict[str, Case] = {
     "store-not-a-store": Case(("store", "--store", "{notstore}"), err="not a wattprint"),
     "store-empty-file": Case(("store", "--store", "{empty}"), err="is empty, not a wattprint"),
     "export-missing": Case(("export", "--store", "{missing}"), err="no results store"),
+    "export-serving-missing": Case(("export", "--kind", "serving", "--store", "{missing}"),
+                                   err="no results store at"),
     "export-garbage": Case(("export", "--store", "{garbage}"), err="not a usable results store"),
     "export-not-a-store": Case(("export", "--store", "{notstore}"), err="not a wattprint"),
     "export-bad-format": Case(("export", "--store", "{store}", "--format", "xml"),
@@ -221,6 +244,12 @@ CASES: dict[str, Case] = {
     "study-file-not-dir": Case(("study", "reproduce", "{garbage}", "--store", "{store}"),
                                err="does not have the study's layout"),
     # -- report / serve
+    "report-missing-store": Case(("report", "--store", "{missing}", "--out", "{out}"),
+                                 err="no results store at"),
+    "report-missing-export": Case(("report", "--store", "{missing_jsonl}", "--out", "{out}"),
+                                  err="no results export at"),
+    "serve-missing-store": Case(("serve", "--store", "{missing}", "--out", "{out}", "--port",
+                                 "0"), err="no results store at"),
     "report-garbage-store": Case(("report", "--store", "{garbage}", "--out", "{out}"),
                                  err="not a usable results store"),
     "report-directory-store": Case(("report", "--store", "{adir}", "--out", "{out}"),
@@ -279,6 +308,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (d / "empty.txt").write_bytes(b"")
     (d / "dup.yaml").write_text("name: one\nname: two\njobs:\n  - task: text-classification\n"
                                 "    model: zoo:distilbert-sst2@tiny\n")
+    (d / "garbage.jsonl").write_bytes(bytes(range(255, -1, -1)) * 8)
+    (d / "empty.jsonl").write_bytes(b"")
+    (d / "broken.jsonl").write_text('{"text": "a"}\n{"text": broken}\n{"text": "c"}\n')
+    (d / "bad-dataset.yaml").write_text(
+        "name: bad-dataset\njobs:\n  - task: text-classification\n"
+        f"    model: {FAILING_MODEL[1]}\n    n: 2\n    dataset: {d / 'broken.jsonl'}\n")
     foreign = sqlite3.connect(d / "notstore.db")
     foreign.execute("CREATE TABLE notes (body TEXT)")
     foreign.execute("INSERT INTO notes VALUES ('mine')")
@@ -288,7 +323,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "latin1_csv": d / "latin1.csv", "latin1_yaml": d / "latin1.yaml",
             "empty": d / "empty.txt", "far_csv": d / "far.csv",
             "inf_suite": d / "inf.yaml", "dup_suite": d / "dup.yaml", "notstore": d / "notstore.db",
-            "missing": d / "no-such-file.csv", "out": d / "report-out"}
+            "garbage_jsonl": d / "garbage.jsonl", "empty_jsonl": d / "empty.jsonl",
+            "broken_jsonl": d / "broken.jsonl", "bad_dataset_suite": d / "bad-dataset.yaml",
+            "missing": d / "no-such-file.csv", "missing_jsonl": d / "no-such-export.jsonl",
+            "out": d / "report-out"}
 
 
 @contextmanager
@@ -363,6 +401,27 @@ def test_the_corpus_covers_every_command() -> None:
     covered = {c.argv[:len(cmd)] for c in CASES.values() for cmd in commands}
     missing = sorted(" ".join(c) for c in commands if c not in covered)
     assert not missing, f"commands without a bad-input case: {missing}"
+
+
+def test_a_suite_with_a_bad_dataset_names_the_suite_file_and_the_dataset(
+        corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    with _inputs_unchanged(corpus):
+        code = main(["run", str(corpus["bad_dataset_suite"]), "--store", str(corpus["store"])])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"in {corpus['bad_dataset_suite']}, point jobs[0].dataset" in err
+    assert f"{corpus['broken_jsonl']}:2: invalid JSON" in err
+
+
+def test_store_info_on_a_missing_store_says_so_and_creates_nothing(
+        corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """``wattprint store`` answers where the store is; a missing one is "not created yet"
+    (its documented exit 0), and asking creates nothing."""
+    with _inputs_unchanged(corpus):
+        code = main(["store", "--store", str(corpus["missing"])])
+    assert code == 0
+    assert "(not created yet)" in capsys.readouterr().out
+    assert not corpus["missing"].exists()
 
 
 # ------------------------------------------------------------------ real processes

@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from wattprint.errors import ConfigError
-from wattprint.tasks.inputs import load_examples
+from wattprint.tasks import files
+from wattprint.tasks.inputs import check_local_dataset, load_examples
 
 
 def test_jsonl_with_default_columns_and_aliases(tmp_path):
@@ -109,3 +110,68 @@ def test_image_folder_classes_take_turns(tmp_path):
     empty.mkdir()
     with pytest.raises(ConfigError, match="no images found"):
         load_examples("image-classification", str(empty), n=1)
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("latin1.csv", "text,label\nfine,1\ncaf\u00e9,0\n".encode("latin-1"),
+     r"latin1\.csv:3: not UTF-8 text \(byte 0xe9 at column 4\)"),
+    ("latin1.jsonl", '{"text": "fine"}\n{"text": "caf\u00e9"}\n'.encode("latin-1"),
+     r"latin1\.jsonl:2: not UTF-8 text \(byte 0xe9 at column 14\)"),
+    ("latin1.json", '[{"text": "ok"},\n {"text": "caf\u00e9"}]'.encode("latin-1"),
+     r"latin1\.json:2: not UTF-8 text \(byte 0xe9 at column 15\)"),
+    ("garbage.jsonl", bytes(range(255, -1, -1)) * 8, r"garbage\.jsonl:1: not UTF-8"),
+    ("empty.csv", b"", r"empty\.csv: the file is empty; expected a \.csv file: a header line"),
+    ("blank.jsonl", b"\n  \n", r"blank\.jsonl holds no records; expected a \.jsonl file"),
+    ("header-only.csv", b"text,label\n", r"header-only\.csv holds no records"),
+])
+def test_unreadable_files_are_named_with_their_line(tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ConfigError, match=message):
+        load_examples("text-classification", str(path), n=2)
+
+
+def test_byte_order_mark_is_dropped(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufefftext,label\nbonjour,1\n".encode("utf-8"))
+    assert load_examples("text-classification", str(path), n=1)[0].inputs == "bonjour"
+
+
+def test_an_overlong_line_is_refused_without_reading_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 64)
+    path = tmp_path / "one-line.jsonl"
+    path.write_bytes(b"x" * 1000)
+    with pytest.raises(ConfigError, match=r"one-line\.jsonl:1: line longer than"):
+        load_examples("text-classification", str(path), n=1)
+
+
+def test_a_folder_is_no_input_of_a_text_task(tmp_path):
+    with pytest.raises(ConfigError, match="is a folder; text-classification reads a file"):
+        load_examples("text-classification", str(tmp_path), n=1)
+
+
+def test_check_reads_as_far_as_n_and_the_recipe_too(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"text": "a"}\n{"text": "b"}\n{"text": broken\n')
+    check_local_dataset("text-classification", str(path), n=2)  # line 3 is never read
+    with pytest.raises(ConfigError, match=r"t\.jsonl:3: invalid JSON"):
+        check_local_dataset("text-classification", str(path), n=3)
+    path.write_text('{"text": "a"}\n{"text": 5}\n')
+    with pytest.raises(ConfigError, match=r"t\.jsonl:2: .*'text' must be text"):
+        check_local_dataset("text-classification", str(path), n=2)
+    path.write_text('{"text": "a"}\n{"text": "b"}\n')
+    with pytest.raises(ConfigError, match="has only 2 records; ask for n <= 2"):
+        check_local_dataset("text-classification", str(path), n=9)
+
+
+def test_check_leaves_builtin_study_and_hub_datasets_alone():
+    for dataset in ("builtin", "builtin:imdb-like", "imdb", "hf:owner/name"):
+        check_local_dataset("text-classification", dataset, n=10)
+
+
+def test_parquet_is_read_in_batches_up_to_n(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "PARQUET_BATCH_ROWS", 2)
+    pq = tmp_path / "p.parquet"
+    pd.DataFrame({"text": [f"t{i}" for i in range(7)]}).to_parquet(pq)
+    assert [e.inputs for e in load_examples("text-classification", str(pq), n=5)] == [
+        "t0", "t1", "t2", "t3", "t4"]

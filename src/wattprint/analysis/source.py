@@ -1,16 +1,18 @@
 """Where the report's records come from: the results store, or a JSON-lines export.
 
-The analysis reads stored records only. A store file that does not exist yet is an empty
-store (the report then says how to get results); it is never created here.
+The analysis reads stored records only. A store that does not exist is an error naming the
+path (a report of nothing would hide a mistyped ``--store``); it is never created here.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wattprint.errors import ConfigError, StoreError
 from wattprint.results.schema import JobResult
+from wattprint.results.serving_record import ServingPoint
 
 FALLBACK_STORE = Path("wattprint-results") / "results.db"
 
@@ -42,33 +44,40 @@ def read_jsonl(path: Path) -> list[JobResult]:
     return out
 
 
-def load_results(path: str | Path | None = None) -> tuple[list[JobResult], Path]:
-    """Every stored result (ok and failed) and the path read.
+@dataclass(frozen=True)
+class Stored:
+    """What a store (or export) holds for the report.
+
+    Attributes:
+        path: The file read.
+        results: Every job result, ok and failed.
+        serving_points: Served load points (none in a ``.jsonl`` export).
+    """
+
+    path: Path
+    results: list[JobResult]
+    serving_points: list[ServingPoint] = field(default_factory=list)
+
+
+def load_stored(path: str | Path | None = None) -> Stored:
+    """Every stored result (ok and failed) and serving point, the store opened once.
 
     Args:
         path: A results store (SQLite, via ``wattprint.results.store.ResultStore``) or a
             ``.jsonl`` export; None for the default store.
 
-    Returns:
-        (results, path). A path that does not exist gives no results.
-
     Raises:
-        StoreError: when the store cannot be read or the store module is missing.
+        StoreError: no store at the path, or it cannot be read.
+        ConfigError: a bad line of a ``.jsonl`` export.
     """
     p = Path(path) if path is not None else default_path()
-    if not p.exists():
-        return [], p
     if p.suffix in (".jsonl", ".ndjson"):
-        return read_jsonl(p), p
-    try:
-        from wattprint.results.store import ResultStore
-    except ImportError as err:
-        raise StoreError(f"cannot read {p}: the results store module is not installed "
-                         "(pass a .jsonl export instead)") from err
-    store = ResultStore(p, read_only=True)
-    try:
-        return list(store.results()), p
-    finally:
-        close = getattr(store, "close", None)
-        if callable(close):
-            close()
+        if not p.exists():
+            raise StoreError(f"no results export at {p} (give --store PATH of a results store "
+                             "or a .jsonl export)")
+        return Stored(p, read_jsonl(p))
+    from wattprint.results.serving_store import read_points
+    from wattprint.results.store import ResultStore
+
+    with ResultStore(p, read_only=True) as store:  # raises, naming the path, when absent
+        return Stored(p, list(store.results()), read_points(store))

@@ -77,7 +77,7 @@ def _build(args: argparse.Namespace) -> Path:
     from wattprint.analysis.params import find_model_parameters, load_model_parameters
     from wattprint.analysis.ratings import load_thresholds
     from wattprint.analysis.report import build_report
-    from wattprint.analysis.source import load_results
+    from wattprint.analysis.source import load_stored
 
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
@@ -86,7 +86,8 @@ def _build(args: argparse.Namespace) -> Path:
     # the files given are read before the store, so bad input fails before any work
     table = load_thresholds(args.thresholds) if args.thresholds else None
     params = load_model_parameters(args.model_parameters) if args.model_parameters else None
-    results, store_path = load_results(args.store)
+    stored = load_stored(args.store)  # no store there: an error naming the path
+    results, store_path = stored.results, stored.path
     if args.study:
         from wattprint.analysis.study_view import study_selection
 
@@ -94,13 +95,17 @@ def _build(args: argparse.Namespace) -> Path:
         print(f"wattprint: --study keeps {len(kept):,} of {len(results):,} results", file=sys.stderr)
         results = kept
     if not results:
-        print(f"wattprint: no results in {store_path}; writing an empty report", file=sys.stderr)
+        by_study = " kept by --study" if args.study else ""
+        points = len(stored.serving_points)
+        print(f"wattprint: no job results{by_study} in {store_path}; " + (
+            f"the report shows its {points:,} serving point(s)" if points else
+            "no serving points either; writing an empty report"), file=sys.stderr)
     if params is None:
         found = find_model_parameters(results)
         params = load_model_parameters(found) if found else None
     out = build_report(results, args.out, model_parameters=params, thresholds=table,
                        source_label=f"store {store_path}", carbon=carbon_info(),
-                       serving_points=_serving_points(store_path),
+                       serving_points=stored.serving_points,
                        idle_share=args.idle_share, default_pue=args.pue)
     for f in out.figures:
         if f.path is None:
@@ -129,17 +134,3 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
-
-
-def _serving_points(store_path: object) -> list:
-    """Served load points of a SQLite store (none for a .jsonl export or a missing store)."""
-    from pathlib import Path
-
-    from wattprint.results.serving_store import read_points
-    from wattprint.results.store import ResultStore
-
-    p = Path(str(store_path))
-    if p.suffix == ".jsonl" or not p.is_file():
-        return []
-    with ResultStore(p, read_only=True) as s:
-        return read_points(s)

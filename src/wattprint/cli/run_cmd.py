@@ -147,7 +147,7 @@ def run_command(args: argparse.Namespace) -> int:
     from wattprint.harness.preflight import preflight
 
     try:  # one clear error, with the fix, before any job starts or any row is stored
-        preflight(jobs, check_devices=args.executor != "ray")
+        preflight(jobs, check_devices=args.executor != "ray", source=suite.source)
     except ConfigError:
         executor.close()
         raise

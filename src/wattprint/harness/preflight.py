@@ -15,15 +15,16 @@ with the current directory on ``sys.path`` as ``python -m`` has it).
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from wattprint.backends.model_ref import ModelRef
 from wattprint.errors import ConfigError
 from wattprint.harness.plan import Job
+from wattprint.tasks.files import FILE_SUFFIXES
 
 HUB_PREFIX = "hf:"
+COMMAND_LINE = "<command line>"
 INSTALL_HUB = "pip install 'wattprint[hub]'"
 INSTALL_MODELS = "pip install 'wattprint[models]'"
 
@@ -58,6 +59,9 @@ class Probes:
         import_callable: ``"module:function" -> None``, raising ConfigError when it cannot be
             imported.
         hub_dataset: ``(task, dataset) -> bool``, whether a dataset is read from the Hub.
+        local_dataset: ``(task, dataset, n) -> None``, reading a local dataset file or folder
+            as the run will (its first ``n`` records), raising ConfigError naming the file
+            (and line) when it cannot supply them; nothing for built-in and Hub datasets.
     """
 
     has_module: Callable[[str], bool]
@@ -65,6 +69,7 @@ class Probes:
     mps_available: Callable[[], bool]
     import_callable: Callable[[str], None]
     hub_dataset: Callable[[str, str], bool]
+    local_dataset: Callable[[str, str, int], None]
 
 
 def _has_module(name: str) -> bool:
@@ -104,11 +109,21 @@ def _hub_dataset(task: str, dataset: str) -> bool:
     return dataset.startswith(HUB_PREFIX) or dataset in STUDY_DATASETS.get(task, {})
 
 
-DEFAULT_PROBES = Probes(_has_module, _cuda_devices, _mps_available, _import_callable, _hub_dataset)
+def _local_dataset(task: str, dataset: str, n: int) -> None:
+    from wattprint.tasks.inputs import check_local_dataset
+
+    try:
+        check_local_dataset(task, dataset, n=n)
+    except OSError as err:  # unreadable (permissions, I/O error): as the run would fail
+        raise ConfigError(f"{dataset}: cannot read it: {err.strerror or err}") from err
+
+
+DEFAULT_PROBES = Probes(_has_module, _cuda_devices, _mps_available, _import_callable,
+                        _hub_dataset, _local_dataset)
 
 
 def check_plan(jobs: Sequence[Job], *, probes: Probes = DEFAULT_PROBES,
-               check_devices: bool = True) -> list[Problem]:
+               check_devices: bool = True, source: str = COMMAND_LINE) -> list[Problem]:
     """Every cause that would make jobs of the plan fail, grouped, in plan order.
 
     Args:
@@ -116,6 +131,8 @@ def check_plan(jobs: Sequence[Job], *, probes: Probes = DEFAULT_PROBES,
         probes: How to ask the environment.
         check_devices: Check that the jobs' devices exist on this machine (False when the
             jobs run elsewhere, e.g. on a Ray cluster).
+        source: Where the plan came from: a suite file, or ``<command line>`` (named in the
+            fix of a bad dataset).
     """
     problems: dict[tuple[str, str], Problem] = {}
 
@@ -125,8 +142,12 @@ def check_plan(jobs: Sequence[Job], *, probes: Probes = DEFAULT_PROBES,
             p.jobs.append(job.label)
 
     callables: dict[str, str | None] = {}
+    datasets = _dataset_problems(jobs, probes)
     for job in jobs:
         ref = ModelRef.parse(job.model)
+        bad_dataset = datasets.get((job.task, job.dataset))
+        if bad_dataset:
+            add(bad_dataset, _dataset_fix(job, source), job)
         if probes.hub_dataset(job.task, job.dataset) and not probes.has_module("datasets"):
             add("the Hugging Face 'datasets' library is not installed (hub datasets need it)",
                 INSTALL_HUB, job)
@@ -157,14 +178,33 @@ def check_plan(jobs: Sequence[Job], *, probes: Probes = DEFAULT_PROBES,
             elif not any((folder / f).is_file() for f in ("config.json", "model_index.json")):
                 add(f"model folder {job.model!r} has no config.json (nor model_index.json)",
                     "point --model at the folder save_pretrained() wrote", job)
-        if (job.dataset.startswith((".", "/", "~")) or os.sep in job.dataset) \
-                and not probes.hub_dataset(job.task, job.dataset) \
-                and not os.path.exists(os.path.expanduser(job.dataset)):
-            add(f"dataset file {job.dataset!r} does not exist", "give an existing file or folder "
-                "with --dataset", job)
         if check_devices:
             _check_device(job, probes, add, missing)
     return list(problems.values())
+
+
+def _dataset_problems(jobs: Sequence[Job], probes: Probes) -> dict[tuple[str, str], str]:
+    """``(task, dataset) -> message`` for each local dataset that cannot supply its jobs'
+    inputs; each pair is read once, as far as the largest ``n`` its jobs ask for."""
+    wanted: dict[tuple[str, str], int] = {}
+    for job in jobs:
+        key = (job.task, job.dataset)
+        wanted[key] = max(wanted.get(key, 0), job.n)
+    found: dict[tuple[str, str], str] = {}
+    for (task, dataset), n in wanted.items():
+        try:
+            probes.local_dataset(task, dataset, n)
+        except ConfigError as err:
+            found[(task, dataset)] = f"bad dataset: {err}"
+    return found
+
+
+def _dataset_fix(job: Job, source: str) -> str:
+    valid = (f"a UTF-8 {'/'.join(FILE_SUFFIXES)} file with at least {job.n} records (or, for "
+             "image tasks, an image folder)")
+    if source == COMMAND_LINE:
+        return f"give --dataset {valid}"
+    return f"in {source}, point {job.entry or 'the job'}.dataset at {valid}"
 
 
 def _check_device(job: Job, probes: Probes, add: Callable[[str, str, Job], None],
@@ -198,12 +238,14 @@ def format_problems(problems: Sequence[Problem], total_jobs: int) -> str:
 
 
 def preflight(jobs: Sequence[Job], *, probes: Probes = DEFAULT_PROBES,
-              check_devices: bool = True) -> None:
+              check_devices: bool = True, source: str = COMMAND_LINE) -> None:
     """Raise one :class:`PreflightError` when the plan cannot run as given.
+
+    Args and checks as :func:`check_plan`.
 
     Raises:
         PreflightError: listing each cause, the jobs it hits and the exact fix.
     """
-    problems = check_plan(jobs, probes=probes, check_devices=check_devices)
+    problems = check_plan(jobs, probes=probes, check_devices=check_devices, source=source)
     if problems:
         raise PreflightError(format_problems(problems, len(jobs)))

@@ -7,7 +7,8 @@ what the dataset holds and by what fits in memory:
   generated to that count; at most a few hundred MB of text);
 * built-in image sources: :data:`BUILTIN_IMAGE_MAX_N` (a 320×240 RGB image is about
   230 kB decoded, so 5,000 take about 1.2 GB);
-* a local file or image folder: its number of records / images, counted by streaming it;
+* a local file or image folder: its number of records / images, counted by streaming it
+  (:data:`MAX_N` when it cannot be read or holds none: the pre-flight check says why);
 * anything else (Hub datasets): :data:`MAX_N`, a bound on memory, since the size is not
   known offline.
 """
@@ -35,18 +36,20 @@ IMAGE_INPUT_TASKS = ("image-classification", "object-detection", "image-to-text"
 def max_inputs(task_id: str, dataset: str) -> int:
     """The largest ``n`` that ``dataset`` can supply for ``task_id``.
 
-    A local file that cannot be read gives :data:`MAX_N` here: reading it at run time
-    reports the fault with its file and line.
+    A local file or folder that cannot be read or holds no records gives :data:`MAX_N`
+    (the bound on memory) here: the pre-flight check
+    (``wattprint.tasks.inputs.check_local_dataset``) reports its fault with the file and
+    line, before any job starts.
     """
     if dataset == "builtin" or dataset.startswith("builtin:"):
         return BUILTIN_IMAGE_MAX_N if task_id in IMAGE_INPUT_TASKS else BUILTIN_TEXT_MAX_N
     path = Path(dataset).expanduser()
     try:
         if path.is_dir():
-            return min(MAX_N, _count_images(path))
+            return min(MAX_N, _count_images(path)) or MAX_N
         if path.is_file():
-            return count_rows(path, MAX_N)
-    except (ConfigError, OSError, UnicodeDecodeError):
+            return count_rows(path, MAX_N) or MAX_N
+    except (ConfigError, OSError):
         return MAX_N
     return MAX_N
 

@@ -10,9 +10,10 @@ images (class names sorted, ids in that order); images directly in ``root`` are 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +28,75 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 Row = tuple[str, dict[str, Any]]  # (location for messages, "file:line" or "file row k"; values)
 
+FORMATS = {".jsonl": "a .jsonl file: one JSON object per line",
+           ".ndjson": "a .ndjson file: one JSON object per line",
+           ".json": "a .json file: a list of JSON objects",
+           ".csv": "a .csv file: a header line, then one row per record",
+           ".parquet": "a .parquet table: one row per record",
+           ".pq": "a .pq (Parquet) table: one row per record"}
+"""What a valid file of each kind holds (for error messages)."""
+
+BOM = "\ufeff"
+
+PARQUET_BATCH_ROWS = 1024
+"""Rows of a Parquet file decoded at a time."""
+
+MAX_LINE_BYTES = 64 * 1024 * 1024
+"""Longest line read from a JSON Lines or CSV file (a longer one is not a record: it is a
+binary file, or one with no line breaks, and is refused without reading it whole)."""
+
+
+def _not_utf8(path: Path, lineno: int, byte: int, column: int) -> ConfigError:
+    return ConfigError(f"{path}:{lineno}: not UTF-8 text (byte 0x{byte:02x} at column {column}); "
+                       "save the file as UTF-8")
+
+
+def _text_lines(path: Path) -> Generator[str, None, None]:
+    """The file's lines decoded as UTF-8 (a byte-order mark is dropped), one at a time.
+
+    Raises:
+        ConfigError: a line that is not UTF-8 or is longer than :data:`MAX_LINE_BYTES`
+            (named with its line number).
+    """
+    with path.open("rb") as fh:
+        lineno = 0
+        while raw := fh.readline(MAX_LINE_BYTES + 1):
+            lineno += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise ConfigError(f"{path}:{lineno}: line longer than {MAX_LINE_BYTES >> 20} MiB; "
+                                  f"expected {FORMATS.get(path.suffix.lower(), 'text lines')}")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise _not_utf8(path, lineno, raw[err.start], err.start + 1) from None
+            yield line.removeprefix(BOM) if lineno == 1 else line
+
 
 def _jsonl_rows(path: Path) -> Iterator[Row]:
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ConfigError(f"{path}:{lineno}: invalid JSON ({err.msg} at column {err.colno})") from err
-            if not isinstance(obj, dict):
-                raise ConfigError(f"{path}:{lineno}: expected a JSON object per line, "
-                                  f"got {type(obj).__name__}")
-            yield f"{path}:{lineno}", obj
+    for lineno, line in enumerate(_text_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{path}:{lineno}: invalid JSON ({err.msg} at column {err.colno}); "
+                              "expected one JSON object per line") from err
+        if not isinstance(obj, dict):
+            raise ConfigError(f"{path}:{lineno}: expected a JSON object per line, "
+                              f"got {type(obj).__name__}")
+        yield f"{path}:{lineno}", obj
 
 
 def _json_rows(path: Path) -> Iterator[Row]:
+    raw = path.read_bytes()  # one JSON document: read whole (use .jsonl for big inputs)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8").removeprefix(BOM)
+    except UnicodeDecodeError as err:
+        line_start = raw.rfind(b"\n", 0, err.start) + 1
+        raise _not_utf8(path, raw.count(b"\n", 0, err.start) + 1, raw[err.start],
+                        err.start - line_start + 1) from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise ConfigError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from err
     if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
@@ -55,8 +106,8 @@ def _json_rows(path: Path) -> Iterator[Row]:
 
 
 def _csv_rows(path: Path) -> Iterator[Row]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
+    with contextlib.closing(_text_lines(path)) as lines:
+        reader = csv.reader(lines)
         try:
             header = next(reader)
         except StopIteration:
@@ -79,35 +130,40 @@ def _csv_rows(path: Path) -> Iterator[Row]:
 
 
 def _parquet_rows(path: Path) -> Iterator[Row]:
-    import pandas as pd
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]  # no type information
 
-    try:
-        frame = pd.read_parquet(path)
+    try:  # read batch by batch: a check or a small n does not load the whole table
+        batches = pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS)
+        i = 0
+        for batch in batches:
+            for row in batch.to_pandas().to_dict(orient="records"):
+                yield f"{path} row {i}", row
+                i += 1
     except Exception as err:  # pyarrow raises several unrelated types
         raise ConfigError(f"{path}: cannot read Parquet: {err}") from err
-    for i, row in enumerate(frame.to_dict(orient="records")):
-        yield f"{path} row {i}", row
 
 
 def _rows(path: Path) -> Iterator[Row]:
     suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ConfigError(f"{path}: unsupported file type {suffix!r}; valid: "
+                          f"{', '.join(FILE_SUFFIXES)} or a folder of images")
+    if path.stat().st_size == 0:
+        raise ConfigError(f"{path}: the file is empty; expected {FORMATS[suffix]}")
     if suffix in (".jsonl", ".ndjson"):
         return _jsonl_rows(path)
     if suffix == ".json":
         return _json_rows(path)
     if suffix == ".csv":
         return _csv_rows(path)
-    if suffix in (".parquet", ".pq"):
-        return _parquet_rows(path)
-    raise ConfigError(f"{path}: unsupported file type {suffix!r}; valid: {', '.join(FILE_SUFFIXES)} "
-                      "or a folder of images")
+    return _parquet_rows(path)
 
 
 def count_rows(path: Path, limit: int) -> int:
     """How many records a file holds, counted by streaming it, stopping at ``limit``.
 
     Raises:
-        ConfigError: an unsupported or malformed file (named with its line).
+        ConfigError: an unsupported, empty or malformed file (named with its line).
     """
     count = 0
     for _ in _rows(path):
@@ -117,18 +173,23 @@ def count_rows(path: Path, limit: int) -> int:
     return count
 
 
-def file_records(path: Path, task_id: str, record_fields: tuple[str, ...], n: int,
-                 columns: Mapping[str, str] | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """The first ``n`` rows of a file as ``(location, record)`` pairs with canonical fields.
+def iter_file_records(path: Path, task_id: str, record_fields: tuple[str, ...], n: int,
+                      columns: Mapping[str, str] | None = None
+                      ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The first ``n`` rows of a file as ``(location, record)`` pairs with canonical fields,
+    read one at a time (the file is read only as far as the ``n``-th record).
 
     Raises:
-        ConfigError: unreadable file, bad line, missing columns, or fewer than ``n`` rows.
+        ConfigError: unreadable, empty or unsupported file, bad line, missing columns, or
+            fewer than ``n`` rows (raised once the file is exhausted).
     """
     if not path.is_file():
-        raise ConfigError(f"input file {path} does not exist")
-    out: list[tuple[str, dict[str, Any]]] = []
+        raise ConfigError(f"input file {path} does not exist" if not path.exists() else
+                          f"input {path} is not a regular file; expected "
+                          f"{' or '.join(FILE_SUFFIXES)} file")
     mapping: dict[str, str] | None = None
     is_csv = path.suffix.lower() == ".csv"
+    count = 0
     for where, row in _rows(path):
         if mapping is None:
             mapping = resolve_columns(task_id, record_fields, list(row), columns, str(path))
@@ -149,12 +210,14 @@ def file_records(path: Path, task_id: str, record_fields: tuple[str, ...], n: in
             if fld == "image" and isinstance(value, str) and not Path(value).is_absolute():
                 value = str(path.parent / value)
             record[fld] = value
-        out.append((where, record))
-        if len(out) >= n:
-            break
-    if len(out) < n:
-        raise ConfigError(f"{path} has only {len(out)} records; ask for n <= {len(out)}")
-    return out
+        count += 1
+        yield where, record
+        if count >= n:
+            return
+    if count == 0:
+        raise ConfigError(f"{path} holds no records; expected {FORMATS[path.suffix.lower()]}")
+    if count < n:
+        raise ConfigError(f"{path} has only {count} records; ask for n <= {count}")
 
 
 def image_folder_records(root: Path, n: int) -> list[tuple[str, dict[str, Any]]]:

@@ -15,14 +15,14 @@ the built-in generator.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from wattprint.errors import ConfigError, did_you_mean
 from wattprint.tasks.base import Example, Task
 from wattprint.tasks.builtin import builtin_records, builtin_source_names
-from wattprint.tasks.files import FILE_SUFFIXES, file_records, image_folder_records
+from wattprint.tasks.files import FILE_SUFFIXES, image_folder_records, iter_file_records
 from wattprint.tasks.hub import LoadFn, hub_records
 from wattprint.tasks.registry import get_task
 from wattprint.tasks.study_datasets import (
@@ -48,16 +48,61 @@ def _looks_like_path(name: str) -> bool:
             or name.lower().endswith(FILE_SUFFIXES) or Path(name).exists())
 
 
-def _prepare_all(task: Task, located: list[tuple[str, Mapping[str, Any]]]) -> list[Example]:
-    examples = []
+def _prepared(task: Task, located: Iterable[tuple[str, Mapping[str, Any]]]) -> Iterator[Example]:
     for where, record in located:
         try:
-            examples.append(task.prepare(record))
+            yield task.prepare(record)
         except ConfigError as err:
             raise ConfigError(f"{where}: {err}") from err
         except ValueError as err:
             raise ConfigError(f"{where}: {task.id}: {err}") from err
-    return examples
+
+
+def _prepare_all(task: Task, located: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Example]:
+    return list(_prepared(task, located))
+
+
+def local_dataset_path(task_id: str, dataset: str) -> Path | None:
+    """The local file or folder ``dataset`` names for ``task_id``, or None when it is a
+    built-in source, a study dataset or a Hub id (decided as :func:`load_examples` does)."""
+    if dataset == BUILTIN or dataset.startswith(BUILTIN + ":") or dataset.startswith(HUB_PREFIX):
+        return None
+    if dataset in STUDY_DATASETS.get(task_id, {}) or not _looks_like_path(dataset):
+        return None
+    return Path(dataset).expanduser()
+
+
+def _local_records(task: Task, path: Path, n: int,
+                   columns: Mapping[str, str] | None) -> Iterable[tuple[str, dict[str, Any]]]:
+    """The first ``n`` raw records of a local file or image folder, read lazily."""
+    if path.is_dir():
+        if "image" not in task.record_fields:
+            raise ConfigError(f"{path} is a folder; {task.id} reads a file: "
+                              f"{', '.join(FILE_SUFFIXES)} (image folders are inputs of image "
+                              "tasks)")
+        return image_folder_records(path, n)
+    return iter_file_records(path, task.id, task.record_fields, n, columns)
+
+
+def check_local_dataset(task: Task | str, dataset: str, *, n: int,
+                        columns: Mapping[str, str] | None = None) -> None:
+    """Read a local dataset exactly as :func:`load_examples` will, without keeping it.
+
+    The file is streamed only as far as its ``n``-th record; each record goes through the
+    same column mapping and the task's input recipe as in a run, then is dropped. Built-in,
+    study and Hub datasets are not checked (nothing is downloaded).
+
+    Raises:
+        ConfigError: what :func:`load_examples` would raise for this file: missing, a folder
+            for a text task, unsupported, empty, not UTF-8, a bad line (named), a missing
+            column, or fewer than ``n`` records.
+    """
+    task_obj = get_task(task) if isinstance(task, str) else task
+    path = local_dataset_path(task_obj.id, dataset)
+    if path is None:
+        return
+    for _ in _prepared(task_obj, _local_records(task_obj, path, n, columns)):
+        pass
 
 
 def load_examples(task: Task | str, dataset: str = BUILTIN, *, n: int, split: str | None = None,
@@ -103,13 +148,9 @@ def load_examples(task: Task | str, dataset: str = BUILTIN, *, n: int, split: st
                                split=split or DEFAULT_HUB_SPLIT, fields=dict(columns or {}))
         records = hub_records(recipe, n, load_fn=load_fn, record_fields=task_obj.record_fields)
         return _prepare_all(task_obj, [(f"{dataset} row {i}", r) for i, r in enumerate(records)])
-    if _looks_like_path(dataset):
-        path = Path(dataset).expanduser()
-        if path.is_dir():
-            located = image_folder_records(path, n)
-        else:
-            located = file_records(path, task_obj.id, task_obj.record_fields, n, columns)
-        return _prepare_all(task_obj, located)
+    path = local_dataset_path(task_obj.id, dataset)
+    if path is not None:
+        return _prepare_all(task_obj, _local_records(task_obj, path, n, columns))
     if is_study_dataset(dataset):
         study_recipe(task_obj.id, dataset)  # raises: names the task(s) it belongs to
     choices = dataset_choices(task_obj.id)
