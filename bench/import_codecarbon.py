@@ -106,7 +106,7 @@ def run_import(src: Path, csv_path: Path, db: Path) -> dict[str, float | int | s
     return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "store_bytes": _store_bytes(db), "stored": summary.get("stored"),
-            "errors": len(summary.get("errors") or [])}
+            "errors": len(summary.get("errors") or []), "workers": summary.get("workers", 0)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-before", action="store_true", help="measure AFTER only")
     ap.add_argument("--out", default=str(HERE / "results" / "import_codecarbon.json"))
     args = ap.parse_args(argv)
+    load_at_start = round(os.getloadavg()[0], 1)
     study = _default_dir()
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "before_commit": None if args.skip_before else args.before_commit, **runs,
         "targets": {"speedup_min": 5.0, "peak_rss_mb_max": 300, "store_vs_csv_max": 3.0},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform(),
+                    "platform": platform.platform(), "load_average_1m_at_start": load_at_start,
                     "load_average_1m_at_end": round(os.getloadavg()[0], 1)},
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
