@@ -74,3 +74,21 @@ def test_a_local_serving_suite_imports_nothing_of_ray(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "1 load point(s) stored" in out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_rerun_with_every_point_stored_touches_no_endpoint(tmp_path, capsys):
+    """Resuming a finished serving suite measures nothing: no probe, no idle, no engine. The
+    second run goes against an endpoint that is gone, and still succeeds."""
+    from serving_fakes import MODEL, fake_server
+
+    f, db = tmp_path / "s.yaml", str(tmp_path / "r.db")
+    with fake_server() as (url, _):
+        f.write_text(f"name: s\nkind: serving\njobs:\n  - name: j\n    endpoint: {url}\n"
+                     f"    model: {MODEL}\n    requests: 2\n    idle_s: 0\n    output_len: \"2\"\n"
+                     "    max_lag_s: 1\n    loads:\n      - concurrency: 1\n      - rate: 20\n")
+        assert main(["run", str(f), "--store", db]) in (0, 1)
+    assert "2 load point(s) stored" in capsys.readouterr().err
+    assert main(["run", str(f), "--store", db]) == 0  # the server is gone: nothing was asked
+    err = capsys.readouterr().err
+    assert "all 2 load point(s) of run" in err and "already stored: nothing to measure" in err
+    assert "endpoint OK" not in err

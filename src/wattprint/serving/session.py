@@ -158,6 +158,11 @@ class ServingSession:
         """Measure every load point; returns the new points. Raises ConfigError before
         measuring when the endpoint is unusable."""
         cfg = self.cfg
+        planned = self._planned()
+        if planned is not None and all(point_id(cfg, a) in self.done for a in planned):
+            self.log(f"all {len(planned)} load point(s) of run {self.run_id} already stored: "
+                     "nothing to measure (no engine launched, no idle measured)")
+            return self.points
         engine = LaunchedEngine(cfg.launch, cfg.endpoint, ready_timeout_s=cfg.ready_timeout_s) \
             if cfg.launch else None
         try:
@@ -229,6 +234,15 @@ class ServingSession:
             if cfg.sweep and saturated:
                 self.log("  saturated: the server no longer keeps up with the offered rate")
                 break
+
+    def _planned(self) -> list[Arrivals] | None:
+        """The load points this config measures, when known before measuring (None for a
+        sweep: it stops where the server saturates)."""
+        if self.cfg.trace:
+            return [Arrivals("trace")]
+        if self.cfg.sweep:
+            return None
+        return list(self.cfg.loads)
 
     def _loads(self, count: Callable[[str], int] | None) -> Iterator[tuple[Arrivals, list[RequestSpec]]]:
         cfg = self.cfg
