@@ -34,6 +34,14 @@ def test_smoke_suite_validates_and_covers_all_ten_tasks(capsys):
     assert all(j["model"].startswith("zoo:") for j in data["expanded"])
 
 
+def test_validate_here_runs_the_preflight_of_run(capsys):
+    """`validate --here` also checks this machine as `run` would; smoke runs anywhere."""
+    assert main(["validate", "smoke", "--here", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["checked_here"] is True
+    assert main(["validate", "smoke", "--here"]) == 0
+    assert "it can run here (pre-flight passed)" in capsys.readouterr().out
+
+
 def test_study_suite_validates_offline_with_88_models_on_30_datasets():
     jobs = load_suite("study").expand(hardware_id="validate")
     task_specific = {(j.task, j.model) for j in jobs if j.mode == "task-specific"}

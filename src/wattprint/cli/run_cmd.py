@@ -79,13 +79,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when stderr is a terminal)")
     p.add_argument("--dry-run", action="store_true",
-                   help="list the jobs and how many repetitions are left to run; run nothing")
+                   help="check the plan as a run would (pre-flight: extras, devices, models, "
+                        "datasets), list the jobs and how many repetitions are left; run "
+                        "nothing")
     p.add_argument("--json", action="store_true", help="print the summary and results as JSON")
     p.set_defaults(func=run_command)
 
     v = sub.add_parser("validate", help="check a suite file without running it")
     v.add_argument("suite", metavar="FILE_OR_NAME", help="a suite YAML file or shipped suite name")
     v.add_argument("--json", action="store_true", help="print the expanded jobs as JSON")
+    v.add_argument("--here", action="store_true",
+                   help="also check that it can run on this machine, as `run` does before its "
+                        "first job (extras installed, devices present, callables importable, "
+                        "local models and datasets readable)")
     v.set_defaults(func=validate_command)
 
     s = sub.add_parser("suites", help="list the shipped suites")
@@ -142,8 +148,6 @@ def run_command(args: argparse.Namespace) -> int:
     suite, jobs = make_plan(args.suite, tasks=args.task, models=args.model, datasets=args.dataset,
                             settings=_settings(args), mode=args.mode,
                             hardware_id=executor.hardware_id())
-    if args.dry_run:
-        return _dry_run(args, suite, jobs)
     from wattprint.harness.preflight import preflight
 
     try:  # one clear error, with the fix, before any job starts or any row is stored
@@ -151,6 +155,9 @@ def run_command(args: argparse.Namespace) -> int:
     except ConfigError:
         executor.close()
         raise
+    if args.dry_run:
+        executor.close()
+        return _dry_run(args, suite, jobs)
     sinks: list[Any] = []
     store_path = None
     store_sink = None
@@ -304,16 +311,21 @@ def validate_command(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     jobs = suite.expand(hardware_id="validate")
     reps = sum(j.repeat for j in jobs)
+    if args.here:
+        from wattprint.harness.preflight import preflight
+
+        preflight(jobs, source=suite.source)  # raises, listing every cause and its fix
     if args.json:
         print_json({"suite": suite.name, "source": suite.source, "valid": True, "jobs": len(jobs),
-                    "repetitions": reps,
+                    "repetitions": reps, "checked_here": bool(args.here),
                     "expanded": [{"task": j.task, "model": j.model, "dataset": j.dataset,
                                   "mode": j.mode, "n": j.n, "repeat": j.repeat} for j in jobs]})
     else:
         tasks = sorted({j.task for j in jobs})
         models = {j.model for j in jobs}
         print(f"{suite.source}: valid suite {suite.name!r}: {len(jobs)} jobs "
-              f"({len(tasks)} tasks, {len(models)} models), {reps} repetitions")
+              f"({len(tasks)} tasks, {len(models)} models), {reps} repetitions"
+              + ("; it can run here (pre-flight passed)" if args.here else ""))
     return 0
 
 
