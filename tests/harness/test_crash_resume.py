@@ -9,7 +9,9 @@ alike, and the work (2 jobs × 12 repetitions) is never done before the last rou
 (a crash of the whole run); odd rounds kill only the worker (a job dies: the driver records a
 failure and goes on), then the driver a moment later. After every round the store must pass
 `PRAGMA integrity_check` and wattprint's own checks, hold at most one success per repetition
-and no failure answering for a repetition that has a success. A last, uninterrupted run must
+and no failure answering for a repetition that has a success. One more round waits for a job
+worker (a child of the forkserver) and kills it, so that a worker death is tested even when
+a loaded machine makes every random moment fall in start-up. A last, uninterrupted run must
 then complete every repetition, each stored exactly once as the answer.
 """
 
@@ -102,6 +104,19 @@ def _kill_worker(proc: subprocess.Popen[bytes]) -> bool:
     return killed
 
 
+def _kill_forked_worker(proc: subprocess.Popen[bytes]) -> bool:
+    """SIGKILL a job worker for sure: a child of the driver's forkserver (nothing else)."""
+    try:
+        servers = [c for c in psutil.Process(proc.pid).children()
+                   if "forkserver" in " ".join(c.cmdline())]
+        workers = [w for srv in servers for w in srv.children()]
+        for w in workers:
+            w.send_signal(signal.SIGKILL)
+    except psutil.NoSuchProcess:
+        return False
+    return bool(workers)
+
+
 def _failures(store: Path) -> int:
     if not store.exists():
         return 0
@@ -160,6 +175,20 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
             time.sleep(rng.uniform(0.0, 0.5))
         _kill_group(proc)
         _check(store)
+    # one more worker kill that cannot miss: wait for a worker to exist (on a loaded machine
+    # the random moments may all fall in start-up, before any worker is forked)
+    proc = _start(store, tmp_path)
+    before = _failures(store)
+    end = time.monotonic() + 120
+    killed = False
+    while not killed and proc.poll() is None and time.monotonic() < end:
+        killed = _kill_forked_worker(proc)
+        time.sleep(0.05)
+    assert killed, "no job worker appeared within 120 s"
+    worker_kills += 1
+    _wait_for_a_new_failure(store, before, timeout_s=30)
+    _kill_group(proc)
+    _check(store)
     final = _start(store, tmp_path)
     assert final.wait(300) == 0
     _check(store)
