@@ -6,14 +6,17 @@ sashavor/co2_inference): its rows are repeated in order until there are ``--rows
 each copy given a fresh ``run_id`` (seeded) and a timestamp one second later so that every
 row is a distinct run, as in a long campaign's log. Everything else in a row is the study's.
 
-Each import runs ``wattprint import codecarbon CSV --store DB`` in a fresh interpreter;
+Each import runs ``wattprint import codecarbon CSV --store DB`` in a fresh interpreter (AFTER
+twice: with its default worker processes, and with ``--jobs 1``);
 wall time, that process's CPU time and peak RSS (``wait4`` rusage) are taken (CPU time is
 the fairer ratio on a shared machine), and the store's size
 (database + WAL) is compared with the CSV's. BEFORE runs the command from a copy of
 ``--before-commit`` (``git archive``), AFTER from this tree's ``src``.
 
 Targets (issue 10, item 8): AFTER ≥ 5× faster than BEFORE, peak RSS < 300 MB, store < 3× the
-CSV. Nothing is asserted; the numbers go to ``bench/results/import_codecarbon.json``.
+CSV. Nothing is asserted; the numbers go to ``bench/results/import_codecarbon.json``, with
+the CPU cost per row of each stage of AFTER (plan, read + parse + typed record, encode, write)
+measured in this process on the first 30,000 rows.
 
 Usage::
 
@@ -88,11 +91,13 @@ def _store_bytes(db: Path) -> int:
     return sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
 
 
-def run_import(src: Path, csv_path: Path, db: Path) -> dict[str, float | int | str]:
-    """One ``wattprint import codecarbon`` in a fresh interpreter: wall s, peak RSS, store size."""
+def run_import(src: Path, csv_path: Path, db: Path,
+               extra: tuple[str, ...] = ()) -> dict[str, float | int | str]:
+    """One ``wattprint import codecarbon`` in a fresh interpreter: wall s, CPU s (its own and
+    its worker processes'), peak RSS, store size."""
     env = {**os.environ, "PYTHONPATH": str(src), "TERM": "dumb"}
     cmd = [sys.executable, "-m", "wattprint", "import", "codecarbon", str(csv_path),
-           "--store", str(db), "--json"]
+           "--store", str(db), "--json", *extra]
     out_path, err_path = db.parent / "stdout.json", db.parent / "stderr.txt"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
@@ -107,6 +112,50 @@ def run_import(src: Path, csv_path: Path, db: Path) -> dict[str, float | int | s
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "store_bytes": _store_bytes(db), "stored": summary.get("stored"),
             "errors": len(summary.get("errors") or []), "workers": summary.get("workers", 0)}
+
+
+def stage_costs(csv_path: Path, db: Path, rows: int = 30_000) -> dict[str, float]:
+    """CPU µs per row of each stage of this tree's import, in this process, one stage after
+    the other over the file's first ``rows`` rows (cycle collector paused, as the import
+    does): where the time goes."""
+    import gc
+
+    from wattprint.results.codec import RecordCodec
+    from wattprint.results.importers.codecarbon import (
+        FilePlan,
+        ImportReport,
+        chunk_records,
+        plan_file,
+    )
+    from wattprint.results.store import ResultStore
+
+    head = db.parent / "head.csv"
+    with open(csv_path, "rb") as src, open(head, "wb") as out:
+        for i, line in enumerate(src):
+            if i > rows:
+                break
+            out.write(line)
+    gc.disable()
+    try:
+        t0 = time.process_time()
+        plan = plan_file(head)
+        assert isinstance(plan, FilePlan)
+        t1 = time.process_time()
+        records = [list(chunk_records(plan, c, ImportReport())) for c in plan.chunks]
+        t2 = time.process_time()
+        codec = RecordCodec()
+        batches = [codec.encode_batch(r) for r in records]
+        t3 = time.process_time()
+        with ResultStore(db) as store:
+            for i in range(0, len(batches), 5):  # 10,000 records per transaction, as the import
+                store.write_encoded(*batches[i:i + 5])
+        t4 = time.process_time()
+    finally:
+        gc.enable()
+    n = plan.rows
+    return {"rows": n, "plan_us": round((t1 - t0) / n * 1e6, 1),
+            "read_parse_record_us": round((t2 - t1) / n * 1e6, 1),
+            "encode_us": round((t3 - t2) / n * 1e6, 1), "write_us": round((t4 - t3) / n * 1e6, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,17 +173,23 @@ def main(argv: list[str] | None = None) -> int:
         csv_bytes = make_csv(study, args.rows, csv_path)
         print(f"CSV: {args.rows:,} rows, {csv_bytes / 1e6:.1f} MB", flush=True)
         runs: dict[str, dict[str, float | int | str]] = {}
-        for name, src in (("after", REPO / "src"),
-                          *(() if args.skip_before else
-                            (("before", _checkout(args.before_commit, tmpd / "before")),))):
+        for name, src, extra in (
+                ("after", REPO / "src", ()),
+                ("after_one_process", REPO / "src", ("--jobs", "1")),
+                *(() if args.skip_before else
+                  (("before", _checkout(args.before_commit, tmpd / "before"), ()),))):
             d = tmpd / name
             d.mkdir(exist_ok=True)
-            r = run_import(src, csv_path, d / "results.db")
+            r = run_import(src, csv_path, d / "results.db", extra)
             r["store_vs_csv"] = round(int(r["store_bytes"]) / csv_bytes, 2)
             runs[name] = r
             print(f"{name}: {r}", flush=True)
+        (tmpd / "stages").mkdir()
+        stages = stage_costs(csv_path, tmpd / "stages" / "results.db")
+        print(f"stages (CPU µs/row, one process): {stages}", flush=True)
     result: dict[str, object] = {
         "rows": args.rows, "csv_bytes": csv_bytes, "csv_mb": round(csv_bytes / 1e6, 1),
+        "stages_one_process": stages,
         "before_commit": None if args.skip_before else args.before_commit, **runs,
         "targets": {"speedup_min": 5.0, "peak_rss_mb_max": 300, "store_vs_csv_max": 3.0},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
@@ -146,9 +201,12 @@ def main(argv: list[str] | None = None) -> int:
         b, a = runs["before"], runs["after"]
         result["speedup_wall"] = round(float(b["wall_s"]) / float(a["wall_s"]), 2)
         result["speedup_cpu"] = round(float(b["cpu_s"]) / float(a["cpu_s"]), 2)
+        one = runs["after_one_process"]
+        result["speedup_wall_one_process"] = round(float(b["wall_s"]) / float(one["wall_s"]), 2)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: result[k] for k in ("rows", "csv_mb", "speedup_wall", "speedup_cpu")
+    print(json.dumps({k: result[k] for k in ("rows", "csv_mb", "speedup_wall", "speedup_cpu",
+                                             "speedup_wall_one_process")
                       if k in result}))
     return 0
 
