@@ -92,14 +92,11 @@ def _field_defaults() -> dict[str, Any]:
     return out
 
 
-def environment_json(environment: Mapping[str, Any]) -> str:
-    """The canonical JSON of an environment fingerprint (sorted keys, compact)."""
-    return json.dumps(dict(environment), sort_keys=True, separators=(",", ":"), default=str)
-
-
-def environment_hash(environment: Mapping[str, Any]) -> str:
-    """Stable 16-hex-digit id of an environment fingerprint (key order does not matter)."""
-    return hashlib.sha256(environment_json(environment).encode()).hexdigest()[:16]
+def environment_entry(environment: Mapping[str, Any]) -> tuple[str, str]:
+    """An environment fingerprint as the store keeps it: ``(hash, JSON)``. The JSON is
+    canonical (sorted keys, compact), so the 16-hex-digit hash does not depend on key order."""
+    text = json.dumps(dict(environment), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16], text
 
 
 class EncodedRecord(NamedTuple):
@@ -119,39 +116,13 @@ class EncodedRecord(NamedTuple):
     windows: tuple[tuple[Any, ...], ...]
     domains: tuple[tuple[Any, ...], ...]
 
-    @property
-    def job_id(self) -> str:
-        """The record's job id."""
-        return str(self.values[0])
-
-    @property
-    def repetition(self) -> int:
-        """The record's repetition index."""
-        return int(self.values[1])
-
-    @property
-    def attempt(self) -> int:
-        """The record's attempt number."""
-        return int(self.values[2])
-
-    @property
-    def run_id(self) -> str | None:
-        """The id of the invocation that produced the record."""
-        v = self.values[3]
-        return None if v is None else str(v)
-
-    @property
-    def status(self) -> str:
-        """``ok`` or ``failed``."""
-        return str(self.values[9])
-
 
 @dataclass
 class EncodedBatch:
     """Records ready for one store transaction, with the shared parts they reference.
 
-    The records are kept as parallel lists (one entry per record, in order; cheap to send
-    between processes); :attr:`records` gives them one by one.
+    The records are kept as parallel lists (one entry per record, in order: cheap to send
+    between processes).
 
     Attributes:
         values: Each record's :data:`VALUE_COLUMNS`.
@@ -174,12 +145,6 @@ class EncodedBatch:
 
     def __len__(self) -> int:
         return len(self.values)
-
-    @property
-    def records(self) -> list[EncodedRecord]:
-        """The records, in order."""
-        return [EncodedRecord(*parts) for parts in
-                zip(self.values, self.record_json, self.windows, self.domains)]
 
     def append(self, record: EncodedRecord) -> None:
         """Add a record at the end."""
@@ -271,8 +236,7 @@ class RecordCodec:
             return None
         hit = self._envs.get(id(env))
         if hit is None:
-            text = environment_json(env)
-            hit = self._envs[id(env)] = (env, hashlib.sha256(text.encode()).hexdigest()[:16], text)
+            hit = self._envs[id(env)] = (env, *environment_entry(env))
         batch.environments[hit[1]] = hit[2]
         return hit[1]
 

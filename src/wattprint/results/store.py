@@ -24,7 +24,6 @@ once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -44,7 +43,7 @@ from wattprint.results.codec import (
     VALUE_COLUMNS,
     EncodedBatch,
     RecordCodec,
-    environment_json,
+    environment_entry,
     with_dict_id,
 )
 from wattprint.results.migrations import (
@@ -287,8 +286,7 @@ class ResultStore:
     def _put_environment(self, environment: Mapping[str, Any]) -> str | None:
         if not environment:
             return None
-        text = environment_json(environment)
-        h = hashlib.sha256(text.encode()).hexdigest()[:16]
+        h, text = environment_entry(environment)
         self._put_environments({h: text})
         return h
 
