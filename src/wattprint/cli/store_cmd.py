@@ -63,8 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "energy as measured; constant estimates stay estimated)")
     c.add_argument("--dry-run", action="store_true", help="check the files, store nothing")
     c.add_argument("--jobs", type=positive_int, default=None, metavar="N",
-                   help="worker processes that read and encode rows (default: the CPUs this "
-                        "process may use, at most 8; 1: no workers)")
+                   help="worker processes that read and encode rows (default: the whole CPUs "
+                        "this process may use, container quota and affinity included, at most "
+                        "8; 1: no workers)")
     c.add_argument("--json", action="store_true", help="print a JSON summary")
     c.set_defaults(func=_import_codecarbon)
     p.set_defaults(func=help_of(p))

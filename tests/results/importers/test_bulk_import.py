@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from wattprint.results.importers.bulk import import_codecarbon
+from wattprint.meters.cgroup import CpuShare
+from wattprint.results.importers.bulk import MAX_WORKERS, default_workers, import_codecarbon
 from wattprint.results.importers.codecarbon import (
     ImportOptions,
     ImportReport,
@@ -149,3 +150,14 @@ def test_a_file_that_is_not_a_log_is_one_issue_and_the_others_still_import(tmp_p
     messages = [str(e) for e in summary.report.errors]
     assert messages[0].startswith(f"{bad}:1: cannot read: not UTF-8")
     assert summary.report.files == 2 and summary.stored == len(read_file(good).results)
+
+
+def test_default_workers_follow_the_cpu_share_of_a_container() -> None:
+    def share(cpus: float) -> CpuShare:
+        return CpuShare(scope="container", cpus=cpus, host_cpus=64, affinity=tuple(range(64)))
+
+    assert default_workers(share(1.5)) == 1  # a quota of 1.5 CPUs: one worker
+    assert default_workers(share(0.5)) == 1
+    assert default_workers(share(3.0)) == 3
+    assert default_workers(share(64.0)) == MAX_WORKERS
+    assert 1 <= default_workers() <= MAX_WORKERS  # this process's own share

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from wattprint.errors import WattprintError
+from wattprint.meters.cgroup import CpuShare, cpu_share
 from wattprint.results.codec import EncodedBatch, RecordCodec
 from wattprint.results.importers.codecarbon import (
     CHUNK_ROWS,
@@ -116,14 +116,16 @@ def _work(task: _Task) -> _Done:
     return _Done(report.rows, len(records), batch, report.errors, report.n_errors)
 
 
-def default_workers() -> int:
-    """Worker processes for an import: the CPUs this process may use, at most
-    :data:`MAX_WORKERS`."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_WORKERS))
+def default_workers(share: CpuShare | None = None) -> int:
+    """Worker processes for an import: the whole CPUs this process may use (its affinity, and
+    a container's cgroup quota or cpuset: ``meters/cgroup.py``), at least 1, at most
+    :data:`MAX_WORKERS`.
+
+    Args:
+        share: The CPU share (read from this process when None).
+    """
+    cpus = (share or cpu_share()).cpus
+    return max(1, min(int(cpus), MAX_WORKERS))
 
 
 def _plans(paths: Iterable[str | Path], options: ImportOptions, report: ImportReport,
