@@ -35,8 +35,7 @@ from wattprint.results.importers.codecarbon import (
     ImportOptions,
     ImportReport,
     chunk_records,
-    expand_paths,
-    plan_file,
+    plan_paths,
 )
 from wattprint.results.store import ResultStore
 
@@ -128,20 +127,6 @@ def default_workers(share: CpuShare | None = None) -> int:
     return max(1, min(int(cpus), MAX_WORKERS))
 
 
-def _plans(paths: Iterable[str | Path], options: ImportOptions, report: ImportReport,
-           chunk_rows: int) -> Iterator[FilePlan]:
-    files, issues = expand_paths(paths)
-    for issue in issues:
-        report.add_issue(issue)
-    for f in files:
-        report.files += 1
-        plan = plan_file(f, options, chunk_rows)
-        if isinstance(plan, ImportIssue):
-            report.add_issue(plan)
-        else:
-            yield plan
-
-
 def import_codecarbon(paths: Iterable[str | Path], options: ImportOptions,
                       store: ResultStore | None, *, run_config: dict[str, Any] | None = None,
                       workers: int | None = None,
@@ -158,14 +143,16 @@ def import_codecarbon(paths: Iterable[str | Path], options: ImportOptions,
         workers: Worker processes; None for :func:`default_workers`; 1 or less works here.
         progress: Called with the rows read so far and the rows in all files, after the
             files are planned and after each chunk.
-        chunk_rows: Rows per chunk (one transaction each).
+        chunk_rows: Rows per chunk (the unit of work of a worker; transactions hold whole
+            chunks, :data:`WRITE_ROWS` records or more).
 
     Returns:
         What was read, made and stored.
 
     Raises:
-        WattprintError: a worker process died (killed, out of memory); the chunks before
-            the one it was working on are stored, and a re-run imports the rest.
+        WattprintError: a worker process died (killed, out of memory); the transactions
+            written before are kept (the message says how many records), and a re-run
+            imports the rest.
     """
     with paused_gc():
         return _import(paths, options, store, run_config, workers, progress, chunk_rows)
@@ -204,7 +191,7 @@ def _import(paths: Iterable[str | Path], options: ImportOptions, store: ResultSt
         if progress is not None:
             progress(report.rows, total_rows)
 
-    plans = list(_plans(paths, options, report, chunk_rows))  # plans hold no rows
+    plans = list(plan_paths(paths, options, report, chunk_rows))  # plans hold no rows
     tasks = [_Task(p, c, store is not None) for p in plans for c in p.chunks]
     total_rows = sum(p.rows for p in plans)
     if progress is not None:

@@ -184,11 +184,15 @@ class _RowError(Exception):
     pass
 
 
-# Rows reach the parsers with every value already stripped (see stream_file).
+# Rows reach the parsers with every value already stripped (see chunk_records).
 
 
 def _num(row: Mapping[str, str], col: str, *, required: bool = True) -> float | None:
-    raw = row.get(col)
+    return _number(row.get(col), col, required=required)
+
+
+def _number(raw: str | None, col: str, *, required: bool = True) -> float | None:
+    """Column ``col``'s text as a finite number; None when empty and not ``required``."""
     if not raw:
         if required:
             raise _RowError(f"column {col!r} is empty")
@@ -270,7 +274,7 @@ def _gpu_description(count_text: str, model: str, cpu_model: str, version: tuple
                      ) -> tuple[bool, tuple[str, str, str, Provenance, str]]:
     """Whether the row names a GPU (count or model), and ``(name, component, boundary,
     provenance, source)`` of its GPU domain, from the columns that decide it."""
-    count = _num({"gpu_count": count_text}, "gpu_count", required=False)
+    count = _number(count_text, "gpu_count", required=False)
     n = int(count) if count else None
     what = f"all {n} GPUs of the node (gpu_count={n})" if n and n > 1 else "the node's GPU(s)"
     boundary = f"{what}{': ' + model if model else ''}, summed by CodeCarbon whether busy or idle"
@@ -301,7 +305,7 @@ def _cpu_description(power_text: str, cpu_model_text: str, count: str, tracking_
                      ) -> tuple[str, Provenance, str, float | None, EstimateModel | None, str]:
     """``(boundary, provenance, source, uncertainty, model, scope)`` of a row's CPU domain,
     from the columns that decide it."""
-    power = _num({"cpu_power": power_text}, "cpu_power", required=False)
+    power = _number(power_text, "cpu_power", required=False)
     cpu_model = cpu_model_text or "unknown CPU"
     scope = "process" if tracking_mode == "process" else "machine"
     boundary = f"CPU ({cpu_model}, cpu_count={count or None}) as CodeCarbon tracked it ({scope})"
@@ -352,8 +356,8 @@ def _ram_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
 def _ram_description(power_text: str, total_text: str, tracking_mode: str
                      ) -> tuple[str, str, EstimateModel, str]:
     """``(boundary, source, model, scope)`` of a row's RAM domain (always estimated)."""
-    power = _num({"ram_power": power_text}, "ram_power", required=False)
-    total_gb = _num({"ram_total_size": total_text}, "ram_total_size", required=False)
+    power = _number(power_text, "ram_power", required=False)
+    total_gb = _number(total_text, "ram_total_size", required=False)
     scope = "process" if tracking_mode == "process" else "machine"
     boundary = (f"RAM of the machine ({total_gb:g} GB installed)" if total_gb
                 else "RAM as CodeCarbon tracked it")
@@ -740,13 +744,35 @@ def stream_file(path: str | Path, options: ImportOptions | None = None,
         The records, in file order.
     """
     rep = report if report is not None else ImportReport()
-    rep.files += 1
-    plan = plan_file(path, options)
+    plan = _plan_counted(path, options, rep, CHUNK_ROWS)
+    if plan is not None:
+        for chunk in plan.chunks:
+            yield from chunk_records(plan, chunk, rep)
+
+
+def _plan_counted(path: str | Path, options: ImportOptions | None, report: ImportReport,
+                  chunk_rows: int) -> FilePlan | None:
+    """:func:`plan_file`, counting the file in ``report`` and its problem there, if any."""
+    report.files += 1
+    plan = plan_file(path, options, chunk_rows)
     if isinstance(plan, ImportIssue):
-        rep.add_issue(plan)
-        return
-    for chunk in plan.chunks:
-        yield from chunk_records(plan, chunk, rep)
+        report.add_issue(plan)
+        return None
+    return plan
+
+
+def plan_paths(paths: Iterable[str | Path], options: ImportOptions | None, report: ImportReport,
+               chunk_rows: int = CHUNK_ROWS) -> Iterator[FilePlan]:
+    """:func:`plan_file` over files and folders (recursive ``*.csv``, sorted): the plans of
+    the usable files, in order; each file and each problem (a missing path, an unusable
+    file) is counted in ``report``."""
+    files, issues = expand_paths(paths)
+    for issue in issues:
+        report.add_issue(issue)
+    for f in files:
+        plan = _plan_counted(f, options, report, chunk_rows)
+        if plan is not None:
+            yield plan
 
 
 def _group_records(file: Path, members: list[_Parsed], opts: ImportOptions) -> Iterator[JobResult]:
@@ -800,11 +826,9 @@ def stream_paths(paths: Iterable[str | Path], options: ImportOptions | None = No
         report: Counts and problems (a missing path is one problem).
     """
     rep = report if report is not None else ImportReport()
-    files, issues = expand_paths(paths)
-    for issue in issues:
-        rep.add_issue(issue)
-    for f in files:
-        yield from stream_file(f, options, rep)
+    for plan in plan_paths(paths, options, rep):
+        for chunk in plan.chunks:
+            yield from chunk_records(plan, chunk, rep)
 
 
 def read_paths(paths: Iterable[str | Path], options: ImportOptions | None = None) -> ImportReport:
