@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, NamedTuple
 
-from wattprint.meters.base import OVERLAPPING_SCOPES, DomainEnergy, EstimateModel, Provenance
+from wattprint.meters.base import DomainEnergy, EstimateModel, Provenance
 from wattprint.results.migrations import spec_hash, spec_json
 from wattprint.results.schema import JobResult
 
@@ -68,10 +68,15 @@ VALUE_COLUMNS = ("job_id", "repetition", "attempt", "run_id", "suite", "task", "
                  "source_line", "environment_hash", "created_at")
 """The ``results`` columns an :class:`EncodedRecord` carries, in its ``values`` order (the
 store adds ``id``, ``stored_at``, ``record_json`` and ``is_answer``)."""
+JOB_AT, REPETITION_AT, ATTEMPT_AT, RUN_AT, STATUS_AT = (
+    VALUE_COLUMNS.index(c) for c in ("job_id", "repetition", "attempt", "run_id", "status"))
+"""Where the writer's keys are in ``values``."""
 
 _DERIVED_WINDOW_KEYS = ("totals", "average_power_w")
 _DOMAIN_VALUE_KEYS = ("energy_j", "idle_power_w", "idle_energy_j", "dynamic_energy_j")
-"""What is particular to one measurement; the rest of a domain is its (shared) description."""
+"""What is particular to one measurement; the rest of a domain is its (shared) description.
+In this order they are also columns of ``domains`` (``energy_j`` … ``dynamic_energy_j``)."""
+_DOMAIN_VALUES = operator.attrgetter(*_DOMAIN_VALUE_KEYS)
 _SPECIAL = frozenset({"domains", "phases", "settings", "quality", "environment", "extra",
                       "warnings", "carbon"})
 """Fields the encoder converts itself; every other non-column field is a plain JSON value."""
@@ -245,16 +250,11 @@ class RecordCodec:
         out = []
         for obj in objs:
             h = self._spec(obj, batch)
-            entry: dict[str, Any] = {"$s": h, "energy_j": obj.energy_j}
-            if obj.idle_power_w is not None:
-                entry["idle_power_w"] = obj.idle_power_w
-            if obj.idle_energy_j is not None:
-                entry["idle_energy_j"] = obj.idle_energy_j
-            if obj.dynamic_energy_j is not None:
-                entry["dynamic_energy_j"] = obj.dynamic_energy_j
+            values = _DOMAIN_VALUES(obj)
+            entry: dict[str, Any] = {"$s": h}
+            entry.update((k, v) for k, v in zip(_DOMAIN_VALUE_KEYS, values) if v is not None)
             out.append(entry)
-            rows.append((window, obj.name, obj.provenance.value, obj.scope, obj.energy_j,
-                         obj.idle_power_w, obj.idle_energy_j, obj.dynamic_energy_j, h))
+            rows.append((window, obj.name, obj.provenance.value, obj.scope, *values, h))
         return out
 
     def _compact(self, r: JobResult, batch: EncodedBatch,
@@ -294,10 +294,6 @@ class RecordCodec:
         if primed is not None:
             co = primed.copy()
             blob = prefix + co.compress(text.encode()) + co.flush()
-        totals: dict[Provenance, float] = {}
-        for dom in r.domains:  # as JobResult.energy_j(p): the physical boundary, per provenance
-            if dom.scope not in OVERLAPPING_SCOPES:
-                totals[dom.provenance] = totals.get(dom.provenance, 0) + dom.energy_j
         carbon = r.carbon
         emissions = None if carbon is None or carbon.emissions_g is None else float(carbon.emissions_g)
         windows: list[tuple[Any, ...]] = []
@@ -306,7 +302,7 @@ class RecordCodec:
         windows.extend((label, w.started_at, w.duration_s) for label, w in r.phases.items())
         values = (r.job_id, r.repetition, r.attempt, r.run_id, r.suite, r.task, r.model,
                   r.dataset, r.n, r.status, r.error, r.duration_s, r.backend,
-                  *(totals.get(p) for p in _TOTALLED), emissions, r.source, r.source_file,
+                  *(r.energy_j(p) for p in _TOTALLED), emissions, r.source, r.source_file,
                   r.source_line, self._environment(r.environment, batch), r.created_at)
         return EncodedRecord(values, blob, tuple(windows), tuple(rows))
 

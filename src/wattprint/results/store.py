@@ -37,9 +37,14 @@ from typing import Any
 
 from wattprint.errors import StoreError
 from wattprint.results.codec import (
+    ATTEMPT_AT,
     COLUMN_KEYS,
     DICT_MIN_BATCH,
+    JOB_AT,
     QUERY_WINDOW,
+    REPETITION_AT,
+    RUN_AT,
+    STATUS_AT,
     VALUE_COLUMNS,
     EncodedBatch,
     RecordCodec,
@@ -385,7 +390,7 @@ class ResultStore:
         last_dict: tuple[int, bytes] | None = None
         try:
             with self._transaction():
-                answers = self._answers(v[0] for b in batches for v in b.values)
+                answers = self._answers(v[JOB_AT] for b in batches for v in b.values)
                 next_id = int(self._db.execute(
                     "SELECT COALESCE(MAX(id), 0) FROM results").fetchone()[0]) + 1
                 for batch in batches:
@@ -400,14 +405,15 @@ class ResultStore:
                     self._put_environments(batch.environments)
                     for values, blob, wins, doms in zip(batch.values, batch.record_json,
                                                         batch.windows, batch.domains):
-                        key = (values[0], values[1])
+                        key = (values[JOB_AT], values[REPETITION_AT])
+                        status = values[STATUS_AT]
                         answer = answers.get(key)
                         answer_ok = answer is not None and answer[1] == STATUS_OK
-                        if values[9] == STATUS_OK:
+                        if status == STATUS_OK:
                             if answer_ok:
                                 continue  # one success per repetition: the first stays
                         else:
-                            failure = (values[0], values[1], values[2], values[3] or "")
+                            failure = (*key, values[ATTEMPT_AT], values[RUN_AT] or "")
                             if failure in failures or self._same_failure_stored(*failure):
                                 continue  # the same failure, written again
                             failures.add(failure)
@@ -426,7 +432,7 @@ class ResultStore:
                         windows += [(rid, *w) for w in wins]
                         domains += [(rid, *d) for d in doms]
                         if is_answer:
-                            answers[key] = (rid, values[9])
+                            answers[key] = (rid, status)
                 self._db.executemany("UPDATE results SET is_answer = 0 WHERE id = ?", superseded)
                 self._db.executemany(_INSERT_RESULT, rows)
                 self._db.executemany(_INSERT_WINDOW, windows)
