@@ -75,7 +75,10 @@ def test_summary_line_and_failed_sum_checks(capsys):
     assert line == ("poisson 1 req/s: 9 ok, 1 failed, 0.90 req/s, 0.2 J/output token "
                     "(estimated), p95 TTFT 0.2 s, residual 1.00e-03, flags: failed_requests")
     assert "n/a J/output token" in _point(j_per_output_token=None).summary_line()
-    good, bad = _point("a"), _point("b", attribution_residual=0.05, arrivals="closed 8")
-    assert _failed_sum_checks([good, bad]) == [bad]
+    good, bad = _point("a"), _point("b", attribution_residual=0.05, arrivals="closed 8",
+                                    flags=("attribution_residual_over_1pct",))
+    # a window with no counter advance has no energy to split: infinite residual, no sum check
+    empty = _point("c", attribution_residual=float("inf"), flags=("no_energy_change_in_window",))
+    assert _failed_sum_checks([good, bad, empty]) == [bad]
     err = capsys.readouterr().err
     assert "closed 8: the per-request energies do not add up" in err and "5.00e-02" in err

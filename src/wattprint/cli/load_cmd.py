@@ -211,15 +211,16 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
 
 
 def _failed_sum_checks(points: list) -> list:
-    """The points whose attribution does not add up (residual over ``MAX_RESIDUAL``), each
-    named on stderr; they are stored, flagged, and make the command exit 1."""
-    from wattprint.serving.attribution import MAX_RESIDUAL
+    """The points the session flagged for a failed attribution sum check, each named on
+    stderr; they are stored, flagged, and make the command exit 1. (A window with no energy
+    to split has an infinite residual but no sum check: it is flagged otherwise.)"""
+    from wattprint.serving.attribution import MAX_RESIDUAL, RESIDUAL_FLAG
 
-    bad = [p for p in points if p.attribution_residual > MAX_RESIDUAL]
+    bad = [p for p in points if RESIDUAL_FLAG in p.flags]
     for p in bad:
         print(f"wattprint: error: {p.arrivals}: the per-request energies do not add up to the "
               f"measured total (residual {p.attribution_residual:.2e} > {MAX_RESIDUAL:.0e}); "
-              "the point is stored, flagged attribution_residual_over_1pct", file=sys.stderr)
+              f"the point is stored, flagged {RESIDUAL_FLAG}", file=sys.stderr)
     return bad
 
 

@@ -39,6 +39,10 @@ MODEL_NAME = "token-occupancy-v1"
 MAX_RESIDUAL = 0.01
 """Largest accepted relative sum residual."""
 
+RESIDUAL_FLAG = "attribution_residual_over_1pct"
+"""The validity flag of a load point whose attribution failed its sum check (a window with no
+energy to split is flagged ``no_energy_change_in_window`` instead: it has no residual)."""
+
 
 @dataclass(frozen=True)
 class RequestShare:

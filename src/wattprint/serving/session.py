@@ -21,7 +21,7 @@ from wattprint.meters.base import Meter
 from wattprint.meters.energy_meter import EnergyMeter
 from wattprint.results.serving_record import ServingPoint
 from wattprint.serving.arrivals import Arrivals, read_trace
-from wattprint.serving.attribution import attribute
+from wattprint.serving.attribution import RESIDUAL_FLAG, attribute
 from wattprint.serving.engines import EngineProfile
 from wattprint.serving.generator import LoadRun, Target, run_point
 from wattprint.serving.launch import LaunchedEngine, engine_tree_meter
@@ -311,7 +311,7 @@ class ServingSession:
             # meter's update period): there is no energy to split, so no residual either
             flags.append("no_energy_change_in_window")
         elif not attribution.passed:
-            flags.append("attribution_residual_over_1pct")
+            flags.append(RESIDUAL_FLAG)
         if timeline.errors:
             flags.append("meter_read_gaps")
         w = steady if cfg.use_steady and steady is not None else whole
