@@ -93,6 +93,10 @@ class ServingConfig:
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+TRACE_ARRIVALS = Arrivals("trace")
+"""The one load point of a trace replay."""
+
+
 def point_id(cfg: ServingConfig, arrivals: Arrivals) -> str:
     """Stable id of a load point (same config and arrivals → same id, so a rerun resumes)."""
     return f"{cfg.key()}:{arrivals.label}"
@@ -239,7 +243,7 @@ class ServingSession:
         """The load points this config measures, when known before measuring (None for a
         sweep: it stops where the server saturates)."""
         if self.cfg.trace:
-            return [Arrivals("trace")]
+            return [TRACE_ARRIVALS]
         if self.cfg.sweep:
             return None
         return list(self.cfg.loads)
@@ -257,7 +261,7 @@ class ServingSession:
             from wattprint.serving.prompts import fit_length
 
             filler = " ".join(r.prompt for r in base[:8])
-            yield Arrivals("trace"), [RequestSpec(fit_length(b.prompt, filler, row.input_tokens, count),
+            yield TRACE_ARRIVALS, [RequestSpec(fit_length(b.prompt, filler, row.input_tokens, count),
                                                   row.output_tokens, row.offset_s)
                                       for b, row in zip(base, rows)]
             return
