@@ -121,7 +121,9 @@ def stage_costs(csv_path: Path, db: Path, rows: int = 30_000) -> dict[str, float
     import gc
 
     from wattprint.results.codec import RecordCodec
+    from wattprint.results.importers.bulk import WRITE_ROWS
     from wattprint.results.importers.codecarbon import (
+        CHUNK_ROWS,
         FilePlan,
         ImportReport,
         chunk_records,
@@ -146,9 +148,10 @@ def stage_costs(csv_path: Path, db: Path, rows: int = 30_000) -> dict[str, float
         codec = RecordCodec()
         batches = [codec.encode_batch(r) for r in records]
         t3 = time.process_time()
+        per = max(1, WRITE_ROWS // CHUNK_ROWS)  # records per transaction, as the import
         with ResultStore(db) as store:
-            for i in range(0, len(batches), 5):  # 10,000 records per transaction, as the import
-                store.write_encoded(*batches[i:i + 5])
+            for i in range(0, len(batches), per):
+                store.write_encoded(*batches[i:i + per])
         t4 = time.process_time()
     finally:
         gc.enable()
