@@ -294,6 +294,7 @@ class RecordCodec:
         if primed is not None:
             co = primed.copy()
             blob = prefix + co.compress(text.encode()) + co.flush()
+        totals = r.boundary_energy_j()
         carbon = r.carbon
         emissions = None if carbon is None or carbon.emissions_g is None else float(carbon.emissions_g)
         windows: list[tuple[Any, ...]] = []
@@ -302,7 +303,7 @@ class RecordCodec:
         windows.extend((label, w.started_at, w.duration_s) for label, w in r.phases.items())
         values = (r.job_id, r.repetition, r.attempt, r.run_id, r.suite, r.task, r.model,
                   r.dataset, r.n, r.status, r.error, r.duration_s, r.backend,
-                  *(r.energy_j(p) for p in _TOTALLED), emissions, r.source, r.source_file,
+                  *(totals.get(p) for p in _TOTALLED), emissions, r.source, r.source_file,
                   r.source_line, self._environment(r.environment, batch), r.created_at)
         return EncodedRecord(values, blob, tuple(windows), tuple(rows))
 

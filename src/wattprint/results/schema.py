@@ -187,11 +187,18 @@ class JobResult:
         """
         prov = Provenance(provenance)
         if scope is None:
-            parts = [d.energy_j for d in self.domains if d.provenance is prov
-                     and d.scope not in OVERLAPPING_SCOPES]
-        else:
-            parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
+            return self.boundary_energy_j().get(prov)
+        parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
         return sum(parts) if parts else None
+
+    def boundary_energy_j(self) -> dict[Provenance, float]:
+        """Query-window energy (J) per provenance present, over the physical boundary
+        (``device`` and ``machine`` domains; see :meth:`energy_j`), in one pass."""
+        totals: dict[Provenance, float] = {}
+        for d in self.domains:
+            if d.scope not in OVERLAPPING_SCOPES:
+                totals[d.provenance] = totals.get(d.provenance, 0) + d.energy_j
+        return totals
 
     def per_inference_j(self, provenance: Provenance | str) -> float | None:
         """Energy per inference (J) for one provenance; None if absent or n == 0."""
