@@ -262,7 +262,7 @@ def _every_field_result(job_id: str = "job-all") -> JobResult:
 
 
 def test_every_field_of_a_record_survives_the_store(store: ResultStore) -> None:
-    """The store's encoding keeps every field of JobResult, as text and deflated."""
+    """The store's encoding keeps every field of JobResult, as text and compressed."""
     from dataclasses import MISSING, fields
 
     r = _every_field_result()
@@ -274,7 +274,7 @@ def test_every_field_of_a_record_survives_the_store(store: ResultStore) -> None:
     assert store.write(r)  # a single record: text (no dictionary yet)
     batch = [_every_field_result(f"job-{i}") for i in range(70)]  # its own dictionary
     assert store.write_many(batch) == 70
-    assert store.write(_every_field_result("job-after"))  # deflated with the latest dictionary
+    assert store.write(_every_field_result("job-after"))  # compressed with the latest dictionary
     assert store.results() == [r, *batch, _every_field_result("job-after")]
 
 
@@ -310,7 +310,7 @@ def test_closed_store_says_so(tmp_path: Path) -> None:
         s.count()
 
 
-def test_big_batches_are_deflated_with_a_shared_dictionary_and_read_back(
+def test_big_batches_are_compressed_with_a_shared_dictionary_and_read_back(
         store: ResultStore, tmp_path: Path) -> None:
     batch = [_result(f"big-{i}", 0) for i in range(100)]
     assert store.write_many(batch) == 100
@@ -319,4 +319,112 @@ def test_big_batches_are_deflated_with_a_shared_dictionary_and_read_back(
     assert con.execute("SELECT COUNT(*) FROM record_dicts").fetchone()[0] == 1
     kinds = {r[0] for r in con.execute("SELECT typeof(record_json) FROM results")}
     assert kinds == {"blob"}
+    assert con.execute("SELECT format FROM record_dicts").fetchall() == [("zstd",)]
     assert store.results() == [*batch, _result("single", 0)]
+
+
+def test_values_the_fast_json_writer_would_change_read_back_as_written(
+        store: ResultStore) -> None:
+    """orjson writes NaN and infinities as null and refuses some types; those records are
+    written by the standard encoder instead, so they read back as they were."""
+    import math
+    from dataclasses import replace
+
+    import numpy as np
+
+    # one odd value per record, so that each one alone must take the standard path
+    odd = [{"nan": math.nan}, {"inf": -math.inf}, {"none": None}, {"huge": 2**70},
+           {"np": np.float32(0.5)}, {"int_key": {1: "a"}}, {"tuple": (1, "b")}]
+    plain = {"text": "naïve — ünïcode", "nested": {"a": [1.5, 2e-05]}}
+    batch = [replace(_result(f"odd-{i}", 0), extra=odd[i % len(odd)]) for i in range(70)]
+    assert store.write_many(batch) == 70
+    assert store.write(replace(_result("plain", 0), extra=plain))
+    back = {r.job_id: r.extra for r in store.results()}
+    assert math.isnan(back["odd-0"]["nan"]) and back["odd-1"] == {"inf": -math.inf}
+    assert back["odd-2"] == {"none": None} and back["odd-3"] == {"huge": 2**70}
+    # what the standard encoder (default=str) has always made of these
+    assert back["odd-4"] == {"np": "0.5"} and back["odd-5"] == {"int_key": {"1": "a"}}
+    assert back["odd-6"] == {"tuple": [1, "b"]}
+    assert all(back[f"odd-{i}"] == back[f"odd-{i % len(odd)}"] or i % len(odd) == 0
+               for i in range(70))
+    assert back["plain"] == plain
+
+
+def _to_v4_with_deflate(path: Path) -> None:
+    """Turn a v5 store into what v3/v4 wrote: records deflated (raw, 2 KiB window) with the
+    same dictionaries, and ``record_dicts`` without ``format``."""
+    import zlib
+
+    import zstandard
+
+    con = sqlite3.connect(path)
+    dicts = dict(con.execute("SELECT id, zdict FROM record_dicts").fetchall())
+    for rid, blob in con.execute("SELECT id, record_json FROM results "
+                                 "WHERE typeof(record_json) = 'blob'").fetchall():
+        dict_id = int.from_bytes(blob[:4], "little")
+        zd = zstandard.ZstdCompressionDict(dicts[dict_id],
+                                           dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+        text = zstandard.ZstdDecompressor(dict_data=zd).decompress(blob[4:])
+        co = zlib.compressobj(6, zlib.DEFLATED, -11, 2, zlib.Z_DEFAULT_STRATEGY, dicts[dict_id])
+        con.execute("UPDATE results SET record_json = ? WHERE id = ?",
+                    (blob[:4] + co.compress(text) + co.flush(), rid))
+    con.execute("ALTER TABLE record_dicts DROP COLUMN format")
+    con.execute("PRAGMA user_version = 4")
+    con.commit()
+    con.close()
+
+
+def test_a_v4_store_with_deflated_records_is_migrated_and_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    batch = [_result(f"old-{i}", 0) for i in range(80)]
+    with ResultStore(path) as s:
+        s.write_many(batch)
+    _to_v4_with_deflate(path)
+    with ResultStore(path) as s:
+        assert s.migrated_from == 4 and s.schema_version == migrations.SCHEMA_VERSION == 5
+        assert s.results() == batch  # the deflated records read back
+        assert s.write(_result("after-1", 0))  # no zstd dictionary yet: stored as text
+        new = [_result(f"new-{i}", 0) for i in range(70)]
+        assert s.write_many(new) == 70  # its own zstd dictionary
+        assert s.write(_result("after-2", 0))  # compressed with that one
+        assert s.results() == [*batch, _result("after-1", 0), *new, _result("after-2", 0)]
+        assert s.integrity_check() == []
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT format FROM record_dicts ORDER BY id").fetchall() == [
+        ("deflate",), ("zstd",)]
+    kinds = dict(con.execute("SELECT job_id, typeof(record_json) FROM results").fetchall())
+    assert kinds["old-0"] == kinds["new-0"] == kinds["after-2"] == "blob"
+    assert kinds["after-1"] == "text"
+
+
+def test_a_dictionary_of_an_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    with ResultStore(path) as s:
+        s.write_many([_result(f"j-{i}", 0) for i in range(70)])
+    con = sqlite3.connect(path)
+    con.execute("UPDATE record_dicts SET format = 'brotli'")
+    con.commit()
+    con.close()
+    with ResultStore(path) as s, pytest.raises(StoreError, match="unknown compression format "
+                                                               "'brotli'.*zstd, deflate"):
+        s.results()
+
+
+def test_a_dangling_environment_reference_is_refused_whole(store: ResultStore) -> None:
+    """Per-row foreign-key enforcement is off while writing; the transaction's references are
+    checked once instead, and a violation keeps nothing of it."""
+    from wattprint.results.codec import environment_entry
+
+    store.write(_result("kept", 0))
+    stray = {"cpu": "never stored"}
+    store._known_envs.add(environment_entry(stray)[0])  # a cache that claims it is stored
+    from dataclasses import replace
+
+    batch = [_result(f"b-{i}", 0) for i in range(5)] + [replace(_result("bad", 0),
+                                                                environment=stray)]
+    with pytest.raises(StoreError, match="environments .* referenced but not stored"):
+        store.write_many(batch)
+    assert [r.job_id for r in store.results()] == ["kept"]
+    assert store.integrity_check() == []
+    assert store.write_many(batch) == 6  # the failure cleared the cache: the retry goes through
+    assert store.integrity_check() == []

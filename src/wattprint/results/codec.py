@@ -14,10 +14,17 @@ once in ``domain_specs``, referenced as ``{"$s": hash}`` beside the domain's own
 What still repeats from record to record (keys, labels, locations) goes into a compression
 dictionary kept once in ``record_dicts``: a batch of :data:`DICT_MIN_BATCH` records or more
 gets one of its own, made from its first records; a smaller batch uses the store's latest.
-With a dictionary, the JSON is stored deflated (a BLOB: the dictionary's id, 4 bytes
-little-endian, then the raw deflate stream, 2 KiB window); without, as text.
-:meth:`RecordCodec.decode` puts everything back and reads with ``JobResult.from_dict``;
-records stored before v3 (full ``to_dict`` JSON) read as they are.
+With a dictionary, the JSON is stored compressed (a BLOB: the dictionary's id, 4 bytes
+little-endian, then the compressed bytes); without, as text. The dictionary's ``format``
+says how: ``zstd`` (a Zstandard frame, level :data:`ZSTD_LEVEL`, the dictionary as raw
+content; written since v5), or ``deflate`` (a raw deflate stream, 2 KiB window; v3 and v4
+stores, still read). :meth:`RecordCodec.decode` puts everything back and reads with
+``JobResult.from_dict``; records stored before v3 (full ``to_dict`` JSON) read as they are.
+
+The JSON is written by orjson (fast: a bulk import encodes hundreds of thousands of records);
+a record it would write differently from the standard library (a NaN or infinity, which it
+writes as ``null``; a type it does not know) is written by ``json`` instead, so every record
+reads back as it was.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, NamedTuple
+
+import orjson
+import zstandard
 
 from wattprint.meters.base import DomainEnergy, EstimateModel, Provenance
 from wattprint.results.migrations import spec_hash, spec_json
@@ -46,11 +56,14 @@ DICT_MIN_BATCH = 64
 DICT_SAMPLES = 4
 """Records of a batch whose JSON makes its dictionary."""
 DICT_BYTES = 2048
-"""Size of a dictionary: deflate's window is 2 KiB (``wbits`` 11), which keeps setting up a
-compressor with a dictionary cheap (it is done once per record) and loses nothing on records
-of ~1 KB."""
-_WBITS = -11  # raw deflate, 2 KiB window
-_MEM_LEVEL = 2
+"""Size of a dictionary (the end of its sample records' JSON): enough for records of ~1 KB."""
+ZSTD_LEVEL = 3
+"""Zstandard level records are compressed at (its default: ~5 µs per 800-byte record)."""
+DICT_FORMAT = "zstd"
+"""``record_dicts.format`` of the dictionaries this code writes."""
+DICT_FORMATS = ("zstd", "deflate")
+"""Formats of stored dictionaries this code reads (``deflate``: stores written before v5)."""
+_WBITS = -11  # raw deflate, 2 KiB window (the v3/v4 format)
 DICT_ID = struct.Struct("<I")
 """The 4-byte little-endian dictionary id that starts a deflated ``record_json``."""
 NEW_DICT_ID = 0
@@ -68,8 +81,9 @@ VALUE_COLUMNS = ("job_id", "repetition", "attempt", "run_id", "suite", "task", "
                  "source_line", "environment_hash", "created_at")
 """The ``results`` columns an :class:`EncodedRecord` carries, in its ``values`` order (the
 store adds ``id``, ``stored_at``, ``record_json`` and ``is_answer``)."""
-JOB_AT, REPETITION_AT, ATTEMPT_AT, RUN_AT, STATUS_AT = (
-    VALUE_COLUMNS.index(c) for c in ("job_id", "repetition", "attempt", "run_id", "status"))
+JOB_AT, REPETITION_AT, ATTEMPT_AT, RUN_AT, STATUS_AT, ENVIRONMENT_AT = (
+    VALUE_COLUMNS.index(c)
+    for c in ("job_id", "repetition", "attempt", "run_id", "status", "environment_hash"))
 """Where the writer's keys are in ``values``."""
 
 _DERIVED_WINDOW_KEYS = ("totals", "average_power_w")
@@ -159,6 +173,38 @@ class EncodedBatch:
         self.domains.append(record.domains)
 
 
+def _raw_dictionary(data: bytes) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def decompressor(fmt: str, data: bytes) -> Callable[[bytes], bytes]:
+    """The function that decompresses records stored with a dictionary.
+
+    Args:
+        fmt: The dictionary's ``record_dicts.format`` (one of :data:`DICT_FORMATS`).
+        data: The dictionary.
+
+    Returns:
+        ``compressed bytes → JSON bytes`` (the bytes after the 4-byte id). Not for use by two
+        threads at once: make one per thread.
+
+    Raises:
+        ValueError: an unknown format.
+    """
+    if fmt == "zstd":
+        return zstandard.ZstdDecompressor(dict_data=_raw_dictionary(data)).decompress
+    if fmt == "deflate":
+        def inflate(raw: bytes) -> bytes:
+            do = zlib.decompressobj(_WBITS, data)
+            return do.decompress(raw) + do.flush()
+        return inflate
+    raise ValueError(f"unknown compression format {fmt!r} (known: {', '.join(DICT_FORMATS)})")
+
+
+def _refuse(obj: Any) -> Any:
+    raise TypeError(type(obj).__name__)
+
+
 def with_dict_id(blob: str | bytes, dict_id: int) -> str | bytes:
     """A deflated ``record_json`` with its dictionary id set (text is returned as it is)."""
     if isinstance(blob, bytes):
@@ -180,8 +226,8 @@ class RecordCodec:
         self._plain_names = tuple(plain)
         self._plain_defaults = tuple(defaults.get(name, MISSING) for name in plain)
         self._plain_values = operator.attrgetter(*plain)
-        self._dumps = json.JSONEncoder(separators=(",", ":"), default=str,
-                                       check_circular=False).encode
+        self._std_dumps = json.JSONEncoder(separators=(",", ":"), default=str,
+                                           check_circular=False).encode
         self.specs: dict[str, dict[str, Any]] = {}
         """hash → domain description, for every description this codec has seen."""
         self._by_parts: dict[tuple[Any, ...], tuple[str, str, EstimateModel | None]] = {}
@@ -206,17 +252,18 @@ class RecordCodec:
         self._envs.clear()  # keyed by id(): valid while this batch's records hold them
         if len(results) >= DICT_MIN_BATCH:
             texts = [self._compact_json(r, batch) for r in results[:DICT_SAMPLES]]
-            zdict = "".join(texts).encode()[-DICT_BYTES:]
+            zdict = b"".join(texts)[-DICT_BYTES:]
             batch.new_dict = zdict
             dictionary = (NEW_DICT_ID, zdict)
-        primed = None
+        compress = None
         prefix = b""
         if dictionary is not None:
-            primed = zlib.compressobj(6, zlib.DEFLATED, _WBITS, _MEM_LEVEL,
-                                      zlib.Z_DEFAULT_STRATEGY, dictionary[1])
+            compress = zstandard.ZstdCompressor(
+                level=ZSTD_LEVEL, dict_data=_raw_dictionary(dictionary[1]), write_checksum=False,
+                write_content_size=True, write_dict_id=False).compress
             prefix = DICT_ID.pack(dictionary[0])
         for r in results:
-            batch.append(self._encode(r, batch, primed, prefix))
+            batch.append(self._encode(r, batch, compress, prefix))
         return batch
 
     def _spec(self, obj: DomainEnergy, batch: EncodedBatch) -> str:
@@ -283,17 +330,24 @@ class RecordCodec:
         d["$v"] = COMPACT_FORMAT
         return d
 
-    def _compact_json(self, r: JobResult, batch: EncodedBatch) -> str:
-        return str(self._dumps(self._compact(r, batch, [])))
+    def _json(self, obj: dict[str, Any]) -> bytes:
+        """``obj`` as compact JSON (UTF-8), read back by ``json.loads`` exactly as it was."""
+        try:
+            out = orjson.dumps(obj, default=_refuse)
+        except TypeError:  # a type orjson does not know: the standard encoder's default=str
+            return str(self._std_dumps(obj)).encode()
+        if b"null" in out:  # a None, or a NaN/inf that orjson wrote as null
+            return str(self._std_dumps(obj)).encode()
+        return out
 
-    def _encode(self, r: JobResult, batch: EncodedBatch, primed: Any,
-                prefix: bytes) -> EncodedRecord:
+    def _compact_json(self, r: JobResult, batch: EncodedBatch) -> bytes:
+        return self._json(self._compact(r, batch, []))
+
+    def _encode(self, r: JobResult, batch: EncodedBatch,
+                compress: Callable[[bytes], bytes] | None, prefix: bytes) -> EncodedRecord:
         rows: list[tuple[Any, ...]] = []
-        text = self._dumps(self._compact(r, batch, rows))
-        blob: str | bytes = text
-        if primed is not None:
-            co = primed.copy()
-            blob = prefix + co.compress(text.encode()) + co.flush()
+        text = self._json(self._compact(r, batch, rows))
+        blob: str | bytes = text.decode() if compress is None else prefix + compress(text)
         totals = r.boundary_energy_j()
         carbon = r.carbon
         emissions = None if carbon is None or carbon.emissions_g is None else float(carbon.emissions_g)
@@ -312,7 +366,8 @@ class RecordCodec:
     def decode(self, blob: str | bytes, columns: Mapping[str, Any],
                environment: Mapping[str, Any] | None,
                spec: Callable[[str], dict[str, Any]],
-               zdict: Callable[[int], bytes] | None = None) -> JobResult:
+               decompress: Callable[[int], Callable[[bytes], bytes]] | None = None
+               ) -> JobResult:
         """Read back a record.
 
         Args:
@@ -320,14 +375,13 @@ class RecordCodec:
             columns: The row's :data:`COLUMN_KEYS` columns.
             environment: The environment its ``environment_hash`` names (None: none).
             spec: Looks up a domain description by hash.
-            zdict: Looks up a compression dictionary by id (for deflated records).
+            decompress: Dictionary id → its :func:`decompressor` (for compressed records).
         """
         if isinstance(blob, bytes):
             (dict_id,) = DICT_ID.unpack_from(blob)
-            if zdict is None:
-                raise ValueError("a deflated record needs its dictionary")
-            do = zlib.decompressobj(_WBITS, zdict(dict_id))
-            blob = (do.decompress(blob[DICT_ID.size:]) + do.flush()).decode()
+            if decompress is None:
+                raise ValueError("a compressed record needs its dictionary")
+            blob = decompress(dict_id)(blob[DICT_ID.size:])
         d = json.loads(blob)
         if d.pop("$v", None) is not None:
             d.update(columns)

@@ -50,8 +50,12 @@ def job_id_for(spec: Mapping[str, Any]) -> str:
     Returns:
         A 16-hex-digit id; equal specs give equal ids on any machine and in any process.
     """
-    blob = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return hashlib.sha256(_canonical_json(spec).encode()).hexdigest()[:16]
+
+
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+"""``json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)``, with the
+encoder made once (job ids are computed per imported row)."""
 
 
 def short_fingerprint(fingerprint: str) -> str:

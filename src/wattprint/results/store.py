@@ -24,11 +24,12 @@ once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +40,9 @@ from wattprint.errors import StoreError
 from wattprint.results.codec import (
     ATTEMPT_AT,
     COLUMN_KEYS,
+    DICT_FORMAT,
     DICT_MIN_BATCH,
+    ENVIRONMENT_AT,
     JOB_AT,
     QUERY_WINDOW,
     REPETITION_AT,
@@ -48,11 +51,11 @@ from wattprint.results.codec import (
     VALUE_COLUMNS,
     EncodedBatch,
     RecordCodec,
+    decompressor,
     environment_entry,
     with_dict_id,
 )
 from wattprint.results.migrations import (
-    RECORD_DICTS_DDL,
     SCHEMA_VERSION,
     check_identity,
     migrate,
@@ -162,7 +165,8 @@ class ResultStore:
         self._codec = RecordCodec()
         self._dictionary: tuple[int, bytes] | None = None
         """The compression dictionary small batches deflate with: ``(id, bytes)``."""
-        self._zdicts: dict[int, bytes] = {}
+        self._decompressors = threading.local()
+        """Per thread: dictionary id → its decompressor (they are not thread-safe)."""
         self._envs: dict[str, dict[str, Any]] = {}
         self._known_envs: set[str] = set()
         self._conn: sqlite3.Connection | None = None
@@ -239,7 +243,6 @@ class ResultStore:
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             conn.execute("PRAGMA foreign_keys = ON")
             self.migrated_from = migrate(conn, str(self.path))
-            conn.execute(RECORD_DICTS_DDL)  # no-op, but for a v3 store made before it existed
         except sqlite3.DatabaseError as err:
             conn.close()
             raise StoreError(f"{self.path} is not a usable results store: {err}") from err
@@ -322,12 +325,10 @@ class ResultStore:
     def _answers(self, job_ids: Iterable[str]) -> dict[tuple[str, int], tuple[int, str]]:
         """``(job_id, repetition) → (id, status)`` of the stored answers of these jobs."""
         out: dict[tuple[str, int], tuple[int, str]] = {}
-        ids = list(dict.fromkeys(job_ids))
-        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[i:i + 500]
+        for chunk, marks in _in_lists(job_ids):
             for job, rep, rid, status in self._db.execute(
                     "SELECT job_id, repetition, id, status FROM results WHERE is_answer = 1 "
-                    f"AND job_id IN ({', '.join('?' * len(chunk))})", chunk):
+                    f"AND job_id IN ({marks})", chunk):
                 out[(job, int(rep))] = (int(rid), status)
         return out
 
@@ -376,9 +377,45 @@ class ResultStore:
         """Store records encoded by :meth:`RecordCodec.encode_batch` (in this process or
         another), all batches in one transaction: all or nothing, with :meth:`write`'s rules.
 
+        SQLite's per-row foreign-key enforcement is off for this transaction (it cost about
+        3 µs per record of a bulk import): the rows' references are checked once per
+        transaction instead (:meth:`_check_references`), and a violation rolls it back.
+
         Returns:
             How many were newly written.
+
+        Raises:
+            StoreError: the store is busy, a write failed, or a reference is dangling; nothing
+                of the transaction is kept.
         """
+        with self._lock, self._foreign_keys_off():
+            return self._write_encoded(batches)
+
+    @contextlib.contextmanager
+    def _foreign_keys_off(self) -> Iterator[None]:
+        """Per-row foreign-key enforcement off (outside a transaction, as SQLite requires)."""
+        self._db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+        finally:
+            self._db.execute("PRAGMA foreign_keys = ON")
+
+    def _check_references(self, env_hashes: set[str], spec_hashes: set[str]) -> None:
+        """The environments and domain descriptions this transaction's rows reference are
+        stored (each looked up once; raises StoreError if not). Its ``windows`` and
+        ``domains`` rows need no check: they reference the results it writes itself, by ids
+        it gave them (the rows of a result that is skipped are skipped with it)."""
+        for table, column, wanted in (("environments", "hash", env_hashes),
+                                      ("domain_specs", "hash", spec_hashes)):
+            found: set[str] = set()
+            for chunk, marks in _in_lists(wanted):
+                found.update(r[0] for r in self._db.execute(
+                    f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", chunk))
+            if found != wanted:
+                raise StoreError(f"results store {self.path}: write refused, {table} "
+                                 f"{sorted(wanted - found)[:3]} referenced but not stored")
+
+    def _write_encoded(self, batches: tuple[EncodedBatch, ...]) -> int:
         stored_at = _now()
         windows: list[tuple[Any, ...]] = []
         domains: list[tuple[Any, ...]] = []
@@ -386,18 +423,20 @@ class ResultStore:
         pending: dict[int, list[Any]] = {}  # id → row of this transaction
         superseded: list[tuple[int]] = []   # stored answers that stop being answers
         failures: set[tuple[str, int, int, str]] = set()  # failures written by it
-        known_envs = set(self._known_envs)
         last_dict: tuple[int, bytes] | None = None
         try:
             with self._transaction():
                 answers = self._answers(v[JOB_AT] for b in batches for v in b.values)
                 next_id = int(self._db.execute(
                     "SELECT COALESCE(MAX(id), 0) FROM results").fetchone()[0]) + 1
+                env_hashes: set[str] = set()
+                spec_hashes: set[str] = set()
                 for batch in batches:
                     dict_id = None
                     if batch.new_dict is not None:
-                        dict_id = self._db.execute("INSERT INTO record_dicts (zdict) VALUES (?)",
-                                                   (batch.new_dict,)).lastrowid
+                        dict_id = self._db.execute(
+                            "INSERT INTO record_dicts (zdict, format) VALUES (?, ?)",
+                            (batch.new_dict, DICT_FORMAT)).lastrowid
                         assert dict_id is not None  # an INSERT into a rowid table has one
                         last_dict = (dict_id, batch.new_dict)
                     self._db.executemany("INSERT OR IGNORE INTO domain_specs (hash, json) "
@@ -431,15 +470,19 @@ class ResultStore:
                         pending[rid] = row
                         windows += [(rid, *w) for w in wins]
                         domains += [(rid, *d) for d in doms]
+                        spec_hashes.update([d[-1] for d in doms])
+                        if values[ENVIRONMENT_AT] is not None:
+                            env_hashes.add(values[ENVIRONMENT_AT])
                         if is_answer:
                             answers[key] = (rid, status)
                 self._db.executemany("UPDATE results SET is_answer = 0 WHERE id = ?", superseded)
                 self._db.executemany(_INSERT_RESULT, rows)
                 self._db.executemany(_INSERT_WINDOW, windows)
                 self._db.executemany(_INSERT_DOMAIN, domains)
+                self._check_references(env_hashes, spec_hashes)
         except BaseException:
-            # Rolled back: forget what this transaction claimed to have written.
-            self._known_envs = known_envs
+            # Rolled back: forget what is known to be stored (re-learnt by INSERT OR IGNORE).
+            self._known_envs = set()
             self._dictionary = None
             raise
         if last_dict is not None:
@@ -450,20 +493,27 @@ class ResultStore:
         """The store's most recent compression dictionary, if it has one."""
         if self._dictionary is None:
             row = self._db.execute(
-                "SELECT id, zdict FROM record_dicts ORDER BY id DESC LIMIT 1").fetchone()
+                "SELECT id, zdict FROM record_dicts WHERE format = ? ORDER BY id DESC LIMIT 1",
+                (DICT_FORMAT,)).fetchone()
             if row is not None:
                 self._dictionary = (int(row[0]), bytes(row[1]))
         return self._dictionary
 
-    def _zdict(self, dict_id: int) -> bytes:
-        z = self._zdicts.get(dict_id)
-        if z is None:
-            rows = self._fetchall("SELECT zdict FROM record_dicts WHERE id = ?", (dict_id,))
+    def _decompressor(self, dict_id: int) -> Callable[[bytes], bytes]:
+        """The decompressor of records stored with dictionary ``dict_id`` (this thread's)."""
+        cache: dict[int, Callable[[bytes], bytes]] | None = getattr(
+            self._decompressors, "by_id", None)
+        if cache is None:
+            cache = self._decompressors.by_id = {}
+        found = cache.get(dict_id)
+        if found is None:
+            rows = self._fetchall("SELECT format, zdict FROM record_dicts WHERE id = ?",
+                                  (dict_id,))
             if not rows:
                 raise StoreError(f"results store {self.path}: compression dictionary "
                                  f"{dict_id} is missing")
-            z = self._zdicts[dict_id] = bytes(rows[0][0])
-        return z
+            found = cache[dict_id] = decompressor(str(rows[0][0]), bytes(rows[0][1]))
+        return found
 
     # ---- reading -----------------------------------------------------------------------
 
@@ -477,10 +527,8 @@ class ResultStore:
         if job_ids is None:
             return {(j, int(r)) for j, r in self._fetchall(sql, (STATUS_OK,))}
         out: set[tuple[str, int]] = set()
-        ids = list(dict.fromkeys(job_ids))
-        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[i:i + 500]
-            q = f"{sql} AND job_id IN ({', '.join('?' * len(chunk))})"
+        for chunk, marks in _in_lists(job_ids):
+            q = f"{sql} AND job_id IN ({marks})"
             out.update((j, int(r)) for j, r in self._fetchall(q, (STATUS_OK, *chunk)))
         return out
 
@@ -536,7 +584,8 @@ class ResultStore:
         for blob, env_hash, rid, *values in rows:
             try:
                 yield self._codec.decode(blob, dict(zip(COLUMN_KEYS, values)),
-                                         self._environment(env_hash), self._spec, self._zdict)
+                                         self._environment(env_hash), self._spec,
+                                         self._decompressor)
             except (ValueError, KeyError, TypeError) as err:
                 raise StoreError(f"results store {self.path}: result row {rid} cannot be read "
                                  f"back: {err}") from err
@@ -615,6 +664,20 @@ class ResultStore:
             "environments": int(self._fetchall("SELECT COUNT(*) FROM environments")[0][0]),
             "read_only": self.read_only,
         }
+
+
+MAX_IN_VALUES = 500
+"""Values per ``IN (…)`` list of a query (under SQLite's bound-parameter limit, 999 in older
+builds)."""
+
+
+def _in_lists(values: Iterable[str]) -> Iterator[tuple[list[str], str]]:
+    """The distinct values in lists of at most :data:`MAX_IN_VALUES`, each with its
+    placeholders (``"?, ?, …"``)."""
+    distinct = list(dict.fromkeys(values))
+    for i in range(0, len(distinct), MAX_IN_VALUES):
+        chunk = distinct[i:i + MAX_IN_VALUES]
+        yield chunk, ", ".join("?" * len(chunk))
 
 
 class _Transaction:

@@ -187,10 +187,6 @@ class _RowError(Exception):
 # Rows reach the parsers with every value already stripped (see chunk_records).
 
 
-def _num(row: Mapping[str, str], col: str, *, required: bool = True) -> float | None:
-    return _number(row.get(col), col, required=required)
-
-
 def _number(raw: str | None, col: str, *, required: bool = True) -> float | None:
     """Column ``col``'s text as a finite number; None when empty and not ``required``."""
     if not raw:
@@ -233,6 +229,7 @@ class _Parsed(NamedTuple):
     domains: tuple[DomainEnergy, ...]
     energy_kwh: float
     emissions_kg: float | None
+    pue: float | None
     row: Mapping[str, str]
 
 
@@ -397,38 +394,43 @@ def _legacy_domain(row: Mapping[str, str], energy_j: float) -> DomainEnergy:
 
 
 def _parse_row(row: Mapping[str, str], line: int, ctx: _FileContext) -> _Parsed:
+    get = row.get
     needed = LEGACY_REQUIRED_COLUMNS if ctx.legacy else REQUIRED_COLUMNS
-    if None in map(row.get, needed):
-        missing = [c for c in needed if row.get(c) is None]
+    if None in map(get, needed):
+        missing = [c for c in needed if get(c) is None]
         raise _RowError(f"too few fields (no value for {', '.join(missing)})")
-    duration = _num(row, "duration")
-    emissions = _num(row, "emissions", required=False)  # empty in some CodeCarbon logs
-    total = _num(row, "energy_consumed")
+    duration = _number(get("duration"), "duration")
+    emissions = _number(get("emissions"), "emissions", required=False)  # empty in some logs
+    total = _number(get("energy_consumed"), "energy_consumed")
     assert duration is not None and total is not None
-    parts = {} if ctx.legacy else {c: _num(row, f"{c}_energy") for c in ("cpu", "gpu", "ram")}
-    for name, value in (("duration", duration), ("emissions", emissions),
-                        ("energy_consumed", total), *((f"{c}_energy", v) for c, v in parts.items())):
-        if value is not None and value < 0:
-            raise _RowError(f"column {name!r} is negative: {value}")
+    parts: tuple[float, ...] = () if ctx.legacy else tuple(
+        _number(get(c), c) for c in COMPONENT_COLUMNS)  # type: ignore[misc]
+    if duration < 0 or total < 0 or (emissions or 0.0) < 0 or (parts and min(parts) < 0):
+        named = (("duration", duration), ("emissions", emissions), ("energy_consumed", total),
+                 *zip(COMPONENT_COLUMNS, parts))
+        name, value = next((n, v) for n, v in named if v is not None and v < 0)
+        raise _RowError(f"column {name!r} is negative: {value}")
+    pue = _number(get("pue"), "pue", required=False)
     if ctx.legacy:
         domains = [_legacy_domain(row, total * J_PER_KWH)]
     else:
-        s = sum(v for v in parts.values() if v is not None)
-        pue = _num(row, "pue", required=False) or 1.0
+        cpu, gpu, ram = parts
+        s = cpu + gpu + ram
         tol = SUM_TOLERANCE * max(total, s) + 1e-12
-        if abs(s - total) > tol and abs(s * pue - total) > tol:
+        if abs(s - total) > tol and abs(s * (pue or 1.0) - total) > tol:
             raise _RowError(
                 f"energy_consumed ({total:.6g} kWh) is not the sum of cpu_energy + gpu_energy + "
                 f"ram_energy ({s:.6g} kWh) within {SUM_TOLERANCE:.1%}; the units do not add up")
-        version = _version_tuple(row.get("codecarbon_version") or None)
-        domains = [d for d in (_gpu_domain(row, parts["gpu"] * J_PER_KWH, version),  # type: ignore[operator]
-                               _cpu_domain(row, parts["cpu"] * J_PER_KWH, ctx),  # type: ignore[operator]
-                               _ram_domain(row, parts["ram"] * J_PER_KWH)) if d is not None]  # type: ignore[operator]
-    return _Parsed(line=line, task_name=row.get("task_name") or None,
-                   run_id=row.get("run_id") or None, project=row.get("project_name") or "",
-                   timestamp=row.get("timestamp") or "",
+        version = _version_tuple(get("codecarbon_version") or None)
+        gpu_domain = _gpu_domain(row, gpu * J_PER_KWH, version)
+        domains = [_cpu_domain(row, cpu * J_PER_KWH, ctx), _ram_domain(row, ram * J_PER_KWH)]
+        if gpu_domain is not None:
+            domains.insert(0, gpu_domain)
+    return _Parsed(line=line, task_name=get("task_name") or None,
+                   run_id=get("run_id") or None, project=get("project_name") or "",
+                   timestamp=get("timestamp") or "",
                    duration_s=duration, domains=tuple(domains), energy_kwh=total,
-                   emissions_kg=emissions, row=row)
+                   emissions_kg=emissions, pue=pue, row=row)
 
 
 _ENV_COLUMNS = ("cpu_model", "cpu_count", "gpu_model", "gpu_count", "ram_total_size", "os",
@@ -465,8 +467,7 @@ def _hardware_id(cpu_model: str | None, gpu_model: str | None, gpu_count: str | 
 
 
 def _carbon(p: _Parsed) -> CarbonRecord:
-    row = p.row
-    pue = _num(row, "pue", required=False)
+    row, pue = p.row, p.pue
     if p.emissions_kg is None:
         return CarbonRecord(intensity_source=_intensity_source(
             row.get("codecarbon_version"), row.get("country_iso_code"), row.get("region"), False),
