@@ -38,6 +38,19 @@ def test_a_1x_log_imports_as_a_total_whose_split_is_unknown() -> None:
     assert display_model(r) == "sentiment-finetune"
 
 
+def test_a_bad_pue_in_a_1x_log_is_a_row_error(tmp_path: Path) -> None:
+    """A 1.x row's pue was parsed only when its carbon record was built, outside the row's
+    error handling: a bad value stopped the import with a traceback."""
+    lines = (DATA / "legacy_1x.csv").read_text().splitlines()
+    lines[0] += ",pue"
+    lines[1:] = [line + (",abc" if i == 1 else ",1.2") for i, line in enumerate(lines[1:])]
+    f = tmp_path / "pue.csv"
+    f.write_text("\n".join(lines) + "\n")
+    rep = read_file(f)
+    assert [str(e) for e in rep.errors] == [f"{f}:3: column 'pue' is not a number: 'abc'"]
+    assert len(rep.results) == 2 and rep.results[0].carbon.pue == 1.2
+
+
 def test_rows_with_an_empty_run_id_or_emissions_are_imported_and_say_so() -> None:
     rep = read_file(DATA / "partial_rows.csv")
     assert rep.errors == [] and len(rep.results) == 2
