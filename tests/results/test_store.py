@@ -428,3 +428,23 @@ def test_a_dangling_environment_reference_is_refused_whole(store: ResultStore) -
     assert store.integrity_check() == []
     assert store.write_many(batch) == 6  # the failure cleared the cache: the retry goes through
     assert store.integrity_check() == []
+
+
+def test_new_stores_use_16_kib_pages_and_old_ones_keep_theirs(tmp_path: Path) -> None:
+    from wattprint.results.store import PAGE_BYTES, WAL_CHECKPOINT_BYTES
+
+    with ResultStore(tmp_path / "new.db") as s:
+        assert s._db.execute("PRAGMA page_size").fetchone()[0] == PAGE_BYTES == 16384
+        assert s._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == (
+            WAL_CHECKPOINT_BYTES // PAGE_BYTES)
+    old = tmp_path / "old.db"
+    con = sqlite3.connect(old)
+    con.execute("PRAGMA page_size = 4096")
+    con.execute("VACUUM")
+    con.close()
+    with ResultStore(old) as s:
+        assert s._db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert s._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == (
+            WAL_CHECKPOINT_BYTES // 4096)
+        s.write_many([_result(f"j{i}", 0) for i in range(70)])
+        assert len(s.results()) == 70 and s.integrity_check() == []

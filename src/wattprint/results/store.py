@@ -78,10 +78,16 @@ indexes keyed by job id all over a store of hundreds of MB; the cache is filled 
 are used."""
 
 
-WAL_CHECKPOINT_PAGES = 10_000
-"""Pages (4 KiB) the write-ahead log may hold before it is copied into the database (SQLite's
-default is 1,000): a bulk import rewrites the same index pages in transaction after
-transaction, and each checkpoint copies a page once however often it was rewritten."""
+PAGE_BYTES = 16384
+"""Page size of a new store (SQLite's default is 4 KiB; an existing store keeps its own).
+Measured on the writing of a 300,000-record import, closing included: about 10 % less CPU
+per record (23 instead of 25.5 µs: shallower B-trees, fewer page splits)."""
+
+WAL_CHECKPOINT_BYTES = 40 << 20
+"""How much the write-ahead log may hold before it is copied into the database (SQLite's
+default is 1,000 pages): a bulk import rewrites the same index pages in transaction after
+transaction, and each checkpoint copies a page once however often it was rewritten. The log
+is folded into the database when the last connection closes."""
 
 
 def default_store_path() -> Path:
@@ -234,13 +240,15 @@ class ResultStore:
             # (WAL switch included).
             check_identity(conn, str(self.path))
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute(f"PRAGMA page_size = {PAGE_BYTES}")  # no-op unless the file is new
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # pragma: no cover - e.g. some network filesystems
                 raise StoreError(f"results store {self.path}: cannot switch to WAL mode "
                                  f"(got {mode!r}); concurrent writers would be unsafe")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_BYTES // page}")
             conn.execute("PRAGMA foreign_keys = ON")
             self.migrated_from = migrate(conn, str(self.path))
         except sqlite3.DatabaseError as err:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from wattprint.meters.cgroup import CpuShare
+from wattprint.results.importers import bulk
 from wattprint.results.importers.bulk import MAX_WORKERS, default_workers, import_codecarbon
 from wattprint.results.importers.codecarbon import (
     ImportOptions,
@@ -100,8 +101,12 @@ def test_chunked_reading_equals_reading_the_file_whole(tmp_path: Path) -> None:
     assert any("with a newline" in r.environment.get("cpu_model", "") for r in whole.results)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_import_stores_what_the_reader_makes_in_file_order(tmp_path: Path, workers: int) -> None:
+@pytest.mark.parametrize(("workers", "early_pool"), [(1, False), (2, False), (2, True)])
+def test_import_stores_what_the_reader_makes_in_file_order(
+        tmp_path: Path, workers: int, early_pool: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(``early_pool``: the workers start before the file is planned, as for big files.)"""
+    if early_pool:
+        monkeypatch.setattr(bulk, "EARLY_POOL_BYTES", 0)
     log = _task_mode_log(tmp_path / "log.csv", runs=20)
     opts = ImportOptions(project_as_model=True, run_id="import-1")
     db = tmp_path / f"w{workers}.db"

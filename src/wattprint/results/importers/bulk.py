@@ -36,9 +36,15 @@ from wattprint.results.importers.codecarbon import (
     ImportOptions,
     ImportReport,
     chunk_records,
+    expand_paths,
     plan_paths,
 )
 from wattprint.results.store import ResultStore
+
+EARLY_POOL_BYTES = 8 << 20
+"""Files of this many bytes in all, or more, start the worker processes before they are
+planned: starting a worker (a fresh interpreter importing wattprint, about 0.3 s) then
+overlaps the plan's pass instead of following it."""
 
 MAX_WORKERS = 8
 """Worker processes at most (the writer, one process, is the limit beyond that)."""
@@ -117,6 +123,27 @@ def _work(task: _Task) -> _Done:
     return _Done(report.rows, len(records), batch, report.errors, report.n_errors)
 
 
+def _warm() -> None:
+    """Nothing: the first task of each worker, so that it starts (and imports this module)
+    before there is work for it."""
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` spawned worker processes, starting now."""
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(_warm)
+    return pool
+
+
+def _total_bytes(files: Iterable[Path]) -> int:
+    total = 0
+    for f in files:
+        with contextlib.suppress(OSError):
+            total += f.stat().st_size
+    return total
+
+
 def default_workers(share: CpuShare | None = None) -> int:
     """Worker processes for an import: the whole CPUs this process may use (its affinity, and
     a container's cgroup quota or cpuset: ``meters/cgroup.py``), at least 1, at most
@@ -193,22 +220,30 @@ def _import(paths: Iterable[str | Path], options: ImportOptions, store: ResultSt
         if progress is not None:
             progress(report.rows, total_rows)
 
-    plans = list(plan_paths(paths, options, report, chunk_rows))  # plans hold no rows
-    tasks = [_Task(p, c, store is not None) for p in plans for c in p.chunks]
-    total_rows = sum(p.rows for p in plans)
-    if progress is not None:
-        progress(0, total_rows)
-    if wanted <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            finish(_work(task))
-        write()
-        return summary
-    summary.workers = min(wanted, len(tasks))
-    # Enough chunks queued to keep the workers busy while this process writes a transaction.
-    in_flight = 2 * summary.workers + WRITE_ROWS // max(1, chunk_rows)
-    pending: deque[Future[_Done]] = deque()
-    with ProcessPoolExecutor(summary.workers,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    files, missing = expand_paths(paths)
+    for issue in missing:
+        report.add_issue(issue)
+    pool = None
+    if wanted > 1 and _total_bytes(files) >= EARLY_POOL_BYTES:
+        pool = _start_pool(wanted)  # the workers start while the files are planned
+        summary.workers = wanted
+    try:
+        plans = list(plan_paths(files, options, report, chunk_rows))  # plans hold no rows
+        tasks = [_Task(p, c, store is not None) for p in plans for c in p.chunks]
+        total_rows = sum(p.rows for p in plans)
+        if progress is not None:
+            progress(0, total_rows)
+        if pool is None and (wanted <= 1 or len(tasks) <= 1):
+            for task in tasks:
+                finish(_work(task))
+            write()
+            return summary
+        if pool is None:
+            summary.workers = min(wanted, len(tasks))
+            pool = _start_pool(summary.workers)
+        # Enough chunks queued to keep the workers busy while this process writes.
+        in_flight = 2 * summary.workers + WRITE_ROWS // max(1, chunk_rows)
+        pending: deque[Future[_Done]] = deque()
         try:
             for task in tasks:
                 pending.append(pool.submit(_work, task))
@@ -223,8 +258,7 @@ def _import(paths: Iterable[str | Path], options: ImportOptions, store: ResultSt
                 f"row(s) were read and {summary.stored:,} record(s) stored. Run the same "
                 "command again to import the rest (what is stored is skipped), with --jobs 1 "
                 "to work in one process") from err
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return summary
