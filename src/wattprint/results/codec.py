@@ -97,6 +97,7 @@ _SPECIAL = frozenset({"domains", "phases", "settings", "quality", "environment",
 _DESCRIPTION = operator.attrgetter("name", "component", "boundary", "provenance", "source",
                                    "scope", "uncertainty")
 """The parts of a domain that describe it (with its estimate model, compared by identity)."""
+_PROVENANCE_VALUE = {p: p.value for p in Provenance}
 _TOTALLED = (Provenance.MEASURED, Provenance.INTEGRATED, Provenance.ESTIMATED)
 """Provenances with a total column in ``results`` (``measured_j`` …), in column order."""
 
@@ -297,11 +298,17 @@ class RecordCodec:
         out = []
         for obj in objs:
             h = self._spec(obj, batch)
-            values = _DOMAIN_VALUES(obj)
-            entry: dict[str, Any] = {"$s": h}
-            entry.update((k, v) for k, v in zip(_DOMAIN_VALUE_KEYS, values) if v is not None)
+            energy_j, idle_power_w, idle_energy_j, dynamic_energy_j = _DOMAIN_VALUES(obj)
+            entry: dict[str, Any] = {"$s": h, "energy_j": energy_j}  # a number, always
+            if idle_power_w is not None:
+                entry["idle_power_w"] = idle_power_w
+            if idle_energy_j is not None:
+                entry["idle_energy_j"] = idle_energy_j
+            if dynamic_energy_j is not None:
+                entry["dynamic_energy_j"] = dynamic_energy_j
             out.append(entry)
-            rows.append((window, obj.name, obj.provenance.value, obj.scope, *values, h))
+            rows.append((window, obj.name, _PROVENANCE_VALUE[obj.provenance], obj.scope,
+                         energy_j, idle_power_w, idle_energy_j, dynamic_energy_j, h))
         return out
 
     def _compact(self, r: JobResult, batch: EncodedBatch,
@@ -322,7 +329,7 @@ class RecordCodec:
         for name in ("settings", "quality", "extra"):
             m = getattr(r, name)
             if m:
-                d[name] = dict(m)
+                d[name] = m if type(m) is dict else dict(m)  # only written, never changed
         if r.warnings:
             d["warnings"] = list(r.warnings)
         if r.carbon is not None:

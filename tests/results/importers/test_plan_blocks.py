@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from wattprint.results.importers import codecarbon
 from wattprint.results.importers.codecarbon import ImportIssue, plan_file, read_file
 
 HEADER = ["timestamp", "project_name", "run_id", "duration", "emissions", "cpu_power",
@@ -29,15 +30,16 @@ def _rows(n: int, rng: random.Random, *, task_mode: bool, power: str | None = No
         left -= 1
         cpu, gpu, ram = (round(rng.uniform(0.001, 0.01), 6) for _ in range(3))
         run_id = "" if task_mode and rng.random() < 0.05 else f"run-{run:04d}"
-        rows.append([f"2024-01-01T00:00:{i % 60:02d}", "proj", run_id, "12.5", "0.0001",
-                     power or f"{rng.choice([42.5, 40.0])}", "300.0", "3.0", str(cpu),
-                     str(gpu), str(ram), str(round(cpu + gpu + ram, 6)), "oregon",
-                     rng.choice(["load model", "query model"]) if task_mode else ""])
+        row = [f"2024-01-01T00:00:{i % 60:02d}", "proj", run_id, "12.5", "0.0001",
+               power or f"{rng.choice([42.5, 40.0])}", "300.0", "3.0", str(cpu), str(gpu),
+               str(ram), str(round(cpu + gpu + ram, 6)), "oregon"]
+        rows.append([*row, rng.choice(["load model", "query model"])] if task_mode else row)
     return rows
 
 
-def _write(path: Path, rows: list[list[str]], *, header: list[str] = HEADER,
-           terminator: str = "\n", bom: bool = False, last_break: bool = True) -> Path:
+def _write(path: Path, rows: list[list[str]], *, terminator: str = "\n", bom: bool = False,
+           last_break: bool = True) -> Path:
+    header = HEADER if len(rows[0]) == len(HEADER) else HEADER[:-1]  # per-run: no task_name
     out = io.StringIO()
     csv.writer(out, lineterminator=terminator).writerows([header, *rows])
     text = out.getvalue()
@@ -58,6 +60,7 @@ def _variants(tmp: Path) -> dict[str, Path]:
     spaced = [list(r) for r in plain]
     for r in spaced:
         r[5] = " 42.5 "
+    spaced[20].append("an extra field")
     files = {
         "per-run": _write(tmp / "per-run.csv", plain),
         "task-mode": _write(tmp / "task.csv", task, bom=True),
@@ -69,6 +72,7 @@ def _variants(tmp: Path) -> dict[str, Path]:
         "constant power": _write(tmp / "const.csv", _rows(300, rng, task_mode=True,
                                                            power="42.5")),
         "non-ASCII": _write(tmp / "utf8.csv", [[*r[:12], "Zürich — ü", r[13]] for r in task]),
+        "non-ASCII, per run": _write(tmp / "utf8-run.csv", [[*r[:12], "Zürich"] for r in plain]),
     }
     blank = tmp / "blank.csv"
     text = files["per-run"].read_text().splitlines(keepends=True)
@@ -109,3 +113,17 @@ def test_the_variants_are_what_they_claim(tmp_path: Path) -> None:
     report = read_file(files["quoted field midway"])
     assert any("Zürich,\nwith a newline" in str(r.environment) or
                r.extra.get("region") == "Zürich,\nwith a newline" for r in report.results)
+
+
+def test_plain_chunks_read_as_csv_reads_them(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk of plain lines is split at commas instead of read by ``csv.reader``: the same
+    records, problems and line numbers."""
+    for name, path in _variants(tmp_path).items():
+        fast = read_file(path)
+        with monkeypatch.context() as m:
+            m.setattr(codecarbon, "_plain_lines", lambda text: None)
+            slow = read_file(path)
+        assert (fast.rows, fast.errors) == (slow.rows, slow.errors), name
+        assert fast.results == slow.results, name
+        assert fast.results or name == "not UTF-8 midway", name
