@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from wattprint.frozen import fast_init
+
 
 class Provenance(str, enum.Enum):
     """How an energy number was obtained. Ordered from most to least trustworthy."""
@@ -116,6 +118,7 @@ class Reading:
     energy_j: Mapping[str, float]
 
 
+@fast_init  # built per row by imports, per record by reads
 @dataclass(frozen=True)
 class DomainEnergy:
     """The energy of one domain over one window.
@@ -234,6 +237,7 @@ class TimelineSample:
         return asdict(self)
 
 
+@fast_init  # built per row by imports, per record by reads
 @dataclass(frozen=True)
 class EnergyResult:
     """The result of one measurement window.

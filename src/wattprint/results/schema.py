@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wattprint.carbon.record import CarbonRecord
+from wattprint.frozen import fast_init
 from wattprint.meters.base import (
     OVERLAPPING_SCOPES,
     DomainEnergy,
@@ -64,6 +65,7 @@ def short_fingerprint(fingerprint: str) -> str:
     return f"{kind}{sep}{digest[:8]}"
 
 
+@fast_init  # built per row by imports, per record by reads
 @dataclass(frozen=True)
 class JobResult:
     """One repetition of one job, measured (or imported), ready to store.
