@@ -166,3 +166,43 @@ def test_default_workers_follow_the_cpu_share_of_a_container() -> None:
     assert default_workers(share(3.0)) == 3
     assert default_workers(share(64.0)) == MAX_WORKERS
     assert 1 <= default_workers() <= MAX_WORKERS  # this process's own share
+
+
+def test_a_worker_that_dies_stops_the_import_and_a_rerun_imports_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL to the workers midway (as the OOM killer would): exit with what was stored,
+    whole transactions only; the same import again stores exactly the rest."""
+    from wattprint.errors import WattprintError
+
+    log = _task_mode_log(tmp_path / "log.csv", runs=20)
+    monkeypatch.setattr(bulk, "WRITE_ROWS", 1)  # a transaction per chunk
+    start_pool = bulk._start_pool
+
+    def dying_pool(workers: int):
+        pool = start_pool(workers)
+        submit, submitted = pool.submit, []
+
+        def submit_then_kill(fn, *args):
+            submitted.append(fn)
+            if len(submitted) == 7:  # some chunks are written by now
+                for p in list(pool._processes.values()):
+                    p.kill()
+                    p.join()
+            return submit(fn, *args)
+
+        pool.submit = submit_then_kill  # type: ignore[method-assign]
+        return pool
+
+    db = tmp_path / "w.db"
+    with ResultStore(db) as store:
+        monkeypatch.setattr(bulk, "_start_pool", dying_pool)
+        with pytest.raises(WattprintError, match=r"a worker process died .*of 50 row\(s\) were "
+                                                 r"read and \d+ record\(s\) stored. Run the same"):
+            import_codecarbon([log], ImportOptions(run_id="x"), store, workers=2, chunk_rows=2)
+        monkeypatch.setattr(bulk, "_start_pool", start_pool)
+        first = store.count()
+        assert 0 < first < 20 and store.integrity_check() == []
+        again = import_codecarbon([log], ImportOptions(run_id="x"), store, workers=2,
+                                  chunk_rows=2)
+        assert again.stored == 20 - first
+        assert store.results() == read_file(log, ImportOptions(run_id="x")).results
