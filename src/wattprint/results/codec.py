@@ -65,7 +65,7 @@ DICT_FORMATS = ("zstd", "deflate")
 """Formats of stored dictionaries this code reads (``deflate``: stores written before v5)."""
 _WBITS = -11  # raw deflate, 2 KiB window (the v3/v4 format)
 DICT_ID = struct.Struct("<I")
-"""The 4-byte little-endian dictionary id that starts a deflated ``record_json``."""
+"""The 4-byte little-endian dictionary id that starts a compressed ``record_json``."""
 NEW_DICT_ID = 0
 """Placeholder id in the records of a batch whose dictionary is not stored yet (SQLite rowids
 start at 1); the writer puts the real id in (:func:`with_dict_id`)."""
@@ -125,7 +125,7 @@ class EncodedRecord(NamedTuple):
     Attributes:
         values: The :data:`VALUE_COLUMNS` of its ``results`` row (energy totals in J, carbon
             in g CO2eq).
-        record_json: The compact JSON, or it deflated (bytes starting with a dictionary id).
+        record_json: The compact JSON, or it compressed (bytes starting with a dictionary id).
         windows: ``(label, started_at, duration_s)`` of the query window and each phase.
         domains: ``(window, name, provenance, scope, energy_j, idle_power_w, idle_energy_j,
             dynamic_energy_j, spec_hash)`` per domain and window.
@@ -146,7 +146,7 @@ class EncodedBatch:
 
     Attributes:
         values: Each record's :data:`VALUE_COLUMNS`.
-        record_json: Each record's compact JSON, or it deflated.
+        record_json: Each record's compact JSON, or it compressed.
         windows: Each record's ``(label, started_at, duration_s)`` rows.
         domains: Each record's domain rows (see :class:`EncodedRecord`).
         specs: Hash → JSON of every domain description the records reference.
@@ -207,7 +207,7 @@ def _refuse(obj: Any) -> Any:
 
 
 def with_dict_id(blob: str | bytes, dict_id: int) -> str | bytes:
-    """A deflated ``record_json`` with its dictionary id set (text is returned as it is)."""
+    """A compressed ``record_json`` with its dictionary id set (text is returned as it is)."""
     if isinstance(blob, bytes):
         return DICT_ID.pack(dict_id) + blob[DICT_ID.size:]
     return blob
@@ -243,8 +243,8 @@ class RecordCodec:
 
         Args:
             results: The records.
-            dictionary: ``(id, bytes)`` of a stored compression dictionary to deflate with
-                when the batch is too small for one of its own (None: store text).
+            dictionary: ``(id, bytes)`` of a stored Zstandard dictionary to compress with when
+                the batch is too small for one of its own (None: store text).
 
         Returns:
             The batch; with :attr:`EncodedBatch.new_dict` when it has its own dictionary.

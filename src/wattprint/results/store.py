@@ -170,7 +170,7 @@ class ResultStore:
         self._lock = threading.RLock()  # one connection, shared safely by this process's threads
         self._codec = RecordCodec()
         self._dictionary: tuple[int, bytes] | None = None
-        """The compression dictionary small batches deflate with: ``(id, bytes)``."""
+        """The dictionary small batches compress with (the latest Zstandard one): ``(id, bytes)``."""
         self._decompressors = threading.local()
         """Per thread: dictionary id → its decompressor (they are not thread-safe)."""
         self._envs: dict[str, dict[str, Any]] = {}
