@@ -72,10 +72,10 @@ BUSY_TIMEOUT_S = 60.0
 """How long a writer waits for another process's transaction before giving up, seconds."""
 
 
-WRITER_CACHE_KIB = 65536
+WRITER_CACHE_KIB = 32768
 """Page cache of a writing connection, KiB (SQLite's default is 2 MiB): a bulk write updates
 indexes keyed by job id all over a store of hundreds of MB; the cache is filled only as pages
-are used."""
+are used. 32 and 64 MiB wrote a 300,000-record import equally fast."""
 
 
 PAGE_BYTES = 16384

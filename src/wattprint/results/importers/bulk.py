@@ -49,12 +49,13 @@ overlaps the plan's pass instead of following it."""
 MAX_WORKERS = 8
 """Worker processes at most (the writer, one process, is the limit beyond that)."""
 
-WRITE_ROWS = 30_000
+WRITE_ROWS = 15_000
 """Records per store transaction, at least (whole chunks): each transaction rewrites the
 index pages its records touch, and with keys spread over the whole index (job ids are
 hashes) fewer, larger transactions rewrite each page fewer times (measured on a
-300,000-row import's writing, CPU per row: 2,000 rows per transaction 35 µs, 10,000 28 µs,
-30,000 about 26 µs)."""
+300,000-row import's writing, CPU per row: 2,000 rows per transaction 35 µs, 10,000 28 µs;
+16,000 and 30,000 the same, 22 µs with 16 KiB pages). Memory grows with it: the records of a
+transaction and of the chunks in flight are held by this process."""
 
 
 @dataclass
