@@ -107,6 +107,7 @@ def test_import_stores_what_the_reader_makes_in_file_order(
     """(``early_pool``: the workers start before the file is planned, as for big files.)"""
     if early_pool:
         monkeypatch.setattr(bulk, "EARLY_POOL_BYTES", 0)
+        monkeypatch.setattr(bulk, "EARLY_WORKER_BYTES", 1)
     log = _task_mode_log(tmp_path / "log.csv", runs=20)
     opts = ImportOptions(project_as_model=True, run_id="import-1")
     db = tmp_path / f"w{workers}.db"
@@ -121,6 +122,16 @@ def test_import_stores_what_the_reader_makes_in_file_order(
     with ResultStore(db) as store:  # importing again stores nothing new
         again = import_codecarbon([log], opts, store, workers=workers, chunk_rows=7)
         assert (again.records, again.stored) == (20, 0)
+
+
+def test_workers_started_early_are_no_more_than_the_input_needs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _task_mode_log(tmp_path / "log.csv", runs=20)
+    monkeypatch.setattr(bulk, "EARLY_POOL_BYTES", 0)
+    monkeypatch.setattr(bulk, "EARLY_WORKER_BYTES", log.stat().st_size // 3)
+    with ResultStore(tmp_path / "w.db") as store:
+        summary = import_codecarbon([log], ImportOptions(), store, workers=6, chunk_rows=5)
+        assert summary.workers == 3 and summary.stored == 20
 
 
 def test_workers_and_no_workers_make_the_same_store(tmp_path: Path) -> None:

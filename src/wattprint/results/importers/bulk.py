@@ -46,6 +46,10 @@ EARLY_POOL_BYTES = 8 << 20
 planned: starting a worker (a fresh interpreter importing wattprint, about 0.3 s) then
 overlaps the plan's pass instead of following it."""
 
+EARLY_WORKER_BYTES = 1 << 20
+"""Bytes of input per worker started before the files are planned (at most): about one
+chunk's worth, so that an explicit ``--jobs`` larger than the chunks starts no idle workers."""
+
 MAX_WORKERS = 8
 """Worker processes at most (the writer, one process, is the limit beyond that)."""
 
@@ -225,9 +229,12 @@ def _import(paths: Iterable[str | Path], options: ImportOptions, store: ResultSt
     for issue in missing:
         report.add_issue(issue)
     pool = None
-    if wanted > 1 and _total_bytes(files) >= EARLY_POOL_BYTES:
-        pool = _start_pool(wanted)  # the workers start while the files are planned
-        summary.workers = wanted
+    size = _total_bytes(files)
+    if wanted > 1 and size >= EARLY_POOL_BYTES:
+        # The workers start while the files are planned; no more than there will be chunks
+        # (a chunk of CodeCarbon rows is about 1 MB).
+        summary.workers = min(wanted, max(1, size // EARLY_WORKER_BYTES))
+        pool = _start_pool(summary.workers)
     try:
         plans = list(plan_paths(files, options, report, chunk_rows))  # plans hold no rows
         tasks = [_Task(p, c, store is not None) for p in plans for c in p.chunks]
