@@ -28,7 +28,7 @@ from functools import lru_cache
 from wattprint.carbon.factors import Factor, read_table, row_factor, row_number
 from wattprint.carbon.factors import check_value as _check
 from wattprint.carbon.impacts import EMBODIED, Part
-from wattprint.errors import ConfigError, unknown_choice
+from wattprint.errors import ConfigError, did_you_mean
 
 EMBODIED_TABLE = "embodied.csv"
 SECONDS_PER_YEAR = 365 * 24 * 3600
@@ -116,8 +116,10 @@ def lookup_gpu_model(text: str, flag: str = "--gpu-model") -> Device:
         return table[key]
     found = detect_gpu([text])
     if found is None:
-        choices = [*gpu_keys(), *(table[k].match for k in gpu_keys())]
-        raise unknown_choice(f"{flag} (no embodied-carbon factor for it)", text, choices)
+        choices = sorted({*gpu_keys(), *(table[k].match for k in gpu_keys())})
+        raise ConfigError(f"unknown {flag} {text!r}{did_you_mean(key, choices)}: no "
+                          f"embodied-carbon factor for it; valid: {', '.join(choices)} "
+                          f"(`wattprint carbon factors` lists them with their sources)")
     return found
 
 

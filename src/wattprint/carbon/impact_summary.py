@@ -84,8 +84,13 @@ class ImpactSummary:
                 "water_equivalents": ([e.to_dict() for e in water_equivalents(water_l)]
                                       if water_l is not None else [])}
 
-    def lines(self) -> list[str]:
-        """Human-readable lines (no trailing newlines)."""
+    def lines(self, *, with_factors: bool = True) -> list[str]:
+        """Human-readable lines (no trailing newlines).
+
+        Args:
+            with_factors: False to leave out the factor list (:meth:`factor_lines`), when
+                several summaries with the same factors are printed together.
+        """
         out = ["impacts (estimated: measured energy and busy time x the factors below):",
                f"  {self.carbon.headline()}", f"  {self.water.headline()}"]
         for c, w in self.scaled:
@@ -105,7 +110,12 @@ class ImpactSummary:
                        f"{params['busy_s']:.4g} s (measured), device share "
                        f"{params['device_share']:g} ({params['device_share_source']}), lifetime "
                        f"{params['lifetime_years']:g} years ({params['lifetime_source']})")
-        out.append("  factors:")
+        return out + (self.factor_lines() if with_factors else [])
+
+    def factor_lines(self) -> list[str]:
+        """``factors:`` and one line per factor: value, unit, source, year, version, licence,
+        interval and note (a defaulted one says so)."""
+        out = ["  factors:"]
         seen: set[tuple[str, str]] = set()
         for f in (*self.carbon.factors, *self.water.factors):
             if (f.name, f.key) in seen:

@@ -287,9 +287,9 @@ def load_series_csv(path: str | Path, spec: SeriesKind, *, time_column: str | No
     for line_no, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) <= max(ti, vi):
-            raise ConfigError(f"{p}: line {line_no}: expected {len(header)} columns, "
-                              f"got {len(row)}")
+        if len(row) != len(header):
+            raise ConfigError(f"{p}: line {line_no}: expected {len(header)} columns (as the "
+                              f"header), got {len(row)}")
         try:
             t = parse_timestamp(row[ti]).timestamp()
         except ValueError:
