@@ -11,8 +11,10 @@ imported) get no figure, and :func:`not_recorded_reason` says why: never a zero.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from wattprint.carbon.impact_settings import ImpactSettings
 from wattprint.carbon.impact_summary import ImpactSummary, impact_summary, intensity_factor
 from wattprint.meters.base import OVERLAPPING_SCOPES, Provenance, totals_by_provenance
 from wattprint.results.schema import STATUS_OK, JobResult
@@ -123,16 +125,23 @@ def impact_columns(r: JobResult) -> dict[str, Any]:
 def record_rates(r: JobResult) -> tuple[float | None, float | None]:
     """``(water L per kWh of IT energy, embodied g CO2eq of the result)`` for tables that
     scale them by each provenance's energy; ``(None, None)`` without recorded factors, and
-    None for the embodied part when it is unknown (unknown GPU, shared machine ...)."""
+    None for the embodied part when it is unknown (unknown GPU, shared machine, no busy
+    time ...). Cheap: the embodied rate (g per busy second) is computed once per settings,
+    GPUs and sharing, and scaled by the result's busy time."""
     if not_recorded_reason(r) is not None:
         return None, None
     c = r.carbon
-    assert c is not None and c.impacts is not None and c.intensity_g_per_kwh is not None
-    pue = c.pue or 1.0
-    water = c.impacts.wue.value + pue * c.impacts.water_intensity.value
-    gpus = _gpus(r)
-    s = impact_summary(0.0, c.impacts, pue=pue,
-                       intensity=intensity_factor(c.intensity_g_per_kwh, "stored"),
-                       busy_s=r.duration_s, gpu_names=gpus, gpu_count=len(gpus),
-                       shared=r.shared)
-    return water, s.carbon.embodied
+    assert c is not None and c.impacts is not None
+    water = c.impacts.wue.value + (c.pue or 1.0) * c.impacts.water_intensity.value
+    rate = _embodied_g_per_s(c.impacts, tuple(_gpus(r)), r.shared)
+    busy = r.duration_s
+    return water, None if rate is None or busy is None else rate * busy
+
+
+@lru_cache(maxsize=1024)
+def _embodied_g_per_s(settings: ImpactSettings, gpus: tuple[str, ...],
+                      shared: bool) -> float | None:
+    """Embodied carbon of one busy second (the allocation is linear in busy time)."""
+    s = impact_summary(0.0, settings, pue=1.0, intensity=intensity_factor(0.0, "none"),
+                       busy_s=1.0, gpu_names=gpus, gpu_count=len(gpus), shared=shared)
+    return s.carbon.embodied
