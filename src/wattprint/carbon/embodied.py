@@ -162,12 +162,13 @@ class Allocation:
     """How much of the devices' life one job or request used.
 
     Attributes:
-        busy_s: Measured time the devices were held, s.
+        busy_s: Time the devices were held, s (measured, unless ``busy_source`` says not).
         device_share: Share of those devices it had (0 < share <= 1).
         lifetime_s: Hardware service life, s.
         share_source: Where the share comes from, in words.
         lifetime_source: Where the lifetime comes from, in words.
         rule: The allocation rule, in words.
+        busy_source: Where the busy time comes from (``measured``, ``--busy-s``).
     """
 
     busy_s: float
@@ -176,6 +177,7 @@ class Allocation:
     share_source: str = ""
     lifetime_source: str = LIFETIME_SOURCE
     rule: str = ALLOCATION_RULE
+    busy_source: str = "measured"
 
     @property
     def fraction(self) -> float:
@@ -185,6 +187,7 @@ class Allocation:
     def parameters(self) -> dict[str, float | str]:
         """The rule and its parameters, for the figure's record."""
         return {"allocation_rule": self.rule, "busy_s": self.busy_s,
+                "busy_source": self.busy_source,
                 "device_share": self.device_share, "device_share_source": self.share_source,
                 "lifetime_s": self.lifetime_s, "lifetime_years": self.lifetime_s / SECONDS_PER_YEAR,
                 "lifetime_source": self.lifetime_source}

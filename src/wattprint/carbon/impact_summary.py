@@ -107,7 +107,7 @@ class ImpactSummary:
         params = self.carbon.parameters
         if "allocation_rule" in params:
             out.append(f"  embodied allocation: {params['allocation_rule']}; busy "
-                       f"{params['busy_s']:.4g} s (measured), device share "
+                       f"{params['busy_s']:.4g} s ({params['busy_source']}), device share "
                        f"{params['device_share']:g} ({params['device_share_source']}), lifetime "
                        f"{params['lifetime_years']:g} years ({params['lifetime_source']})")
         return out + (self.factor_lines() if with_factors else [])
@@ -147,7 +147,8 @@ def impact_summary(energy_j: float, settings: ImpactSettings, *, pue: float,
                    intensity: Factor, busy_s: float | None,
                    gpu_names: Sequence[str] = (), gpu_count: int = 0, shared: bool = False,
                    energy_low_j: float | None = None, energy_high_j: float | None = None,
-                   extra_parameters: Mapping[str, Any] | None = None) -> ImpactSummary:
+                   extra_parameters: Mapping[str, Any] | None = None,
+                   busy_source: str = "measured") -> ImpactSummary:
     """Carbon and water of ``energy_j`` joules and ``busy_s`` seconds on the devices.
 
     Args:
@@ -162,6 +163,7 @@ def impact_summary(energy_j: float, settings: ImpactSettings, *, pue: float,
         energy_low_j: Lower end of the energy's interval (default ``energy_j``).
         energy_high_j: Upper end of the energy's interval (default ``energy_j``).
         extra_parameters: Other inputs to record with the figures.
+        busy_source: Where ``busy_s`` comes from (``measured``, or the flag that gave it).
 
     Raises:
         ConfigError: a negative energy, a bad PUE, an unknown ``settings.gpu_model``.
@@ -187,7 +189,7 @@ def impact_summary(energy_j: float, settings: ImpactSettings, *, pue: float,
         reason = reason or SHARED_NO_SHARE
     else:
         allocation = Allocation(busy_s, share, settings.lifetime_s, share_source,
-                                settings.lifetime_source)
+                                settings.lifetime_source, busy_source=busy_source)
     embodied, factors = embodied_part(gpu, count, allocation, reason=reason)
     params: dict[str, Any] = {"energy_j": energy_j, "pue": pue, **(extra_parameters or {})}
     if allocation is not None and embodied.value is not None:

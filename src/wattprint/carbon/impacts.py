@@ -156,8 +156,8 @@ class ImpactFigure:
     def headline(self) -> str:
         """One line: total, interval and the usage/embodied split (``—`` where unknown)."""
         total = fmt_amount(self.value, self.unit)
-        band = ("" if self.low is None or self.high is None or self.low == self.high
-                else f" ({fmt_amount(self.low, self.unit)} - {fmt_amount(self.high, self.unit)})")
+        lo, hi = fmt_amount(self.low, self.unit), fmt_amount(self.high, self.unit)
+        band = "" if self.low is None or self.high is None or lo == hi else f" ({lo} - {hi})"
         split = ", ".join(
             f"{p.name} {fmt_amount(p.value, self.unit)}"
             + ("" if p.counted else " (not counted)") for p in self.parts)

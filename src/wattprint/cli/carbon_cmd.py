@@ -140,7 +140,9 @@ def _impacts(args: argparse.Namespace, energy_j: float, intensity: Any, pue: flo
         raise ConfigError("--gpu-count needs --gpu-model (which GPU: h100, a100)")
     return impact_summary_for(energy_j, intensity, pue, opts, start_s=start_s, end_s=end_s,
                               busy_s=busy, gpu_count=gpus or 1,
-                              inferences=_count(args.requests, "--requests"))
+                              inferences=_count(args.requests, "--requests"),
+                              busy_source="--busy-s" if args.busy_s is not None
+                              else "--end minus --start")
 
 
 def _factors(args: argparse.Namespace) -> int:

@@ -121,7 +121,8 @@ def impact_summary_for(energy_j: float, intensity: Intensity | IntensitySeries, 
                        end_s: float | None = None, busy_s: float | None = None,
                        gpu_names: Sequence[str] = (), gpu_count: int = 0, shared: bool = False,
                        energy_low_j: float | None = None, energy_high_j: float | None = None,
-                       inferences: float | None = None, unit: str = "request") -> ImpactSummary:
+                       inferences: float | None = None, unit: str = "request",
+                       busy_source: str = "measured") -> ImpactSummary:
     """Carbon and water of one energy figure with the flags' factors, per run and (with
     ``inferences``) per ``unit`` and per 1,000.
 
@@ -131,7 +132,8 @@ def impact_summary_for(energy_j: float, intensity: Intensity | IntensitySeries, 
     s = impact_summary(energy_j, opts.for_window(start_s, end_s), pue=pue,
                        intensity=carbon_intensity_factor(intensity, start_s, end_s),
                        busy_s=busy_s, gpu_names=gpu_names, gpu_count=gpu_count, shared=shared,
-                       energy_low_j=energy_low_j, energy_high_j=energy_high_j)
+                       energy_low_j=energy_low_j, energy_high_j=energy_high_j,
+                       busy_source=busy_source)
     return s.per_inferences(inferences, unit=unit) if inferences else s
 
 
