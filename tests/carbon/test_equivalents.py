@@ -40,8 +40,8 @@ def test_equivalent_by_hand(key, kwh, carbon_g, expected):
 
 def test_every_row_is_sourced_and_has_a_basis():
     for e in EQUIVALENTS:
-        assert e.basis in ("energy", "co2")
-        assert e.constant > 0 and e.source and e.url.startswith("https://") and e.year >= 2009
+        assert e.basis in ("energy", "co2", "water")
+        assert e.constant > 0 and e.source and e.url.startswith("https://") and e.year >= 2008
         assert ("kWh" in e.constant_unit) == (e.basis == "energy"), e
 
 
@@ -76,3 +76,19 @@ def test_docs_table_matches_code():
         assert cells[3] == e.basis, e.key
         assert float(cells[4]) == pytest.approx(e.constant, rel=1e-3), e.key
         assert cells[5] == e.constant_unit, e.key
+
+
+def test_water_equivalents_known_by_construction():
+    from wattprint.carbon.equivalents import water_equivalents
+
+    by_key = {v.key: v.value for v in water_equivalents(0.26e-3)}
+    assert by_key["water_drops"] == pytest.approx(5.2)  # Google: 0.26 mL is "five drops"
+    assert by_key["teaspoons"] == pytest.approx(0.26 / 4.92892159375)
+    assert {v.key: v.value for v in water_equivalents(6.05666)}["toilet_flushes"] == \
+        pytest.approx(1.0, rel=1e-5)
+    with pytest.raises(ConfigError, match="water >= 0"):
+        water_equivalents(-1.0)
+    with pytest.raises(ConfigError, match="not water-based"):
+        water_equivalents(1.0, ["car_km"])
+    # water rows never count energy or carbon
+    assert all(e.count(5.0, 500.0) == 0.0 for e in EQUIVALENTS if e.basis == "water")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from wattprint.meters.base import OVERLAPPING_SCOPES, DomainEnergy, Provenance
 from wattprint.results.boundaries import level_of
+from wattprint.results.impacts import record_rates
 from wattprint.results.names import display_model
 from wattprint.results.schema import STATUS_FAILED, JobResult, short_fingerprint
 from wattprint.results.stats import kwh_per_1k
@@ -40,7 +41,7 @@ COLUMNS: tuple[str, ...] = (
     "output_tokens",
     "quality_metric", "quality", "carbon_g", "intensity_g_per_kwh", "intensity_source",
     "num_params", "purpose", "weights", "source", "backend", "device", "created_at",
-    "model_fingerprint",
+    "model_fingerprint", "water_l_per_kwh", "embodied_g",
 )
 
 PARAM_KEYS: tuple[str, ...] = ("parameters", "num_parameters", "num_params", "n_parameters")
@@ -162,6 +163,7 @@ def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
 NUMERIC = frozenset({
     "n", "duration_s", "work_units", "input_tokens", "output_tokens", "quality", "carbon_g",
     "intensity_g_per_kwh", "num_params", "energy_j", "dynamic_energy_j", "uncertainty_j",
+    "water_l_per_kwh", "embodied_g",
 })
 
 
@@ -198,6 +200,9 @@ def results_frame(results: Iterable[JobResult],
         ``j_per_inference`` (J), ``kwh_per_1k`` and ``dynamic_kwh_per_1k`` (kWh per 1,000
         inferences), ``wh_per_1k`` (Wh per 1,000 inferences), ``j_per_unit`` (J per work unit),
         ``g_per_1k`` (g CO2eq per 1,000 inferences, from stored carbon fields only),
+        ``water_ml_per_1k`` (mL of water per 1,000 inferences), ``embodied_g_per_1k`` (g CO2eq
+        of device manufacturing allocated by busy time) and ``total_g_per_1k``
+        (``g_per_1k`` + embodied), from the impact factors the run recorded (NaN without),
         ``output_tokens_per_inference``, ``j_per_correct`` (J per correct answer, for
         correctness metrics only). Missing values are NaN, never zero.
     """
@@ -219,6 +224,7 @@ def results_frame(results: Iterable[JobResult],
         if r.job_id not in per_job:
             per_job[r.job_id] = (_params(r), _purpose(r))
     job_info = [per_job[r.job_id] for r in rs]
+    rates = [record_rates(r) for r in rs]  # (water L/kWh, embodied g): recorded factors only
     base = {
         "job_id": [r.job_id for r in rs], "repetition": [r.repetition for r in rs],
         "run_id": [r.run_id for r in rs], "task": [r.task for r in rs],
@@ -238,6 +244,7 @@ def results_frame(results: Iterable[JobResult],
         "backend": [r.backend for r in rs], "device": [r.device for r in rs],
         "created_at": [r.created_at for r in rs],
         "model_fingerprint": [r.model_fingerprint for r in rs],
+        "water_l_per_kwh": [x[0] for x in rates], "embodied_g": [x[1] for x in rates],
     }
     take = np.asarray(idx, dtype=np.intp)
     cols: dict[str, Any] = {}
@@ -257,7 +264,9 @@ def add_derived(df: pd.DataFrame, model_parameters: Mapping[str, float] | None =
     """Add the per-repetition derived columns (see :func:`results_frame`) in place and return df."""
     for c in ("energy_j", "dynamic_energy_j", "uncertainty_j", "work_units", "output_tokens",
               "input_tokens", "quality", "carbon_g", "num_params", "n", "duration_s",
-              "intensity_g_per_kwh"):
+              "intensity_g_per_kwh", "water_l_per_kwh", "embodied_g"):
+        if c not in df:  # a table made before the column existed
+            df[c] = np.nan
         col = df[c]
         if col.dtype == object:  # bools and text are not numbers: missing, never 0/1
             col = col.map(_num)
@@ -277,6 +286,12 @@ def add_derived(df: pd.DataFrame, model_parameters: Mapping[str, float] | None =
     single = ~df.duplicated(subset=["job_id", "repetition", "run_id", "source"], keep=False)
     df["g_per_1k"] = (df["kwh_per_1k"] * df["intensity_g_per_kwh"]).fillna(
         (df["carbon_g"] / n * 1000.0).where(single))
+    # Impacts (estimated, from the factors the run recorded; NaN without them, never 0):
+    # water of this provenance's energy, embodied carbon of the devices over the busy time,
+    # and the total carbon (the g CO2eq / 1k above + embodied).
+    df["water_ml_per_1k"] = df["kwh_per_1k"] * df["water_l_per_kwh"] * 1000.0
+    df["embodied_g_per_1k"] = df["embodied_g"] / n * 1000.0
+    df["total_g_per_1k"] = df["g_per_1k"] + df["embodied_g_per_1k"]
     df["output_tokens_per_inference"] = df["output_tokens"] / n
     correct = df["quality_metric"].isin(list(CORRECTNESS_METRICS))
     n_correct = (df["quality"] * df["n"]).where(correct)

@@ -48,6 +48,9 @@ class LabelData:
         boundary_level: Which of the nested boundaries the figure covers
             (:data:`wattprint.results.boundaries.LEVELS`, ``partial``), or None.
         abs_boundary: The boundary the class table is for.
+        total_g_per_1k: Estimated carbon per 1,000 queries, operational + embodied (None:
+            missing, e.g. no recorded factors or no embodied factor for the GPU).
+        water_ml_per_1k: Estimated water per 1,000 queries, mL (None: missing).
     """
 
     model: str
@@ -68,6 +71,8 @@ class LabelData:
     interval_note: str = ""
     boundary_level: str | None = None
     abs_boundary: str | None = None
+    total_g_per_1k: float | None = None
+    water_ml_per_1k: float | None = None
 
 
 def _int(x: Any) -> int | None:
@@ -102,6 +107,8 @@ def label_from_row(row: Mapping[str, Any]) -> LabelData:
         boundary_level=None if fmt.is_missing(row.get("boundary_level"))
         else str(row["boundary_level"]),
         abs_boundary=None if fmt.is_missing(row.get("abs_boundary")) else str(row["abs_boundary"]),
+        total_g_per_1k=_float(row.get("total_g_per_1k_mean")),
+        water_ml_per_1k=_float(row.get("water_ml_per_1k_mean")),
     )
 
 
@@ -171,6 +178,9 @@ def energy_label_svg(d: LabelData) -> str:
         if i == 3 and len(boundary) > 4:
             line = _short(line, 42) + " …"
         parts.append(_text(14, 292 + 13 * i, line, 9, fill="#444"))
+    parts.append(_text(14, HEIGHT - 22, _short(
+        f"Estimated /1k: {fmt.num(d.total_g_per_1k)} g CO2eq incl. embodied, "
+        f"{fmt.num(d.water_ml_per_1k)} mL water", 60), 7, fill="#444"))
     parts.append(_text(WIDTH - 12, HEIGHT - 10, "query phase only", 8, fill="#888", anchor="end"))
     parts.append("</svg>")
     return "\n".join(parts)

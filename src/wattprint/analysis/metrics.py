@@ -47,6 +47,7 @@ MODEL_KEYS: tuple[str, ...] = ("task", "model", "hardware_id", "provenance")
 MEAN_ONLY: tuple[str, ...] = (
     "j_per_inference", "j_per_unit", "g_per_1k", "quality", "j_per_correct",
     "output_tokens_per_inference", "duration_s", "uncertainty_j", "intensity_g_per_kwh",
+    "water_ml_per_1k", "embodied_g_per_1k", "total_g_per_1k",
 )
 """Per-repetition columns summarised by their mean only."""
 

@@ -297,6 +297,7 @@ BOARD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Dynamic Wh / 1k", "num"), ("Reps", "num"), ("Failed", "num"), ("Stars", "num"),
     ("Class", "text"), ("J / work unit", "num"), ("Work unit", "text"), ("Quality", "num"),
     ("Metric", "text"), ("J / correct answer", "num"), ("g CO2eq / 1k", "num"),
+    ("Embodied g CO2eq / 1k", "num"), ("Total g CO2eq / 1k", "num"), ("Water mL / 1k", "num"),
     ("Parameters", "num"), ("Datasets", "num"), ("Source", "text"),
 )
 
@@ -375,6 +376,8 @@ def _leaderboard(board: pd.DataFrame, total: int) -> str:
             + _num_td(r.get("j_per_unit_mean")) + _txt_td(r.get("work_unit"))
             + _num_td(r.get("quality_mean")) + _txt_td(r.get("quality_metric"))
             + _num_td(r.get("j_per_correct_mean")) + _num_td(r.get("g_per_1k_mean"))
+            + _num_td(r.get("embodied_g_per_1k_mean")) + _num_td(r.get("total_g_per_1k_mean"))
+            + _num_td(r.get("water_ml_per_1k_mean"))
             + _num_td(r.get("num_params")) + _int_td(r.get("datasets"))
             + _txt_td(r.get("source")) + "</tr>")
     cap = (f'<p class="warn">Showing the first {len(board):,} of {total:,} aggregated rows '
@@ -389,8 +392,9 @@ and absent below {MIN_VALUES} values. Stars follow AI Energy Score (relative: fi
 bins between the least and the most energy of the same task, hardware, provenance and boundary;
 5★ = least energy). Class is absolute (A best … G worst) from a pinned, versioned threshold
 table, only for figures at the table's boundary (see Methodology). Models with random weights
-are not rated ("cost only"): they measure an architecture's cost. "—" means missing, never zero.
-Click a column header to sort.</p>
+are not rated ("cost only"): they measure an architecture's cost. Embodied and total carbon and
+water are estimated from the factors each run recorded (Methodology). "—" means missing, never
+zero. Click a column header to sort (rank by any column: energy, carbon, embodied, water).</p>
 {cap}
 <div class="filters">
 <label>Task<select id="f-task"><option value="">all tasks</option></select></label>
@@ -411,7 +415,8 @@ def _json_row(r: Mapping[str, Any]) -> dict[str, Any]:
             "wh_per_1k_mean", "wh_per_1k_rep_low", "wh_per_1k_rep_high", "wh_per_1k_rep_note",
             "wh_per_1k_ds_low", "wh_per_1k_ds_high", "wh_per_1k_ds_note", "n_reps", "n_failed",
             "dynamic_negative", "weights", "stars", "abs_class", "abs_version", "abs_boundary",
-            "rating_note", "quality_mean", "quality_metric", "source")
+            "rating_note", "quality_mean", "quality_metric", "source", "g_per_1k_mean",
+            "embodied_g_per_1k_mean", "total_g_per_1k_mean", "water_ml_per_1k_mean")
     return {k: r.get(k) for k in keys}
 
 
@@ -589,6 +594,9 @@ def _methodology(results: Sequence[JobResult], df: pd.DataFrame, table: Threshol
                   "tables come from <code>wattprint.carbon</code>, which was not available when "
                   "this report was built; only the stored carbon fields are shown.</p>")
 
+    from wattprint.analysis.impact_info import impacts_methodology_html
+
+    chtml += impacts_methodology_html(results)
     th_rows = ["<tr>" + _txt_td(t) + "".join(_num_td(x) for x in th) + "</tr>"
                for t, th in table.thresholds_wh_per_1k.items()]
     th_cols = [("Task", "text")] + [(f"{c} ≤", "num") for c in table.classes[:-1]]

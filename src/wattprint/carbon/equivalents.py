@@ -1,9 +1,9 @@
 """Relatable equivalents of an energy or carbon figure, each with its constant and source.
 
 One table, :data:`EQUIVALENTS`, is the single source of truth; ``docs/equivalents.md`` shows
-the same table (a test keeps them in step). Each equivalent is derived either from energy
-(``count = energy_kwh / kwh_per_unit``) or from carbon (``count = carbon_g / g_per_unit``),
-and says which. Energy-based equivalents use the energy that was charged with carbon
+the same table (a test keeps them in step). Each equivalent is derived from energy
+(``count = energy_kwh / kwh_per_unit``), from carbon (``count = carbon_g / g_per_unit``) or
+from water (``count = water_l / l_per_unit``, see :func:`water_equivalents`), and says which. Energy-based equivalents use the energy that was charged with carbon
 (``energy_facility_j``: the measured energy × PUE).
 """
 
@@ -18,6 +18,7 @@ from wattprint.units import J_PER_KWH
 
 BASIS_ENERGY = "energy"
 BASIS_CO2 = "co2"
+BASIS_WATER = "water"
 
 KM_PER_MILE: float = 1.609344
 LITRES_PER_US_GALLON: float = 3.785411784
@@ -46,8 +47,9 @@ class Equivalent:
     Attributes:
         key: Identifier (``smartphone_charges``).
         label: What one unit is, plural (``"smartphone charges"``).
-        basis: ``"energy"`` (constant in kWh per unit) or ``"co2"`` (g CO2eq per unit).
-        constant: kWh per unit (energy basis) or g CO2eq per unit (co2 basis).
+        basis: ``"energy"`` (constant in kWh per unit), ``"co2"`` (g CO2eq per unit) or
+            ``"water"`` (litres per unit).
+        constant: kWh, g CO2eq or litres per unit, by basis.
         constant_unit: Unit of ``constant`` in words (``"kWh per charge"``).
         source: Who published the constant.
         url: Where to check it.
@@ -65,10 +67,13 @@ class Equivalent:
     year: int
     note: str = ""
 
-    def count(self, energy_kwh: float, carbon_g: float) -> float:
-        """How many units ``energy_kwh`` (kWh) or ``carbon_g`` (g CO2eq) amount to."""
+    def count(self, energy_kwh: float, carbon_g: float, water_l: float = 0.0) -> float:
+        """How many units ``energy_kwh`` (kWh), ``carbon_g`` (g CO2eq) or ``water_l`` (L)
+        amount to, by the row's basis."""
         if self.basis == BASIS_ENERGY:
             return energy_kwh / self.constant
+        if self.basis == BASIS_WATER:
+            return water_l / self.constant
         return carbon_g / self.constant
 
 
@@ -119,7 +124,26 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
                "https://www.iea.org/commentaries/the-carbon-footprint-of-streaming-video-fact-"
                "checking-the-headlines", 2020,
                "2019 global average for data centres, networks and the viewing device"),
+    Equivalent("water_drops", "drops of water", BASIS_WATER, 0.00005, "L per drop",
+               "Elsworth et al., Measuring the environmental impact of delivering AI at Google "
+               "Scale (arXiv:2508.15734)", "https://arxiv.org/abs/2508.15734", 2025,
+               "the paper's framing: 0.26 mL is five drops, 0.05 mL per drop"),
+    Equivalent("teaspoons", "teaspoons of water", BASIS_WATER, 0.00492892159375,
+               "L per teaspoon", "definition: US customary teaspoon, 1/6 US fluid ounce "
+               "(NIST SP 811, appendix B)", "https://www.nist.gov/pml/special-publication-811",
+               2008, "4.92892159375 mL exactly"),
+    Equivalent("bottles_500ml", "500 mL bottles of water", BASIS_WATER, 0.5, "L per bottle",
+               "definition: a 500 mL bottle", "https://en.wikipedia.org/wiki/Litre", 2024,
+               "0.5 L"),
+    Equivalent("toilet_flushes", "toilet flushes", BASIS_WATER, 1.6 * LITRES_PER_US_GALLON,
+               "L per flush", "US EPA WaterSense, Residential Toilets (1.6 gallons per flush, "
+               "the US federal maximum since 1994)",
+               "https://www.epa.gov/watersense/residential-toilets", 2024,
+               "1.6 US gallons x 3.785 L per gallon; a WaterSense toilet uses 1.28 gallons"),
 )
+
+#: Water equivalents shown with a water figure (:func:`water_equivalents`).
+WATER_KEYS: tuple[str, ...] = ("water_drops", "teaspoons", "bottles_500ml", "toilet_flushes")
 
 #: Shown by default; the phone and car factors are then swapped by :func:`default_keys`.
 DEFAULT_KEYS: tuple[str, ...] = ("smartphone_charges", "car_km", "car_miles", "petrol_litres",
@@ -209,6 +233,31 @@ def compute_equivalents(energy_j: float, carbon_g: float,
     for key in keys if keys is not None else default_keys():
         e = equivalent(key)
         out.append(EquivalentValue(key=e.key, label=e.label, value=e.count(energy_kwh, carbon_g),
+                                   basis=e.basis, constant=e.constant,
+                                   constant_unit=e.constant_unit, source=e.source, url=e.url,
+                                   year=e.year))
+    return out
+
+
+def water_equivalents(water_l: float,
+                      keys: Iterable[str] = WATER_KEYS) -> list[EquivalentValue]:
+    """Apply water equivalents to a water figure.
+
+    Args:
+        water_l: Water consumed, litres (>= 0).
+        keys: Water rows to apply (default :data:`WATER_KEYS`).
+
+    Raises:
+        ConfigError: a negative figure, an unknown key or a key that is not water-based.
+    """
+    if not water_l >= 0:
+        raise ConfigError(f"water equivalents need water >= 0 L, got {water_l}")
+    out = []
+    for key in keys:
+        e = equivalent(key)
+        if e.basis != BASIS_WATER:
+            raise ConfigError(f"equivalent {key!r} is not water-based (basis {e.basis})")
+        out.append(EquivalentValue(key=e.key, label=e.label, value=e.count(0.0, 0.0, water_l),
                                    basis=e.basis, constant=e.constant,
                                    constant_unit=e.constant_unit, source=e.source, url=e.url,
                                    year=e.year))

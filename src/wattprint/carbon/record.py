@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from wattprint.carbon.impact_settings import ImpactSettings
 from wattprint.carbon.intensity import Intensity
 
 
@@ -28,6 +29,8 @@ class CarbonRecord(Mapping[str, Any]):
         pue: Power usage effectiveness applied (None: not stated).
         emissions_g: Emissions of the query window, g CO2eq, when the source stated them
             (imports); None when they are to be computed from energy × intensity.
+        impacts: The water and embodied-carbon factors the run resolved (None: records made
+            before impacts existed, and imports; see :mod:`wattprint.carbon.impact_settings`).
     """
 
     intensity_g_per_kwh: float | None = None
@@ -35,6 +38,7 @@ class CarbonRecord(Mapping[str, Any]):
     intensity_defaulted: bool = False
     pue: float | None = None
     emissions_g: float | None = None
+    impacts: ImpactSettings | None = None
 
     def __getitem__(self, key: str) -> Any:
         if key in _FIELDS and getattr(self, key) is not None:
@@ -49,7 +53,10 @@ class CarbonRecord(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """The set fields as a JSON-ready dict."""
-        return {k: v for k in _FIELDS if (v := getattr(self, k)) is not None}
+        d = {k: v for k in _FIELDS if (v := getattr(self, k)) is not None}
+        if self.impacts is not None:
+            d["impacts"] = self.impacts.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CarbonRecord:
@@ -67,20 +74,27 @@ class CarbonRecord(Mapping[str, Any]):
                     raise ValueError(f"carbon.{k} must be a number, got {kwargs[k]!r}") from None
         if "intensity_defaulted" in kwargs:
             kwargs["intensity_defaulted"] = bool(kwargs["intensity_defaulted"])
+        if "impacts" in kwargs and not isinstance(kwargs["impacts"], ImpactSettings):
+            imp = kwargs["impacts"]
+            if not isinstance(imp, Mapping):
+                raise ValueError(f"carbon.impacts must be an object, got {imp!r}")
+            kwargs["impacts"] = ImpactSettings.from_dict(imp)
         return cls(**kwargs)
 
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CarbonRecord))
 
 
-def run_carbon_record(intensity: Intensity, pue: float) -> CarbonRecord:
+def run_carbon_record(intensity: Intensity, pue: float,
+                      impacts: ImpactSettings | None = None) -> CarbonRecord:
     """The record a run attaches to each of its results.
 
     Args:
         intensity: The grid intensity the run uses (resolved from the carbon flags).
         pue: Power usage effectiveness (1.0 when not given).
+        impacts: The water and embodied-carbon factors resolved from the impact flags.
     """
     return CarbonRecord(
         intensity_g_per_kwh=intensity.value_g_per_kwh,
         intensity_source=f"{intensity.label} [{intensity.source}, {intensity.year}]",
-        intensity_defaulted=intensity.defaulted, pue=pue)
+        intensity_defaulted=intensity.defaulted, pue=pue, impacts=impacts)

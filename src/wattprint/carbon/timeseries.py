@@ -206,11 +206,70 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
         ConfigError: the file is missing, empty or not UTF-8, or a line is bad; the message
             names the file and the line (1 = header).
     """
+    return load_series_csv(path, SeriesKind("intensity time series", "carbon-intensity",
+                                            "intensity", "g CO2eq/kWh", VALUE_COLUMNS,
+                                            MAX_PLAUSIBLE_G_PER_KWH,
+                                            "is the file in g/MWh or lb/MWh?",
+                                            KG_SUSPICION_G_PER_KWH, KIND_TIMESERIES,
+                                            "use --intensity for a single value"),
+                           time_column=time_column, value_column=value_column,
+                           max_gap_factor=max_gap_factor)
+
+
+@dataclass(frozen=True)
+class SeriesKind:
+    """What a time-series CSV holds, for its checks and messages.
+
+    Attributes:
+        what: The file's kind in messages (``intensity time series``).
+        value_name: The value column's kind (``carbon-intensity``).
+        value_word: A value in a line's message (``intensity``).
+        unit: The values' unit (``g CO2eq/kWh``).
+        value_columns: Accepted value columns, in order of preference.
+        max_value: Largest plausible value.
+        max_hint: Said when a value is above ``max_value``.
+        kilo_suspicion: All values below this look like a unit 1,000 times too large
+            (kg/kWh for g/kWh); 0 disables the check.
+        kind: ``kind`` of the series made.
+        single_hint: What to use instead of a one-row file.
+    """
+
+    what: str
+    value_name: str
+    value_word: str
+    unit: str
+    value_columns: tuple[str, ...]
+    max_value: float
+    max_hint: str
+    kilo_suspicion: float
+    kind: str
+    single_hint: str
+
+
+def load_series_csv(path: str | Path, spec: SeriesKind, *, time_column: str | None = None,
+                    value_column: str | None = None,
+                    max_gap_factor: float = 2.0) -> IntensitySeries:
+    """Load and validate a time series of a per-kWh factor (grid intensity, WUE ...).
+
+    Each value holds from its timestamp until the next one (a step function); see the module
+    docstring for the checks.
+
+    Args:
+        path: CSV file with a header row.
+        spec: What the file holds (bounds, units, accepted columns).
+        time_column: Timestamp column; default: the first of :data:`TIME_COLUMNS` present.
+        value_column: Value column; default: the first of ``spec.value_columns`` present.
+        max_gap_factor: A step longer than this × the median step is a gap (an error).
+
+    Raises:
+        ConfigError: the file is missing, empty or not UTF-8, or a line is bad; the message
+            names the file and the line (1 = header).
+    """
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as err:
-        raise ConfigError(f"{p}: cannot read intensity time series: {err.strerror or err}") from err
+        raise ConfigError(f"{p}: cannot read {spec.what}: {err.strerror or err}") from err
     text = decode_utf8(data, str(p))
     reader = csv.reader(text.splitlines())
     try:
@@ -218,19 +277,19 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
     except csv.Error as err:
         raise ConfigError(f"{p}: line {reader.line_num}: not a CSV row ({err})") from None
     if not rows:
-        raise ConfigError(f"{p}: empty file; expected a header and timestamp,g/kWh rows")
+        raise ConfigError(f"{p}: empty file; expected a header and timestamp,{spec.unit} rows")
     header = rows[0]
     ti = _pick(header, TIME_COLUMNS, time_column, "timestamp", p)
-    vi = _pick(header, VALUE_COLUMNS, value_column, "carbon-intensity", p)
+    vi = _pick(header, spec.value_columns, value_column, spec.value_name, p)
     times: list[float] = []
     values: list[float] = []
     lines: list[int] = []
     for line_no, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) <= max(ti, vi):
-            raise ConfigError(f"{p}: line {line_no}: expected {len(header)} columns, "
-                              f"got {len(row)}")
+        if len(row) != len(header):
+            raise ConfigError(f"{p}: line {line_no}: expected {len(header)} columns (as the "
+                              f"header), got {len(row)}")
         try:
             t = parse_timestamp(row[ti]).timestamp()
         except ValueError:
@@ -241,14 +300,14 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
             v = float(row[vi])
         except ValueError:
             raise ConfigError(f"{p}: line {line_no}: {header[vi]!r} = {row[vi]!r} is not a "
-                              f"number of g CO2eq/kWh") from None
+                              f"number of {spec.unit}") from None
         if not math.isfinite(v) or v < 0:
-            raise ConfigError(f"{p}: line {line_no}: intensity {row[vi]!r} must be a finite "
-                              f"number >= 0 g CO2eq/kWh")
-        if v > MAX_PLAUSIBLE_G_PER_KWH:
-            raise ConfigError(f"{p}: line {line_no}: intensity {v:g} is above any real grid "
-                              f"({MAX_PLAUSIBLE_G_PER_KWH:g} g/kWh); is the file in g/MWh "
-                              f"or lb/MWh?")
+            raise ConfigError(f"{p}: line {line_no}: {spec.value_word} {row[vi]!r} must be a "
+                              f"finite number >= 0 {spec.unit}")
+        if v > spec.max_value:
+            raise ConfigError(f"{p}: line {line_no}: {spec.value_word} {v:g} is above any "
+                              f"plausible value ({spec.max_value:g} {spec.unit}); "
+                              f"{spec.max_hint}")
         if times:
             if t == times[-1]:
                 raise ConfigError(f"{p}: line {line_no}: duplicate timestamp {row[ti]!r} "
@@ -261,13 +320,13 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
         lines.append(line_no)
     if not times:
         raise ConfigError(f"{p}: no data rows after the header")
-    if max(values) < KG_SUSPICION_G_PER_KWH:
+    if spec.kilo_suspicion and max(values) < spec.kilo_suspicion:
         raise ConfigError(f"{p}: line {lines[values.index(max(values))]}: every value is below "
-                          f"{KG_SUSPICION_G_PER_KWH:g} (max {max(values):g}); this looks like "
+                          f"{spec.kilo_suspicion:g} (max {max(values):g}); this looks like "
                           f"kg/kWh; convert to g/kWh (× 1000)")
     if len(times) == 1:
         raise ConfigError(f"{p}: line {lines[0]}: only one data row; a time series needs at "
-                          f"least two (use --intensity for a single value)")
+                          f"least two ({spec.single_hint})")
     steps = [b - a for a, b in zip(times, times[1:])]
     step = statistics.median(steps)
     for i, s in enumerate(steps):
@@ -277,7 +336,7 @@ def load_intensity_csv(path: str | Path, *, time_column: str | None = None,
                               f"{max_gap_factor:g}×); fill the gap or export a complete range")
     return IntensitySeries(times_s=tuple(times), values_g_per_kwh=tuple(values), step_s=step,
                            source=f"time series {p.name} (column {header[vi]!r}, "
-                                  f"{len(times)} points)")
+                                  f"{len(times)} points)", kind=spec.kind)
 
 
 def segments_from_power(times_s: Sequence[float], power_w: Sequence[float]

@@ -28,7 +28,8 @@ from wattprint.errors import ConfigError
 
 def add_carbon_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--country/--region/--cloud/--intensity/--intensity-csv``, ``--pue``,
-    ``--phone-kwh`` and ``--car-factor`` to ``parser`` (as an argument group)."""
+    ``--phone-kwh`` and ``--car-factor`` to ``parser`` (as an argument group), and the impact
+    flags of :func:`~wattprint.cli.impact_options.add_impact_arguments`."""
     g = parser.add_argument_group(
         "carbon", "grid carbon intensity (offline table; with none given the world average is "
                   "used and the output says so)")
@@ -46,26 +47,35 @@ def add_carbon_arguments(parser: argparse.ArgumentParser) -> None:
                             "Maps export), integrated over the run")
     g.add_argument("--intensity-column", metavar="NAME",
                    help="value column of --intensity-csv (default: detected)")
-    g.add_argument("--pue", default="1.0", metavar="P",
-                   help="power usage effectiveness applied to the energy (default 1.0 = none)")
+    g.add_argument("--pue", default=None, metavar="P",
+                   help="power usage effectiveness applied to the energy (default: the "
+                        "--provider's published PUE, else 1.0 = none)")
     g.add_argument("--phone-kwh", default=PHONE_KWH_EPA_2024, type=float,
                    choices=(PHONE_KWH_EPA_2024, PHONE_KWH_EPA_PRE_2024), metavar="KWH",
                    help="kWh per smartphone charge: 0.022 (EPA 2024, default) or 0.012 "
                         "(EPA before 2024, the study's arXiv v1)")
     g.add_argument("--car-factor", default="epa", choices=sorted(CAR_FACTORS),
                    help="g CO2eq per mile: epa (393, default) or study (1,594 g / 4.1 miles)")
+    from wattprint.cli.impact_options import add_impact_arguments
+
+    add_impact_arguments(parser)
 
 
 def carbon_from_args(args: argparse.Namespace) -> tuple[Intensity | IntensitySeries, float]:
     """The intensity (average or time series) and the PUE chosen by the flags.
 
+    The PUE is ``--pue``, else the published PUE of ``--provider``, else 1.0.
+
     Raises:
         ConfigError: unknown location (close matches listed), bad number, bad CSV (file and
-            line named), or a PUE below 1.
+            line named), a PUE below 1, or an unknown provider.
     """
     from wattprint.carbon.emissions import check_pue
+    from wattprint.carbon.water import provider_pue
 
-    pue = check_pue(getattr(args, "pue", 1.0))
+    given = getattr(args, "pue", None)
+    published = provider_pue(getattr(args, "provider", None)) if given is None else None
+    pue = check_pue(given if given is not None else published.value if published else 1.0)
     csv_path = getattr(args, "intensity_csv", None)
     if csv_path:
         return load_intensity_csv(csv_path, value_column=getattr(args, "intensity_column", None)), pue

@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the points as JSON")
     add_store_arg(p)
+    from wattprint.cli.carbon_options import add_carbon_arguments
+
+    add_carbon_arguments(p)  # carbon and impacts (water, embodied carbon) of each point
     p.set_defaults(func=_load)
 
 
@@ -91,12 +94,21 @@ def config_from_args(args: argparse.Namespace):  # -> ServingConfig
 
 
 def _load(args: argparse.Namespace) -> int:
+    from wattprint.cli.carbon_options import carbon_from_args
+    from wattprint.cli.impact_options import impact_options_from_args, point_impact_lines
     from wattprint.harness.environment import fingerprint
     from wattprint.results.serving_store import stored_point_ids, write_points
     from wattprint.results.store import ResultStore
     from wattprint.serving.session import ServingSession
 
     cfg = config_from_args(args)
+    intensity, pue = carbon_from_args(args)  # bad carbon or impact flags fail before the load
+    impact_opts = impact_options_from_args(args)
+    if args.intensity_csv or args.wue_csv:
+        from wattprint.errors import ConfigError
+
+        raise ConfigError("--intensity-csv/--wue-csv are not applied per load point; give a "
+                          "single value (--country/--region/--cloud/--intensity, --wue)")
     run_id = args.run_id or f"serving-{cfg.key()}"
     meter = None
     if args.agent:
@@ -115,10 +127,16 @@ def _load(args: argparse.Namespace) -> int:
                                  log=lambda m: print(m, file=sys.stderr))
         points = session.run()
     if args.json:
-        print(json.dumps([p.to_dict() for p in points], indent=1, default=str))
+        from wattprint.cli.impact_options import point_impacts
+
+        print(json.dumps([{**p.to_dict(),
+                           "impacts": point_impacts(p, intensity, pue, impact_opts).to_dict()}
+                          for p in points], indent=1, default=str))
     else:
         for p in points:
             print(p.summary_line())
+        for line in point_impact_lines(points, intensity, pue, impact_opts):
+            print(line)
     print(f"run {run_id}: {len(points)} point(s) stored", file=sys.stderr)
     failed = _failed_sum_checks(points)
     if session.lost:

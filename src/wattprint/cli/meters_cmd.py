@@ -177,7 +177,14 @@ def cmd_measure(args: argparse.Namespace) -> int:
     argv = list(args.cmd)
     if argv and argv[0] == "--":
         argv = argv[1:]
+    from wattprint.cli.impact_options import (
+        impact_options_from_args,
+        window_impact_json,
+        window_impact_lines,
+    )
+
     intensity, pue = carbon_from_args(args)  # bad carbon flags fail before the command runs
+    impact_opts = impact_options_from_args(args)  # so do bad impact flags
     apply_hardware_options(args)
     try:
         sys.stdout.flush()
@@ -190,7 +197,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
         return err.exit_code
     doc = None
     if args.json or args.json_file:
-        doc = {**measure_json(code, result), "carbon": carbon_by_total(result, intensity, pue, args)}
+        doc = {**measure_json(code, result), "carbon": carbon_by_total(result, intensity, pue, args),
+               "impacts": window_impact_json(result, intensity, pue, impact_opts)}
     if args.json_file:
         try:
             with open(args.json_file, "w", encoding="utf-8") as f:
@@ -203,7 +211,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
     if args.json:
         print_json(doc)
     else:
-        lines = measure_lines(code, result) + [""] + carbon_lines(result, intensity, pue, args)
+        lines = (measure_lines(code, result) + [""] + carbon_lines(result, intensity, pue, args)
+                 + window_impact_lines(result, intensity, pue, impact_opts))
         sys.stderr.write("\n".join(lines) + "\n")
     return code
 

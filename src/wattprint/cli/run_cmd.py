@@ -107,18 +107,23 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _carbon_record(args: argparse.Namespace) -> Any:
-    """The grid intensity recorded with every result of this run (world average if none given)."""
+    """The grid intensity (world average if none given) and the impact factors (water, embodied
+    carbon) recorded with every result of this run."""
     from wattprint.carbon.intensity import Intensity
     from wattprint.carbon.record import run_carbon_record
     from wattprint.cli.carbon_options import carbon_from_args
+    from wattprint.cli.impact_options import impact_options_from_args
 
-    if getattr(args, "intensity_csv", None):
-        raise ConfigError("--intensity-csv: a time series is applied per window after the run; "
-                          "run with --country/--region/--cloud/--intensity, or convert exported "
-                          "energy with 'wattprint carbon --intensity-csv'")
+    for flag in ("intensity_csv", "wue_csv"):
+        if getattr(args, flag, None):
+            name = "--" + flag.replace("_", "-")
+            raise ConfigError(f"{name}: a time series is applied per window after the run; "
+                              "run with a single value (--country/--region/--cloud/--intensity, "
+                              "--wue), or convert exported energy with "
+                              f"'wattprint carbon {name}'")
     intensity, pue = carbon_from_args(args)
     assert isinstance(intensity, Intensity)
-    return run_carbon_record(intensity, pue)
+    return run_carbon_record(intensity, pue, impact_options_from_args(args).settings)
 
 
 def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -298,6 +303,10 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
                       soft_wrap=True)
     if out:
         console.print(text(f"results appended to {out}"), soft_wrap=True)
+    from wattprint.cli.impact_options import run_impact_lines
+
+    for line in run_impact_lines(outcome.results):
+        console.print(text(line), soft_wrap=True)
 
 
 def validate_command(args: argparse.Namespace) -> int:

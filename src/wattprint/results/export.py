@@ -4,7 +4,8 @@ JSON is lossless: an array of :meth:`JobResult.to_dict` objects (every field, ``
 ``repetition`` included, plus the derived ``totals``, ``per_inference`` and ``model_label``). CSV and Parquet
 are flat: one row per result, energy kept apart by provenance (``energy_measured_j`` …) and
 by domain (``domain.gpu:0.energy_j`` with ``domain.gpu:0.provenance``), never summed across
-provenances. Both carry each result's energy at the four nested boundaries (accelerator only
+provenances. Both carry each result's water and embodied/total carbon (estimated, from the
+factors its run recorded) and its energy at the four nested boundaries (accelerator only
 → + host CPU and DRAM → + idle share of provisioned capacity → × PUE; see
 :mod:`wattprint.results.boundaries`): JSON as ``boundaries``, CSV/Parquet as ``boundary.*``.
 """
@@ -22,6 +23,7 @@ import pandas as pd
 from wattprint.errors import ConfigError, unknown_choice
 from wattprint.meters.base import Provenance
 from wattprint.results.boundaries import boundaries, boundary_columns
+from wattprint.results.impacts import impact_columns, impacts_json
 from wattprint.results.names import display_model
 from wattprint.results.schema import JobResult
 
@@ -46,7 +48,8 @@ def flatten(r: JobResult, idle_share: float = 0.0,
     ``.boundary`` / ``.dynamic_energy_j``; per phase ``phase.<label>.duration_s`` and
     ``phase.<label>.energy_<p>_j``; the four boundaries (``boundary.*``, see
     :func:`~wattprint.results.boundaries.boundary_columns`) at the stated ``idle_share`` and
-    ``default_pue`` (used where the result recorded no PUE).
+    ``default_pue`` (used where the result recorded no PUE); water and embodied/total carbon
+    (``impact.*``, see :func:`~wattprint.results.impacts.impact_columns`).
     """
     row: dict[str, Any] = {k: getattr(r, k) for k in _SCALARS}
     row["model_label"] = display_model(r)
@@ -79,6 +82,7 @@ def flatten(r: JobResult, idle_share: float = 0.0,
             if t is not None:
                 row[f"phase.{label}.energy_{p.value}_j"] = t
     row.update(boundary_columns(boundaries(r, idle_share, default_pue)))
+    row.update(impact_columns(r))
     return row
 
 
@@ -93,10 +97,12 @@ def to_frame(results: Iterable[JobResult], idle_share: float = 0.0,
 
 def to_json(results: Iterable[JobResult], idle_share: float = 0.0,
             default_pue: float | None = None) -> str:
-    """A JSON array of ``to_dict()`` objects, each with its ``boundaries`` and the derived
+    """A JSON array of ``to_dict()`` objects, each with its ``boundaries``, its ``impacts``
+    (per provenance; see :func:`~wattprint.results.impacts.impacts_json`) and the derived
     ``model_label`` added."""
     return json.dumps([{**r.to_dict(),
                         "boundaries": boundaries(r, idle_share, default_pue).to_dict(),
+                        "impacts": impacts_json(r),
                         "model_label": display_model(r)}
                        for r in results], indent=2, default=str)
 
