@@ -230,7 +230,7 @@ class ServingSession:
                      f"{info.engine_version or 'not reported'}")
             self._measure(info, engine)
         finally:
-            if engine is not None:
+            if engine is not None and engine.proc is not None:   # None: refused before start
                 status = engine.stop()
                 self.log(f"engine stopped (exit status {status})")
         return self.points
