@@ -40,17 +40,71 @@ def test_no_usage_falls_back_to_tokenizer_or_chunks_and_says_which():
     assert run2.records[0].input_tokens is None
 
 
-@pytest.mark.parametrize("mode,status", [("http500", Status.HTTP_ERROR),
-                                         ("disconnect", Status.DISCONNECTED),
-                                         ("garbage", Status.PROTOCOL_ERROR),
-                                         ("noend", Status.DISCONNECTED)])
-def test_failures_are_recorded_and_never_counted_as_tokens(mode, status):
+@pytest.mark.parametrize("mode,status,http", [("http500", Status.HTTP_ERROR, 500),
+                                              ("nonutf8", Status.HTTP_ERROR, 500),
+                                              ("disconnect", Status.DISCONNECTED, 200),
+                                              ("garbage", Status.PROTOCOL_ERROR, 200)])
+def test_failures_are_recorded_and_never_counted_as_tokens(mode, status, http):
     with fake_server(mode) as (url, _):
         run = _run(url, n=2)
     for r in run.records:
         assert r.status is status, r.error
-        assert r.error
+        assert r.error and r.http_status == http
         assert r.output_tokens == 0
+    if mode == "nonutf8":   # a body that is not UTF-8 is shown, never a traceback
+        assert "engine" in run.records[0].error and "\ufffd" in run.records[0].error
+
+
+@pytest.mark.parametrize("mode,engine,why", [
+    ("noend", "vllm", "with no finish_reason"),               # the body just stops
+    ("interrupt", "llamacpp", "with no finish_reason"),       # [DONE], no finish_reason
+    ("stop_early", "vllm", "finish_reason 'stop' where 'length' was expected"),
+    ("short", "vllm", "5 output tokens where 6 were forced"),
+])
+def test_streams_that_end_early_are_truncated_not_ok(mode, engine, why):
+    """A stream that ends early is `truncated`: never ok, its tokens kept for diagnosis only."""
+    with fake_server(mode) as (url, _):
+        run = _run(url, n=4, mode_engine=engine, arrivals=Arrivals("closed", concurrency=4))
+    cut = [r for r in run.records if r.status is Status.TRUNCATED]
+    assert cut, [(r.status, r.error) for r in run.records]
+    assert all(why in r.error and not r.ok and r.truncated for r in cut)
+    if mode != "interrupt":
+        assert len(cut) == 4
+
+
+def test_interrupted_streams_under_load_are_truncated():
+    """llama-cpp-python's default --interrupt_requests: a waiting request cuts the running
+    stream after its current token. Before the fix 9 of 10 such streams were stored as ok."""
+    with fake_server("interrupt", token_delay_s=0.01) as (url, _):
+        run = _run(url, n=6, mode_engine="llamacpp", arrivals=Arrivals("closed", concurrency=3))
+    statuses = [r.status for r in run.records]
+    assert Status.TRUNCATED in statuses and set(statuses) <= {Status.OK, Status.TRUNCATED}
+    assert all(r.chunks < 6 for r in run.records if r.truncated)
+
+
+def test_transformers_525_counts_come_from_usage_when_asked():
+    """transformers serve 5.25 sends usage only with stream_options.include_usage, and its
+    detokenizer sends no chunk for a token that completes no character: counted by chunks, 80
+    forced tokens read 79 (the e2e failure). Asking for usage gives the engine's count."""
+    with fake_server("transformers525") as (url, app):
+        run = _run(url, n=3, mode_engine="transformers", max_tokens=8)
+    assert all(b.get("stream_options") == {"include_usage": True} for b in app[SEEN])
+    for r in run.records:
+        assert r.status is Status.OK, r.error
+        assert r.chunks == 7 and r.output_tokens == 8 and r.output_token_source is TokenSource.USAGE
+
+
+def test_llamacpp_profile_forces_the_length_and_generic_does_not():
+    with fake_server("llamacpp") as (url, app):
+        forced = _run(url, n=2, mode_engine="llamacpp", max_tokens=8)
+        free = _run(url, n=2, mode_engine="generic", max_tokens=8)
+    sent = app[SEEN][0]
+    assert sent["min_tokens"] == 8 and sent["ignore_eos"] is True and sent["n_predict"] == 8
+    assert [r.chunks for r in forced.records] == [8, 8]
+    assert all(r.status is Status.OK and r.finish_reason == "length" for r in forced.records)
+    # the generic profile cannot force: the model ends on its own, which is not a truncation
+    assert all(r.status is Status.OK and r.chunks == 3 and r.finish_reason == "stop"
+               for r in free.records)
 
 
 def test_timeout_is_recorded():
@@ -67,6 +121,7 @@ def test_strict_engine_gets_only_fields_it_accepts():
     assert bad.records[0].status is Status.HTTP_ERROR and "422" in bad.records[0].error
     sent = app[SEEN][0]
     assert sent["generation_config"] == '{"eos_token_id": -1}' and "ignore_eos" not in sent
+    assert sent["stream_options"] == {"include_usage": True}
 
 
 def test_request_bodies_per_engine():
@@ -95,7 +150,8 @@ def test_probe_identifies_and_refuses():
 
     with fake_server("vllm") as (url, _):
         info = asyncio.run(probe(url, MODEL))
-        assert info.engine.name == "generic" and info.models == (MODEL,)
+        assert info.engine.name == "vllm" and info.models == (MODEL,)
+        assert info.engine_version == "0.32.0-fake"
         with pytest.raises(ConfigError, match="not served"):
             asyncio.run(probe(url, "other"))
     with pytest.raises(ConfigError, match="cannot connect"):

@@ -77,8 +77,11 @@ def test_serving_suite_on_ray_stores_what_a_local_run_stores_and_resumes(local_r
 
 
 def test_a_dead_worker_leaves_its_points_lost_and_the_suite_goes_on(local_ray, tmp_path, capsys):
-    with fake_server("vllm") as (a, _), fake_server("transformers") as (b, _):
-        text = suite_yaml(a, b).replace(
+    from serving_fakes import free_port
+
+    # the launched job gets a free port: a port that already answers is refused before launching
+    with fake_server("transformers") as (b, _):
+        text = suite_yaml(f"http://127.0.0.1:{free_port()}", b).replace(
             "  - name: vllm-like\n",
             # the "engine" kills its parent, the Ray worker running the job
             "  - name: vllm-like\n    launch: \"sh -c 'kill -9 $PPID'\"\n"

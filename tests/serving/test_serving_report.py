@@ -7,11 +7,13 @@ from wattprint.results.serving_store import write_points
 from wattprint.results.store import ResultStore
 
 
-def test_pareto_keeps_only_undominated_points():
-    a = _point("a", p95_ttft_s=0.1, j_per_output_token=0.5)
-    b = _point("b", p95_ttft_s=0.2, j_per_output_token=0.3)
-    c = _point("c", p95_ttft_s=0.3, j_per_output_token=0.4)   # dominated by b
-    assert [p.point_id for p in pareto([c, b, a])] == ["a", "b"]
+def test_pareto_keeps_only_undominated_valid_points():
+    a = _point("a", p95_ttft_s=0.1, j_per_output_token=0.5, flags=())
+    b = _point("b", p95_ttft_s=0.2, j_per_output_token=0.3, flags=())
+    c = _point("c", p95_ttft_s=0.3, j_per_output_token=0.4, flags=())   # dominated by b
+    # a point of cut-off streams looks best on both axes, and is flagged: never on the front
+    d = _point("d", p95_ttft_s=0.05, j_per_output_token=0.1, flags=("truncated_requests",))
+    assert [p.point_id for p in pareto([c, b, a, d])] == ["a", "b"]
 
 
 def test_report_has_the_serving_section_with_figures_and_picker(tmp_path):

@@ -44,6 +44,29 @@ def test_bad_suites_name_file_line_and_key(bad, msg):
         parse_serving_suite(bad, "s.yaml")
 
 
+def test_a_job_without_a_port_gets_a_free_one_at_launch_and_keeps_its_key():
+    """No fixed port (serving-smoke used 18471: a server already there was measured instead):
+    {port} stays in the config, so its key (the run id) is stable, and the session fills it."""
+    from wattprint.harness.plan import resolve_suite_path
+    from wattprint.serving.session import with_free_port
+
+    cfg = job_config(parse_serving_suite(GOOD.replace("    port: 18500\n", ""), "s.yaml").spec.jobs[0])
+    assert cfg.endpoint == "http://127.0.0.1:{port}" and cfg.launch.endswith("--port {port}")
+    live = with_free_port(cfg)
+    port = live.endpoint.rsplit(":", 1)[1]
+    assert port.isdigit() and live.launch.endswith(f"--port {port}") and cfg.key() != live.key()
+    _, smoke = resolve_suite_path("serving-smoke")
+    job = parse_serving_suite(smoke, "serving-smoke").spec.jobs[0]
+    assert job.port == 0 and "{port}" in job.launch and "{port}" in job.endpoint
+
+
+def test_a_job_with_neither_port_nor_launch_is_refused():
+    bad = GOOD.replace("    port: 18500\n", "").replace(
+        '    launch: "{bin}/transformers serve x --port {port}"\n', "")
+    with pytest.raises(ConfigError, match="give 'port'"):
+        parse_serving_suite(bad, "s.yaml")
+
+
 def test_run_and_validate_route_serving_suites(tmp_path, capsys):
     f = tmp_path / "s.yaml"
     f.write_text(GOOD)

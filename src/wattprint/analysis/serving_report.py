@@ -23,8 +23,10 @@ def _load(p: ServingPoint) -> float:
 
 
 def pareto(points: Sequence[ServingPoint]) -> list[ServingPoint]:
-    """Points not dominated in (p95 TTFT, J/output token), lowest latency first."""
-    pts = [p for p in points if p.p95_ttft_s is not None and p.j_per_output_token is not None]
+    """Valid points not dominated in (p95 TTFT, J/output token), lowest latency first (a
+    flagged point, e.g. one with truncated or failed requests, is never on the front)."""
+    pts = [p for p in points
+           if p.valid and p.p95_ttft_s is not None and p.j_per_output_token is not None]
     out = []
     for p in sorted(pts, key=lambda q: (q.p95_ttft_s, q.j_per_output_token)):
         if not out or p.j_per_output_token < out[-1].j_per_output_token:

@@ -106,6 +106,13 @@ def non_negative_int(text: str) -> int:
     return _whole(text, 0, MAX_COUNT)
 
 
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """argparse type factory: an integer from ``low`` to ``high`` (a flag's own stated limit)."""
+    def parse(text: str) -> int:
+        return _whole(text, low, high)
+    return parse
+
+
 def port(text: str) -> int:
     """argparse type: a TCP port, 0-65535 (0: the system picks a free one)."""
     return _whole(text, 0, MAX_PORT)

@@ -6,52 +6,85 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from wattprint.cli.store_cmd import add_store_arg
+
+if TYPE_CHECKING:
+    from wattprint.results.serving_record import ServingPoint
+    from wattprint.serving.session import ServingConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``wattprint load``."""
+    from wattprint.cli.common import (
+        non_negative_seconds,
+        positive_seconds,
+        sampling_interval,
+        whole_number,
+    )
+    from wattprint.serving import limits
+
+    rate, factor = _bounded(limits.MAX_RATE_RPS), _bounded(limits.MAX_FACTOR)
     p = sub.add_parser("load", help="energy of a served model (OpenAI-compatible endpoint) under load",
                        description="Put load on an OpenAI-compatible endpoint and measure the "
-                       "server's energy per request and per output token at each offered load.")
-    p.add_argument("--endpoint", required=True, help="base URL, e.g. http://127.0.0.1:8000")
+                       "server's energy per request and per output token at each offered load. "
+                       "Exit status: 0 all requests ok; 1 a request failed or was truncated, or "
+                       "a point's energy was not measured; 2 bad input; 3 the client lagged; "
+                       "130 interrupted (docs/cli.md).")
+    p.add_argument("--endpoint", required=True,
+                   help="base URL, e.g. http://127.0.0.1:8000 (with --launch, "
+                        "http://127.0.0.1:{port} picks a free port, given to the command as {port})")
     p.add_argument("--model", required=True, help="the served model name (as /v1/models lists it)")
     p.add_argument("--api", choices=("chat", "completions"), default="chat")
     p.add_argument("--engine", default="auto",
-                   help="engine profile for length forcing: auto, vllm, sglang, transformers, generic")
+                   help="engine profile for length forcing: auto (recognised from the server's "
+                        "answers), or a registered engine: vllm, sglang, llamacpp, transformers, "
+                        "generic (docs/serving.md)")
+    p.add_argument("--extra-body", metavar="JSON",
+                   help="a JSON object of fields added to every request, e.g. "
+                        "'{\"temperature\": 0}' (engine-specific fields included)")
     g = p.add_argument_group("arrivals (one of)")
-    g.add_argument("--rate", type=float, action="append", metavar="RPS",
+    g.add_argument("--rate", type=rate, action="append", metavar="RPS",
                    help="open-loop rate, req/s (repeatable: one load point each)")
-    g.add_argument("--burstiness", type=float, default=1.0,
+    g.add_argument("--burstiness", type=factor, default=1.0,
                    help="gamma shape of inter-arrival gaps (1 = Poisson)")
-    g.add_argument("--concurrency", type=int, action="append", metavar="N",
-                   help="closed loop with N requests in flight (repeatable)")
+    g.add_argument("--concurrency", type=whole_number(1, limits.MAX_CONCURRENCY), action="append",
+                   metavar="N", help="closed loop with N requests in flight (repeatable)")
     g.add_argument("--sweep", action="store_true", help="double the rate until the server saturates")
-    g.add_argument("--sweep-start", type=float, default=1.0, metavar="RPS")
-    g.add_argument("--sweep-max-points", type=int, default=6)
+    g.add_argument("--sweep-start", type=rate, default=1.0, metavar="RPS")
+    g.add_argument("--sweep-max-points", type=whole_number(1, limits.MAX_SWEEP_POINTS), default=6)
     g.add_argument("--trace", metavar="CSV", help="replay an Azure or BurstGPT trace")
-    g.add_argument("--trace-speedup", type=float, default=1.0)
-    p.add_argument("--requests", type=int, default=50, help="requests per load point")
+    g.add_argument("--trace-speedup", type=factor, default=1.0)
+    p.add_argument("--requests", type=whole_number(1, limits.MAX_REQUESTS), default=50,
+                   help=f"requests per load point (at most {limits.MAX_REQUESTS:,})")
     p.add_argument("--prompts", default="builtin", help="builtin, a JSONL file, or hf:NAME[:SPLIT[:COLUMN]]")
     p.add_argument("--input-len", help="input tokens: N or LOW:HIGH (default: prompts as they are)")
     p.add_argument("--output-len", default="64", help="output tokens: N or LOW:HIGH")
     p.add_argument("--no-fixed-length", action="store_true",
                    help="let the model stop early (default: force exactly max_tokens where the engine can)")
-    p.add_argument("--launch", metavar="CMD", help="start the engine with CMD, measure it, stop it")
-    p.add_argument("--ready-timeout", type=float, default=300.0, metavar="S")
+    p.add_argument("--launch", metavar="CMD",
+                   help="start the engine with CMD, measure it, stop it (the port must be free; "
+                        "the launched process tree must own the listening socket)")
+    p.add_argument("--ready-timeout", type=positive_seconds, default=300.0, metavar="S")
     p.add_argument("--agent", metavar="URL",
                    help="measure the server host through its `wattprint agent` (instead of this host)")
     p.add_argument("--agent-token", default=os.environ.get("WATTPRINT_AGENT_TOKEN"),
                    help="the agent's token (default $WATTPRINT_AGENT_TOKEN)")
-    p.add_argument("--idle", type=float, default=5.0, metavar="S", help="idle power measurement, s")
-    p.add_argument("--interval", type=float, default=0.1, metavar="S", help="power timeline period, s")
-    p.add_argument("--max-lag", type=float, default=0.05, metavar="S",
+    p.add_argument("--idle", type=non_negative_seconds, default=5.0, metavar="S",
+                   help="idle power measurement, s")
+    p.add_argument("--interval", type=sampling_interval, default=0.1, metavar="S",
+                   help="power timeline period, s")
+    p.add_argument("--max-lag", type=positive_seconds, default=0.05, metavar="S",
                    help="refuse a point whose p99 send lag exceeds this, s")
-    p.add_argument("--slo-ttft", type=float, metavar="S", help="goodput objective: time to first token")
-    p.add_argument("--slo-itl", type=float, metavar="S", help="goodput objective: p95 inter-token latency")
+    p.add_argument("--slo-ttft", type=positive_seconds, metavar="S",
+                   help="goodput objective: time to first token")
+    p.add_argument("--slo-itl", type=positive_seconds, metavar="S",
+                   help="goodput objective: p95 inter-token latency")
     p.add_argument("--tokenizer", metavar="DIR", help="count tokens here when the server gives no usage")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="S", help="per-request limit")
+    p.add_argument("--timeout", type=positive_seconds, default=300.0, metavar="S",
+                   help="per-request limit")
     p.add_argument("--whole-window", action="store_true", help="report energy over the whole run, not the steady window")
     p.add_argument("--run-id", help="resume this run (stored points are skipped)")
     p.add_argument("--seed", type=int, default=0)
@@ -63,19 +96,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_load)
 
 
-def config_from_args(args: argparse.Namespace):  # -> ServingConfig
+def _bounded(high: float) -> Callable[[str], float]:
+    """argparse type: a finite number > 0 and at most ``high``."""
+    from wattprint.cli.common import positive_float
+
+    def parse(text: str) -> float:
+        value = positive_float(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"expected at most {high:g}, got {text!r}")
+        return value
+    return parse
+
+
+def config_from_args(args: argparse.Namespace) -> ServingConfig:
     """Build a :class:`~wattprint.serving.session.ServingConfig` from parsed flags."""
     from wattprint.errors import ConfigError
     from wattprint.serving.arrivals import Arrivals
     from wattprint.serving.lengths import parse_length
+    from wattprint.serving.limits import parse_extra_body
     from wattprint.serving.session import ServingConfig
 
     modes = [bool(args.rate or args.concurrency), args.sweep, bool(args.trace)]
     if sum(modes) != 1:
         raise ConfigError("give --rate and/or --concurrency (one load point each), or --sweep, "
                           "or --trace")
-    if args.requests < 1:
-        raise ConfigError(f"--requests must be >= 1, got {args.requests}")
     kind = "poisson" if args.burstiness == 1 else "gamma"
     loads = tuple(Arrivals(kind, rate_rps=r, burstiness=args.burstiness) for r in args.rate or ()) + \
         tuple(Arrivals("closed", concurrency=c) for c in args.concurrency or ())
@@ -90,7 +134,8 @@ def config_from_args(args: argparse.Namespace):  # -> ServingConfig
         idle_s=args.idle, interval_s=args.interval, max_lag_s=args.max_lag, slo=slo,
         tokenizer=args.tokenizer, timeout_s=args.timeout, sweep=args.sweep,
         sweep_start_rps=args.sweep_start, sweep_max_points=args.sweep_max_points,
-        use_steady=not args.whole_window, seed=args.seed)
+        use_steady=not args.whole_window, seed=args.seed,
+        extra=parse_extra_body(args.extra_body) if args.extra_body is not None else {})
 
 
 def _load(args: argparse.Namespace) -> int:
@@ -138,19 +183,47 @@ def _load(args: argparse.Namespace) -> int:
         for line in point_impact_lines(points, intensity, pue, impact_opts):
             print(line)
     print(f"run {run_id}: {len(points)} point(s) stored", file=sys.stderr)
+    lost = [f"{a}: {why}" for a, why in session.lost]
+    return exit_status(points, lost, interrupted=session.interrupted, max_lag_s=args.max_lag)
+
+
+def exit_status(points: list[ServingPoint], lost: list[str], *, interrupted: bool,
+                max_lag_s: float | None = None) -> int:
+    """The exit status of ``load`` or a serving suite, each problem named on stderr.
+
+    130: Ctrl-C stopped a load point (what was measured is stored). 1: a request failed or
+    was truncated, a point's attribution failed its sum check, or a point's energy could not be
+    measured (``lost``). 3 (with ``max_lag_s``, ``load`` only): the client lagged. 0 otherwise.
+    """
     failed = _failed_sum_checks(points)
-    if session.lost:
-        print("wattprint: error: energy not measured (not stored): "
-              + "; ".join(f"{a}: {why}" for a, why in session.lost), file=sys.stderr)
-    if session.lost or failed:
+    bad = _failed_requests(points)
+    if lost:
+        print("wattprint: error: energy not measured (not stored): " + "; ".join(lost),
+              file=sys.stderr)
+    if interrupted or any("interrupted" in p.flags for p in points):
+        return 130
+    if lost or failed or bad:
         return 1
     lagged = [p for p in points if "client_lag" in p.flags]
-    if lagged:
-        print(f"wattprint: error: the client lagged (p99 send lag over {args.max_lag} s) at "
+    if lagged and max_lag_s is not None:
+        print(f"wattprint: error: the client lagged (p99 send lag over {max_lag_s} s) at "
               f"{', '.join(p.arrivals for p in lagged)}: those points are stored but flagged "
               "invalid; lower the rate or run the client on a quieter machine", file=sys.stderr)
         return 3
     return 0
+
+
+def _failed_requests(points: list[ServingPoint]) -> list[ServingPoint]:
+    """The points with failed or truncated requests, each named on stderr with its failures."""
+    bad = [p for p in points if p.requests_failed or p.requests_truncated]
+    for p in bad:
+        print(f"wattprint: error: {p.arrivals}: {p.requests_failed} request(s) failed and "
+              f"{p.requests_truncated} truncated of {p.requests_ok + p.requests_failed + p.requests_truncated}"
+              "; the point is stored, flagged, and its per-token figures count only the "
+              f"{p.requests_ok} ok request(s)", file=sys.stderr)
+        for line in p.failure_lines():
+            print(f"  {line}", file=sys.stderr)
+    return bad
 
 
 def serving_suite_of(name_or_path: str | None) -> tuple[str, str] | None:
@@ -205,6 +278,7 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     total: list = []
     lost: list[tuple[str, str, str]] = []
+    interrupted = False
     with ResultStore(getattr(args, "store", None)) as store:
         def store_point(p) -> None:
             write_points(store, [p])
@@ -220,12 +294,12 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
                                          on_point=store_point)
                 total += session.run()
                 lost += [(job.name, a, why) for a, why in session.lost]
+                if session.interrupted:
+                    interrupted = True
+                    log(f"interrupted: the jobs after {job.name!r} were not run")
+                    break
     log(f"suite {suite.name}: {len(total)} load point(s) stored")  # each logged as measured
-    failed = _failed_sum_checks(total)
-    if lost:
-        print("wattprint: error: energy not measured (not stored): "
-              + "; ".join(f"{j} {a}: {why}" for j, a, why in lost), file=sys.stderr)
-    return 1 if failed or lost else 0
+    return exit_status(total, [f"{j} {a}: {why}" for j, a, why in lost], interrupted=interrupted)
 
 
 def _failed_sum_checks(points: list) -> list:

@@ -13,6 +13,39 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_FAILURES = 1000
+"""Most failed or truncated requests a load point lists one by one."""
+
+
+@dataclass(frozen=True)
+class FailedRequest:
+    """One request of a load point that failed or was truncated.
+
+    Attributes:
+        index: Its position in the load point's request list.
+        status: ``truncated``, ``http_error``, ``timeout``, ``disconnected``,
+            ``protocol_error`` or ``cancelled``.
+        error: What went wrong, in words (the server's message for an HTTP error).
+        http_status: The HTTP status of the answer, when one came.
+        finish_reason: The ``finish_reason`` the server sent, if any.
+        output_tokens: Output tokens counted (truncated requests; 0 for failed ones).
+        requested_output_tokens: The ``max_tokens`` asked for.
+    """
+
+    index: int
+    status: str
+    error: str
+    http_status: int | None = None
+    finish_reason: str | None = None
+    output_tokens: int = 0
+    requested_output_tokens: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FailedRequest:
+        """Rebuild from :func:`dataclasses.asdict` output (unknown keys ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
 
 @dataclass(frozen=True)
 class ServingPoint:
@@ -27,7 +60,8 @@ class ServingPoint:
         arrivals: The arrival process in words (``poisson 2 req/s``).
         offered_rps: Offered request rate, req/s (None for closed loop: it offers what it can).
         achieved_rps: Successful requests per second over the whole run.
-        requests_ok, requests_failed: Request counts.
+        requests_ok, requests_failed: Request counts (``failed``: an HTTP error, a timeout, a
+            broken connection, a body that is not a stream, Ctrl-C).
         output_tokens: Output tokens of successful requests.
         output_token_source: ``usage``, ``tokenizer`` or ``chunks`` (the worst among requests).
         j_per_request: Window energy / request-equivalents served in it (each request counts
@@ -56,6 +90,12 @@ class ServingPoint:
         domains: Energy per domain over the energy window (all provenances, never summed).
         power_timeline: ``[[t_s, W], ...]`` relative to the run start, basis domains.
         created_at: ISO time.
+        requests_truncated: Requests whose stream ended early (no ``finish_reason``, an
+            unexpected one, or fewer tokens than forced); neither ok nor failed, and never in
+            the per-token figures. ``ok + failed + truncated`` is every request sent.
+        failures: The failed and truncated requests, each with its status, error text and
+            HTTP status (the first :data:`MAX_FAILURES` by index).
+        failures_omitted: Failed or truncated requests beyond those in ``failures``.
     """
 
     point_id: str
@@ -97,6 +137,9 @@ class ServingPoint:
     domains: tuple[dict[str, Any], ...] = ()
     power_timeline: tuple[tuple[float, float], ...] = ()
     created_at: str = ""
+    requests_truncated: int = 0
+    failures: tuple[FailedRequest, ...] = ()
+    failures_omitted: int = 0
 
     kind = "serving"
 
@@ -111,9 +154,24 @@ class ServingPoint:
         j = "n/a" if self.j_per_output_token is None else f"{self.j_per_output_token:.4g}"
         ttft = "n/a" if self.p95_ttft_s is None else f"{self.p95_ttft_s:.3g} s"
         return (f"{self.arrivals}: {self.requests_ok} ok, {self.requests_failed} failed, "
-                f"{self.achieved_rps:.2f} req/s, {j} J/output token ({self.energy_provenance}), "
+                f"{self.requests_truncated} truncated, {self.achieved_rps:.2f} req/s, {j} J/output token ({self.energy_provenance}), "
                 f"p95 TTFT {ttft}, residual {self.attribution_residual:.2e}, "
                 f"flags: {', '.join(self.flags) or 'none'}")
+
+    def failure_lines(self, limit: int = 5) -> list[str]:
+        """The failed and truncated requests in a few lines: one per distinct (status, HTTP
+        status, error), most frequent first, with its count and first request index."""
+        groups: dict[tuple[str, int | None, str], list[int]] = {}
+        for f in self.failures:
+            groups.setdefault((f.status, f.http_status, f.error), []).append(f.index)
+        ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+        lines = [f"{len(idx)} × {status}" + (f" (HTTP {http})" if http is not None else "")
+                 + f", first request #{idx[0]}: {error}"
+                 for (status, http, error), idx in ranked[:limit]]
+        rest = sum(len(idx) for _, idx in ranked[limit:]) + self.failures_omitted
+        if rest:
+            lines.append(f"{rest} more failed or truncated request(s) not listed")
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with ``kind: "serving"`` first."""
@@ -122,6 +180,7 @@ class ServingPoint:
         d["flags"] = list(self.flags)
         d["domains"] = [dict(x) for x in self.domains]
         d["power_timeline"] = [list(x) for x in self.power_timeline]
+        d["failures"] = [dataclasses.asdict(f) for f in self.failures]
         return {"kind": self.kind, **d}
 
     @classmethod
@@ -133,4 +192,5 @@ class ServingPoint:
         kw["flags"] = tuple(kw.get("flags", ()))
         kw["domains"] = tuple(kw.get("domains", ()))
         kw["power_timeline"] = tuple(tuple(x) for x in kw.get("power_timeline", ()))
+        kw["failures"] = tuple(FailedRequest.from_dict(f) for f in kw.get("failures", ()))
         return cls(**kw)

@@ -1,8 +1,9 @@
 """Send one streaming request and record it (:class:`RequestRecord`), never raising.
 
 Every failure (HTTP status, timeout, broken connection, a body that is not an OpenAI stream,
-an in-stream error) becomes the record's ``status``/``error``; a failed request's partial
-output is never counted as produced tokens.
+an in-stream error) becomes the record's ``status``/``error`` (with the HTTP status when one
+came); a failed request's partial output is never counted as produced tokens. A stream that
+ends without an error but incomplete (:mod:`wattprint.serving.completeness`) is ``truncated``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from wattprint.serving.completeness import truncation
 from wattprint.serving.records import RequestRecord, Status, TokenSource
 from wattprint.serving.sse import SSEDecoder, StreamFormatError
 
@@ -23,7 +25,7 @@ Counter = Callable[[str], int]
 
 async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
                record: RequestRecord, *, timeout_s: float, prompt: str,
-               count_tokens: Counter | None = None,
+               count_tokens: Counter | None = None, length_forced: bool = False,
                clock: Callable[[], float] = time.monotonic) -> RequestRecord:
     """POST ``body`` to ``url`` with streaming and fill ``record`` as the stream arrives.
 
@@ -36,12 +38,15 @@ async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
         prompt: The prompt text, for tokenizer counting when the server gives no ``usage``.
         count_tokens: Tokenizer counter; without it, missing counts fall back to chunk counts
             (output) or stay unknown (input).
+        length_forced: The body forces exactly ``max_tokens`` output tokens (checked).
         clock: Monotonic clock (seconds).
 
     Returns:
         ``record``, completed.
     """
-    record.requested_output_tokens = body.get("max_tokens")
+    max_tokens = body.get("max_tokens")
+    record.requested_output_tokens = max_tokens if isinstance(max_tokens, int) else None
+    record.length_forced = length_forced and record.requested_output_tokens is not None
     decoder = SSEDecoder()
     usage: dict[str, Any] | None = None
     text_parts: list[str] = []
@@ -51,7 +56,7 @@ async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
         async with session.post(url, json=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
             record.http_status = resp.status
             if resp.status >= 300:
-                detail = (await resp.text())[:300]
+                detail = (await resp.read())[:300].decode("utf-8", errors="replace")
                 return _fail(record, Status.HTTP_ERROR, f"HTTP {resp.status}: {detail}", clock)
             async for data in resp.content.iter_any():
                 t = clock()
@@ -85,12 +90,12 @@ async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
         _fail(record, Status.CANCELLED, "stopped before the answer ended", clock)
         raise
     record.end_s = clock()
-    if not ended:
-        status = Status.DISCONNECTED if record.chunks else Status.PROTOCOL_ERROR
-        return _fail(record, status, f"the body ended after {record.chunks} content chunks with no "
+    if not ended and not record.chunks:
+        return _fail(record, Status.PROTOCOL_ERROR, "the body ended with no content, no "
                      "finish_reason and no [DONE]", clock)
-    record.status = Status.OK
     _count(record, usage, prompt, "".join(text_parts), count_tokens)
+    why = truncation(record)
+    record.status, record.error = (Status.OK, None) if why is None else (Status.TRUNCATED, why)
     return record
 
 

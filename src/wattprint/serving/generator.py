@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import psutil
@@ -36,7 +37,7 @@ class Target:
         api: ``chat`` or ``completions``.
         engine: The engine profile (length forcing fields).
         fixed_length: Force outputs to exactly ``max_tokens`` where the engine can.
-        extra: Extra request fields.
+        extra: Extra request fields (``--extra-body``).
         timeout_s: Per-request limit, seconds.
     """
 
@@ -45,7 +46,7 @@ class Target:
     api: str
     engine: EngineProfile
     fixed_length: bool = True
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     timeout_s: float = 120.0
 
     @property
@@ -120,20 +121,22 @@ async def run_point(target: Target, requests: Sequence[RequestSpec], arrivals: A
         own_handler = True
     except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
         own_handler = False
+    forced = target.fixed_length and target.engine.forces_length
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     cpu0 = _cpu_s()
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        def launch(i: int) -> asyncio.Task:
+        def launch(i: int) -> asyncio.Task[RequestRecord]:
             spec = requests[i]
             body = request_body(target.api, target.model, spec.prompt, spec.max_tokens,
                                 target.fixed_length, target.engine, target.extra)
             return asyncio.create_task(send(session, target.url, body, records[i],
                                             timeout_s=target.timeout_s, prompt=spec.prompt,
-                                            count_tokens=count_tokens, clock=clock))
+                                            count_tokens=count_tokens, clock=clock,
+                                            length_forced=forced))
 
         t0 = clock() + 0.02
-        tasks: list[asyncio.Task] = []
+        tasks: list[asyncio.Task[RequestRecord]] = []
         if offsets is not None:
             for i, off in enumerate(offsets):
                 due = t0 + off
@@ -160,11 +163,11 @@ async def run_point(target: Target, requests: Sequence[RequestSpec], arrivals: A
 
 
 async def _closed_loop(n: int, concurrency: int, records: list[RequestRecord],
-                       launch: Callable[[int], asyncio.Task], stop: asyncio.Event,
-                       clock: Callable[[], float], t0: float) -> list[asyncio.Task]:
+                       launch: Callable[[int], asyncio.Task[RequestRecord]], stop: asyncio.Event,
+                       clock: Callable[[], float], t0: float) -> list[asyncio.Task[RequestRecord]]:
     """Keep ``concurrency`` requests in flight; each is scheduled when a slot frees."""
     nxt = 0
-    tasks: list[asyncio.Task] = []
+    tasks: list[asyncio.Task[RequestRecord]] = []
     stopped = asyncio.create_task(stop.wait())
 
     async def worker() -> None:

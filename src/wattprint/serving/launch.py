@@ -1,8 +1,11 @@
 """Start a serving engine (``--launch "CMD"``), wait until it is ready, measure its process
 tree, and stop it cleanly.
 
-The engine runs in its own process group with its output in a log file. Ready means
-``GET /v1/models`` answers 200. Stopping sends SIGTERM to the group, waits, then SIGKILL.
+wattprint measures only an engine it started: before launching, a port that already answers
+is refused (another server would be load-tested in its place); once ``GET /v1/models`` answers
+200, the launched process tree must own the socket listening on the endpoint's port (psutil),
+else the launch is refused too. The engine runs in its own process group with its output in a
+log file. Stopping sends SIGTERM to the group, waits, then SIGKILL.
 
 :class:`EngineTreeMeter` reports ``cpu:engine``: the CPU time of the engine's process tree
 (psutil, children included; exited children keep their last reading) times the CPU power
@@ -14,6 +17,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -22,6 +26,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -51,16 +56,30 @@ class LaunchedEngine:
         self.env = {**os.environ, **(env or {})}
         self.log_path = Path(log_path) if log_path else Path(
             tempfile.mkstemp(prefix="wattprint-engine-", suffix=".log")[1])
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.ready_after_s: float | None = None
+        self.host, self.port = endpoint_address(self.endpoint)
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the launched command (the root of the engine's process tree)."""
+        return None if self.proc is None else self.proc.pid
 
     def start(self) -> None:
-        """Start the engine and block until it is ready.
+        """Start the engine and block until it is ready (and owns the endpoint's port).
 
         Raises:
-            ConfigError: the command cannot start, exits, or is not ready in time (with the
-                last lines of its log).
+            ConfigError: the port already answers, the command cannot start, exits, is not
+                ready in time (with the last lines of its log), or the server that answers is
+                not in the launched process tree.
         """
+        if answers(self.host, self.port):
+            owner = port_owner(self.port)
+            raise ConfigError(
+                f"--launch: {self.host}:{self.port} already answers{f' ({owner})' if owner else ''}"
+                ": wattprint measures only an engine it starts, and would load-test that server "
+                "instead; stop it, or give a free port (--endpoint "
+                "http://127.0.0.1:{port} with {port} in the launch command picks one)")
         log = open(self.log_path, "wb")
         try:
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
@@ -75,6 +94,16 @@ class LaunchedEngine:
                 raise ConfigError(f"--launch: the engine exited with status {self.proc.returncode} "
                                   f"before it was ready; last log lines:\n{self.log_tail()}")
             if _ready(self.endpoint):
+                if self.port not in tree_listening_ports(self.proc.pid):
+                    owner = port_owner(self.port)
+                    self.stop()
+                    raise ConfigError(
+                        f"--launch: {self.endpoint} answers, but no process started by "
+                        f"{self.command!r} listens on port {self.port}"
+                        f"{f' ({owner} does)' if owner else ''}: that is another server, not the "
+                        "launched engine. (An engine in a container listens through the "
+                        "container runtime: start it yourself and give --endpoint without "
+                        "--launch.)")
                 self.ready_after_s = time.monotonic() - t0
                 return
             time.sleep(0.5)
@@ -116,9 +145,74 @@ class LaunchedEngine:
 def _ready(endpoint: str) -> bool:
     try:
         with urllib.request.urlopen(endpoint + "/v1/models", timeout=2) as r:
-            return r.status == 200
+            return bool(r.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False
+
+
+def endpoint_address(endpoint: str) -> tuple[str, int]:
+    """``(host, port)`` of an ``http(s)://HOST[:PORT]`` URL (port 80 or 443 when absent).
+
+    Raises:
+        ConfigError: not such a URL.
+    """
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError as err:
+        raise ConfigError(f"--endpoint {endpoint!r}: {err}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--endpoint {endpoint!r}: expected a URL such as http://127.0.0.1:8000")
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
+    """Whether something accepts TCP connections at ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` now (the system's pick)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def tree_listening_ports(pid: int) -> set[int]:
+    """TCP ports on which process ``pid`` or one of its descendants listens."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return set()
+    ports: set[int] = set()
+    for p in procs:
+        try:
+            conns = p.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        ports |= {c.laddr.port for c in conns if c.status == psutil.CONN_LISTEN and c.laddr}
+    return ports
+
+
+def port_owner(port: int) -> str | None:
+    """``pid N (name)`` of the process listening on ``port``, when this user may see it."""
+    try:
+        conns = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return None
+    for c in conns:
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
+            try:
+                return f"pid {c.pid} ({psutil.Process(c.pid).name()})"
+            except psutil.Error:
+                return f"pid {c.pid}"
+    return None
 
 
 class EngineTreeMeter(Meter):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wattprint.errors import ConfigError
+from wattprint.errors import ConfigError, decode_utf8
 from wattprint.serving.lengths import LengthSpec
 
 
@@ -68,9 +68,10 @@ def read_jsonl(path: str | Path) -> list[tuple[str, int | None]]:
     """
     p = Path(path)
     try:
-        lines = p.read_text(encoding="utf-8").splitlines()
+        data = p.read_bytes()
     except OSError as err:
         raise ConfigError(f"--prompts {p}: cannot read ({err.strerror})") from None
+    lines = decode_utf8(data, f"--prompts {p}").splitlines()
     out: list[tuple[str, int | None]] = []
     for i, line in enumerate(lines, 1):
         if not line.strip():

@@ -15,7 +15,12 @@ class Status(str, enum.Enum):
     """How a request ended."""
 
     OK = "ok"
-    """The stream ended normally: a ``finish_reason`` or ``[DONE]`` came."""
+    """The stream ended normally: the expected ``finish_reason`` came and, where the length was
+    forced, the server's count of output tokens (when it gave one) is the forced length."""
+    TRUNCATED = "truncated"
+    """The stream ended early: it closed (or sent ``[DONE]``) with no ``finish_reason``, the
+    ``finish_reason`` is not the expected one, or fewer output tokens than forced came. Not a
+    success: counted apart, never in per-token figures (see :mod:`wattprint.serving.completeness`)."""
     HTTP_ERROR = "http_error"
     """The server answered with a non-2xx status."""
     TIMEOUT = "timeout"
@@ -62,10 +67,13 @@ class RequestRecord:
         error: The error message for a failed request.
         http_status: The HTTP status code, when a response came.
         input_tokens: Prompt tokens (see ``input_token_source``).
-        output_tokens: Generated tokens (see ``output_token_source``); 0 for failed requests,
-            whose partial output is never counted as produced tokens.
+        output_tokens: Generated tokens (see ``output_token_source``); 0 for failed requests.
+            A truncated request keeps its count, for diagnosis; neither is ever counted in a
+            load point's tokens.
         input_token_source, output_token_source: Where the counts came from.
         requested_output_tokens: The ``max_tokens`` asked for.
+        length_forced: Whether the request asked for exactly ``requested_output_tokens``
+            (fixed lengths on an engine that can force them).
         finish_reason: The server's ``finish_reason`` (``length``, ``stop`` ...).
         chunks: Content chunks received (kept for failed requests too, for diagnosis).
     """
@@ -84,13 +92,19 @@ class RequestRecord:
     input_token_source: TokenSource = TokenSource.NONE
     output_token_source: TokenSource = TokenSource.NONE
     requested_output_tokens: int | None = None
+    length_forced: bool = False
     finish_reason: str | None = None
     chunks: int = 0
 
     @property
     def ok(self) -> bool:
-        """Whether the request ended normally."""
+        """Whether the request ended normally (neither failed nor truncated)."""
         return self.status is Status.OK
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the stream ended early (see :attr:`Status.TRUNCATED`)."""
+        return self.status is Status.TRUNCATED
 
     @property
     def send_lag_s(self) -> float | None:

@@ -17,18 +17,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wattprint.errors import ConfigError, MeterError
-from wattprint.meters.base import Meter
+from wattprint.meters.base import DomainEnergy, Meter
 from wattprint.meters.energy_meter import EnergyMeter
 from wattprint.results.serving_record import ServingPoint
 from wattprint.serving.arrivals import Arrivals, read_trace
 from wattprint.serving.attribution import RESIDUAL_FLAG, attribute
 from wattprint.serving.engines import EngineProfile
 from wattprint.serving.generator import LoadRun, Target, run_point
-from wattprint.serving.launch import LaunchedEngine, engine_tree_meter
+from wattprint.serving.launch import LaunchedEngine, engine_tree_meter, free_port
 from wattprint.serving.lengths import LengthSpec
+from wattprint.serving.limits import PORT_PLACEHOLDER, check_config
 from wattprint.serving.power import PowerTimeline, choose_basis
 from wattprint.serving.probe import EndpointInfo, probe
-from wattprint.serving.prompts import RequestSpec, build_requests
+from wattprint.serving.prompts import RequestSpec, build_requests, read_jsonl
 from wattprint.serving.summary import build_point
 from wattprint.serving.windows import steady_window, validity_flags, whole_window
 
@@ -57,7 +58,12 @@ class ServingConfig:
         sweep_start_rps, sweep_max_points: The rate sweep.
         use_steady: Report energy over the steady window when there is one.
         seed: Seed for schedules, prompts and sampled lengths.
-        extra: Extra request fields.
+        extra: Extra request fields (``--extra-body``, suite ``extra_body``): a JSON object
+            sent with every request, e.g. ``{"temperature": 0}``.
+
+    ``endpoint`` and ``launch`` may hold ``{port}``: a free port picked just before launching
+    (the configuration's key keeps ``{port}``, so a rerun resumes). Every number is checked
+    (:func:`wattprint.serving.limits.check_config`).
     """
 
     endpoint: str
@@ -86,6 +92,9 @@ class ServingConfig:
     use_steady: bool = True
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_config(self)
 
     def key(self) -> str:
         """A stable hash of the configuration (run ids of resumable runs derive from it)."""
@@ -130,6 +139,39 @@ def _installed_versions(launch: str | None) -> dict[str, str]:
     return out
 
 
+def extra_domains(timeline: PowerTimeline, meters: list[Meter]) -> list[DomainEnergy]:
+    """The energy of each domain of ``meters`` (the launched engine's process tree) over the
+    timeline, first to last sample, with its own provenance and scope: stored beside the
+    EnergyMeter's domains, never summed with them (their scope ``process`` overlaps them)."""
+    if len(timeline.times_s) < 2:
+        return []
+    duration_s = timeline.times_s[-1] - timeline.times_s[0]
+    out = []
+    for spec in (s for m in meters for s in m.domains()):
+        _, es = timeline.series([spec.name])
+        out.append(DomainEnergy.from_spec(spec, max(0.0, es[-1] - es[0]), duration_s))
+    return out
+
+
+def check_inputs(cfg: ServingConfig) -> None:
+    """Read the prompts file and the trace once, before any engine starts or any endpoint is
+    asked: a missing, malformed or non-UTF-8 file is a ConfigError naming it."""
+    if cfg.prompts != "builtin" and not cfg.prompts.startswith("hf:"):
+        read_jsonl(cfg.prompts)
+    if cfg.trace:
+        read_trace(cfg.trace, limit=cfg.requests, speedup=cfg.trace_speedup)
+
+
+def with_free_port(cfg: ServingConfig) -> ServingConfig:
+    """``cfg`` with ``{port}`` in its endpoint and launch command replaced by a free port of
+    this host (unchanged when neither holds it)."""
+    if PORT_PLACEHOLDER not in cfg.endpoint and PORT_PLACEHOLDER not in (cfg.launch or ""):
+        return cfg
+    port = str(free_port())
+    return dataclasses.replace(cfg, endpoint=cfg.endpoint.replace(PORT_PLACEHOLDER, port),
+                               launch=(cfg.launch or "").replace(PORT_PLACEHOLDER, port) or None)
+
+
 class ServingSession:
     """Run a :class:`ServingConfig`, storing each finished point through ``on_point``.
 
@@ -155,31 +197,40 @@ class ServingSession:
         self.environment = dict(environment or {})
         self.points: list[ServingPoint] = []
         self.lost: list[tuple[str, str]] = []
-        self._idle_flags: list[str] = []
         """Load points whose energy could not be measured: (arrivals, reason)."""
+        self.interrupted = False
+        """Ctrl-C stopped a load point (the CLI then exits 130)."""
+        self._idle_flags: list[str] = []
+        self._live = cfg
+        """The configuration being measured: ``cfg`` with ``{port}`` filled in."""
 
     def run(self) -> list[ServingPoint]:
         """Measure every load point; returns the new points. Raises ConfigError before
-        measuring when the endpoint is unusable."""
+        measuring (and before launching anything) when an input or the endpoint is unusable."""
         cfg = self.cfg
         planned = self._planned()
         if planned is not None and all(point_id(cfg, a) in self.done for a in planned):
             self.log(f"all {len(planned)} load point(s) of run {self.run_id} already stored: "
                      "nothing to measure (no engine launched, no idle measured)")
             return self.points
-        engine = LaunchedEngine(cfg.launch, cfg.endpoint, ready_timeout_s=cfg.ready_timeout_s) \
-            if cfg.launch else None
+        check_inputs(cfg)
+        live = self._live = with_free_port(cfg)
+        engine = LaunchedEngine(live.launch, live.endpoint, ready_timeout_s=cfg.ready_timeout_s) \
+            if live.launch else None
         try:
             if engine is not None:
-                self.log(f"launching: {cfg.launch}")
+                self.log(f"launching: {live.launch}")
                 engine.start()
-                self.log(f"engine ready after {engine.ready_after_s:.1f} s (log: {engine.log_path})")
-            info = asyncio.run(probe(cfg.endpoint, cfg.model, engine=cfg.engine, api=cfg.api))
+                self.log(f"engine ready after {engine.ready_after_s:.1f} s, listening at "
+                         f"{live.endpoint} (process tree of pid {engine.pid}; log: "
+                         f"{engine.log_path})")
+            info = asyncio.run(probe(live.endpoint, cfg.model, engine=cfg.engine, api=cfg.api,
+                                     extra=cfg.extra))
             self.log(f"endpoint OK: engine profile {info.engine.name}, version "
                      f"{info.engine_version or 'not reported'}")
             self._measure(info, engine)
         finally:
-            if engine is not None:
+            if engine is not None and engine.proc is not None:   # None: refused before start
                 status = engine.stop()
                 self.log(f"engine stopped (exit status {status})")
         return self.points
@@ -204,7 +255,7 @@ class ServingSession:
             self.log(f"idle baseline not usable ({why}): no idle/dynamic split, every joule of "
                      "the window is shared among requests")
         count = _tokenizer_counter(cfg.tokenizer)
-        target = Target(cfg.endpoint, cfg.model, cfg.api, info.engine, cfg.fixed_length,
+        target = Target(self._live.endpoint, cfg.model, cfg.api, info.engine, cfg.fixed_length,
                         dict(cfg.extra), cfg.timeout_s)
         engine_info = {"name": info.engine.name, "version": info.engine_version,
                        "server": info.server_header, "config": info.config,
@@ -232,6 +283,8 @@ class ServingSession:
             self.points.append(point)
             self.on_point(point)
             self.log(f"  {point.summary_line()}")
+            for line in point.failure_lines():
+                self.log(f"    {line}")
             if "interrupted" in point.flags:
                 self.log("interrupted: stored what was measured; no further load points")
                 break
@@ -295,6 +348,7 @@ class ServingSession:
                 timeline.stop()
             finally:
                 result = meter.end(label)   # a failed read discards the window and raises
+        self.interrupted = self.interrupted or run.interrupted
         if not run.records:
             raise MeterError(f"{arrivals.label}: no request was sent")
         # The window's counter delta between its own edge reads (the timeline's first and last
@@ -320,10 +374,15 @@ class ServingSession:
             flags.append("meter_read_gaps")
         w = steady if cfg.use_steady and steady is not None else whole
         energy_j = timeline.energy_between(basis.domains, w.start_s, w.end_s)
-        return build_point(point_id=pid, run_id=self.run_id, suite=self.suite,
-                           endpoint=cfg.endpoint, model=cfg.model, run=run, whole=whole,
-                           steady=steady, energy_j=energy_j, idle_power_w=idle_w,
-                           attribution=attribution, domains=result,
-                           power_timeline=timeline.power_w(basis.domains), engine=engine_info,
-                           environment=env, flags=flags, slo=cfg.slo,
-                           use_steady=cfg.use_steady)
+        point = build_point(point_id=pid, run_id=self.run_id, suite=self.suite,
+                            endpoint=self._live.endpoint, model=cfg.model, run=run, whole=whole,
+                            steady=steady, energy_j=energy_j, idle_power_w=idle_w,
+                            attribution=attribution, domains=result,
+                            power_timeline=timeline.power_w(basis.domains), engine=engine_info,
+                            environment=env, flags=flags, slo=cfg.slo,
+                            use_steady=cfg.use_steady)
+        own = extra_domains(timeline, extra)
+        for d in own:
+            self.log(f"  {d.name}: {d.energy_j:.4g} J ({d.provenance.value}, scope {d.scope}: "
+                     "the launched engine's process tree; never added to the node's domains)")
+        return dataclasses.replace(point, domains=(*point.domains, *(d.to_dict() for d in own)))

@@ -4,7 +4,8 @@ A serving suite is a YAML file with ``kind: serving`` at the top and a list of `
 is one served model (an endpoint, or a ``launch`` command wattprint starts and stops) and the
 loads to put on it. Validated strictly (unknown keys are errors naming the file, line and key).
 
-Placeholders in ``endpoint``, ``model`` and ``launch``: ``{port}`` (the job's ``port``),
+Placeholders in ``endpoint``, ``model`` and ``launch``: ``{port}`` (the job's ``port``; without
+one, a free port picked just before launching: the default, so that no fixed port can be taken),
 ``{model_dir}`` (the folder of ``build``), ``{bin}`` (the folder of this Python's scripts, where
 ``transformers`` is installed). ``build: chat-lm@tiny`` (or ``@small``) builds the offline chat
 Llama of :mod:`wattprint.serving.zoo_lm` into the zoo cache first.
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -24,19 +25,31 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from wattprint.errors import ConfigError
 from wattprint.serving.arrivals import Arrivals
 from wattprint.serving.lengths import parse_length
+from wattprint.serving.limits import (
+    MAX_CONCURRENCY,
+    MAX_FACTOR,
+    MAX_RATE_RPS,
+    MAX_REQUESTS,
+    MAX_SECONDS,
+    MAX_SWEEP_POINTS,
+    MIN_INTERVAL_S,
+    PORT_PLACEHOLDER,
+    check_extra_body,
+)
 from wattprint.serving.session import ServingConfig
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan/inf are refused in every number (the bounds: wattprint.serving.limits)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LoadEntry(_Strict):
     """One load point: ``rate`` (open loop, req/s, with ``burstiness``) or ``concurrency``."""
 
-    rate: float | None = Field(default=None, gt=0)
-    burstiness: float = Field(default=1.0, gt=0)
-    concurrency: int | None = Field(default=None, ge=1)
+    rate: float | None = Field(default=None, gt=0, le=MAX_RATE_RPS)
+    burstiness: float = Field(default=1.0, gt=0, le=MAX_FACTOR)
+    concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY)
 
     @model_validator(mode="after")
     def _one(self) -> LoadEntry:
@@ -57,6 +70,8 @@ class ServingJob(_Strict):
 
     ``device`` says where the engine computes; it only decides the resources a job asks for on
     Ray (``cuda``: one GPU; ``cpu``: a whole node) and is not part of the measured config.
+    ``port`` 0 (the default) picks a free port just before launching (needs ``launch``).
+    ``extra_body`` is a mapping of fields added to every request (``--extra-body``).
     """
 
     name: str
@@ -64,30 +79,41 @@ class ServingJob(_Strict):
     model: str
     launch: str | None = None
     build: str | None = None
-    port: int = Field(default=18471, ge=1, le=65535)
+    port: int = Field(default=0, ge=0, le=65535)
     api: Literal["chat", "completions"] = "chat"
     engine: str = "auto"
     device: Literal["cpu", "cuda"] = "cpu"
     loads: list[LoadEntry] = Field(default_factory=list)
     sweep: bool = False
-    requests: int = Field(default=50, ge=1)
+    sweep_start_rps: float = Field(default=1.0, gt=0, le=MAX_RATE_RPS)
+    sweep_max_points: int = Field(default=6, ge=1, le=MAX_SWEEP_POINTS)
+    requests: int = Field(default=50, ge=1, le=MAX_REQUESTS)
     input_len: str | None = None
     output_len: str = "64"
     fixed_length: bool = True
     prompts: str = "builtin"
-    idle_s: float = Field(default=5.0, ge=0)
-    interval_s: float = Field(default=0.1, gt=0)
-    max_lag_s: float = Field(default=0.05, gt=0)
-    slo: dict[Literal["ttft_s", "itl_s", "latency_s"], float] = Field(default_factory=dict)
-    timeout_s: float = Field(default=300.0, gt=0)
-    ready_timeout_s: float = Field(default=300.0, gt=0)
+    idle_s: float = Field(default=5.0, ge=0, le=MAX_SECONDS)
+    interval_s: float = Field(default=0.1, ge=MIN_INTERVAL_S, le=MAX_SECONDS)
+    max_lag_s: float = Field(default=0.05, gt=0, le=MAX_SECONDS)
+    slo: dict[Literal["ttft_s", "itl_s", "latency_s"],
+              Annotated[float, Field(gt=0, le=MAX_SECONDS)]] = Field(default_factory=dict)
+    timeout_s: float = Field(default=300.0, gt=0, le=MAX_SECONDS)
+    ready_timeout_s: float = Field(default=300.0, gt=0, le=MAX_SECONDS)
     whole_window: bool = False
     seed: int = 0
+    extra_body: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _loads(self) -> ServingJob:
         if not self.loads and not self.sweep:
             raise ValueError("give 'loads' (a list of {rate: R} or {concurrency: N}) or 'sweep: true'")
+        if self.port == 0 and PORT_PLACEHOLDER in self.endpoint and not self.launch:
+            raise ValueError("give 'port' (where your engine listens) or 'launch' (port 0, the "
+                             "default, picks a free port for the launched engine)")
+        try:
+            check_extra_body(self.extra_body, "extra_body")
+        except ConfigError as err:
+            raise ValueError(str(err)) from None
         return self
 
 
@@ -174,7 +200,8 @@ def _build(spec: str) -> Path:
 
 def job_config(job: ServingJob, log: Callable[[str], None] = print) -> ServingConfig:
     """The :class:`ServingConfig` of a job (builds its model when it has ``build``)."""
-    values = {"port": str(job.port), "bin": str(Path(sys.executable).parent), "model_dir": ""}
+    port = str(job.port) if job.port else PORT_PLACEHOLDER   # {port} stays: picked at launch
+    values = {"port": port, "bin": str(Path(sys.executable).parent), "model_dir": ""}
     if job.build:
         log(f"{job.name}: building {job.build}")
         values["model_dir"] = str(_build(job.build))
@@ -193,8 +220,10 @@ def job_config(job: ServingJob, log: Callable[[str], None] = print) -> ServingCo
         output_len=parse_length(job.output_len), fixed_length=job.fixed_length,
         prompts=job.prompts, launch=sub(job.launch) if job.launch else None,
         ready_timeout_s=job.ready_timeout_s, idle_s=job.idle_s, interval_s=job.interval_s,
-        max_lag_s=job.max_lag_s, slo=dict(job.slo), timeout_s=job.timeout_s, sweep=job.sweep,
-        use_steady=not job.whole_window, seed=job.seed)
+        max_lag_s=job.max_lag_s, slo={str(k): v for k, v in job.slo.items()},
+        timeout_s=job.timeout_s, sweep=job.sweep, sweep_start_rps=job.sweep_start_rps,
+        sweep_max_points=job.sweep_max_points, use_steady=not job.whole_window, seed=job.seed,
+        extra=dict(job.extra_body))
 
 
 def suite_run_id(suite: str, job: str, cfg: ServingConfig) -> str:

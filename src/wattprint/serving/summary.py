@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wattprint.meters.base import EnergyResult
-from wattprint.results.serving_record import ServingPoint
+from wattprint.results.serving_record import MAX_FAILURES, FailedRequest, ServingPoint
 from wattprint.serving.attribution import Attribution
 from wattprint.serving.generator import LoadRun
 from wattprint.serving.records import RequestRecord, TokenSource
@@ -49,6 +49,15 @@ def goodput_rps(records: Sequence[RequestRecord], window: Window, slo: dict[str,
             continue
         good += 1
     return good / window.duration_s
+
+
+def failures(records: Sequence[RequestRecord]) -> tuple[FailedRequest, ...]:
+    """The failed and truncated requests (the first :data:`MAX_FAILURES` by index), each with
+    its status, error text (at most 300 characters) and HTTP status."""
+    bad = sorted((r for r in records if not r.ok), key=lambda r: r.index)[:MAX_FAILURES]
+    return tuple(FailedRequest(r.index, r.status.value, (r.error or "no error text")[:300],
+                               r.http_status, r.finish_reason, r.output_tokens,
+                               r.requested_output_tokens) for r in bad)
 
 
 def _meter_cross_check(attribution: Attribution, domains: EnergyResult) -> dict[str, Any]:
@@ -107,7 +116,10 @@ def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str,
         point_id=point_id, run_id=run_id, suite=suite, endpoint=endpoint, model=model,
         arrivals=run.arrivals.label, offered_rps=run.arrivals.rate_rps,
         achieved_rps=len(ok) / whole.duration_s if whole.duration_s > 0 else 0.0,
-        requests_ok=len(ok), requests_failed=len(recs) - len(ok),
+        requests_ok=len(ok), requests_truncated=sum(r.truncated for r in recs),
+        requests_failed=sum(not r.ok and not r.truncated for r in recs),
+        failures=failures(recs),
+        failures_omitted=max(0, sum(not r.ok for r in recs) - MAX_FAILURES),
         output_tokens=sum(r.output_tokens for r in ok), output_token_source=worst.value,
         j_per_request=energy_j / requests_w if requests_w > 0 else None,
         j_per_output_token=energy_j / out_tokens_w if out_tokens_w else None,

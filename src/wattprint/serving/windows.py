@@ -62,7 +62,8 @@ def validity_flags(run: LoadRun, steady: Window | None, *, fixed_length: bool,
                    length_forced: bool, max_lag_s: float) -> list[str]:
     """Flags that qualify a load point (empty when nothing is wrong).
 
-    ``steady_window_short``/``no_steady_window``, ``failed_requests``, ``length_capped`` (outputs
+    ``steady_window_short``/``no_steady_window``, ``failed_requests``, ``truncated_requests``
+    (streams that ended early: :mod:`~wattprint.serving.completeness`), ``length_capped`` (outputs
     hit ``max_tokens`` when the length was not forced, so the engine, not the model, ended them),
     ``length_not_forced`` (fixed lengths asked but the engine cannot force them, and outputs
     ended early), ``client_lag`` (p99 send lag over ``max_lag_s``), ``interrupted`` (Ctrl-C).
@@ -72,8 +73,10 @@ def validity_flags(run: LoadRun, steady: Window | None, *, fixed_length: bool,
         flags.append("no_steady_window")
     elif steady.duration_s < MIN_STEADY_S:
         flags.append("steady_window_short")
-    if any(not r.ok for r in run.records):
+    if any(not r.ok and not r.truncated for r in run.records):
         flags.append("failed_requests")
+    if any(r.truncated for r in run.records):
+        flags.append("truncated_requests")
     ok = [r for r in run.records if r.ok]
     if not fixed_length and any(r.finish_reason == "length" for r in ok):
         flags.append("length_capped")
