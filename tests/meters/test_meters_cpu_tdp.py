@@ -78,3 +78,15 @@ def test_estimate_cpu_text_and_bad_utilisation(capsys):
     with pytest.raises(SystemExit) as e:
         main(["estimate", "cpu", "--cpu-model", "x", "--logical-cpus", "2", "--utilisation", "50"])
     assert e.value.code == 2 and "0.5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, cpus, what", [
+    ("", 2, "CPU model name is empty"), ("   ", 2, "CPU model name is empty"),
+    ("AMD EPYC 7763", 1e20, "at most 8192"), ("AMD EPYC 7763", float("nan"), "at most 8192"),
+    ("AMD EPYC 7763", 0, "more than 0"),
+])
+def test_what_if_refuses_empty_names_and_impossible_cpu_counts(name, cpus, what):
+    from wattprint.errors import MeterError
+
+    with pytest.raises(MeterError, match=what):
+        cpu_what_if(name, cpus, 1.0)

@@ -74,14 +74,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = esub.add_parser("cpu", help="CPU power of N logical CPUs of a model at a utilisation",
                         description="Print the estimated CPU power (W) with its multiplicative "
                         "band [P/(1+u), P*(1+u)], the model and its sources.")
-    c.add_argument("--cpu-model", required=True, metavar="NAME",
+    c.add_argument("--cpu-model", required=True, type=_cpu_name, metavar="NAME",
                    help='CPU model name, e.g. "AMD EPYC 7763" or "Intel Xeon Platinum 8480+"')
-    c.add_argument("--logical-cpus", required=True, type=positive_float, metavar="N",
-                   help="logical CPUs (vCPUs) of the machine or share")
+    c.add_argument("--logical-cpus", required=True, type=_logical_cpus, metavar="N",
+                   help="logical CPUs (vCPUs) of the machine or share, more than 0 and at "
+                   "most 8192 (fractional under a cgroup quota)")
     c.add_argument("--utilisation", required=True, type=_fraction, metavar="U",
                    help="average busy fraction of those CPUs, 0 to 1")
-    c.add_argument("--socket-threads", type=positive_int, metavar="T",
-                   help="threads per physical socket, when the tables do not know it")
+    c.add_argument("--socket-threads", type=_socket_threads, metavar="T",
+                   help="threads per physical socket, when the tables do not know it "
+                   "(1 to 8192)")
     c.add_argument("--json", action="store_true",
                    help="print one JSON object with keys power_w, low_w, high_w, model, sources")
     c.set_defaults(func=cmd_estimate_cpu)
@@ -98,6 +100,37 @@ def _gpus_arg(text: str) -> str | list[int]:
         raise argparse.ArgumentTypeError(f"expected used, all, none or GPU indices like 0,2; "
                                          f"got {text!r}")
     return out
+
+
+def _cpu_name(text: str) -> str:
+    from wattprint.errors import MeterError
+    from wattprint.meters.estimate import check_cpu_name
+
+    try:
+        return check_cpu_name(text)
+    except MeterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _logical_cpus(text: str) -> float:
+    from wattprint.errors import MeterError
+    from wattprint.meters.estimate import check_logical_cpus
+
+    value = positive_float(text)
+    try:
+        return check_logical_cpus(value)
+    except MeterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _socket_threads(text: str) -> int:
+    from wattprint.meters.estimate import MAX_LOGICAL_CPUS
+
+    value = positive_int(text)
+    if value > MAX_LOGICAL_CPUS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_LOGICAL_CPUS} threads per "
+                                         f"socket, got {text!r}")
+    return value
 
 
 def _fraction(text: str) -> float:

@@ -82,6 +82,8 @@ RAM_UNCERTAINTY: float = 0.75
 DEFAULT_W_PER_THREAD: float = GLOBAL_W_PER_THREAD
 SHIPPED_TDP_TABLE: str = CURATED_TABLE
 CPU_TIME_RESOLUTION_S: float = 0.01  # /proc/stat and times() count in USER_HZ ticks (100 Hz)
+MAX_LOGICAL_CPUS: int = 8192
+"""Most logical CPUs one machine can have: Linux's largest ``NR_CPUS`` (x86-64 ``MAXSMP``)."""
 
 IDLE_SOURCE = ("idle_fraction 0.2: min/max watts per vCPU of the Cloud Carbon Footprint "
                "coefficients from SPECpower_ssj2008 (0.16-0.24 for Intel Broadwell..Cascade Lake, "
@@ -276,11 +278,39 @@ def cpu_what_if(cpu_name: str, logical_cpus: float, utilisation: float,
     """
     if not 0.0 <= utilisation <= 1.0:
         raise MeterError(f"utilisation must be between 0 and 1 (a fraction), got {utilisation!r}")
+    check_cpu_name(cpu_name)
+    check_logical_cpus(logical_cpus)
     m = resolve_cpu_model(cpu_name, logical_cpus, socket_threads=socket_threads)
     p = m.power_w(utilisation)
     lo, hi = band(p, m.uncertainty)
     return CpuWhatIf(p, lo, hi, m.estimate_model(),
                      tuple(x.strip() for x in m.source.split("; ") if x.strip()))
+
+
+def check_cpu_name(cpu_name: str) -> str:
+    """The CPU model name, stripped; MeterError when it is empty.
+
+    Raises:
+        MeterError: Nothing but blanks (an empty name would silently fall to a default).
+    """
+    name = cpu_name.strip() if isinstance(cpu_name, str) else ""
+    if not name:
+        raise MeterError(f"CPU model name is empty ({cpu_name!r}); give the name the OS or "
+                         "the cloud provider reports, e.g. 'AMD EPYC 7763'")
+    return name
+
+
+def check_logical_cpus(logical_cpus: float) -> float:
+    """The logical CPU count if it is a finite number in ``(0, MAX_LOGICAL_CPUS]``.
+
+    Raises:
+        MeterError: Out of range, naming the valid range.
+    """
+    n = float(logical_cpus)
+    if not (math.isfinite(n) and 0.0 < n <= MAX_LOGICAL_CPUS):
+        raise MeterError(f"logical CPUs must be more than 0 and at most {MAX_LOGICAL_CPUS} "
+                         f"(Linux's largest NR_CPUS), got {logical_cpus!r}")
+    return n
 
 
 def _psutil_busy_s() -> float:
