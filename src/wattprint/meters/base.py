@@ -383,6 +383,16 @@ class Meter(abc.ABC):
         """
         return spec.uncertainty
 
+    def window_uncertainty_between(self, spec: DomainSpec, energy_j: float, t0_s: float,
+                                   t1_s: float) -> float | None:
+        """Relative uncertainty of the window between two reads at monotonic times ``t0_s``
+        and ``t1_s``; default :meth:`window_uncertainty` of its duration.
+
+        Meters override it where something that happened at a given time widens the error of
+        the windows spanning it (a poll gap in which a counter may have wrapped unseen).
+        """
+        return self.window_uncertainty(spec, energy_j, t1_s - t0_s)
+
     def window_report(self, t0_s: float, t1_s: float
                       ) -> tuple[list[TimelineSample], dict[str, dict[str, bool]], list[str]]:
         """What this meter saw between two reads (monotonic times): timeline samples (``t_s``

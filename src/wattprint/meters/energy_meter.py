@@ -176,7 +176,7 @@ class EnergyMeter:
                                     "not have updated within the window")
                 domains.append(DomainEnergy.from_spec(
                     s, e, duration_s, None if idle is None else idle.get(s.name),
-                    uncertainty=meter.window_uncertainty(s, e, duration_s)))
+                    uncertainty=meter.window_uncertainty_between(s, e, r0.t_s, r1.t_s)))
         timeline: list[TimelineSample] = []
         validity: dict[str, dict[str, bool]] = {}
         for m in self._meters:

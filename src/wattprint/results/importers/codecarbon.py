@@ -405,8 +405,8 @@ def _parse_row(row: Mapping[str, str], line: int, ctx: _FileContext) -> _Parsed:
     get = row.get
     needed = LEGACY_REQUIRED_COLUMNS if ctx.legacy else REQUIRED_COLUMNS
     if None in map(get, needed):
-        missing = [c for c in needed if get(c) is None]
-        raise _RowError(f"too few fields (no value for {', '.join(missing)})")
+        absent = [c for c in needed if get(c) is None]
+        raise _RowError(f"too few fields (no value for {', '.join(absent)})")
     duration = _number(get("duration"), "duration")
     emissions = _number(get("emissions"), "emissions", required=False)  # empty in some logs
     parts: tuple[float | None, ...] = () if ctx.legacy else tuple(
