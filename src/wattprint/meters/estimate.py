@@ -65,6 +65,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, EstimateModel, Meter, Provenance, Reading
@@ -553,16 +554,22 @@ def installed_ram_gb() -> float:
 
 
 class RamEstimateMeter(Meter):
-    """Estimated RAM energy ``ram:machine`` = RAM_W_PER_GB × installed GB × time.
+    """Estimated RAM energy ``ram:machine`` = RAM_W_PER_GB × the job's GB × time.
 
-    In a container whose cgroup sets a memory limit (``memory.max`` / ``memory.limit_in_bytes``)
-    below the installed RAM, the limit is charged instead and the scope is ``container``;
-    otherwise the scope is ``host``.
+    The job is charged its share, never the whole host beside a share of its CPU:
+
+    * in a container whose cgroup sets a memory limit (``memory.max`` /
+      ``memory.limit_in_bytes``) below the installed RAM, the limit (scope ``container``);
+    * with no memory limit but a CPU share (an affinity mask, a cgroup quota or cpuset), the
+      installed RAM × the share's CPUs / the host's CPUs (the share's scope, ``affinity`` or
+      ``container``), stated in the model's constants (``cpu_share``);
+    * otherwise the installed RAM (scope ``host``).
 
     Args:
         ram_gb: RAM to charge, GB; read from the machine (and the cgroup limit) when None.
         clock: Monotonic clock, seconds.
-        share: The process's share (its memory limit is used); read when None and ram_gb is None.
+        share: The process's share (its memory limit and CPUs are used); read when None and
+            ram_gb is None.
         scope: The scope to record when ``ram_gb`` is given.
     """
 
@@ -575,21 +582,33 @@ class RamEstimateMeter(Meter):
         self.scope = scope
         self.installed_gb = installed_ram_gb() if ram_gb is None else float(ram_gb)
         self.ram_gb = self.installed_gb
+        cpu_fraction: float | None = None
+        what = f"installed RAM of this machine ({self.ram_gb:.3g} GB)"
         if ram_gb is None:
             share = share if share is not None else cpu_share()
             lim = share.memory_limit_bytes
             if lim is not None and lim / 1e9 < self.installed_gb:
                 self.ram_gb, self.scope = lim / 1e9, "container"
+                what = (f"this container's memory limit ({self.ram_gb:.3g} GB of "
+                        f"{self.installed_gb:.3g} GB installed)")
+            elif share.scope != "host" and share.host_cpus > 0:
+                cpu_fraction = min(share.cpus / share.host_cpus, 1.0)
+                self.ram_gb, self.scope = self.installed_gb * cpu_fraction, share.scope
+                what = (f"this job's share of the installed RAM: no memory limit, so "
+                        f"{self.installed_gb:.3g} GB x its CPU share {share.cpus:g}/"
+                        f"{share.host_cpus} = {self.ram_gb:.3g} GB ({share.reason})")
         self.power_w = RAM_W_PER_GB * self.ram_gb
         self._clock = clock
-        model = EstimateModel("ram-per-gb", "P = w_per_gb * installed_gb",
-                              {"w_per_gb": RAM_W_PER_GB, "installed_gb": self.ram_gb,
-                               "power_w": self.power_w}, RAM_SOURCE)
-        what = (f"installed RAM of this machine ({self.ram_gb:.3g} GB)" if self.scope != "container"
-                else f"this container's memory limit ({self.ram_gb:.3g} GB of "
-                     f"{self.installed_gb:.3g} GB installed)")
+        consts: dict[str, Any] = {"w_per_gb": RAM_W_PER_GB, "installed_gb": self.ram_gb,
+                                  "power_w": self.power_w}
+        formula = "P = w_per_gb * installed_gb"
+        if cpu_fraction is not None:
+            consts.update({"host_installed_gb": self.installed_gb, "cpu_share": cpu_fraction})
+            formula = "P = w_per_gb * host_installed_gb * cpu_share"
+        model = EstimateModel("ram-per-gb", formula, consts, RAM_SOURCE)
         self._spec = DomainSpec("ram:machine", "ram", what, Provenance.ESTIMATED,
-                                "estimate:ram-per-gb (installed RAM from sysconf, cgroup limit)",
+                                "estimate:ram-per-gb (installed RAM from sysconf, cgroup limit, "
+                                "CPU share)",
                                 uncertainty=RAM_UNCERTAINTY, model=model, scope=self.scope)
         self._t0 = clock()
 
