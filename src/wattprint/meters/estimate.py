@@ -190,9 +190,10 @@ class CpuPowerModel:
             consts.update({"socket_threads": self.socket_threads, "sockets": self.sockets})
         return EstimateModel(
             name="cpu-linear-tdp",
-            formula="P = P_idle + (TDP_eff - P_idle) * u; TDP_eff = TDP * logical_cpus / "
-                    "socket_threads; P_idle = idle_fraction * TDP_eff; u from cumulative CPU times "
-                    "of the share; band [P/(1+u_est), P*(1+u_est)]",
+            formula="P = P_idle + (P_full - P_idle) * u; TDP_eff = TDP * logical_cpus / "
+                    "socket_threads; P_idle = idle_fraction * TDP_eff; P_full = "
+                    "full_load_fraction * TDP_eff; u from cumulative CPU times of the share; "
+                    "band [P/(1+u_est), P*(1+u_est)]",
             constants=consts, source=self.source)
 
 
