@@ -242,3 +242,29 @@ def test_names_escaped_inside_figures(tmp_path):
     text = out.path.read_text()
     assert "<img" not in text and "</script><" not in text
     assert "&lt;img src=x onerror=alert(3)&gt;" in text
+
+
+def test_results_from_a_shared_host_are_not_rated_ranked_or_labelled_unless_asked(tmp_path, capsys):
+    from wattprint.meters.base import HostActivity
+
+    busy = HostActivity(cpus=2, duration_s=10.0, busy_cpu_s=19.0, own_cpu_s=1.0)  # 90 % others
+    quiet = make_result(model="quiet", energy_j=3600.0)
+    noisy = make_result(model="noisy", energy_j=1800.0, host_activity=busy)
+    placed = make_result(model="placed", energy_j=900.0, shared=True)  # co-located by Ray
+    assert noisy.shared_host and placed.shared_host and not quiet.shared_host
+    out = build_report([quiet, noisy, placed], tmp_path / "a")
+    text = out.path.read_text()
+    assert set(_board(text)) == {"quiet"}
+    assert "2 result(s) ran on a shared host" in text and "--include-shared" in text
+    assert len(out.labels) == 1 and "quiet" in out.labels[0].read_text()
+    assert "noisy" in text  # still shown outside the leaderboard (per-task/dataset tables)
+    both = build_report([quiet, noisy, placed], tmp_path / "b", include_shared=True)
+    assert set(_board(both.path.read_text())) == {"quiet", "noisy", "placed"}
+    # the command line flag
+    store = tmp_path / "r.jsonl"
+    store.write_text("".join(json.dumps(r.to_dict()) + "\n" for r in (quiet, noisy)))
+    assert main(["report", "--store", str(store), "--out", str(tmp_path / "c")]) == 0
+    assert set(_board((tmp_path / "c" / "index.html").read_text())) == {"quiet"}
+    assert main(["report", "--store", str(store), "--out", str(tmp_path / "d"),
+                 "--include-shared"]) == 0
+    assert set(_board((tmp_path / "d" / "index.html").read_text())) == {"quiet", "noisy"}

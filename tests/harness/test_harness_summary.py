@@ -101,3 +101,39 @@ def test_summary_flags_negative_dynamic_energy():
     assert dyn.n_negative == 1 and dyn.low is None and "≤ 0" in dyn.note
     assert row.to_dict()["dynamic_kwh_per_1k"]["measured"]["n_negative"] == 1
     assert row.kwh_per_1k["measured"].note == ""  # equal totals: a zero-width interval
+
+
+def _shared_rep(rep, machine_j, process_j, *, shared):
+    from wattprint.meters.base import EstimateModel, HostActivity
+
+    model = EstimateModel("m", "P = c", {"c": 1.0}, "test")
+    doms = (DomainEnergy("cpu:machine", "cpu", "host CPU", Provenance.ESTIMATED, "t", machine_j,
+                         uncertainty=0.5, model=model, scope="host"),
+            DomainEnergy("cpu:process", "cpu", "own CPU time", Provenance.ESTIMATED, "t", process_j,
+                         uncertainty=0.5, model=model, scope="process"))
+    busy = 7.9 if shared else 0.2  # others' CPU time on a 2-CPU host over 4 s
+    return JobResult(job_id="a", repetition=rep, task="text-classification", model="parity",
+                     dataset="builtin", n=1000, status="ok", duration_s=4.0, domains=doms,
+                     work_units=1000.0,
+                     host_activity=HostActivity(2, 4.0, busy + process_j / 100, process_j / 100))
+
+
+def test_a_job_with_a_shared_repetition_leads_with_every_repetitions_process_share():
+    job = make_job()
+    rs = [_shared_rep(0, 36.0, 3.6, shared=False), _shared_rep(1, 72.0, 3.6, shared=True)]
+    (row,) = summarize([job], [r.with_(job_id=job.job_id) for r in rs])
+    assert row.basis == "process" and row.shared == 1
+    assert row.kwh_per_1k["estimated"].mean == pytest.approx(3.6 / 3.6e6)  # the process share
+    assert row.beside_kwh_per_1k["estimated"].mean == pytest.approx((36.0 + 72.0) / 2 / 3.6e6)
+    assert "shared host" in row.reason and "1 of 2 repetitions shared" in row.reason
+    assert row.dynamic_kwh_per_1k == {}
+    d = row.to_dict()
+    assert d["basis"] == "process" and "estimated" in d["beside_kwh_per_1k"]
+
+
+def test_an_unshared_job_leads_with_its_boundary():
+    job = make_job()
+    rs = [_shared_rep(i, 36.0, 3.6, shared=False).with_(job_id=job.job_id) for i in range(2)]
+    (row,) = summarize([job], rs)
+    assert row.basis == "job" and row.shared == 0
+    assert row.kwh_per_1k["estimated"].mean == pytest.approx(36.0 / 3.6e6)

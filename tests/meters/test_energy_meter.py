@@ -180,8 +180,10 @@ def test_short_window_and_estimate_warnings():
     r = m.end("w")
     assert any("shorter than" in w for w in r.warnings)
     assert any("estimated, not measured" in w for w in r.warnings)
-    # estimate: idle 0.2 x 8 W x 0.01 s
-    assert r.domain("cpu:machine").energy_j == pytest.approx(0.016)
+    # estimate: idle fraction x 8 W x 0.01 s
+    from wattprint.meters.estimate import IDLE_FRACTION
+
+    assert r.domain("cpu:machine").energy_j == pytest.approx(IDLE_FRACTION * 8.0 * 0.01)
 
 
 def test_duplicate_domains_rejected():

@@ -3,7 +3,12 @@
 import pytest
 
 from wattprint.meters.cgroup import cpu_share, parse_cpu_list
-from wattprint.meters.estimate import CpuEstimateMeter, RamEstimateMeter
+from wattprint.meters.estimate import (
+    FULL_LOAD_FRACTION,
+    IDLE_FRACTION,
+    CpuEstimateMeter,
+    RamEstimateMeter,
+)
 
 EPYC_7763 = "AMD EPYC 7763 64-Core Processor"
 
@@ -85,14 +90,15 @@ def test_container_is_charged_its_share_not_the_host(tmp_path):
     m = CpuEstimateMeter(share=share, clock=clock, process=False, cgroup_root=str(cg),
                          proc_root=str(proc))
     assert m.model.logical_cpus == 4.0 and m.model.scope == "container"
-    # EPYC 7763: 280 W for 128 threads; 4 CPUs -> TDP_eff 8.75 W, idle 1.75 W (the host's
-    # two sockets would idle at 112 W)
-    assert m.model.tdp_eff_w == pytest.approx(8.75) and m.model.idle_power_w == pytest.approx(1.75)
+    # EPYC 7763: 280 W for 128 threads; 4 CPUs -> TDP_eff 8.75 W, idle 8.75 W x the idle
+    # fraction (the host's two sockets would idle at 560 W x the idle fraction)
+    idle_w, full_w = IDLE_FRACTION * 8.75, FULL_LOAD_FRACTION * 8.75
+    assert m.model.tdp_eff_w == pytest.approx(8.75) and m.model.idle_power_w == pytest.approx(idle_w)
     spec = m.domains()[0]
     assert spec.scope == "container" and "quota 4 CPUs" in spec.boundary
     write(leaf / "cpu.stat", "usage_usec 21000000\n")  # the cgroup used 20 CPU-s in 10 s
     e = m.read().energy_j["cpu:machine"]
-    assert e == pytest.approx(1.75 * 10 + (8.75 - 1.75) / 4 * 20)
+    assert e == pytest.approx(idle_w * 10 + (full_w - idle_w) / 4 * 20)
 
 
 def test_ram_is_the_memory_limit_in_a_container(tmp_path):
@@ -107,16 +113,17 @@ def test_ram_is_the_memory_limit_in_a_container(tmp_path):
 def test_busy_time_is_capped_at_cpus_times_elapsed():
     from wattprint.meters.estimate import resolve_cpu_model
 
-    model = resolve_cpu_model("x", 2, [])  # 4 W per CPU, idle 1.6 W, k = 3.2 W
+    model = resolve_cpu_model("x", 2, [])  # 4 W per CPU: TDP_eff 8 W
+    idle_w, k = IDLE_FRACTION * 8.0, (FULL_LOAD_FRACTION - IDLE_FRACTION) * 8.0 / 2
     t, busy = [0.0], [0.0]
     m = CpuEstimateMeter(model, process=False, busy_s=lambda: busy[0], clock=lambda: t[0])
     t[0], busy[0] = 0.002, 0.01  # a 2 ms window that saw one 10 ms tick
     r = m.read()
-    # at most 2 CPUs x 2 ms of busy time: 1.6 W x 0.002 s + 3.2 W x 0.004 CPU-s
-    assert r.energy_j["cpu:machine"] == pytest.approx(1.6 * 0.002 + 3.2 * 0.004)
+    # at most 2 CPUs x 2 ms of busy time: idle x 0.002 s + k x 0.004 CPU-s
+    assert r.energy_j["cpu:machine"] == pytest.approx(idle_w * 0.002 + k * 0.004)
     assert r.energy_j["cpu:machine"] / 0.002 <= model.tdp_eff_w + 1e-9
     t[0] = 1.0  # the deferred busy time is credited later: nothing is lost
-    assert m.read().energy_j["cpu:machine"] == pytest.approx(1.6 * 1.0 + 3.2 * 0.01)
+    assert m.read().energy_j["cpu:machine"] == pytest.approx(idle_w * 1.0 + k * 0.01)
     spec = m.domains()[0]
     # the 10 ms tick is in the window's uncertainty
     assert m.window_uncertainty(spec, 0.0256, 0.002) > spec.uncertainty + 1.0

@@ -6,7 +6,7 @@ import pytest
 
 from wattprint.cli import main
 from wattprint.meters.cpu_tdp import codecarbon_size, family_default, lookup, normalise
-from wattprint.meters.estimate import band, cpu_what_if, resolve_cpu_model
+from wattprint.meters.estimate import FULL_LOAD_FRACTION, band, cpu_what_if, resolve_cpu_model
 
 
 def test_tables_cover_at_least_2000_models():
@@ -14,7 +14,7 @@ def test_tables_cover_at_least_2000_models():
 
 
 @pytest.mark.parametrize("os_name, table_name, tdp", [
-    ("Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz", "Intel Xeon E5-2686 v4", 145.0),
+    ("Intel(R) Xeon(R) CPU E5-2680 v3 @ 2.50GHz", "Intel Xeon E5-2680 v3", 120.0),
     ("Intel(R) Xeon(R) Gold 6154 CPU @ 3.00GHz", "Intel Xeon Gold 6154", 200.0),
     ("AMD EPYC 7R13 Processor", "AMD EPYC 7R13", 225.0),
     ("AMD Ryzen 7 PRO 4750U with Radeon Graphics", "AMD Ryzen 7 PRO 4750U", 15.0),
@@ -55,8 +55,6 @@ def test_tdp_without_threads_uses_name_cores_or_caps_at_family():
     m = resolve_cpu_model("AMD EPYC 7R13 48-Core Processor", 2)  # not curated, cores in name
     assert m.known and m.match.threads is None
     assert m.tdp_eff_w == pytest.approx(225.0 * 2 / 96)
-    m = resolve_cpu_model("Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz", 2)
-    assert m.tdp_eff_w <= 145.0 and "no thread count" in m.source
     m = resolve_cpu_model("Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz", 36, socket_threads=36)
     assert m.tdp_eff_w == pytest.approx(145.0)
 
@@ -66,7 +64,7 @@ def test_estimate_cpu_json_has_exactly_the_keys(capsys):
                  "--utilisation", "1", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert set(d) == {"power_w", "low_w", "high_w", "model", "sources"}
-    assert d["power_w"] == pytest.approx(280.0)
+    assert d["power_w"] == pytest.approx(FULL_LOAD_FRACTION * 280.0)
     assert d["low_w"] < d["power_w"] < d["high_w"]
     assert any("amd.com" in s for s in d["sources"])
 
@@ -78,3 +76,53 @@ def test_estimate_cpu_text_and_bad_utilisation(capsys):
     with pytest.raises(SystemExit) as e:
         main(["estimate", "cpu", "--cpu-model", "x", "--logical-cpus", "2", "--utilisation", "50"])
     assert e.value.code == 2 and "0.5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, cpus, what", [
+    ("", 2, "CPU model name is empty"), ("   ", 2, "CPU model name is empty"),
+    ("AMD EPYC 7763", 1e20, "at most 8192"), ("AMD EPYC 7763", float("nan"), "at most 8192"),
+    ("AMD EPYC 7763", 0, "more than 0"),
+])
+def test_what_if_refuses_empty_names_and_impossible_cpu_counts(name, cpus, what):
+    from wattprint.errors import MeterError
+
+    with pytest.raises(MeterError, match=what):
+        cpu_what_if(name, cpus, 1.0)
+
+
+@pytest.mark.parametrize("name, cpus, tdp_eff, sockets", [
+    # AWS parts known only by TDP before: capped at one socket (300 W, 145 W)
+    ("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz", 128, 600.0, 2.0),
+    ("Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz", 72, 290.0, 2.0),
+    # threads per socket from the vendor tables (ARK: 14 cores x 2)
+    ("Intel(R) Xeon(R) Gold 6132 CPU @ 2.60GHz", 56, 280.0, 2.0),
+    ("Intel(R) Xeon(R) Gold 6132 CPU @ 2.60GHz", 4, 140.0 * 4 / 28, 4 / 28),
+])
+def test_sockets_follow_from_the_logical_cpus_and_the_threads_per_socket(name, cpus, tdp_eff,
+                                                                         sockets):
+    m = resolve_cpu_model(name, cpus)
+    assert m.tdp_eff_w == pytest.approx(tdp_eff)
+    assert m.sockets == pytest.approx(sockets)
+    assert m.estimate_model().constants["sockets"] == pytest.approx(sockets)
+    r = cpu_what_if(name, cpus, 1.0)
+    assert r.low_w < FULL_LOAD_FRACTION * tdp_eff < r.high_w
+    if sockets > 1:
+        assert any("2 sockets" in s for s in r.sources)
+
+
+def test_threads_only_implied_by_the_tdp_still_count_sockets_and_widen_the_band():
+    from wattprint.meters.estimate import KNOWN_CPU_UNCERTAINTY, TDP_ONLY_UNCERTAINTY
+
+    name = "Intel(R) Xeon(R) Platinum 8151 CPU @ 3.40GHz"  # in no threads table, no N-Core
+    one = resolve_cpu_model(name, 2)
+    many = resolve_cpu_model(name, 1024)
+    assert "implied by the TDP" in one.source and one.uncertainty == TDP_ONLY_UNCERTAINTY
+    assert TDP_ONLY_UNCERTAINTY > KNOWN_CPU_UNCERTAINTY
+    assert many.sockets > 1 and many.tdp_eff_w == pytest.approx(one.tdp_eff_w * 512)
+    assert many.tdp_eff_w > 240.0  # no longer capped at one socket
+
+
+def test_the_os_threads_per_socket_win_over_the_vendor_tables():
+    m = resolve_cpu_model("Intel(R) Xeon(R) Gold 6132 CPU @ 2.60GHz", 56, socket_threads=14)
+    assert m.socket_threads == 14 and m.tdp_eff_w == pytest.approx(560.0)
+    assert "from the OS" in m.source

@@ -3,6 +3,9 @@ import pytest
 from wattprint.errors import MeterError
 from wattprint.meters.base import Provenance
 from wattprint.meters.estimate import (
+    FULL_LOAD_FRACTION,
+    IDLE_FRACTION,
+    KNOWN_CPU_UNCERTAINTY,
     CpuEstimateMeter,
     RamEstimateMeter,
     TdpEntry,
@@ -26,12 +29,13 @@ class Box:
 def test_known_cpu_scaled_to_vm_share():
     m = resolve_cpu_model("AMD EPYC 7763 64-Core Processor", 2, [EPYC])
     assert m.known
-    # 280 W for 128 threads, this VM has 2 -> 280 * 2/128 = 4.375 W; idle 20 % = 0.875 W
+    # 280 W for 128 threads, this VM has 2 -> 280 * 2/128 = 4.375 W; idle and full load are
+    # the fitted fractions of it
     assert m.tdp_eff_w == pytest.approx(4.375)
-    assert m.idle_power_w == pytest.approx(0.875)
-    # one busy logical CPU adds (4.375 - 0.875) / 2 = 1.75 W
-    assert m.w_per_busy_cpu == pytest.approx(1.75)
-    assert m.uncertainty == 0.5
+    assert m.idle_power_w == pytest.approx(IDLE_FRACTION * 4.375)
+    # one busy logical CPU adds (P_full - P_idle) / 2
+    assert m.w_per_busy_cpu == pytest.approx((FULL_LOAD_FRACTION - IDLE_FRACTION) * 4.375 / 2)
+    assert m.uncertainty == KNOWN_CPU_UNCERTAINTY
     assert "AMD spec page" in m.source
     assert "128 socket threads" in m.source
 
@@ -50,10 +54,10 @@ def test_cpu_energy_integrates_busy_and_idle_time():
     meter = CpuEstimateMeter(model, busy_s=busy, process_cpu_s=proc, clock=clock)
     clock.v, busy.v, proc.v = 102.0, 51.5, 3.8
     r = meter.read()
-    # machine: idle 0.875 W x 2 s + 1.75 W x 1.5 busy CPU-s = 1.75 + 2.625
-    assert r.energy_j["cpu:machine"] == pytest.approx(4.375)
-    # process: 1.75 W x 0.8 CPU-s of its own
-    assert r.energy_j["cpu:process"] == pytest.approx(1.4)
+    # machine: idle power x 2 s + k x 1.5 busy CPU-s; process: k x 0.8 CPU-s of its own
+    idle_w, k = IDLE_FRACTION * 4.375, (FULL_LOAD_FRACTION - IDLE_FRACTION) * 4.375 / 2
+    assert r.energy_j["cpu:machine"] == pytest.approx(idle_w * 2 + k * 1.5)
+    assert r.energy_j["cpu:process"] == pytest.approx(k * 0.8)
     specs = {s.name: s for s in meter.domains()}
     assert specs["cpu:machine"].provenance is Provenance.ESTIMATED
     assert specs["cpu:machine"].scope == "host" and specs["cpu:process"].scope == "process"

@@ -47,3 +47,48 @@ def test_new_fields_round_trip_through_the_store(tmp_path):
         store.write(_result())
         (r,) = store.results()
     assert r == _result()
+
+
+def _mixed_scopes_result():
+    """A record as wattprint wrote it before the RAM estimate followed the job's CPU share: a
+    1-CPU affinity share of the CPU beside the whole host's RAM."""
+    from wattprint.meters.base import EstimateModel
+
+    model = EstimateModel("m", "P = c", {"c": 1.0}, "test")
+    cpu = DomainEnergy(name="cpu:machine", component="cpu", boundary="1 of 2 CPUs",
+                       provenance=Provenance.ESTIMATED, source="estimate", scope="affinity",
+                       energy_j=0.17, uncertainty=0.5, model=model)
+    ram = DomainEnergy(name="ram:machine", component="ram", boundary="installed RAM",
+                       provenance=Provenance.ESTIMATED, source="estimate", scope="host",
+                       energy_j=0.43, uncertainty=0.75, model=model)
+    return JobResult(job_id="old", repetition=0, task="text-classification", model="m",
+                     dataset="d", n=40, status="ok", duration_s=0.05, domains=(cpu, ram))
+
+
+def test_an_old_record_that_added_a_share_to_the_host_reads_with_its_totals_apart_and_says_so(
+        tmp_path):
+    db = tmp_path / "s.db"
+    with ResultStore(str(db)) as store:
+        store.write(_mixed_scopes_result())
+    conn = sqlite3.connect(db)
+    # written today, the per-provenance column holds the job's boundary ...
+    assert conn.execute("SELECT estimated_j FROM results").fetchone() == (0.17,)
+    # ... and as the code of that time wrote it, the mixed sum
+    conn.execute("UPDATE results SET estimated_j = 0.60")
+    conn.commit()
+    conn.close()
+    with ResultStore(str(db)) as store:
+        (r,) = store.results()
+    assert r.energy_j("estimated") == 0.17  # the job's share, no longer + the host's RAM
+    assert r.energy_j("estimated", scope="host") == 0.43  # kept apart, still readable
+    note = [w for w in r.warnings if w.startswith("read by a newer wattprint")]
+    assert len(note) == 1 and "ram:machine (scope host)" in note[0]
+    assert "cpu:machine, scope affinity" in note[0]
+    h = r.headline()
+    assert h.beside_j[Provenance.ESTIMATED] == 0.43 and "kept apart" in h.reason
+    d = r.to_dict()
+    assert d["per_inference"]["estimated"]["energy_j"] == 0.17 / 40
+    assert {t["scope"]: t["energy_j"] for t in d["totals"]} == {"affinity": 0.17, "host": 0.43}
+    # read and written again: the note is not repeated
+    again = JobResult.from_dict(r.to_dict())
+    assert again.warnings == r.warnings

@@ -247,16 +247,19 @@ _EVERY_FIELD = dict(
     source="codecarbon", source_file="f.csv", source_line=5, node="node-1", gpu="GPU-uuid",
     shared=True, attempt=2, created_at="2026-11-29T00:00:00+00:00", mode="zero-shot",
     model_fingerprint="files:0123abcd", parameters=12345, warnings=("clock drift",),
+    host_activity={"cpus": 1.5, "duration_s": 2.5, "busy_cpu_s": 3.0, "own_cpu_s": 1.25,
+                   "scope": "container", "max_foreign_share": 0.1, "resolution_cpu_s": 0.02},
     extra={"note": [1, 2], "text": "[/] not markup"},
 )
 
 
 def _every_field_result(job_id: str = "job-all") -> JobResult:
-    from wattprint.meters.base import TimelineSample
+    from wattprint.meters.base import HostActivity, TimelineSample
 
     load = EnergyResult("load", 1.5, 2.0, (_gpu(7.0), _cpu(3.0)), ("short window",),
                         timeline=(TimelineSample(0.1, "gpu:0", 50.0, 40.0, 1400.0, 0.5, "thermal"),),
-                        validity={"gpu:0": {"temperature_ok": True}})
+                        validity={"gpu:0": {"temperature_ok": True}},
+                        host_activity=HostActivity(2, 2.0, 3.9, 0.1))
     return JobResult(**{**_EVERY_FIELD, "job_id": job_id, "domains": (_gpu(), _cpu()),
                         "phases": {"load": load, "idle": EnergyResult("idle", 0.0, 1.0, (_gpu(1.0),))}})
 

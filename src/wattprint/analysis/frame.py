@@ -1,10 +1,14 @@
 """Stored records → one flat pandas table, one row per (result, provenance).
 
 Energy stays apart by provenance: a result that carries ``measured`` GPU energy and
-``estimated`` CPU energy gives two rows, never one sum. Within one provenance, the device and
-machine-scope domains are summed (they cover different components); process-scope domains
-(an attribution to the measured process) are used only when that provenance has nothing else,
-so a process share is never added to the whole-machine figure it is part of.
+``estimated`` CPU energy gives two rows, never one sum. Within one provenance, the job's
+boundary is summed (:func:`~wattprint.meters.base.boundary_split`: devices and the host or the
+job's share of it, never a share added to the whole host); process-scope domains (an
+attribution to the measured process) are used only when that provenance has nothing else,
+so a process share is never added to the whole-machine figure it is part of. ``shared`` says
+whether the result's window was flagged as run on a shared host
+(:attr:`~wattprint.results.schema.JobResult.shared_host`): ratings, labels and the leaderboard
+leave those out unless asked.
 
 A failed result gives one row with ``status == "failed"``, its ``error``, and NaN energy: it is
 counted and shown, never read as zero. Missing fields are NaN/None, never zero.
@@ -19,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wattprint.meters.base import OVERLAPPING_SCOPES, DomainEnergy, Provenance
+from wattprint.meters.base import DomainEnergy, Provenance, boundary_split
 from wattprint.results.boundaries import level_of
 from wattprint.results.impacts import record_rates
 from wattprint.results.names import display_model
@@ -41,7 +45,7 @@ COLUMNS: tuple[str, ...] = (
     "output_tokens",
     "quality_metric", "quality", "carbon_g", "intensity_g_per_kwh", "intensity_source",
     "num_params", "purpose", "weights", "source", "backend", "device", "created_at",
-    "model_fingerprint", "water_l_per_kwh", "embodied_g",
+    "model_fingerprint", "water_l_per_kwh", "embodied_g", "shared",
 )
 
 PARAM_KEYS: tuple[str, ...] = ("parameters", "num_parameters", "num_params", "n_parameters")
@@ -137,9 +141,10 @@ def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
     for d in r.domains:
         by_prov.setdefault(d.provenance, []).append(d)
     out = []
+    inside = {id(d) for d in boundary_split(r.domains)[0]}
     for prov in sorted(by_prov, key=_PROV_ORDER.__getitem__):
         ds = by_prov[prov]
-        wide = [d for d in ds if d.scope not in OVERLAPPING_SCOPES]
+        wide = [d for d in ds if id(d) in inside]
         node = [d for d in ds if d.scope == "node"]
         use, scope = ((wide, "machine") if wide else (node, "node") if node
                       else ([d for d in ds if d.scope == "process"], "process"))
@@ -245,6 +250,7 @@ def results_frame(results: Iterable[JobResult],
         "created_at": [r.created_at for r in rs],
         "model_fingerprint": [r.model_fingerprint for r in rs],
         "water_l_per_kwh": [x[0] for x in rates], "embodied_g": [x[1] for x in rates],
+        "shared": [r.shared_host for r in rs],
     }
     take = np.asarray(idx, dtype=np.intp)
     cols: dict[str, Any] = {}

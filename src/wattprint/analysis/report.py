@@ -140,7 +140,8 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
                  carbon: CarbonInfo | None = None,
                  serving_points: Sequence[Any] = (),
                  idle_share: float = 0.0,
-                 default_pue: float | None = None) -> ReportResult:
+                 default_pue: float | None = None,
+                 include_shared: bool = False) -> ReportResult:
     """Write ``out_dir/index.html`` (plus ``figures/`` and ``labels/`` SVG files).
 
     Args:
@@ -155,6 +156,10 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
             four boundaries (``0 ≤ f < 1``).
         default_pue: PUE for results that recorded none (None: their facility level is
             missing).
+        include_shared: Also rate, label and rank results whose window was flagged as run on
+            a shared host (:attr:`~wattprint.results.schema.JobResult.shared_host`); by
+            default they are left out of the leaderboard, ratings and labels (they stay in the
+            per-task and per-dataset tables and the figures) and the report says how many.
 
     Returns:
         What was written.
@@ -181,7 +186,10 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
 
     df = results_frame(results, model_parameters)
     names = hardware_names(results)
-    board = rate(aggregate(df, MODEL_KEYS), table)
+    shared = df["shared"].astype(bool)
+    n_shared = int(df.loc[shared, ["job_id", "repetition", "run_id"]].drop_duplicates().shape[0])
+    rated = df if include_shared else df[~shared]
+    board = rate(aggregate(rated, MODEL_KEYS), table)
     board["hardware"] = [hardware_label(str(x), names) for x in board["hardware_id"]]
     board = board.assign(_sort=board["wh_per_1k_mean"]).sort_values(
         ["task", "_sort"], na_position="last", kind="stable").drop(columns="_sort")
@@ -198,8 +206,16 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
     label_paths = [write_label(d, out / "labels") for d in labels]
 
     shown = board.head(MAX_LEADERBOARD_ROWS)
+    shared_note = ""
+    if n_shared:
+        shared_note = (f'<p class="note">{n_shared:,} result(s) ran on a shared host (others used '
+                       "more than the limit of its CPU time during the measured window): "
+                       + ("they are rated and ranked here (include_shared)."
+                          if include_shared else "left out of the leaderboard, ratings and "
+                          "labels (--include-shared keeps them); they stay in the tables "
+                          "below.") + "</p>")
     sections = [
-        ("leaderboard", "Leaderboard", _leaderboard(shown, len(board))),
+        ("leaderboard", "Leaderboard", shared_note + _leaderboard(shown, len(board))),
         ("boundaries", "Four boundaries (accelerator → facility)",
          _boundaries(boundary_rows(results, idle_share, default_pue), idle_share, default_pue)),
         ("figures", "Figures", _figures(figures)),

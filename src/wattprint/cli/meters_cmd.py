@@ -23,6 +23,7 @@ from wattprint.cli.common import (
     sampling_interval,
 )
 from wattprint.cli.hardware_options import add_hardware_arguments, apply_hardware_options
+from wattprint.meters.base import LEAD_JOB, LEAD_PROCESS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "indices such as 0,2 (CUDA numbering)")
     m.add_argument("--idle", type=non_negative_seconds, default=0.0, metavar="S",
                    help="measure idle power for S seconds first and report dynamic energy too")
+    m.add_argument("--max-foreign-share", type=_fraction, default=0.05, metavar="F",
+                   help="flag the host as shared, and lead with the command's own share, when "
+                   "other processes used more than this fraction of the CPU time the figures "
+                   "cover (0 to 1, default %(default)s)")
     m.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...",
                    help="the command to run")
     from wattprint.cli.carbon_options import add_carbon_arguments
@@ -74,14 +79,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = esub.add_parser("cpu", help="CPU power of N logical CPUs of a model at a utilisation",
                         description="Print the estimated CPU power (W) with its multiplicative "
                         "band [P/(1+u), P*(1+u)], the model and its sources.")
-    c.add_argument("--cpu-model", required=True, metavar="NAME",
+    c.add_argument("--cpu-model", required=True, type=_cpu_name, metavar="NAME",
                    help='CPU model name, e.g. "AMD EPYC 7763" or "Intel Xeon Platinum 8480+"')
-    c.add_argument("--logical-cpus", required=True, type=positive_float, metavar="N",
-                   help="logical CPUs (vCPUs) of the machine or share")
+    c.add_argument("--logical-cpus", required=True, type=_logical_cpus, metavar="N",
+                   help="logical CPUs (vCPUs) of the machine or share, more than 0 and at "
+                   "most 8192 (fractional under a cgroup quota)")
     c.add_argument("--utilisation", required=True, type=_fraction, metavar="U",
                    help="average busy fraction of those CPUs, 0 to 1")
-    c.add_argument("--socket-threads", type=positive_int, metavar="T",
-                   help="threads per physical socket, when the tables do not know it")
+    c.add_argument("--socket-threads", type=_socket_threads, metavar="T",
+                   help="threads per physical socket, when the tables do not know it "
+                   "(1 to 8192)")
     c.add_argument("--json", action="store_true",
                    help="print one JSON object with keys power_w, low_w, high_w, model, sources")
     c.set_defaults(func=cmd_estimate_cpu)
@@ -98,6 +105,37 @@ def _gpus_arg(text: str) -> str | list[int]:
         raise argparse.ArgumentTypeError(f"expected used, all, none or GPU indices like 0,2; "
                                          f"got {text!r}")
     return out
+
+
+def _cpu_name(text: str) -> str:
+    from wattprint.errors import MeterError
+    from wattprint.meters.estimate import check_cpu_name
+
+    try:
+        return check_cpu_name(text)
+    except MeterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _logical_cpus(text: str) -> float:
+    from wattprint.errors import MeterError
+    from wattprint.meters.estimate import check_logical_cpus
+
+    value = positive_float(text)
+    try:
+        return check_logical_cpus(value)
+    except MeterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _socket_threads(text: str) -> int:
+    from wattprint.meters.estimate import MAX_LOGICAL_CPUS
+
+    value = positive_int(text)
+    if value > MAX_LOGICAL_CPUS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_LOGICAL_CPUS} threads per "
+                                         f"socket, got {text!r}")
+    return value
 
 
 def _fraction(text: str) -> float:
@@ -191,7 +229,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
         code, result = measure_command(argv, interval_s=args.interval,
                                        powercap_root=args.powercap_root, idle_s=args.idle,
                                        stdout=sys.stderr.fileno() if args.json else None,
-                                       cgroup_root=args.cgroup_root, gpus=args.gpus)
+                                       cgroup_root=args.cgroup_root, gpus=args.gpus,
+                                       max_foreign_share=args.max_foreign_share)
     except CommandError as err:
         print(f"wattprint: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -217,29 +256,43 @@ def cmd_measure(args: argparse.Namespace) -> int:
     return code
 
 
+def lead_totals(result: Any) -> tuple[list[tuple[Any, bool]], Any]:
+    """The window's totals, those the headline leads with first, each with whether it leads;
+    and the headline (:meth:`~wattprint.meters.base.EnergyResult.headline`)."""
+    head = result.headline()
+    lead = set(head.domains)
+    marked = [(t, set(t.domains) <= lead) for t in result.totals()]
+    return sorted(marked, key=lambda x: not x[1]), head
+
+
 def carbon_by_total(result: Any, intensity: Any, pue: float, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Emissions and equivalents of each (provenance, scope) energy total, never of their sum."""
+    """Emissions and equivalents of each (provenance, scope) energy total, never of their sum;
+    the totals the headline leads with first (``leads``)."""
     from wattprint.cli.carbon_options import carbon_json
 
     start_s, end_s = result.started_at, result.started_at + result.duration_s
     out = []
-    for t in result.totals():
+    for t, leads in lead_totals(result)[0]:
         d = carbon_json(t.energy_j, intensity, pue, args=args, start_s=start_s, end_s=end_s)
         if t.uncertainty_j is not None and t.energy_j > 0:
             d["uncertainty_g"] = d["emissions_g"] * t.uncertainty_j / t.energy_j
         out.append({"provenance": t.provenance.value, "scope": t.scope,
-                    "domains": list(t.domains), **d})
+                    "domains": list(t.domains), "leads": leads, **d})
     return out
 
 
 def carbon_lines(result: Any, intensity: Any, pue: float, args: argparse.Namespace) -> list[str]:
-    """The carbon report: one block per (provenance, scope) total."""
+    """The carbon report: one block per (provenance, scope) total, the headline's first."""
     from wattprint.cli.carbon_options import format_carbon_lines
 
     start_s, end_s = result.started_at, result.started_at + result.duration_s
     lines = ["  carbon (per energy total; totals of different provenance are never added):"]
-    for t in result.totals():
-        lines.append(f"    [{t.provenance.value} {t.scope}: {', '.join(t.domains)}]")
+    totals, head = lead_totals(result)
+    for t, leads in totals:
+        role = ("" if head.basis == LEAD_JOB and leads else "  (leads: the command's own share)"
+                if leads else "  (beside: the whole host, others' work included)"
+                if head.basis == LEAD_PROCESS else "  (beside)")
+        lines.append(f"    [{t.provenance.value} {t.scope}: {', '.join(t.domains)}]{role}")
         lines.extend("      " + x for x in format_carbon_lines(t.energy_j, intensity, pue, args=args,
                                                                 start_s=start_s, end_s=end_s))
     return lines
@@ -260,14 +313,27 @@ def _unc_text(provenance: str, u: float) -> str:
 
 
 def measure_lines(exit_code: int, result: Any) -> list[str]:
-    """The human-readable report of one measured command, one string per line."""
+    """The human-readable report of one measured command, one string per line: the headline
+    (the job's boundary, or on a shared host the command's own share) and why, then every
+    domain and total."""
     from wattprint.units import format_energy
 
     lines = [f"wattprint measure: {result.label}",
              f"  exit code   {exit_code}",
-             f"  duration    {result.duration_s:.3f} s", ""]
-    head = f"  {'domain':<12} {'energy':>10} {'avg power':>10}  {'provenance':<10} {'error':>6}  {'scope':<8} boundary"
-    lines.append(head)
+             f"  duration    {result.duration_s:.3f} s"]
+    totals, head = lead_totals(result)
+    if head.energy_j:
+        lead = ", ".join(f"{format_energy(e)} {p.value}" for p, e in head.energy_j.items())
+        beside = ", ".join(f"{format_energy(e)} {p.value}" for p, e in head.beside_j.items())
+        what = ("the command's own share (scope process) and its devices"
+                if head.basis == LEAD_PROCESS else "the job's boundary")
+        lines.append(f"  headline    {lead}: {what}" + (
+            f"; beside it {beside} ({'the whole host' if head.basis == LEAD_PROCESS else 'kept apart'})"
+            if beside else ""))
+        lines.append(f"  why         {head.reason}")
+    lines.append("")
+    columns = f"  {'domain':<12} {'energy':>10} {'avg power':>10}  {'provenance':<10} {'error':>6}  {'scope':<8} boundary"
+    lines.append(columns)
     power = result.average_power_w()
     for d in result.domains:
         unc = _unc_text(d.provenance.value, d.uncertainty) if d.uncertainty is not None else ""
@@ -278,14 +344,15 @@ def measure_lines(exit_code: int, result: Any) -> list[str]:
             lines.append(f"  {'':<12} idle {d.idle_power_w:.3g} W -> idle {format_energy(d.idle_energy_j)}, "
                          f"dynamic {format_energy(d.dynamic_energy_j)}")
     lines.append("")
-    lines.append("  totals (never summed across provenances or scopes):")
-    for t in result.totals():
+    lines.append("  totals (never summed across provenances or scopes; the headline's first):")
+    for t, leads in totals:
         unc = (f" ({format_energy(t.low_j)} - {format_energy(t.high_j)})"
                if t.low_j is not None and t.high_j is not None else "")
         dyn = (f", dynamic {format_energy(t.dynamic_energy_j)}" if t.dynamic_energy_j is not None
                else "")
+        mark = "  <- headline" if leads and head.basis == LEAD_PROCESS else ""
         lines.append(f"    {t.provenance.value:<10} {t.scope:<8} {format_energy(t.energy_j)}{unc}{dyn}"
-                     f"  ({', '.join(t.domains)})")
+                     f"  ({', '.join(t.domains)}){mark}")
     models = {d.model.name: d.model for d in result.domains if d.model is not None}
     if models:
         lines.append("")

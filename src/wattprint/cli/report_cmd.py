@@ -62,6 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--study", action="store_true",
                        help="keep only the runs the Power Hungry Processing study's figures use "
                             "(records from 'wattprint study reproduce')")
+        p.add_argument("--include-shared", action="store_true",
+                       help="also rate, label and rank results measured on a shared host (other "
+                            "processes used more than the limit of its CPU time during the "
+                            "window); by default they are left out of those and counted")
         add_boundary_args(p)
         if name == "serve":
             p.add_argument("--port", type=port, default=8000,
@@ -106,7 +110,8 @@ def _build(args: argparse.Namespace) -> Path:
     out = build_report(results, args.out, model_parameters=params, thresholds=table,
                        source_label=f"store {store_path}", carbon=carbon_info(),
                        serving_points=stored.serving_points,
-                       idle_share=args.idle_share, default_pue=args.pue)
+                       idle_share=args.idle_share, default_pue=args.pue,
+                       include_shared=args.include_shared)
     for f in out.figures:
         if f.path is None:
             print(f"wattprint: figure {f.name} skipped: {f.note}", file=sys.stderr)

@@ -257,7 +257,8 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
              if any(p in r.kwh_per_1k for r in rows)]
     table = Table(title=text(f"wattprint run {outcome.run_id} · suite {outcome.suite}"),
                   caption="Wh per 1,000 inferences by provenance (never summed across "
-                  "provenances), mean (95 % repetition interval, log-normal, from 3 repetitions on; "
+                  "provenances or scopes; † the process's own share, on a shared host), mean "
+                  "(95 % repetition interval, log-normal, from 3 repetitions on; "
                   "it shows repeatability, not variation over inputs). "
                   "* random weights: quality is meaningless, cost is real.")
     table.add_column("task")
@@ -284,11 +285,20 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
         if fp and fp.startswith(("files:", "commit:")):  # local folders and hub snapshots
             model += f" ({short_fingerprint(fp)})"
         task = r.task + (" (0-shot)" if r.mode == "zero-shot" else "")
+        mark = " †" if r.basis == "process" else ""
         table.add_row(text(task), text(model), text(r.dataset), f"{r.n}×{r.ok}/{r.repetitions}",
                       *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0, r.dynamic_kwh_per_1k.get(p))
-                        for p in provs],
+                        + (mark if p in r.kwh_per_1k else "") for p in provs],
                       text(unit), text(quality), status)
     console.print(table)
+    for r in rows:
+        if r.basis == "process" or r.beside_kwh_per_1k:
+            beside = ", ".join(f"{_fmt_stat(st, 1000.0)} {p}"
+                               for p, st in r.beside_kwh_per_1k.items())
+            what = ("† shared host: the Wh/1k shown are the process's own share; the job's "
+                    "boundary" if r.basis == "process" else "kept apart (whole host)")
+            console.print(text(f"{what} for {r.task} · {r.model}: {beside} Wh/1k. "
+                               f"Why: {r.reason}"), soft_wrap=True)
     ran, skipped = len(outcome.results), len(outcome.skipped)
     console.print(f"{ran} repetition(s) run, {skipped} already complete (skipped), "
                   f"{len(outcome.failed)} failed.")

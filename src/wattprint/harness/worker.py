@@ -304,7 +304,8 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
         settings=job_settings(job), quality=quality, phases=dict(phases),
         environment=dict(environment), hardware_id=job.hardware_id, created_at=now_iso(),
         mode=job.mode, model_fingerprint=job.model_fingerprint or _commit(info.revision),
-        parameters=info.parameters, warnings=tuple(window.warnings), extra=extra)
+        parameters=info.parameters, warnings=tuple(window.warnings),
+        host_activity=window.host_activity, extra=extra)
 
 
 def _commit(revision: str | None) -> str | None:

@@ -103,6 +103,15 @@ OVERLAPPING_SCOPES = frozenset({"process", "node"})
 """Scopes that overlap the device and machine domains: a process's share of the machine, and
 the whole node at the wall (BMC). Never added to them; summed only on their own."""
 
+SHARE_SCOPES = frozenset({"affinity", "container"})
+"""Scopes of a domain that covers the job's share of the host (its CPUs or memory limit)."""
+WHOLE_HOST_SCOPES = frozenset({"host", "machine"})
+"""Scopes of a domain that covers the whole host (every CPU, all installed memory)."""
+
+DEFAULT_MAX_FOREIGN_SHARE: float = 0.05
+"""A window is flagged as shared when other processes kept more than this fraction of the host's
+CPU time busy (an idle command's estimated host figure is then about 20 % their work)."""
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -251,6 +260,7 @@ class EnergyResult:
         timeline: Device samples taken during the window (≥ 10 Hz where a device is sampled).
         validity: Domain → check name → passed (``power_within_limits``, ``temperature_ok``,
             ``not_throttled``, ``exclusive``), ML.ENERGY-style checks over the timeline.
+        host_activity: Who used the host's CPUs during the window (None: not measured).
     """
 
     label: str
@@ -260,6 +270,11 @@ class EnergyResult:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     timeline: tuple[TimelineSample, ...] = field(default_factory=tuple)
     validity: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    host_activity: HostActivity | None = None
+
+    def headline(self) -> Headline:
+        """What this window's report leads with (see :func:`headline`)."""
+        return headline(self.domains, self.host_activity)
 
     def domain(self, name: str) -> DomainEnergy:
         """The domain named ``name``; KeyError naming the available ones otherwise."""
@@ -277,15 +292,15 @@ class EnergyResult:
 
         Args:
             provenance: Which provenance to sum.
-            scope: ``None`` (default) sums the physical boundary: ``device`` and ``machine``
-                domains. ``process``-scope domains (a share given to the measured process)
-                and ``node``-scope ones (the whole node at the wall) overlap those and are
-                summed only when asked for by their scope (as ``JobResult.energy_j``).
+            scope: ``None`` (default) sums the job's boundary (:func:`boundary_split`):
+                ``device`` domains and the host or the job's share of it, never both.
+                ``process``-scope domains (a share given to the measured process) and
+                ``node``-scope ones (the whole node at the wall) overlap those and are summed
+                only when asked for by their scope (as ``JobResult.energy_j``).
         """
         prov = Provenance(provenance)
         if scope is None:
-            parts = [d.energy_j for d in self.domains if d.provenance is prov
-                     and d.scope not in OVERLAPPING_SCOPES]
+            parts = [d.energy_j for d in boundary_split(self.domains)[0] if d.provenance is prov]
         else:
             parts = [d.energy_j for d in self.domains if d.provenance is prov and d.scope == scope]
         return sum(parts) if parts else None
@@ -311,6 +326,8 @@ class EnergyResult:
             "warnings": list(self.warnings),
             **({"timeline": [x.to_dict() for x in self.timeline]} if self.timeline else {}),
             **({"validity": {k: dict(v) for k, v in self.validity.items()}} if self.validity else {}),
+            **({"host_activity": self.host_activity.to_dict(),
+                "headline": self.headline().to_dict()} if self.host_activity is not None else {}),
         }
 
     @classmethod
@@ -321,7 +338,9 @@ class EnergyResult:
                    domains=tuple(DomainEnergy.from_dict(x) for x in d["domains"]),
                    warnings=tuple(d.get("warnings", ())),
                    timeline=tuple(TimelineSample(**x) for x in d.get("timeline", ())),
-                   validity={k: dict(v) for k, v in dict(d.get("validity") or {}).items()})
+                   validity={k: dict(v) for k, v in dict(d.get("validity") or {}).items()},
+                   host_activity=(None if not d.get("host_activity")
+                                  else HostActivity.from_dict(d["host_activity"])))
 
 
 _DOMAIN_ENERGY_FIELDS = tuple(f.name for f in fields(DomainEnergy))
@@ -358,6 +377,184 @@ def totals_by_provenance(domains: Iterable[DomainEnergy]) -> list[ProvenanceTota
     return out
 
 
+def boundary_split(domains: Iterable[DomainEnergy]) -> tuple[list[DomainEnergy], list[DomainEnergy]]:
+    """The domains a job's total adds, and the wide ones it keeps apart.
+
+    A total never adds figures of different extent: ``process`` and ``node`` scopes overlap
+    the rest and are left out; within one provenance, when some domain covers the job's share
+    of the host (scope ``affinity`` or ``container``), the domains that cover the whole host
+    (``host``, ``machine``) are kept apart (reported on their own, never added to the share).
+    ``device`` domains (a whole GPU or package the job ran on) are always in.
+
+    Returns:
+        (domains in the total, whole-host domains kept apart), each in input order.
+    """
+    ds = [d for d in domains if d.scope not in OVERLAPPING_SCOPES]
+    shared = {d.provenance for d in ds if d.scope in SHARE_SCOPES}
+    if not shared:
+        return ds, []
+    apart = [d for d in ds if d.provenance in shared and d.scope in WHOLE_HOST_SCOPES]
+    return [d for d in ds if not (d.provenance in shared and d.scope in WHOLE_HOST_SCOPES)], apart
+
+
+@dataclass(frozen=True)
+class HostActivity:
+    """Who used the CPUs a job's figures cover during one window: its process tree, or others.
+
+    The CPUs are those of the job's CPU figure: the whole host (a RAPL package, a host-scope
+    estimate), or its share (the CPUs of an affinity mask, a container's cgroup, whose own usage
+    counts only its processes).
+
+    Attributes:
+        cpus: CPUs covered (may be fractional under a cgroup quota).
+        duration_s: Window length, s.
+        busy_cpu_s: Busy CPU time of those CPUs (``/proc/stat``, or the cgroup's usage), CPU-s.
+        own_cpu_s: CPU time of the measured process and its reaped children, CPU-s.
+        scope: ``host``, ``affinity`` or ``container``: what ``cpus`` are.
+        max_foreign_share: The window is ``shared`` when others' CPU time exceeds this
+            fraction of the covered CPU time (``cpus × duration_s``).
+        resolution_cpu_s: How far off the busy time may read over the window (``/proc/stat``
+            counts 10 ms ticks per CPU: one at each end), CPU-s; others' time must exceed the
+            limit by more than this to flag the window.
+    """
+
+    cpus: float
+    duration_s: float
+    busy_cpu_s: float
+    own_cpu_s: float
+    scope: str = "host"
+    max_foreign_share: float = DEFAULT_MAX_FOREIGN_SHARE
+    resolution_cpu_s: float = 0.0
+
+    @property
+    def foreign_cpu_s(self) -> float:
+        """CPU time of every other process on those CPUs: busy time minus our own, CPU-s."""
+        return max(self.busy_cpu_s - self.own_cpu_s, 0.0)
+
+    @property
+    def foreign_share(self) -> float:
+        """Others' CPU time as a fraction of the covered CPU time over the window."""
+        capacity = self.cpus * self.duration_s
+        return self.foreign_cpu_s / capacity if capacity > 0 else 0.0
+
+    @property
+    def shared(self) -> bool:
+        """Whether others used more than ``max_foreign_share`` of the covered CPU time, by more
+        than the busy time's resolution."""
+        capacity = self.cpus * self.duration_s
+        return (capacity > 0 and self.foreign_cpu_s - self.resolution_cpu_s
+                > self.max_foreign_share * capacity)
+
+    def describe(self) -> str:
+        """The evidence in one sentence."""
+        what = {"host": "the host's", "affinity": "the job's affinity",
+                "container": "the container's"}.get(self.scope, self.scope)
+        return (f"others used {self.foreign_cpu_s:.3g} CPU-s ({self.foreign_share:.1%} of "
+                f"{what} {self.cpus:g} CPUs x {self.duration_s:.3g} s) against "
+                f"{self.own_cpu_s:.3g} CPU-s of the measured process tree; the limit for an "
+                f"unshared host is {self.max_foreign_share:.0%}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record and its derived figures as a JSON-ready dict."""
+        return {"cpus": self.cpus, "duration_s": self.duration_s,
+                "busy_cpu_s": self.busy_cpu_s, "own_cpu_s": self.own_cpu_s,
+                "scope": self.scope, "max_foreign_share": self.max_foreign_share,
+                "resolution_cpu_s": self.resolution_cpu_s,
+                "foreign_cpu_s": self.foreign_cpu_s, "foreign_share": self.foreign_share,
+                "shared": self.shared}
+
+    def record(self) -> dict[str, Any]:
+        """The measured fields only (what a store keeps; the rest is derived)."""
+        return {"cpus": self.cpus, "duration_s": self.duration_s,
+                "busy_cpu_s": self.busy_cpu_s, "own_cpu_s": self.own_cpu_s,
+                "scope": self.scope, "max_foreign_share": self.max_foreign_share,
+                "resolution_cpu_s": self.resolution_cpu_s}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> HostActivity:
+        """Rebuild from :meth:`to_dict` or :meth:`record` output (derived keys ignored)."""
+        return cls(cpus=float(d["cpus"]), duration_s=float(d["duration_s"]),
+                   busy_cpu_s=float(d["busy_cpu_s"]), own_cpu_s=float(d["own_cpu_s"]),
+                   scope=str(d.get("scope", "host")),
+                   max_foreign_share=float(d.get("max_foreign_share", DEFAULT_MAX_FOREIGN_SHARE)),
+                   resolution_cpu_s=float(d.get("resolution_cpu_s", 0.0)))
+
+
+LEAD_JOB = "job"
+"""Headline basis: the job's boundary (its devices and its share of the host)."""
+LEAD_PROCESS = "process"
+"""Headline basis: the measured process's own share (process scope, idle apart) plus the
+devices it used, chosen when others shared the host."""
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The figure a window's report leads with, per provenance, and the one beside it.
+
+    Attributes:
+        basis: :data:`LEAD_JOB` or :data:`LEAD_PROCESS`.
+        reason: Why this basis was chosen, in words.
+        energy_j: Provenance → the lead energy, J.
+        domains: The domains the lead adds.
+        beside_j: Provenance → the other figure (the job's boundary when the process leads;
+            the whole-host domains kept apart otherwise), J.
+    """
+
+    basis: str
+    reason: str
+    energy_j: Mapping[Provenance, float]
+    domains: tuple[str, ...]
+    beside_j: Mapping[Provenance, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (provenances by their value)."""
+        return {"basis": self.basis, "reason": self.reason, "domains": list(self.domains),
+                "energy_j": {p.value: e for p, e in self.energy_j.items()},
+                "beside_j": {p.value: e for p, e in self.beside_j.items()}}
+
+
+def _sum_by_provenance(domains: Iterable[DomainEnergy]) -> dict[Provenance, float]:
+    out: dict[Provenance, float] = {}
+    for d in domains:
+        out[d.provenance] = out.get(d.provenance, 0.0) + d.energy_j
+    return out
+
+
+def headline(domains: Sequence[DomainEnergy], activity: HostActivity | None,
+             shared: bool = False) -> Headline:
+    """What a report leads with: the job's boundary, or on a shared host its own share.
+
+    When the window is shared (``activity.shared``, or ``shared`` given by the executor) and
+    the process has a ``process``-scope domain, the lead is that share (for the CPU: its own
+    CPU time's dynamic energy, idle apart) plus the ``device`` domains it used; the job's
+    boundary stands beside it. Otherwise the lead is the job's boundary
+    (:func:`boundary_split`), with any whole-host domains kept apart beside it.
+    """
+    inside, apart = boundary_split(domains)
+    process = [d for d in domains if d.scope == "process"]
+    is_shared = shared or (activity is not None and activity.shared)
+    if is_shared and process:
+        lead = [d for d in domains if d.scope == "device"] + process
+        why = ("shared host: " + (activity.describe() if activity is not None and activity.shared
+                                  else "other jobs ran on this machine")
+               + "; leading with the measured process's own share (scope process, idle "
+               "apart) and its devices, the job's boundary beside it")
+        return Headline(LEAD_PROCESS, why, _sum_by_provenance(lead), tuple(d.name for d in lead),
+                        _sum_by_provenance(inside))
+    if is_shared:
+        why = ("shared host, but no process-scope figure to lead with: the job's boundary "
+               "includes others' work")
+    elif activity is not None:
+        why = f"host not shared ({activity.describe()}): the job's boundary"
+    else:
+        why = "the job's boundary (who else used the host was not measured)"
+    if apart:
+        why += ("; kept apart, covering the whole host: "
+                + ", ".join(f"{d.name} ({d.scope})" for d in apart))
+    return Headline(LEAD_JOB, why, _sum_by_provenance(inside), tuple(d.name for d in inside),
+                    _sum_by_provenance(apart))
+
+
 class Meter(abc.ABC):
     """A source of cumulative energy counters for one or more domains.
 
@@ -382,6 +579,16 @@ class Meter(abc.ABC):
         sensor accuracy × duration, CPU-time ticks).
         """
         return spec.uncertainty
+
+    def window_uncertainty_between(self, spec: DomainSpec, energy_j: float, t0_s: float,
+                                   t1_s: float) -> float | None:
+        """Relative uncertainty of the window between two reads at monotonic times ``t0_s``
+        and ``t1_s``; default :meth:`window_uncertainty` of its duration.
+
+        Meters override it where something that happened at a given time widens the error of
+        the windows spanning it (a poll gap in which a counter may have wrapped unseen).
+        """
+        return self.window_uncertainty(spec, energy_j, t1_s - t0_s)
 
     def window_report(self, t0_s: float, t1_s: float
                       ) -> tuple[list[TimelineSample], dict[str, dict[str, bool]], list[str]]:

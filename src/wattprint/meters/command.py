@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from wattprint.errors import WattprintError
-from wattprint.meters.base import EnergyResult
+from wattprint.meters.base import DEFAULT_MAX_FOREIGN_SHARE, EnergyResult
 from wattprint.meters.energy_meter import DEFAULT_COMPONENTS, EnergyMeter
 
 
@@ -36,7 +36,9 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
                     components: tuple[str, ...] = DEFAULT_COMPONENTS,
                     meter: EnergyMeter | None = None,
                     stdout: IO[Any] | int | None = None,
-                    cgroup_root: str = "/sys/fs/cgroup") -> tuple[int, EnergyResult]:
+                    cgroup_root: str = "/sys/fs/cgroup",
+                    max_foreign_share: float = DEFAULT_MAX_FOREIGN_SHARE
+                    ) -> tuple[int, EnergyResult]:
     """Run ``argv`` and measure the energy used while it runs.
 
     Args:
@@ -54,10 +56,15 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
             inherited when None. ``measure --json`` sends it to stderr so that stdout holds
             only the JSON document.
         cgroup_root: The cgroup mount (the job's CPU/memory share), settable for tests.
+        max_foreign_share: Flag the window as shared when other processes used more than
+            this fraction of the CPU time the figures cover (see
+            :class:`~wattprint.meters.base.HostActivity`).
 
     Returns:
         (exit code, EnergyResult labelled with the command). The ``cpu:process`` domain
-        covers the command (a reaped child) plus this process's own small overhead.
+        covers the command (a reaped child) plus this process's own small overhead; the
+        result's ``host_activity`` says who else used the host, and its headline leads with
+        the command's own share when others did.
 
     Raises:
         CommandError: The command does not exist or cannot be executed.
@@ -74,7 +81,7 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
     m = meter if meter is not None else EnergyMeter(
         gpus=gpus if mode == "list" else None,  # type: ignore[arg-type]
         powercap_root=powercap_root, interval_s=interval_s, components=components,
-        cgroup_root=cgroup_root)
+        cgroup_root=cgroup_root, max_foreign_share=max_foreign_share)
     watch = _GpuUse(m) if mode == "used" else None
     try:
         if idle_s > 0:

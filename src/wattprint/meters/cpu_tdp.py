@@ -7,6 +7,9 @@ Two tables ship in ``data/`` (provenance and licences in ``data/README.md``):
   its share of a socket. Checked first.
 * ``cpu_power_codecarbon.csv`` — CodeCarbon's table (MIT), about 4,900 Intel and AMD models and
   Apple chips with their TDP, scraped from Intel ARK and amd.com. It has no thread counts.
+* ``cpu_threads_codecarbon.csv`` — cores and threads per socket of 1,711 AMD and Intel Xeon
+  models from the vendor tables CodeCarbon scraped (``bench/data/build_cpu_threads.py``), so
+  that a machine's sockets follow from its logical CPU count.
 
 Matching against an OS model name (``Intel(R) Xeon(R) Platinum 8480+``, ``AMD EPYC 7763 64-Core
 Processor``) normalises both sides (drops ``(R)``, ``(TM)``, ``CPU``, ``Processor``, clock
@@ -31,6 +34,9 @@ CURATED_TABLE: str = os.path.join(DATA_DIR, "cpu_tdp.csv")
 CODECARBON_TABLE: str = os.path.join(DATA_DIR, "cpu_power_codecarbon.csv")
 CODECARBON_SOURCE: str = ("CodeCarbon 3.3.2 data/hardware/cpu_power.csv (MIT, Intel ARK and "
                           "amd.com specifications)")
+THREADS_TABLE: str = os.path.join(DATA_DIR, "cpu_threads_codecarbon.csv")
+THREADS_SOURCE: str = ("CodeCarbon's scraped vendor tables (cpu_dataset_builder, MIT), see "
+                       "data/README.md")
 GLOBAL_W_PER_THREAD: float = 4.0
 """Last-resort TDP per logical CPU, W, for a CPU of unknown vendor (CodeCarbon's own default)."""
 
@@ -41,9 +47,11 @@ FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("AMD Ryzen", r"\bRyzen\b", "AMD"),
     ("Intel Xeon", r"\bXeon\b", "Intel"),
     ("Intel Core", r"\bCore\b.*\bi[3579]\b|\bCore\(TM\)|\bCore i[3579]|Core Ultra", "Intel"),
+    ("Arm server", r"\bAmpere\b|\bAltra\b|\bNeoverse\b|\bARM\b|\bCortex\b|\bGraviton", "Arm"),
 )
 VENDORS: tuple[tuple[str, str], ...] = (("AMD", r"\bAMD\b|AuthenticAMD"),
-                                        ("Intel", r"\bIntel\b|GenuineIntel"))
+                                        ("Intel", r"\bIntel\b|GenuineIntel"),
+                                        ("Arm", r"\bAmpere\b|\bNeoverse\b|\bARM\b"))
 
 _NOISE = re.compile(r"\((?:R|TM|C)\)|®|™|\bCPU\b|\bProcessor\b|@\s*[\d.]+\s*[GM]Hz|"
                     r"\b\d+-Core\b|\bwith\b.*$", re.IGNORECASE)
@@ -197,24 +205,81 @@ def lookup(cpu_name: str, table: Sequence[TdpEntry] | None = None,
                             f"{entry.source}, {entry.year}", entry)
     if codecarbon is None:
         return None
+    found = _best_row(cpu_name, _codecarbon_rows(codecarbon))
+    if found is None:
+        return None
+    name, tdp_text = found
+    try:
+        tdp = float(tdp_text)
+    except ValueError as err:
+        raise MeterError(f"{codecarbon}: bad TDP {tdp_text!r} for {name!r}") from err
+    return TdpMatch(name, tdp, None, CODECARBON_SOURCE)
+
+
+def _best_row(cpu_name: str, rows: Sequence[tuple[str, str, str]]) -> tuple[str, str] | None:
+    """The row (name, value) whose name's words all appear in ``cpu_name``; the longest wins.
+
+    ``rows`` hold (lower-case name, name, value); only rows containing one of the OS name's
+    model-number words are tokenised.
+    """
     words = _tokens(cpu_name)
     have = set(words)
     keys = [w for w in words if any(ch.isdigit() for ch in w)]
     if not keys:  # every row names a model number; a name without one ("AMD EPYC") matches none
         return None
-    best: tuple[int, str, float] | None = None
-    for low, name, tdp_text in _codecarbon_rows(codecarbon):
+    best: tuple[int, str, str] | None = None
+    for low, name, value in rows:
         if not any(k in low for k in keys):
             continue
         toks = _tokens(name)
         if set(toks) <= have and (best is None or len(toks) > best[0]):
-            try:
-                best = (len(toks), name, float(tdp_text))
-            except ValueError as err:
-                raise MeterError(f"{codecarbon}: bad TDP {tdp_text!r} for {name!r}") from err
-    if best is None:
+            best = (len(toks), name, value)
+    return None if best is None else (best[1], best[2])
+
+
+@dataclass(frozen=True)
+class ThreadsMatch:
+    """Threads per socket of a CPU model from the vendor tables (no TDP there).
+
+    Attributes:
+        name: The table name that matched.
+        cores: Physical cores per socket.
+        threads: Hardware threads per socket.
+        source: The table and the rule that gave the thread count.
+    """
+
+    name: str
+    cores: int
+    threads: int
+    source: str
+
+
+@functools.lru_cache(maxsize=2)
+def _threads_rows(path: str) -> tuple[tuple[str, str, str], ...]:
+    """(lower-case name, name, "cores,threads,source") per row of the threads table."""
+    out = []
+    for lineno, row in _csv_rows(path):
+        name = (row.get("Name") or "").strip()
+        if not name or not (row.get("threads") or "").strip():
+            raise MeterError(f"{path}:{lineno}: bad CPU threads row {row!r}: Name and threads "
+                             "are required")
+        out.append((name.lower(), name, f"{row['cores']},{row['threads']},{row['threads_source']}"))
+    return tuple(out)
+
+
+def threads_lookup(cpu_name: str, path: str = THREADS_TABLE) -> ThreadsMatch | None:
+    """Threads per socket of ``cpu_name`` from the vendor tables CodeCarbon scraped
+    (``data/cpu_threads_codecarbon.csv``: amd.com threads; Intel ARK cores of Xeons with the
+    stated Hyper-Threading rule), matched like :func:`lookup`; None when it is not there."""
+    found = _best_row(cpu_name, _threads_rows(path))
+    if found is None:
         return None
-    return TdpMatch(best[1], best[2], None, CODECARBON_SOURCE)
+    name, value = found
+    cores, threads, how = value.split(",", 2)
+    try:
+        return ThreadsMatch(name, int(cores), int(threads), f"{THREADS_SOURCE}: {how}")
+    except ValueError as err:
+        raise MeterError(f"{path}: bad cores/threads {value!r} for {name!r}") from err
 
 
 def family_default(cpu_name: str, table: Sequence[TdpEntry] | None = None) -> FamilyDefault:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 import threading
 import time
@@ -36,9 +37,12 @@ from typing import Any, TypeVar
 
 from wattprint.errors import MeterError, WindowError
 from wattprint.meters.base import (
+    DEFAULT_MAX_FOREIGN_SHARE,
+    SHARE_SCOPES,
     DomainEnergy,
     DomainSpec,
     EnergyResult,
+    HostActivity,
     Meter,
     Provenance,
     Reading,
@@ -57,6 +61,76 @@ class _Open:
     readings: tuple[Reading, ...]
     t_s: float
     started_at: float
+    activity: tuple[float, float, float] | None = None  # (host busy CPU-s, own CPU-s, time s)
+
+
+class HostActivityReader:
+    """Reads what window :class:`~wattprint.meters.base.HostActivity` needs: the busy CPU time
+    of the CPUs the job's figures cover, this process tree's CPU time (``getrusage`` of itself
+    and its reaped children) and the monotonic time.
+
+    Args:
+        busy_s: Cumulative busy CPU-seconds of the covered CPUs.
+        cpus: How many CPUs that is.
+        scope: ``host``, ``affinity`` or ``container``.
+        max_foreign_share: See :class:`~wattprint.meters.base.HostActivity`.
+        own_cpu_s: Cumulative CPU-seconds of this process and its reaped children.
+        tick_s: The busy time's counting step per CPU (10 ms for ``/proc/stat``, 0 for a
+            cgroup's µs usage).
+    """
+
+    def __init__(self, busy_s: Callable[[], float], cpus: float, scope: str = "host",
+                 max_foreign_share: float = DEFAULT_MAX_FOREIGN_SHARE,
+                 own_cpu_s: Callable[[], float] | None = None, tick_s: float = 0.01) -> None:
+        from wattprint.meters.estimate import _process_cpu_s
+
+        if not 0.0 <= max_foreign_share <= 1.0:
+            raise MeterError(f"max_foreign_share must be a fraction from 0 to 1, got "
+                             f"{max_foreign_share!r}")
+        self._busy = busy_s
+        self._own = own_cpu_s or _process_cpu_s
+        self.cpus, self.scope = float(cpus), scope
+        self.max_foreign_share = float(max_foreign_share)
+        self.resolution_cpu_s = 2 * tick_s * math.ceil(self.cpus)
+
+    @classmethod
+    def for_specs(cls, specs: Sequence[DomainSpec], cgroup_root: str, proc_root: str,
+                  max_foreign_share: float) -> HostActivityReader:
+        """The reader for the CPUs the domains' CPU figures cover: the job's share when they
+        are all a share (``affinity``/``container`` estimates), else the whole host."""
+        from wattprint.meters.cgroup import cpu_share
+        from wattprint.meters.estimate import ProcStatBusy
+
+        scopes = {s.scope for s in specs if s.component == "cpu" and s.scope != "process"}
+        if scopes and scopes <= SHARE_SCOPES:
+            share = cpu_share(cgroup_root, proc_root)
+            if share.scope in SHARE_SCOPES:
+                tick = 0.0 if share.scope == "container" and share.cgroup_dir else 0.01
+                return cls(share.busy_s_reader(proc_root), share.cpus, share.scope,
+                           max_foreign_share, tick_s=tick)
+        busy = ProcStatBusy(os.path.join(proc_root, "stat"))
+        reader = cls(busy, os.cpu_count() or 1, "host", max_foreign_share)
+        reader._closer = busy.close
+        return reader
+
+    _closer: Callable[[], None] | None = None
+
+    def read(self) -> tuple[float, float, float]:
+        """(busy CPU-s of the covered CPUs, own CPU-s, monotonic s), cumulative."""
+        return self._busy(), self._own(), time.monotonic()
+
+    def between(self, a: tuple[float, float, float], b: tuple[float, float, float]
+                ) -> HostActivity:
+        """The activity between two reads."""
+        return HostActivity(self.cpus, max(b[2] - a[2], 0.0), max(b[0] - a[0], 0.0),
+                            max(b[1] - a[1], 0.0), self.scope, self.max_foreign_share,
+                            self.resolution_cpu_s)
+
+    def close(self) -> None:
+        """Close what the reader opened (``/proc/stat``). Idempotent."""
+        if self._closer is not None:
+            closer, self._closer = self._closer, None
+            closer()
 
 
 class EnergyMeter:
@@ -72,6 +146,12 @@ class EnergyMeter:
         components: Which components detection looks for: ``gpu``, ``cpu``, ``dram``, ``ram``.
         cgroup_root: The cgroup mount (container/affinity share of the estimates), for tests.
         proc_root: The procfs mount, for tests.
+        host_activity: Record in every window who used the host's CPUs (this process tree or
+            others: :class:`~wattprint.meters.base.HostActivity`); a window where others
+            used more than ``max_foreign_share`` of the host's CPU time is flagged. Default:
+            on when the meters are detected, off when ``meters`` are given (tests, replays);
+            a :class:`HostActivityReader` to read other counters (tests).
+        max_foreign_share: The limit for an unshared host, a fraction of its CPU time.
 
     Raises:
         MeterError: A chosen source failed to open, or two meters report the same domain.
@@ -81,11 +161,19 @@ class EnergyMeter:
                  powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1,
                  sync: Callable[[], None] | None = None, meters: list[Meter] | None = None,
                  components: tuple[str, ...] = DEFAULT_COMPONENTS,
-                 cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc") -> None:
+                 cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc",
+                 host_activity: bool | HostActivityReader | None = None,
+                 max_foreign_share: float = DEFAULT_MAX_FOREIGN_SHARE) -> None:
         if not interval_s > 0:
             raise MeterError(f"interval_s must be > 0 seconds, got {interval_s!r}")
         self.interval_s = float(interval_s)
         self._sync = sync
+        if host_activity is None:
+            host_activity = meters is None
+        if not 0.0 <= max_foreign_share <= 1.0:
+            raise MeterError(f"max_foreign_share must be a fraction from 0 to 1, got "
+                             f"{max_foreign_share!r}")
+        self._activity: HostActivityReader | None = None
         if meters is None:
             from wattprint.meters.detect import detect
 
@@ -104,11 +192,17 @@ class EnergyMeter:
             specs = tuple(m.domains())
             for s in specs:
                 if s.name in seen:
-                    _close_all(Sampler([]), self._meters)
+                    _close_all(Sampler([]), self._meters, self._activity)
                     raise MeterError(f"two meters report domain {s.name!r}; each domain must "
                                      "come from one meter")
                 seen.add(s.name)
             self._specs.append((m, specs))
+        if isinstance(host_activity, HostActivityReader):
+            self._activity = host_activity
+        elif host_activity:
+            self._activity = HostActivityReader.for_specs(
+                [s for _, specs in self._specs for s in specs], cgroup_root, proc_root,
+                max_foreign_share)
         self._update_period_s = max((float(getattr(m, "update_period_s", 0.0) or 0.0)
                                      for m in self._meters), default=0.0)
         estimated = [s.name for _, specs in self._specs for s in specs
@@ -126,7 +220,8 @@ class EnergyMeter:
         self._sampler = Sampler(self._meters)  # type: ignore[arg-type]
         self._sampler.start()
         meters_ref = self._meters
-        self._finalizer = weakref.finalize(self, _close_all, self._sampler, meters_ref)
+        self._finalizer = weakref.finalize(self, _close_all, self._sampler, meters_ref,
+                                           self._activity)
 
     # ----------------------------------------------------------------- introspection
     @property
@@ -176,7 +271,7 @@ class EnergyMeter:
                                     "not have updated within the window")
                 domains.append(DomainEnergy.from_spec(
                     s, e, duration_s, None if idle is None else idle.get(s.name),
-                    uncertainty=meter.window_uncertainty(s, e, duration_s)))
+                    uncertainty=meter.window_uncertainty_between(s, e, r0.t_s, r1.t_s)))
         timeline: list[TimelineSample] = []
         validity: dict[str, dict[str, bool]] = {}
         for m in self._meters:
@@ -195,8 +290,15 @@ class EnergyMeter:
         if not domains:
             warnings.append("no energy source is available for the requested components; "
                             "see EnergyMeter.detection for why")
+        activity = None
+        if self._activity is not None and start.activity is not None:
+            activity = self._activity.between(start.activity, self._activity.read())
+            if activity.shared and not label.startswith("\x00idle"):
+                warnings.append(f"shared host: {activity.describe()}; host-wide figures "
+                                "include their work, so the measured process's own share "
+                                "(scope process) leads")
         return EnergyResult(label, start.started_at, duration_s, tuple(domains), tuple(warnings),
-                            tuple(timeline), validity)
+                            tuple(timeline), validity, activity)
 
     # ----------------------------------------------------------------- windows
     def begin(self, label: str) -> None:
@@ -211,7 +313,8 @@ class EnergyMeter:
                 raise WindowError(f"window {label!r} is already open; end it first or use "
                                   "another name")
             readings, t = self._read()
-            self._windows[label] = _Open(readings, t, time.time())
+            activity = None if self._activity is None else self._activity.read()
+            self._windows[label] = _Open(readings, t, time.time(), activity)
             self._ended.discard(label)
 
     def end(self, label: str) -> EnergyResult:
@@ -389,10 +492,13 @@ class EnergyMeter:
         self._finalizer()
 
 
-def _close_all(sampler: Sampler, meters: Sequence[Meter]) -> None:
+def _close_all(sampler: Sampler, meters: Sequence[Meter],
+               activity: HostActivityReader | None = None) -> None:
     sampler.stop()
     for m in meters:
         try:
             m.close()
         except Exception:  # noqa: BLE001 - closing must not mask the caller's error
             pass
+    if activity is not None:
+        activity.close()

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from wattprint.meters.base import OVERLAPPING_SCOPES, DomainEnergy, Provenance
+from wattprint.meters.base import DomainEnergy, Provenance, boundary_split
 from wattprint.results.schema import JobResult
 
 LEVELS: tuple[str, ...] = ("accelerator", "host", "idle", "facility")
@@ -190,7 +190,7 @@ _RANK = {p.value: i for i, p in enumerate(Provenance)}
 
 
 def _wide(domains: Iterable[DomainEnergy]) -> list[DomainEnergy]:
-    return [d for d in domains if d.scope not in OVERLAPPING_SCOPES]
+    return boundary_split(domains)[0]
 
 
 def _by_provenance(domains: Sequence[DomainEnergy], basis: str) -> tuple[BoundaryPart, ...]:

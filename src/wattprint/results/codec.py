@@ -86,13 +86,13 @@ JOB_AT, REPETITION_AT, ATTEMPT_AT, RUN_AT, STATUS_AT, ENVIRONMENT_AT = (
     for c in ("job_id", "repetition", "attempt", "run_id", "status", "environment_hash"))
 """Where the writer's keys are in ``values``."""
 
-_DERIVED_WINDOW_KEYS = ("totals", "average_power_w")
+_DERIVED_WINDOW_KEYS = ("totals", "average_power_w", "headline")
 _DOMAIN_VALUE_KEYS = ("energy_j", "idle_power_w", "idle_energy_j", "dynamic_energy_j")
 """What is particular to one measurement; the rest of a domain is its (shared) description.
 In this order they are also columns of ``domains`` (``energy_j`` … ``dynamic_energy_j``)."""
 _DOMAIN_VALUES = operator.attrgetter(*_DOMAIN_VALUE_KEYS)
 _SPECIAL = frozenset({"domains", "phases", "settings", "quality", "environment", "extra",
-                      "warnings", "carbon"})
+                      "warnings", "carbon", "host_activity"})
 """Fields the encoder converts itself; every other non-column field is a plain JSON value."""
 _DESCRIPTION = operator.attrgetter("name", "component", "boundary", "provenance", "source",
                                    "scope", "uncertainty")
@@ -334,6 +334,8 @@ class RecordCodec:
             d["warnings"] = list(r.warnings)
         if r.carbon is not None:
             d["carbon"] = r.carbon.to_dict()
+        if r.host_activity is not None:  # the measured figures only (the rest is derived)
+            d["host_activity"] = r.host_activity.record()
         d["$v"] = COMPACT_FORMAT
         return d
 

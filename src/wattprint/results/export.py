@@ -26,6 +26,7 @@ from wattprint.results.boundaries import boundaries, boundary_columns
 from wattprint.results.impacts import impact_columns, impacts_json
 from wattprint.results.names import display_model
 from wattprint.results.schema import JobResult
+from wattprint.results.stats import kwh_per_1k
 
 FORMATS = ("json", "csv", "parquet")
 
@@ -41,8 +42,10 @@ def flatten(r: JobResult, idle_share: float = 0.0,
     """One flat row for a result (units in the column names).
 
     Columns: the record's scalar fields; ``model_label`` (the name shown for the model: the
-    project name of an imported log that knows no model); per provenance ``energy_<p>_j``, ``kwh_per_1k_<p>``,
-    ``energy_<p>_j_per_unit``; ``uncertainty_estimated_j``; carbon (``carbon_g``,
+    project name of an imported log that knows no model); ``shared_host`` and
+    ``headline_basis`` (``job``, or ``process`` on a shared host); per provenance the job's
+    boundary ``energy_<p>_j``, ``kwh_per_1k_<p>``, ``energy_<p>_j_per_unit`` and the headline's
+    ``headline_<p>_j``; ``uncertainty_estimated_j``; carbon (``carbon_g``,
     ``intensity_g_per_kwh``, ``intensity_source``, ``pue``); ``quality.<metric>``;
     ``setting.<name>``; per domain ``domain.<name>.energy_j`` / ``.provenance`` /
     ``.boundary`` / ``.dynamic_energy_j``; per phase ``phase.<label>.duration_s`` and
@@ -53,11 +56,16 @@ def flatten(r: JobResult, idle_share: float = 0.0,
     """
     row: dict[str, Any] = {k: getattr(r, k) for k in _SCALARS}
     row["model_label"] = display_model(r)
+    row["shared_host"] = r.shared_host
+    head = r.headline()
+    row["headline_basis"] = head.basis
     for p in Provenance:
         e = r.energy_j(p)
         row[f"energy_{p.value}_j"] = e
-        row[f"kwh_per_1k_{p.value}"] = r.per_1k_kwh(p)
-        row[f"energy_{p.value}_j_per_unit"] = r.per_unit_j(p)
+        row[f"kwh_per_1k_{p.value}"] = None if e is None or not r.n else kwh_per_1k(e, r.n)
+        row[f"energy_{p.value}_j_per_unit"] = (None if e is None or not r.work_units
+                                               else e / r.work_units)
+        row[f"headline_{p.value}_j"] = head.energy_j.get(p)
     unc = [t["uncertainty_j"] for t in r.totals() if t["uncertainty_j"] is not None]
     row["uncertainty_estimated_j"] = sum(unc) if unc else None
     c = r.carbon

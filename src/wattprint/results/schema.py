@@ -19,10 +19,15 @@ from typing import Any
 from wattprint.carbon.record import CarbonRecord
 from wattprint.frozen import fast_init
 from wattprint.meters.base import (
-    OVERLAPPING_SCOPES,
+    SHARE_SCOPES,
+    WHOLE_HOST_SCOPES,
     DomainEnergy,
     EnergyResult,
+    Headline,
+    HostActivity,
     Provenance,
+    boundary_split,
+    headline,
     totals_by_provenance,
 )
 from wattprint.results.stats import kwh_per_1k
@@ -102,7 +107,8 @@ class JobResult:
         source: ``wattprint`` or the importer (``codecarbon``), plus ``source_file``,
             ``source_line`` for imports.
         node, gpu: Where it ran (cluster node name, GPU index/uuid), when known.
-        shared: True when other measured jobs shared the machine (energy distorted).
+        shared: True when other measured jobs shared the machine (energy distorted), as the
+            executor placed them (see also ``host_activity``).
         attempt: 1 for a first try, 2+ when retried after a worker died.
         created_at: ISO-8601 UTC time the record was made.
         mode: How the model ran the task: ``task-specific`` or ``zero-shot`` (None: not
@@ -113,6 +119,9 @@ class JobResult:
         parameters: The model's parameter count, when the backend reported it.
         warnings: What the meter or harness flagged about the measured window (clock drift,
             counter wrap, shared machine ...), in order.
+        host_activity: Who used the host's CPUs during the query window: this job's process
+            tree or others (:class:`~wattprint.meters.base.HostActivity`; None when not
+            measured, as in records written before it existed and imports).
         extra: What no code reads back (kept verbatim for people: meter detection, model info).
     """
 
@@ -158,11 +167,14 @@ class JobResult:
     model_fingerprint: str | None = None
     parameters: int | None = None
     warnings: tuple[str, ...] = ()
+    host_activity: HostActivity | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.carbon is not None and not isinstance(self.carbon, CarbonRecord):
             object.__setattr__(self, "carbon", CarbonRecord.from_dict(self.carbon))
+        if self.host_activity is not None and not isinstance(self.host_activity, HostActivity):
+            object.__setattr__(self, "host_activity", HostActivity.from_dict(self.host_activity))
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
         if self.status == STATUS_FAILED and not self.error:
@@ -185,11 +197,13 @@ class JobResult:
 
         Args:
             provenance: Which provenance to sum.
-            scope: ``None`` (default) sums the physical boundary: ``device`` and ``machine``
-                domains, which cover different components. ``process``-scope domains (energy
-                attributed to the measured process) overlap the machine's and are summed only
-                when asked for with ``scope="process"``; ``node``-scope domains (the whole node
-                at the wall, from its BMC) overlap everything and only with ``scope="node"``.
+            scope: ``None`` (default) sums the job's boundary
+                (:func:`~wattprint.meters.base.boundary_split`): its ``device`` domains and
+                the host or the job's share of it (``affinity``/``container``), never a share
+                added to the whole host's figure. ``process``-scope domains (energy attributed
+                to the measured process) overlap the machine's and are summed only when asked
+                for with ``scope="process"``; ``node``-scope domains (the whole node at the
+                wall, from its BMC) overlap everything and only with ``scope="node"``.
         """
         prov = Provenance(provenance)
         if scope is None:
@@ -198,27 +212,41 @@ class JobResult:
         return sum(parts) if parts else None
 
     def boundary_energy_j(self) -> dict[Provenance, float]:
-        """Query-window energy (J) per provenance present, over the physical boundary
-        (``device`` and ``machine`` domains; see :meth:`energy_j`), in one pass."""
+        """Query-window energy (J) per provenance present, over the job's boundary (see
+        :meth:`energy_j`), in one pass."""
         totals: dict[Provenance, float] = {}
-        for d in self.domains:
-            if d.scope not in OVERLAPPING_SCOPES:
-                totals[d.provenance] = totals.get(d.provenance, 0) + d.energy_j
+        for d in boundary_split(self.domains)[0]:
+            totals[d.provenance] = totals.get(d.provenance, 0) + d.energy_j
         return totals
 
+    @property
+    def shared_host(self) -> bool:
+        """Whether the query window is flagged as shared: other jobs placed on the machine
+        (``shared``) or others' CPU time above the limit (``host_activity``)."""
+        return self.shared or (self.host_activity is not None and self.host_activity.shared)
+
+    def headline(self) -> Headline:
+        """What reports lead with: the job's boundary, or on a shared host the process's own
+        share with the job's boundary beside it (:func:`~wattprint.meters.base.headline`)."""
+        return headline(self.domains, self.host_activity, self.shared)
+
+    def lead_energy_j(self, provenance: Provenance | str) -> float | None:
+        """The headline's energy of one provenance (J), or None when absent."""
+        return self.headline().energy_j.get(Provenance(provenance))
+
     def per_inference_j(self, provenance: Provenance | str) -> float | None:
-        """Energy per inference (J) for one provenance; None if absent or n == 0."""
-        e = self.energy_j(provenance)
+        """Headline energy per inference (J) for one provenance; None if absent or n == 0."""
+        e = self.lead_energy_j(provenance)
         return None if e is None or self.n == 0 else e / self.n
 
     def per_1k_kwh(self, provenance: Provenance | str) -> float | None:
-        """kWh per 1,000 inferences, the study's headline unit."""
-        e = self.energy_j(provenance)
+        """Headline kWh per 1,000 inferences, the study's headline unit."""
+        e = self.lead_energy_j(provenance)
         return None if e is None or self.n == 0 else kwh_per_1k(e, self.n)
 
     def per_unit_j(self, provenance: Provenance | str) -> float | None:
-        """Energy per work unit (J per token / image / sample)."""
-        e = self.energy_j(provenance)
+        """Headline energy per work unit (J per token / image / sample)."""
+        e = self.lead_energy_j(provenance)
         if e is None or not self.work_units:
             return None
         return e / self.work_units
@@ -252,13 +280,16 @@ class JobResult:
         d["extra"] = dict(self.extra)
         d["warnings"] = list(self.warnings)
         d["carbon"] = None if self.carbon is None else self.carbon.to_dict()
+        d["host_activity"] = None if self.host_activity is None else self.host_activity.to_dict()
         if not derived:
             return d
         d["totals"] = self.totals()
+        head = self.headline()
+        d["headline"] = head.to_dict()
         d["per_inference"] = {
             p.value: {"energy_j": self.per_inference_j(p), "kwh_per_1k": self.per_1k_kwh(p),
-                      "energy_j_per_unit": self.per_unit_j(p)}
-            for p in Provenance if self.energy_j(p) is not None
+                      "energy_j_per_unit": self.per_unit_j(p), "basis": head.basis}
+            for p in Provenance if p in head.energy_j
         }
         return d
 
@@ -302,3 +333,23 @@ def _upgrade_old_record(kwargs: dict[str, Any]) -> None:
     if not kwargs.get("warnings") and extra.get("window_warnings"):
         kwargs["warnings"] = extra.pop("window_warnings")
     kwargs["warnings"] = tuple(str(w) for w in kwargs.get("warnings") or ())
+    if (note := _mixed_scope_note(kwargs["domains"])) and note not in kwargs["warnings"]:
+        kwargs["warnings"] = (*kwargs["warnings"], note)
+
+
+MIXED_SCOPE_NOTE = ("read by a newer wattprint: this record's total no longer adds {apart} "
+                    "(the whole host) to the job's share ({share}); it was written when that "
+                    "sum was the headline, and {apart} is now reported apart")
+"""Said on read of a record written before totals kept a share and the whole host apart."""
+
+
+def _mixed_scope_note(domains: tuple[DomainEnergy, ...]) -> str | None:
+    """The note for a record whose domains of one provenance cover both the job's share of
+    the host and the whole host (written before the RAM estimate followed the CPU share)."""
+    inside, apart = boundary_split(domains)
+    if not apart:
+        return None
+    share = [d for d in inside if d.scope in SHARE_SCOPES]
+    return MIXED_SCOPE_NOTE.format(
+        apart=", ".join(f"{d.name} (scope {d.scope})" for d in apart if d.scope in WHOLE_HOST_SCOPES),
+        share=", ".join(f"{d.name}, scope {d.scope}" for d in share))

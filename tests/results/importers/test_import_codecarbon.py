@@ -201,3 +201,39 @@ def test_real_files_from_the_reference_folder(study_dir: Path) -> None:
     for r in rep.results:
         assert {d.component for d in r.domains} == {"gpu", "cpu", "ram"}
         assert "load" in r.phases
+
+
+CC_EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "codecarbon" / "codecarbon_examples_emissions.csv"
+"""CodeCarbon's own ``examples/emissions.csv`` (mlco2/codecarbon @ b05965e, MIT)."""
+
+
+def test_partial_rows_import_with_their_domains_and_an_unknown_total(tmp_path: Path) -> None:
+    from wattprint.results.store import ResultStore
+
+    rep = read_file(CC_EXAMPLE)
+    assert rep.errors == [] and len(rep.results) == 28
+    partial = [r for r in rep.results if r.extra.get("missing_columns")]
+    assert [r.source_line for r in partial] == [6, 7]
+    for r in partial:
+        assert {d.component for d in r.domains} == {"gpu", "ram"}  # no CPU domain invented
+        assert r.extra["energy_consumed_kwh"] is None  # the total is unknown, not gpu + ram
+        assert r.extra["missing_columns"] == ["cpu_energy"]
+        assert any("cpu_energy empty" in w and "total is unknown" in w for w in r.warnings)
+        assert r.carbon.emissions_g is None and r.carbon.intensity_g_per_kwh is None
+    line6 = partial[0]
+    assert {d.component: d.energy_j for d in line6.domains} == pytest.approx(
+        {"gpu": 5.41164398111679e-07 * KWH, "ram": 5.236769318580628e-05 * KWH})
+    with ResultStore(tmp_path / "s.db") as store:  # stored and read back as imported
+        store.write_many(rep.results)
+        back = {r.source_line: r for r in store.results()}
+    assert back[6].warnings == line6.warnings and back[6].extra["missing_columns"] == ["cpu_energy"]
+
+
+def test_row_with_every_component_empty_is_refused(tmp_path: Path) -> None:
+    def edit(ls: list[str]) -> None:
+        for col in ("cpu_energy", "gpu_energy", "ram_energy", "energy_consumed"):
+            _set(ls, 3, col, "")
+    f = _copy_with(tmp_path, COMPLETE, edit)
+    rep = read_file(f)
+    assert len(rep.results) == 2 and [e.line for e in rep.errors] == [3]
+    assert "all empty" in rep.errors[0].message

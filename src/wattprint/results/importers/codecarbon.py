@@ -26,6 +26,12 @@ Energy is converted at this boundary: kWh → J, kg CO2eq → g. ``energy_consum
 the sum of the components (or that sum × ``pue``) within 0.1 % (CSV rounding), or the row is
 rejected with its file and line.
 
+A **partial row** leaves some component columns empty (CodeCarbon's own ``examples/emissions.csv``
+has rows with GPU and RAM energy but empty ``cpu_energy``, ``energy_consumed`` and ``run_id``):
+it is imported with the domains it has, its total is unknown (``energy_consumed_kwh`` None in
+``extra``, never a sum of the parts it has), and its warnings say which components are missing.
+A row with every component empty is refused.
+
 A task-mode file (``task_name`` column) groups the rows of one ``run_id``: the row named
 ``query_task`` (default ``"query model"``) is the result's own window and the others (``load
 model`` …) become its ``phases``. Without a query row, each row is its own result.
@@ -227,10 +233,12 @@ class _Parsed(NamedTuple):
     timestamp: str
     duration_s: float
     domains: tuple[DomainEnergy, ...]
-    energy_kwh: float
+    energy_kwh: float | None
     emissions_kg: float | None
     pue: float | None
     row: Mapping[str, str]
+    missing: tuple[str, ...] = ()
+    """Component columns left empty in a partial row (``cpu_energy`` ...)."""
 
 
 @dataclass(frozen=True)
@@ -397,40 +405,65 @@ def _parse_row(row: Mapping[str, str], line: int, ctx: _FileContext) -> _Parsed:
     get = row.get
     needed = LEGACY_REQUIRED_COLUMNS if ctx.legacy else REQUIRED_COLUMNS
     if None in map(get, needed):
-        missing = [c for c in needed if get(c) is None]
-        raise _RowError(f"too few fields (no value for {', '.join(missing)})")
+        absent = [c for c in needed if get(c) is None]
+        raise _RowError(f"too few fields (no value for {', '.join(absent)})")
     duration = _number(get("duration"), "duration")
     emissions = _number(get("emissions"), "emissions", required=False)  # empty in some logs
-    total = _number(get("energy_consumed"), "energy_consumed")
-    assert duration is not None and total is not None
-    parts: tuple[float, ...] = () if ctx.legacy else tuple(
-        _number(get(c), c) for c in COMPONENT_COLUMNS)  # type: ignore[misc]
-    if duration < 0 or total < 0 or (emissions or 0.0) < 0 or (parts and min(parts) < 0):
-        named = (("duration", duration), ("emissions", emissions), ("energy_consumed", total),
-                 *zip(COMPONENT_COLUMNS, parts))
+    parts: tuple[float | None, ...] = () if ctx.legacy else tuple(
+        _number(get(c), c, required=False) for c in COMPONENT_COLUMNS)
+    missing = tuple(c for c, v in zip(COMPONENT_COLUMNS, parts) if v is None)
+    if parts and len(missing) == len(parts):
+        raise _RowError(f"columns {', '.join(COMPONENT_COLUMNS)} are all empty: no energy to import")
+    # a partial row (a component empty) may leave the total empty too: it is then unknown
+    total = _number(get("energy_consumed"), "energy_consumed", required=not missing)
+    assert duration is not None
+    named = (("duration", duration), ("emissions", emissions), ("energy_consumed", total),
+             *zip(COMPONENT_COLUMNS, parts))
+    if any(v is not None and v < 0 for _, v in named):
         name, value = next((n, v) for n, v in named if v is not None and v < 0)
         raise _RowError(f"column {name!r} is negative: {value}")
     pue = _number(get("pue"), "pue", required=False)
     if ctx.legacy:
+        assert total is not None
         domains = [_legacy_domain(row, total * J_PER_KWH)]
     else:
         cpu, gpu, ram = parts
-        s = cpu + gpu + ram
-        tol = SUM_TOLERANCE * max(total, s) + 1e-12
-        if abs(s - total) > tol and abs(s * (pue or 1.0) - total) > tol:
-            raise _RowError(
-                f"energy_consumed ({total:.6g} kWh) is not the sum of cpu_energy + gpu_energy + "
-                f"ram_energy ({s:.6g} kWh) within {SUM_TOLERANCE:.1%}; the units do not add up")
+        if not missing:
+            assert cpu is not None and gpu is not None and ram is not None and total is not None
+            _check_sum(cpu + gpu + ram, total, pue)
         version = _version_tuple(get("codecarbon_version") or None)
-        gpu_domain = _gpu_domain(row, gpu * J_PER_KWH, version)
-        domains = [_cpu_domain(row, cpu * J_PER_KWH, ctx), _ram_domain(row, ram * J_PER_KWH)]
-        if gpu_domain is not None:
-            domains.insert(0, gpu_domain)
+        domains = []
+        if gpu is not None and (gpu_domain := _gpu_domain(row, gpu * J_PER_KWH, version)):
+            domains.append(gpu_domain)
+        if cpu is not None:
+            domains.append(_cpu_domain(row, cpu * J_PER_KWH, ctx))
+        if ram is not None:
+            domains.append(_ram_domain(row, ram * J_PER_KWH))
+        if not domains:
+            raise _RowError(f"columns {', '.join(missing)} are empty and the GPU column names "
+                            "no GPU: no energy to import")
     return _Parsed(line=line, task_name=get("task_name") or None,
                    run_id=get("run_id") or None, project=get("project_name") or "",
                    timestamp=get("timestamp") or "",
-                   duration_s=duration, domains=tuple(domains), energy_kwh=total,
-                   emissions_kg=emissions, pue=pue, row=row)
+                   duration_s=duration, domains=tuple(domains),
+                   energy_kwh=None if missing else total,
+                   emissions_kg=emissions, pue=pue, row=row, missing=missing)
+
+
+def _check_sum(s: float, total: float, pue: float | None) -> None:
+    """``energy_consumed`` equals the components' sum (or the sum × PUE) within rounding."""
+    tol = SUM_TOLERANCE * max(total, s) + 1e-12
+    if abs(s - total) > tol and abs(s * (pue or 1.0) - total) > tol:
+        raise _RowError(
+            f"energy_consumed ({total:.6g} kWh) is not the sum of cpu_energy + gpu_energy + "
+            f"ram_energy ({s:.6g} kWh) within {SUM_TOLERANCE:.1%}; the units do not add up")
+
+
+def _partial_note(p: _Parsed) -> str:
+    """The label of a partial row: which components it lacks and that its total is unknown."""
+    return (f"partial CodeCarbon row (line {p.line}): {', '.join(p.missing)} empty, so that "
+            f"energy is unknown and the row's total is unknown; imported with "
+            f"{', '.join(d.name for d in p.domains)} only, which are not the whole machine")
 
 
 _ENV_COLUMNS = ("cpu_model", "cpu_count", "gpu_model", "gpu_count", "ram_total_size", "os",
@@ -474,7 +507,8 @@ def _carbon(p: _Parsed) -> CarbonRecord:
             pue=pue)
     return CarbonRecord(
         emissions_g=p.emissions_kg * 1000.0,
-        intensity_g_per_kwh=(p.emissions_kg * 1000.0 / p.energy_kwh) if p.energy_kwh > 0 else None,
+        intensity_g_per_kwh=(p.emissions_kg * 1000.0 / p.energy_kwh)
+        if p.energy_kwh is not None and p.energy_kwh > 0 else None,
         intensity_source=_intensity_source(row.get("codecarbon_version"),
                                            row.get("country_iso_code"), row.get("region"), True),
         pue=pue,
@@ -507,7 +541,8 @@ def _window(p: _Parsed, label: str) -> EnergyResult:
     return EnergyResult(label=label, started_at=_started_at(p), duration_s=p.duration_s,
                         domains=p.domains,
                         warnings=(f"imported from CodeCarbon task {p.task_name!r} "
-                                  f"(line {p.line}, timestamp {p.timestamp})",))
+                                  f"(line {p.line}, timestamp {p.timestamp})",
+                                  *((_partial_note(p),) if p.missing else ())))
 
 
 def _record(file: Path, main: _Parsed, phases: Sequence[_Parsed], opts: ImportOptions) -> JobResult:
@@ -516,6 +551,8 @@ def _record(file: Path, main: _Parsed, phases: Sequence[_Parsed], opts: ImportOp
                              "energy_consumed_kwh": main.energy_kwh}
     if main.run_id is None:
         extra["note"] = "run_id empty in the log: identified by file, line and timestamp"
+    if main.missing:
+        extra["missing_columns"] = list(main.missing)
     if main.task_name is not None:
         extra["task_name"] = main.task_name
     extra.update(filter(_value_of, zip(_EXTRA_COLUMNS, map(main.row.get, _EXTRA_COLUMNS))))
@@ -546,6 +583,7 @@ def _record(file: Path, main: _Parsed, phases: Sequence[_Parsed], opts: ImportOp
                                  env.get("ram_total_size")),
         carbon=_carbon(main), source=SOURCE, source_file=str(file), source_line=main.line,
         created_at=main.timestamp or None, extra=extra,
+        warnings=(_partial_note(main),) if main.missing else (),
     )
 
 
