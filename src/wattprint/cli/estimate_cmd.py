@@ -162,8 +162,7 @@ def _j(v: float) -> str:
 def _print_llm(d: dict[str, Any]) -> None:
     out = sys.stdout
     a, f = d["assumptions"], d["fit"]
-    via = f" via {d['provider'] or a['provider']['name']}" if (d["provider"] or a["provider"]) \
-        else ""
+    via = f" via {d['provider']}" if d["provider"] else ""
     out.write(f"{d['model']}{via}: {d['input_tokens']} input + {d['output_tokens']} output "
               "tokens\n")
     out.write(f"  energy ({d['provenance']}, {d['boundary']}): {_j(d['energy_j'])} "

@@ -147,7 +147,8 @@ class LlmEstimate:
         r, m, f = self.request, self.model, self.fit
         return {
             "kind": "llm_estimate", "provenance": "estimated", "method": self.method,
-            "data_version": f.data_version, "model": r.model, "provider": r.provider,
+            "data_version": f.data_version, "model": r.model,
+            "provider": self.provider.name if self.provider else None,
             "input_tokens": r.input_tokens, "output_tokens": r.output_tokens,
             "energy_j": self.energy.central_j, "energy_low_j": self.energy.low_j,
             "energy_high_j": self.energy.high_j, "interval_level": r.level,
