@@ -86,3 +86,34 @@ def test_port_in_use_is_a_meter_error(tree):
     finally:
         server.shutdown()
         state.close()
+
+
+def test_pod_labels_are_added_to_every_sample_and_read_back(tree, tmp_path):
+    from wattprint.meters.k8s import pod_identity
+
+    uid = "7d5a6b7e_1234_4f1a_9a3b_2b6c8d1e0f21"
+    cid = "ab" * 32
+    (tmp_path / "proc" / "self").mkdir(parents=True)
+    (tmp_path / "proc" / "self" / "cgroup").write_text(
+        f"0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{uid}.slice/"
+        f"cri-containerd-{cid}.scope\n")
+    ident = pod_identity(str(tmp_path / "proc"), {"POD_NAME": "exporter-x7", "POD_NAMESPACE":
+                                                  "wattprint", "NODE_NAME": "gpu-node-7"},
+                         sa_namespace_file=str(tmp_path / "none"))
+    root, gpu, _rail = tree
+    state = TelemetryState([IntelGpuMeter(str(root))])
+    state.start()
+    server, _ = serve(state, 0, labels=ident.labels())
+    url = f"http://127.0.0.1:{server.server_port}/metrics"
+    try:
+        got = scrape(url)
+        labels = got[("wattprint_energy_joules_total", "gpu:xpu0")][1]
+        assert labels["pod"] == "exporter-x7" and labels["namespace"] == "wattprint"
+        assert labels["node"] == "gpu-node-7" and labels["container_id"] == cid
+        assert labels["pod_uid"] == uid.replace("_", "-") and "container" not in labels
+        assert got[("wattprint_read_errors_total", None)][1]["pod"] == "exporter-x7"
+        remote = PrometheusMeter(url)          # the labelled page still reads as a source
+        assert [s.name for s in remote.domains()] == [f"gpu:xpu0@127.0.0.1:{server.server_port}"]
+    finally:
+        server.shutdown()
+        state.close()

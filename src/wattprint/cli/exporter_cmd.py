@@ -48,6 +48,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "this OTLP/HTTP endpoint, e.g. http://collector:4318/v1/metrics")
     p.add_argument("--otlp-interval", type=positive_float, default=10.0, metavar="S",
                    help="seconds between OTLP pushes (default: %(default)s)")
+    p.add_argument("--no-pod-labels", action="store_true",
+                   help="in Kubernetes, do not add the pod, namespace, container, node, pod_uid "
+                   "and container_id labels (from the cgroup path and the Downward API; "
+                   "docs/kubernetes.md)")
     add_hardware_arguments(p)
     p.set_defaults(func=cmd_exporter)
 
@@ -56,8 +60,11 @@ def cmd_exporter(args: argparse.Namespace) -> int:
     """Handler of ``wattprint exporter``."""
     from wattprint.meters.detect import detect
     from wattprint.meters.exporter import TelemetryState, serve
+    from wattprint.meters.k8s import pod_identity
 
     apply_hardware_options(args)
+    ident = None if args.no_pod_labels else pod_identity()
+    labels = ident.labels() if ident else {}
     meters, _status = detect(powercap_root=args.powercap_root)
     state = TelemetryState(meters, interval_s=args.interval)
     stop = threading.Event()
@@ -69,11 +76,15 @@ def cmd_exporter(args: argparse.Namespace) -> int:
             provider = otlp_provider(args.otlp_endpoint, args.otlp_interval)
             instrument(state, provider)
         state.start()
-        server, _thread = serve(state, args.port, args.addr)
+        server, _thread = serve(state, args.port, args.addr, labels)
         domains = [f"{s.spec.name} ({s.spec.provenance})" for s in state.samples()]
         print(f"wattprint exporter: serving http://{args.addr}:{server.server_port}/metrics "
               f"every {args.interval:g} s: {', '.join(domains) or 'no domain'}",
               file=sys.stderr, flush=True)
+        if ident is not None:
+            print("wattprint exporter: Kubernetes labels " + ", ".join(
+                f"{k}={v} ({ident.sources.get(k, '?')})" for k, v in labels.items()),
+                file=sys.stderr, flush=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         stop.wait()

@@ -25,7 +25,9 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("--ipmi-credentials", "WATTPRINT_IPMI_CREDENTIALS", "FILE",
      "file with the IPMI user and password (or set WATTPRINT_IPMI_USERNAME/_PASSWORD)"),
     ("--prometheus-url", "WATTPRINT_PROMETHEUS_URL", "URL",
-     "a DCGM exporter's or wattprint exporter's /metrics page to read energy from"),
+     "a DCGM exporter's, Kepler's or wattprint exporter's /metrics page to read energy from"),
+    ("--kepler-pods", "WATTPRINT_KEPLER_PODS", "NS/NAME,...",
+     "Kepler pods to read from --prometheus-url: namespace/name globs (default: all)"),
 )
 
 

@@ -92,6 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", action="store_true",
                    help="print one JSON object with keys power_w, low_w, high_w, model, sources")
     c.set_defaults(func=cmd_estimate_cpu)
+    from wattprint.cli.estimate_cmd import register as register_estimate_llm
+
+    register_estimate_llm(esub)  # estimate llm, estimate fit
 
 
 def _gpus_arg(text: str) -> str | list[int]:

@@ -99,9 +99,11 @@ class DomainSpec:
             raise ValueError(f"estimated domain {self.name!r} must state its model and uncertainty")
 
 
-OVERLAPPING_SCOPES = frozenset({"process", "node"})
-"""Scopes that overlap the device and machine domains: a process's share of the machine, and
-the whole node at the wall (BMC). Never added to them; summed only on their own."""
+OVERLAPPING_SCOPES = frozenset({"process", "node", "pod", "mig", "split"})
+"""Scopes that overlap the device and machine domains: a process's share of the machine, the
+whole node at the wall (BMC), a Kubernetes pod's share of its node (Kepler), a MIG instance's
+share of its GPU, and the active or idle part of a counter (Kepler). Never added to them;
+summed only on their own."""
 
 SHARE_SCOPES = frozenset({"affinity", "container"})
 """Scopes of a domain that covers the job's share of the host (its CPUs or memory limit)."""

@@ -1,6 +1,8 @@
 """Live telemetry: serve the meters' cumulative energy as Prometheus metrics.
 
-Metrics (``prometheus_client``; labels ``domain``, ``provenance``, ``boundary``, ``scope``)::
+Metrics (``prometheus_client``; labels ``domain``, ``provenance``, ``boundary``, ``scope``, and in
+Kubernetes the pod's ``pod``, ``namespace``, ``container``, ``node``, ``pod_uid`` and
+``container_id`` as far as :mod:`wattprint.meters.k8s` finds them)::
 
     wattprint_energy_joules_total   counter  cumulative energy since the exporter started, J
     wattprint_power_watts           gauge    average power over the last sampling interval, W
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,34 +119,48 @@ class TelemetryState:
 
 
 class EnergyCollector:
-    """A ``prometheus_client`` collector over a :class:`TelemetryState`."""
+    """A ``prometheus_client`` collector over a :class:`TelemetryState`.
 
-    def __init__(self, state: TelemetryState) -> None:
+    Args:
+        state: The readings.
+        labels: Constant labels added to every sample (the pod's, in Kubernetes).
+    """
+
+    def __init__(self, state: TelemetryState, labels: Mapping[str, str] | None = None) -> None:
         self.state = state
+        self.labels = dict(labels or {})
 
     def collect(self) -> Iterator[Any]:
         """The metric families of the latest readings (prometheus_client calls this)."""
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+        names = [*LABELS, *self.labels]
         energy = CounterMetricFamily(ENERGY_METRIC, "Cumulative energy since the exporter "
                                      "started, joules (sum only within one provenance and scope)",
-                                     labels=LABELS)
+                                     labels=names)
         power = GaugeMetricFamily(POWER_METRIC, "Average power over the last sampling interval, "
-                                  "watts", labels=LABELS)
+                                  "watts", labels=names)
+        extra = list(self.labels.values())
         for s in self.state.samples():
-            labels = [s.spec.name, s.spec.provenance.value, s.spec.boundary, s.spec.scope]
+            labels = [s.spec.name, s.spec.provenance.value, s.spec.boundary, s.spec.scope, *extra]
             energy.add_metric(labels, s.energy_j)
             if s.power_w is not None:
                 power.add_metric(labels, s.power_w)
-        errors = CounterMetricFamily(ERRORS_METRIC, "Failed meter reads", labels=[])
-        errors.add_metric([], float(self.state.errors))
+        errors = CounterMetricFamily(ERRORS_METRIC, "Failed meter reads", labels=list(self.labels))
+        errors.add_metric(extra, float(self.state.errors))
         yield energy
         yield power
         yield errors
 
 
-def serve(state: TelemetryState, port: int, addr: str = "127.0.0.1") -> tuple[Any, threading.Thread]:
+def serve(state: TelemetryState, port: int, addr: str = "127.0.0.1",
+          labels: Mapping[str, str] | None = None) -> tuple[Any, threading.Thread]:
     """Serve ``state`` on ``http://addr:port/metrics``; returns (server, thread).
+
+    Args:
+        state: The readings.
+        port, addr: Where to listen.
+        labels: Constant labels of every sample (see :class:`EnergyCollector`).
 
     Raises:
         MeterError: prometheus_client is missing, or the port cannot be bound.
@@ -154,7 +170,7 @@ def serve(state: TelemetryState, port: int, addr: str = "127.0.0.1") -> tuple[An
     except ImportError as err:
         raise MeterError("the exporter needs prometheus-client (pip install wattprint[telemetry])") from err
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(EnergyCollector(state))
+    registry.register(EnergyCollector(state, labels))
     try:
         return start_http_server(port, addr=addr, registry=registry)
     except OSError as err:

@@ -1,0 +1,1 @@
+"""Shipped data of the estimator (sources and licences: README.md here)."""
