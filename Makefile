@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed-$(EXTRAS)
 
 # Packages type-checked with `mypy --strict` (config in pyproject's [tool.mypy]). Add a package
 # here once it passes (issue 11 wants meters and results too).
-MYPY_STRICT ?= wattprint.carbon wattprint.meters wattprint.results wattprint.frozen
+MYPY_STRICT ?= wattprint.carbon wattprint.meters wattprint.results wattprint.frozen wattprint.suite_file
 
 $(PY):
 	python3 -m venv $(VENV)

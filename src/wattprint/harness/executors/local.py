@@ -143,7 +143,8 @@ class LocalExecutor(Executor):
             if start_error is not None:
                 fatal = start_error
                 raise _NotStarted
-            deadline = None if job.timeout_s is None else time.monotonic() + job.timeout_s
+            timeout_s = job.settings.timeout_s
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
             while True:
                 if deadline is not None:
                     # poll() sleeps in select() until data, EOF or the deadline: no spinning
@@ -179,7 +180,7 @@ class LocalExecutor(Executor):
         if not missing:
             return
         if timed_out:
-            reason = f"timed out after {job.timeout_s:g} s (worker killed)"
+            reason = f"timed out after {job.settings.timeout_s:g} s (worker killed)"
         elif fatal is not None:
             reason = f"worker failed: {fatal}"
         elif proc.exitcode:
