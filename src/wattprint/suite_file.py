@@ -13,7 +13,8 @@ are YAML files validated by pydantic models. What they share lives here, once:
   :class:`~wattprint.errors.ConfigError` naming, for each problem, the file, the line, the key
   path (``jobs[3].modle``), the closest valid key and every valid key.
 
-Bottom layer: imports nothing of wattprint but :mod:`wattprint.errors`.
+A layer of its own just above the bottom one: it imports nothing of wattprint but
+:mod:`wattprint.errors`, and everything above may use it.
 """
 
 from __future__ import annotations

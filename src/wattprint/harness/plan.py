@@ -434,19 +434,28 @@ def check_names(spec: SuiteFile, catalog: Catalog) -> list[tuple[tuple[Any, ...]
 
 def _option_problems(spec: SuiteFile, i: int, entry: JobEntry,
                      catalog: Catalog) -> list[tuple[tuple[Any, ...], str]]:
-    """Backend options of one entry checked against each of its models' backend options.
+    """Each model of one entry must have a backend, and the entry's backend options must be
+    that backend's.
 
     A key set in ``defaults.settings`` is reported there, one set in the entry at the entry.
     """
     options = {**(spec.defaults.settings or {}), **(entry.settings or {})}
-    if not options:
-        return []
     out: list[tuple[tuple[Any, ...], str]] = []
-    models = entry.models or [entry.model or catalog.default_model(entry.task)]
-    for backend in dict.fromkeys(backend_for(entry.task, ModelRef.parse(m)) for m in models):
-        for key, msg in option_problems(backend, options):
-            where = "jobs" if key in (entry.settings or {}) else "defaults"
-            loc = ("jobs", i, "settings", key) if where == "jobs" else ("defaults", "settings", key)
+    key = "models" if entry.models is not None else "model"
+    try:
+        models = entry.models or [entry.model or catalog.default_model(entry.task)]
+    except ConfigError as err:  # a registered task without a default model
+        return [(("jobs", i, "task"), str(err))]
+    backends = []
+    for j, model in enumerate(models):
+        try:
+            backends.append(backend_for(entry.task, ModelRef.parse(model)))
+        except ConfigError as err:
+            out.append((("jobs", i, key, j) if key == "models" else ("jobs", i, key), str(err)))
+    for backend in dict.fromkeys(backends) if options else ():
+        for name, msg in option_problems(backend, options):
+            where = "jobs" if name in (entry.settings or {}) else "defaults"
+            loc = ("jobs", i, "settings", name) if where == "jobs" else ("defaults", "settings", name)
             out.append((loc, msg))
     return out
 

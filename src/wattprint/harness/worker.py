@@ -93,29 +93,22 @@ def default_examples_loader(task: Task, job: Job) -> list[Example]:
 def default_backend_loader(job: Job) -> Backend:
     """The job's backend, not yet loaded (``wattprint.backends.loader.load_backend``).
 
-    A zoo model is built (or found in its cache) here, before the ``load`` window, so that
-    window measures loading the model, not building it.
+    The backend gets the job's run settings it takes and the job's backend options. A zoo
+    model is built (or found in its cache) here, before the ``load`` window, so that window
+    measures loading the model, not building it.
     """
+    from wattprint.backends.base import RunSettings
     from wattprint.backends.loader import load_backend
     from wattprint.backends.model_ref import ModelRef
     from wattprint.backends.zoo import resolve_model
 
-    kind = ModelRef.parse(job.model).kind
-    if kind == "callable":
-        return load_backend(job.task, job.model, **dict(job.settings.settings))
-    if kind == "zoo":
+    if ModelRef.parse(job.model).kind == "zoo":
         resolve_model(job.model)
-    settings: dict[str, Any] = {"device": job.settings.device, "dtype": job.settings.dtype,
-                                "batch_size": job.settings.batch_size}
-    if job.revision is not None:
-        settings["revision"] = job.revision
-    if job.task == "text-to-image":
-        settings["seed"] = job.settings.seed
-        settings.update(job.settings.generation)  # num_inference_steps, height, width, guidance_scale
-    else:
-        settings.update(generation=dict(job.settings.generation), mode=job.mode)
-    settings.update(job.settings.settings)
-    return load_backend(job.task, job.model, **settings)
+    s = job.settings
+    run = RunSettings(device=s.device, dtype=s.dtype, batch_size=s.batch_size,
+                      revision=job.revision, generation=dict(s.generation), mode=job.mode,
+                      seed=s.seed)
+    return load_backend(job.task, job.model, run=run, **s.settings)
 
 
 @dataclass(frozen=True)
