@@ -12,10 +12,7 @@ import sys
 import threading
 
 from wattprint.cli.common import positive_float
-from wattprint.cli.hardware_options import (
-    add_hardware_arguments,
-    apply_hardware_options,
-)
+from wattprint.cli.hardware_options import add_hardware_arguments, hardware_options
 
 
 def port_number(text: str) -> int:
@@ -57,8 +54,7 @@ def cmd_exporter(args: argparse.Namespace) -> int:
     from wattprint.meters.detect import detect
     from wattprint.meters.exporter import TelemetryState, serve
 
-    apply_hardware_options(args)
-    meters, _status = detect(powercap_root=args.powercap_root)
+    meters, _status = detect(powercap_root=args.powercap_root, hardware=hardware_options(args))
     state = TelemetryState(meters, interval_s=args.interval)
     stop = threading.Event()
     provider = None

@@ -18,6 +18,9 @@ from pydantic import Field, ValidationError, field_validator
 from wattprint.errors import ConfigError, did_you_mean
 from wattprint.suite_file import MAX_SECONDS, StrictModel
 
+__all__ = ["BUILTIN_DEFAULTS", "CLI_FLAGS", "DTYPES", "MAX_SECONDS", "MAX_WARMUP", "SETTING_KEYS",
+           "JobSettings", "Settings", "cli_settings", "unknown", "valid_device"]
+
 DTYPES = ("float32", "float16", "bfloat16", "auto")
 """Model dtypes the backends accept (``auto``: the checkpoint's own)."""
 

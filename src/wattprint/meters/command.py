@@ -16,6 +16,7 @@ from typing import IO, Any
 from wattprint.errors import WattprintError
 from wattprint.meters.base import EnergyResult
 from wattprint.meters.energy_meter import DEFAULT_COMPONENTS, EnergyMeter
+from wattprint.meters.probe import HardwareOptions
 
 
 class CommandError(WattprintError):
@@ -36,7 +37,8 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
                     components: tuple[str, ...] = DEFAULT_COMPONENTS,
                     meter: EnergyMeter | None = None,
                     stdout: IO[Any] | int | None = None,
-                    cgroup_root: str = "/sys/fs/cgroup") -> tuple[int, EnergyResult]:
+                    cgroup_root: str = "/sys/fs/cgroup",
+                    hardware: HardwareOptions | None = None) -> tuple[int, EnergyResult]:
     """Run ``argv`` and measure the energy used while it runs.
 
     Args:
@@ -54,6 +56,7 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
             inherited when None. ``measure --json`` sends it to stderr so that stdout holds
             only the JSON document.
         cgroup_root: The cgroup mount (the job's CPU/memory share), settable for tests.
+        hardware: Where the hardware sources outside the default paths are (the CLI's flags).
 
     Returns:
         (exit code, EnergyResult labelled with the command). The ``cpu:process`` domain
@@ -74,7 +77,7 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
     m = meter if meter is not None else EnergyMeter(
         gpus=gpus if mode == "list" else None,  # type: ignore[arg-type]
         powercap_root=powercap_root, interval_s=interval_s, components=components,
-        cgroup_root=cgroup_root)
+        cgroup_root=cgroup_root, hardware=hardware)
     watch = _GpuUse(m) if mode == "used" else None
     try:
         if idle_s > 0:

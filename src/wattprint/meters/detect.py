@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from wattprint.errors import MeterError, unknown_choice
 from wattprint.meters.base import Meter, SourceStatus
-from wattprint.meters.probe import ProbeOptions, Unavailable
+from wattprint.meters.probe import HardwareOptions, ProbeOptions, Unavailable
 
 COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram", "module", "node")
 
@@ -111,7 +111,8 @@ def filled_slots(meter: Meter) -> set[str]:
 def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = None,
            powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1,
            cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc",
-           sources: Sequence[Source] = SOURCES) -> tuple[list[Meter], list[SourceStatus]]:
+           sources: Sequence[Source] = SOURCES,
+           hardware: HardwareOptions | None = None) -> tuple[list[Meter], list[SourceStatus]]:
     """Open the best meter for each requested component.
 
     Args:
@@ -123,6 +124,8 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
         cgroup_root: The cgroup mount (containers and CPU affinity scope).
         proc_root: The procfs mount.
         sources: The detection table (tests may pass their own).
+        hardware: Where the hardware sources outside the default paths are (the CLI's
+            hardware flags; None: the ``WATTPRINT_*`` environment and the defaults).
 
     Returns:
         (meters to read, one status per source in the table that was relevant).
@@ -149,7 +152,8 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
             status.append(SourceStatus(comp, src.name, False, False, f"not probed: {by}"))
             continue
         opts = ProbeOptions(frozenset(components), None if gpus is None else tuple(gpus),
-                            powercap_root, cgroup_root, proc_root, interval_s, tuple(meters))
+                            powercap_root, cgroup_root, proc_root, interval_s, tuple(meters),
+                            hardware=hardware or HardwareOptions())
         try:
             found = src.load()(opts)
         except BaseException:

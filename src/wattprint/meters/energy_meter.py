@@ -45,6 +45,7 @@ from wattprint.meters.base import (
     SourceStatus,
     TimelineSample,
 )
+from wattprint.meters.probe import HardwareOptions
 from wattprint.meters.sampled import Sampler
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,6 +73,8 @@ class EnergyMeter:
         components: Which components detection looks for: ``gpu``, ``cpu``, ``dram``, ``ram``.
         cgroup_root: The cgroup mount (container/affinity share of the estimates), for tests.
         proc_root: The procfs mount, for tests.
+        hardware: Where the hardware sources outside the default paths are (BMC, exporter,
+            hwmon; see :class:`~wattprint.meters.probe.HardwareOptions`).
 
     Raises:
         MeterError: A chosen source failed to open, or two meters report the same domain.
@@ -81,7 +84,8 @@ class EnergyMeter:
                  powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1,
                  sync: Callable[[], None] | None = None, meters: list[Meter] | None = None,
                  components: tuple[str, ...] = DEFAULT_COMPONENTS,
-                 cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc") -> None:
+                 cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc",
+                 hardware: HardwareOptions | None = None) -> None:
         if not interval_s > 0:
             raise MeterError(f"interval_s must be > 0 seconds, got {interval_s!r}")
         self.interval_s = float(interval_s)
@@ -91,7 +95,8 @@ class EnergyMeter:
 
             meters, statuses = detect(components=components, gpus=gpus,
                                       powercap_root=powercap_root, interval_s=interval_s,
-                                      cgroup_root=cgroup_root, proc_root=proc_root)
+                                      cgroup_root=cgroup_root, proc_root=proc_root,
+                                      hardware=hardware)
         else:
             statuses = [SourceStatus(m_domain.component, getattr(m, "name", type(m).__name__),
                                      True, True, "given explicitly")

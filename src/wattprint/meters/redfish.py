@@ -277,7 +277,8 @@ class RedfishMeter(NodePowerMeter):
 
 
 def _verify_env(value: str | None) -> bool | str:
-    """``$WATTPRINT_REDFISH_VERIFY``: unset/1/true → verify, 0/false → do not, else a CA path."""
+    """``--redfish-verify`` or ``$WATTPRINT_REDFISH_VERIFY``: unset/1/true/yes → verify,
+    0/false/no → do not, else a CA path."""
     if value is None or value.lower() in ("", "1", "true", "yes"):
         return True
     if value.lower() in ("0", "false", "no"):
@@ -295,7 +296,8 @@ def probe(options: Any = None) -> ProbeResult:
     try:
         creds = load_credentials(option(options, "redfish_credentials", None)
                                  or env_path(env, f"{ENV_PREFIX}_CREDENTIALS"), env, ENV_PREFIX)
-        verify = option(options, "redfish_verify", _verify_env(env.get(f"{ENV_PREFIX}_VERIFY")))
+        verify = option(options, "redfish_verify", env.get(f"{ENV_PREFIX}_VERIFY"))
+        verify = _verify_env(verify) if verify is None or isinstance(verify, str) else verify
         return RedfishMeter(url, creds, chassis=option(options, "redfish_chassis",
                                                        env.get(f"{ENV_PREFIX}_CHASSIS")),
                             verify=verify,

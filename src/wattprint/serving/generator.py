@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import psutil
@@ -45,7 +46,7 @@ class Target:
     api: str
     engine: EngineProfile
     fixed_length: bool = True
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     timeout_s: float = 120.0
 
     @property
@@ -124,7 +125,7 @@ async def run_point(target: Target, requests: Sequence[RequestSpec], arrivals: A
     cpu0 = _cpu_s()
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        def launch(i: int) -> asyncio.Task:
+        def launch(i: int) -> asyncio.Task[Any]:
             spec = requests[i]
             body = request_body(target.api, target.model, spec.prompt, spec.max_tokens,
                                 target.fixed_length, target.engine, target.extra)
@@ -133,7 +134,7 @@ async def run_point(target: Target, requests: Sequence[RequestSpec], arrivals: A
                                             count_tokens=count_tokens, clock=clock))
 
         t0 = clock() + 0.02
-        tasks: list[asyncio.Task] = []
+        tasks: list[asyncio.Task[Any]] = []
         if offsets is not None:
             for i, off in enumerate(offsets):
                 due = t0 + off
@@ -160,11 +161,11 @@ async def run_point(target: Target, requests: Sequence[RequestSpec], arrivals: A
 
 
 async def _closed_loop(n: int, concurrency: int, records: list[RequestRecord],
-                       launch: Callable[[int], asyncio.Task], stop: asyncio.Event,
-                       clock: Callable[[], float], t0: float) -> list[asyncio.Task]:
+                       launch: Callable[[int], asyncio.Task[Any]], stop: asyncio.Event,
+                       clock: Callable[[], float], t0: float) -> list[asyncio.Task[Any]]:
     """Keep ``concurrency`` requests in flight; each is scheduled when a slot frees."""
     nxt = 0
-    tasks: list[asyncio.Task] = []
+    tasks: list[asyncio.Task[Any]] = []
     stopped = asyncio.create_task(stop.wait())
 
     async def worker() -> None:

@@ -51,7 +51,7 @@ class LaunchedEngine:
         self.env = {**os.environ, **(env or {})}
         self.log_path = Path(log_path) if log_path else Path(
             tempfile.mkstemp(prefix="wattprint-engine-", suffix=".log")[1])
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.ready_after_s: float | None = None
 
     def start(self) -> None:
@@ -116,7 +116,7 @@ class LaunchedEngine:
 def _ready(endpoint: str) -> bool:
     try:
         with urllib.request.urlopen(endpoint + "/v1/models", timeout=2) as r:
-            return r.status == 200
+            return bool(r.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False
 

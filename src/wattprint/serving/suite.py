@@ -162,7 +162,7 @@ def job_config(job: ServingJob, log: Callable[[str], None] = print) -> ServingCo
         output_len=parse_length(job.output_len), fixed_length=job.fixed_length,
         prompts=job.prompts, launch=sub(job.launch) if job.launch else None,
         ready_timeout_s=job.ready_timeout_s, idle_s=job.idle_s, interval_s=job.interval_s,
-        max_lag_s=job.max_lag_s, slo=dict(job.slo), timeout_s=job.timeout_s, sweep=job.sweep,
+        max_lag_s=job.max_lag_s, slo={str(k): v for k, v in job.slo.items()}, timeout_s=job.timeout_s, sweep=job.sweep,
         use_steady=not job.whole_window, seed=job.seed)
 
 
