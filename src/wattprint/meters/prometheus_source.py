@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
+from wattprint.meters.gates import prometheus_url
 from wattprint.meters.hwprobe import (
     MonotonicCounter,
     ProbeResult,
@@ -165,10 +166,9 @@ class PrometheusMeter(Meter):
 
 def probe(options: Any = None) -> ProbeResult:
     """A :class:`PrometheusMeter` when an endpoint is configured, or why there is none."""
-    url = option(options, "prometheus_url", None) or environ_of(options).get("WATTPRINT_PROMETHEUS_URL")
-    if not url:
-        return Unavailable("no endpoint configured (--prometheus-url or "
-                           "$WATTPRINT_PROMETHEUS_URL: a DCGM exporter or a wattprint exporter)")
+    if why := prometheus_url(options):
+        return Unavailable(why)
+    url = option(options, "prometheus_url", None) or environ_of(options)["WATTPRINT_PROMETHEUS_URL"]
     try:
         return PrometheusMeter(url)
     except MeterError as err:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
+from wattprint.meters.gates import powercap
 from wattprint.meters.probe import ProbeOptions, Unavailable
 
 MAX_PLAUSIBLE_POWER_W: float = 2000.0
@@ -370,10 +371,9 @@ class RaplMeter(Meter):
 
 def probe(options: ProbeOptions) -> Meter | Unavailable:
     """Detection entry (see :mod:`wattprint.meters.detect`): CPU package and DRAM counters."""
+    if why := powercap(options):
+        return Unavailable(why)
     root = options.powercap_root
-    if not os.path.isdir(root):
-        return Unavailable(f"no powercap directory at {root} (no RAPL on this machine, or it is "
-                           "not mounted in this container; see --powercap-root)")
     comps = [c for c in ("cpu", "dram") if options.wants(c) or (c == "dram" and options.wants("ram"))]
     try:
         return RaplMeter(root, components=comps)

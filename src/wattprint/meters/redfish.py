@@ -40,6 +40,7 @@ from wattprint.meters.bmc import (
     env_path,
     load_credentials,
 )
+from wattprint.meters.gates import redfish_url
 from wattprint.meters.hwprobe import ProbeResult, Unavailable, environ_of, option
 
 SOURCE = "redfish"
@@ -288,11 +289,10 @@ def _verify_env(value: str | None) -> bool | str:
 
 def probe(options: Any = None) -> ProbeResult:
     """A :class:`RedfishMeter` when a BMC address is configured, or why there is none."""
+    if why := redfish_url(options):
+        return Unavailable(why)
     env = environ_of(options)
-    url = option(options, "redfish_url", None) or env.get(f"{ENV_PREFIX}_URL")
-    if not url:
-        return Unavailable("no BMC configured (--redfish-url or $WATTPRINT_REDFISH_URL); "
-                           "node wall power is read only from a BMC you name")
+    url = option(options, "redfish_url", None) or env[f"{ENV_PREFIX}_URL"]
     try:
         creds = load_credentials(option(options, "redfish_credentials", None)
                                  or env_path(env, f"{ENV_PREFIX}_CREDENTIALS"), env, ENV_PREFIX)
