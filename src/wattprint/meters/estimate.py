@@ -87,7 +87,7 @@ IDLE_SOURCE = ("idle_fraction 0.2: min/max watts per vCPU of the Cloud Carbon Fo
                "coefficients from SPECpower_ssj2008 (0.16-0.24 for Intel Broadwell..Cascade Lake, "
                "AMD EPYC Milan), github.com/cloud-carbon-footprint/ccf-coefficients")
 BAND_SOURCE = ("band: multiplicative, [P/(1+u), P*(1+u)], u calibrated against SPECpower_ssj2008 "
-               "published results (see bench/cpu_estimate.py and README methodology)")
+               "published results (see bench/cpu_estimate.py and docs/methodology.md)")
 RAM_SOURCE = ("0.3725 W/GB of installed RAM: Green Algorithms (Lannelongue et al., Adv. Sci. 2021); "
               "contested by wall-meter checks (GreenAlgorithms/green-algorithms-tool#14), hence "
               "uncertainty 0.75")
