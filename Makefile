@@ -8,8 +8,9 @@ STAMP   := $(VENV)/.installed-$(EXTRAS)
 .PHONY: run test install browser lint typecheck bench clean
 
 # Packages type-checked with `mypy --strict` (config in pyproject's [tool.mypy]). Add a package
-# here once it passes (issue 11 wants meters and results too).
-MYPY_STRICT ?= wattprint.carbon wattprint.meters wattprint.results wattprint.frozen wattprint.estimates
+# here once it passes (left: cli, analysis, tasks).
+MYPY_STRICT ?= wattprint.carbon wattprint.meters wattprint.results wattprint.frozen \
+	wattprint.suite_file wattprint.harness wattprint.backends wattprint.serving wattprint.estimates
 
 $(PY):
 	python3 -m venv $(VENV)

@@ -63,7 +63,7 @@ def _interleaved(job, pairs: int, conn) -> None:
     examples = tk.examples_loader(task, job)
     backend = tk.backend_loader(job)
     backend.load()
-    backend.warmup(examples[0], job.warmup)
+    backend.warmup(examples[0], job.settings.warmup)
 
     def bare() -> tuple[float, float]:
         c0 = time.process_time()
@@ -79,7 +79,7 @@ def _interleaved(job, pairs: int, conn) -> None:
         try:
             c0 = time.process_time()  # all threads of the process, the sampler's included
             meter.begin("query")
-            run_window(backend, examples, job.batch_size)
+            run_window(backend, examples, job.settings.batch_size)
             window = meter.end("query")
             return window.duration_s, time.process_time() - c0
         finally:

@@ -7,7 +7,6 @@ Every message says what was wrong and, where possible, what would be valid.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,6 +51,8 @@ def did_you_mean(value: str, choices: Iterable[str], n: int = 3) -> str:
         choices: The valid values.
         n: How many close matches to list at most.
     """
+    import difflib  # only when a message needs it: every module imports this one
+
     close = difflib.get_close_matches(value, list(choices), n=n, cutoff=0.6)
     if not close:
         return ""

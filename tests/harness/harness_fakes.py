@@ -16,6 +16,7 @@ from wattprint.backends.base import Backend, ModelInfo
 from wattprint.backends.callable import CallableBackend
 from wattprint.harness.catalog import Catalog
 from wattprint.harness.plan import Job
+from wattprint.harness.settings import JobSettings
 from wattprint.harness.worker import Toolkit
 from wattprint.meters.base import DomainEnergy, DomainSpec, EnergyResult, Meter, Provenance, Reading
 from wattprint.tasks.base import Example, Prediction, Task
@@ -46,7 +47,7 @@ def parity_task(task_id: str) -> Task:
 
 
 def integer_examples(task: Task, job: Job) -> list[Example]:
-    return [task.prepare(i) for i in range(job.n)]
+    return [task.prepare(i) for i in range(job.settings.n)]
 
 
 def parity(x: int) -> Prediction:
@@ -221,8 +222,7 @@ CATALOG = Catalog(
 def make_job(model: str = "parity", *, n: int = 4, repeat: int = 2, task: str = "text-classification",
              idle_s: float = 0.0, warmup: int = 1, timeout_s: float | None = None,
              job_id: str | None = None) -> Job:
+    settings = JobSettings(n=n, repeat=repeat, warmup=warmup, idle_s=idle_s, timeout_s=timeout_s)
     return Job(job_id=job_id or f"job-{model}", suite="test", index=0, task=task, model=model,
-               dataset="builtin", mode="task-specific", n=n, repeat=repeat, batch_size=1,
-               device="cpu", dtype=None, warmup=warmup, idle_s=idle_s, generation={},
-               split=None, config=None, seed=0, settings={}, revision=None,
-               hardware_id="hw-test", timeout_s=timeout_s)
+               dataset="builtin", mode="task-specific", settings=settings, revision=None,
+               hardware_id="hw-test")

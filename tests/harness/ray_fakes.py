@@ -35,7 +35,7 @@ class _KillOnce:
 
 def ray_backend(job: Job) -> Backend:
     if job.model == "kill-once":
-        return CallableBackend(_KillOnce(str(job.settings["marker"])), name="kill-once")
+        return CallableBackend(_KillOnce(str(job.settings.settings["marker"])), name="kill-once")
     return fake_backend(job)
 
 

@@ -50,17 +50,17 @@ def test_study_suite_validates_offline_with_88_models_on_30_datasets():
     assert len(task_specific) == 80 and len(zero_shot) == 8
     assert len({(j.task, j.dataset) for j in jobs}) == 30
     assert len({(j.task, j.dataset) for j in jobs if j.mode == "zero-shot"}) == 9
-    assert {(j.n, j.repeat, j.batch_size, j.device) for j in jobs} == {(1000, 10, 1, "cuda")}
+    assert {(j.settings.n, j.settings.repeat, j.settings.batch_size, j.settings.device) for j in jobs} == {(1000, 10, 1, "cuda")}
     # the study's zero-shot generation: BLOOMz gets 1 new token on sentiment, 65 on XSum
     by = {(j.model, j.dataset): j for j in jobs if j.mode == "zero-shot"}
-    assert by[("bigscience/bloomz-560m", "imdb")].generation["max_new_tokens"] == 1
-    assert by[("bigscience/bloomz-560m", "xsum")].generation["max_new_tokens"] == 65
+    assert by[("bigscience/bloomz-560m", "imdb")].settings.generation["max_new_tokens"] == 1
+    assert by[("bigscience/bloomz-560m", "xsum")].settings.generation["max_new_tokens"] == 65
 
 
 def test_study_suite_matches_the_tasks_study_grid():
     from wattprint.tasks.study import study_jobs
 
-    ours = {(j.task, j.model, j.dataset, j.mode, tuple(sorted(j.generation.items())))
+    ours = {(j.task, j.model, j.dataset, j.mode, tuple(sorted(j.settings.generation.items())))
             for j in load_suite("study").expand(hardware_id="validate")}
     theirs = {(s.task, s.model, s.dataset, s.mode, tuple(sorted(s.generation.items())))
               for s in study_jobs()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -62,7 +61,8 @@ def test_ray_gives_the_same_results_as_the_local_executor(executor):
 
 def test_a_killed_worker_is_retried_and_the_retry_recorded(executor, tmp_path):
     marker = tmp_path / "killed"
-    job = replace(make_job("kill-once", n=4, repeat=2, job_id="k"), settings={"marker": str(marker)})
+    job = make_job("kill-once", n=4, repeat=2, job_id="k").with_settings(
+        settings={"marker": str(marker)})
     results, phases = run(executor, [job])
     assert marker.exists()  # the first attempt really died
     assert sorted(r.repetition for r in results) == [0, 1]
@@ -92,7 +92,7 @@ def test_cpu_jobs_share_nodes_only_when_allowed(executor):
 def test_gpu_job_without_gpus_is_refused_with_the_reason(executor):
     from wattprint.errors import ConfigError
 
-    job = replace(make_job("parity"), device="cuda")
+    job = make_job("parity").with_settings(device="cuda")
     with pytest.raises(ConfigError, match="no alive Ray node has 1 GPU"):
         executor.resources_for(job)
 

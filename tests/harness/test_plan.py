@@ -52,9 +52,9 @@ def test_expansion_is_the_cross_product_with_overrides_per_entry():
         ("text-classification", "lvwerra/distilbert-imdb", "imdb"),
         ("summarization", "zoo:bart@tiny", "builtin"),
     ]
-    assert [j.n for j in jobs] == [5, 5, 5, 5, 3]
-    assert jobs[4].generation == {"max_new_tokens": 12}
-    assert all(j.repeat == 2 and j.idle_s == 0.5 and j.batch_size == 1 for j in jobs)
+    assert [j.settings.n for j in jobs] == [5, 5, 5, 5, 3]
+    assert jobs[4].settings.generation == {"max_new_tokens": 12}
+    assert all(j.settings.repeat == 2 and j.settings.idle_s == 0.5 and j.settings.batch_size == 1 for j in jobs)
     assert jobs[0].repetitions == (0, 1)
     assert len({j.job_id for j in jobs}) == 5
 
@@ -99,7 +99,7 @@ def test_job_ids_do_not_depend_on_repeat_warmup_or_idle_but_do_on_hardware():
     more = suite.expand(hardware_id="hw", catalog=CATALOG,
                         overrides=Overrides(settings={"repeat": 9, "warmup": 0, "idle_s": 0}))
     assert [j.job_id for j in more] == base
-    assert [j.repeat for j in more] == [9] * 5
+    assert [j.settings.repeat for j in more] == [9] * 5
     other = suite.expand(hardware_id="hw2", catalog=CATALOG)
     assert not set(base) & {j.job_id for j in other}
 
@@ -186,14 +186,14 @@ def test_malformed_yaml_names_the_file(tmp_path):
 def test_adhoc_defaults_to_builtin_and_the_zoo_model():
     suite = adhoc_suite(["summarization"], [], [], catalog=CATALOG)
     jobs = suite.expand(hardware_id="hw", catalog=CATALOG)
-    assert [(j.task, j.model, j.dataset, j.n, j.repeat) for j in jobs] == [
+    assert [(j.task, j.model, j.dataset, j.settings.n, j.settings.repeat) for j in jobs] == [
         ("summarization", "zoo:bart@tiny", "builtin", 1000, 10)]
 
 
 def test_adhoc_with_a_local_checkpoint_folder(tmp_path):
     suite, jobs = make_plan(None, tasks=["text-classification"], models=[str(tmp_path)],
                             settings={"n": 3, "repeat": 1}, hardware_id="hw", catalog=CATALOG)
-    assert (jobs[0].model, jobs[0].n, jobs[0].repeat) == (str(tmp_path), 3, 1)
+    assert (jobs[0].model, jobs[0].settings.n, jobs[0].settings.repeat) == (str(tmp_path), 3, 1)
     with pytest.raises(ConfigError, match=r"--model: model folder '/no/such/dir' does not exist"):
         make_plan(None, tasks=["text-classification"], models=["/no/such/dir"], hardware_id="hw",
                   catalog=CATALOG)

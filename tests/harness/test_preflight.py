@@ -21,9 +21,9 @@ def _probes(**kw):
     return dataclasses.replace(DEFAULT_PROBES, **kw)
 
 
-def _jobs(count, **changes):
+def _jobs(count, **settings):
     return [dataclasses.replace(make_job("zoo:distilbert-sst2@tiny", job_id=f"j{i}"),
-                                dataset=f"d{i}", **changes) for i in range(count)]
+                                dataset=f"d{i}").with_settings(**settings) for i in range(count)]
 
 
 def test_missing_hub_extra_is_one_problem_for_all_jobs_with_the_install_command():

@@ -114,6 +114,7 @@ print(len(out.results), len(out.skipped))
 """
 
 
+@pytest.mark.slow
 def test_a_driver_killed_mid_suite_resumes_with_nothing_lost_or_duplicated(tmp_path):
     import os
     import subprocess

@@ -44,7 +44,8 @@ def test_suite_and_cli_layers_reach_the_job(tmp_path):
             n: 5
         """)
     _, (job,) = make_plan(str(path), settings={"repeat": 2}, hardware_id="hw")
-    assert (job.n, job.repeat, job.warmup, job.batch_size) == (5, 2, 2, 1)
+    s = job.settings
+    assert (s.n, s.repeat, s.warmup, s.batch_size) == (5, 2, 2, 1)
 
 
 def test_cli_refuses_what_yaml_refuses_naming_the_flag(tmp_path, capsys):
@@ -101,3 +102,23 @@ def test_backend_options_are_typed_per_backend(tmp_path, capsys):
     assert "less than or equal to 1" in err
     # the callable backend knows only 'name'; the defaults' transformers option is not one
     assert "unknown callable option 'detection_threshold'" in err
+
+
+def test_a_job_holds_its_settings_whole_and_copies_stay_valid(tmp_path):
+    path = _suite(tmp_path, """\
+        name: whole
+        defaults: {n: 4, repeat: 3, idle_s: 1, settings: {trust_remote_code: false}}
+        jobs:
+          - task: text-classification
+        """)
+    _, (job,) = make_plan(str(path), hardware_id="hw")
+    expected = (BUILTIN_DEFAULTS.layered(Settings(generation={}))
+                .layered(Settings(n=4, repeat=3, idle_s=1, settings={"trust_remote_code": False})))
+    assert isinstance(job.settings, JobSettings) and job.settings == expected
+    assert job.repetitions == (0, 1, 2)
+    more = job.with_settings(repeat=5, device="cuda:1")
+    assert (more.settings.repeat, more.settings.device, more.repetitions) == (5, "cuda:1",
+                                                                              (0, 1, 2, 3, 4))
+    assert more.with_repetitions([4]).with_settings(n=8).repetitions == (4,)
+    with pytest.raises(ValueError, match="finite"):
+        job.with_settings(idle_s=float("inf"))

@@ -47,7 +47,7 @@ def test_n_beyond_a_files_records_is_refused_with_the_largest_value(tmp_path):
                   hardware_id="hw")
     _, jobs = make_plan(None, tasks=["text-classification"], datasets=[str(data)],
                         settings={"n": 2}, hardware_id="hw")
-    assert jobs[0].n == 2
+    assert jobs[0].settings.n == 2
 
 
 def test_a_huge_n_in_a_suite_is_refused_at_validation(tmp_path, capsys):

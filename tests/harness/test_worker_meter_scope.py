@@ -1,6 +1,5 @@
 """A job charges only what it uses: cpu jobs measure no GPU, cuda:N jobs only GPU N."""
 
-import dataclasses
 import importlib.util
 import pathlib
 import sys
@@ -21,7 +20,7 @@ FakeGpu = fake_pynvml.FakeGpu
 def _with_device(job, device):
     if hasattr(job, "model_copy"):
         return job.model_copy(update={"device": device})
-    return dataclasses.replace(job, device=device)
+    return job.with_settings(device=device)
 
 
 @pytest.fixture

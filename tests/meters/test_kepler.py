@@ -79,3 +79,13 @@ def test_pods_can_be_selected_by_namespace_and_name(kepler):
     got = probe({"prometheus_url": kepler.url, "environ": {"WATTPRINT_KEPLER_PODS": "jobs/*"}})
     assert [s.name for s in got.domains() if s.scope == "pod"] == \
         ["pod:jobs/batch-job-x@gpu-node-7/package"]
+
+
+def test_the_kepler_pods_flag_reaches_the_probe_as_a_typed_option(kepler):
+    from wattprint.meters.probe import HardwareOptions, ProbeOptions
+
+    hw = HardwareOptions(prometheus_url=kepler.url, kepler_pods="serving/*")
+    got = probe(ProbeOptions(frozenset({"gpu", "cpu"}), hardware=hw,
+                             settings={"environ": {"WATTPRINT_KEPLER_PODS": "jobs/*"}}))
+    pods = [s.name for s in got.domains() if s.scope == "pod"]
+    assert pods and all(p.startswith("pod:serving/vllm-0@") for p in pods)   # the flag wins

@@ -1,5 +1,6 @@
 import sys
 import threading
+import time
 
 import fake_pynvml
 import pytest
@@ -175,7 +176,10 @@ def test_detection_with_injected_module_and_one_sampler_thread(monkeypatch, tmp_
     gpu = [s for s in m.detection if s.source == "nvml"][0]
     assert gpu.chosen and "gpu:0: energy counter" in gpu.reason and "gpu:1: power" in gpu.reason
     m.begin("w")
-    threading.Event().wait(0.1)
+    at_begin = nv.calls["nvmlDeviceGetPowerUsage"]
+    deadline = time.monotonic() + 60   # a loaded machine may schedule the sampler late
+    while nv.calls["nvmlDeviceGetPowerUsage"] < at_begin + 2 and time.monotonic() < deadline:
+        threading.Event().wait(0.01)
     r = m.end("w")
     samples = nv.calls["nvmlDeviceGetPowerUsage"]
     assert samples >= 3  # polled by the thread, not only at the window ends

@@ -169,3 +169,22 @@ def test_power_supplies_summed_when_there_is_no_environment_metrics(bmc, tmp_pat
     bmc.resources[f"{PSU}/Bay1/Metrics"]["EnergykWh"]["Reading"] = 325675.126
     bmc.resources[f"{PSU}/Bay2/Metrics"]["EnergykWh"]["Reading"] = 12.377
     assert m3.read().energy_j["node:0"] == pytest.approx(0.003 * 3.6e6)
+
+
+@pytest.mark.parametrize("given,env,expected", [
+    (None, None, True), ("no", None, False), ("yes", "0", True), (None, "false", False),
+    ("/etc/ca.pem", None, "/etc/ca.pem"),
+])
+def test_tls_verification_from_the_typed_option_wins_over_the_environment(bmc, given, env,
+                                                                           expected):
+    from wattprint.meters.probe import HardwareOptions, ProbeOptions
+
+    environ = {"WATTPRINT_REDFISH_USERNAME": USER, "WATTPRINT_REDFISH_PASSWORD": PASSWORD,
+               **({"WATTPRINT_REDFISH_VERIFY": env} if env else {})}
+    opts = ProbeOptions(frozenset({"node"}), settings={"environ": environ},
+                        hardware=HardwareOptions(redfish_url=bmc.url, redfish_verify=given))
+    m = probe(opts)
+    try:
+        assert m.client._session.verify == expected
+    finally:
+        m.close()

@@ -219,7 +219,7 @@ def test_writer_killed_mid_write_leaves_store_consistent(tmp_path: Path) -> None
         _wait_until_written(path)  # let it get well into its loop (slow machines included)
         time.sleep(rng.random())
         os.kill(p.pid, signal.SIGKILL)
-        p.join(10)
+        p.join(60)
         assert p.exitcode == -signal.SIGKILL
     with ResultStore(path) as s:
         assert s.integrity_check() == []

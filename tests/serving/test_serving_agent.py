@@ -35,14 +35,17 @@ def _serve(app):
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app)
 
+    listening = threading.Event()
+
     def run():
         asyncio.set_event_loop(loop)
         loop.run_until_complete(runner.setup())
         loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        listening.set()
         loop.run_forever()
 
     threading.Thread(target=run, daemon=True).start()
-    time.sleep(0.5)
+    assert listening.wait(60), "the agent app did not start listening"
     return f"http://127.0.0.1:{port}", loop, runner
 
 

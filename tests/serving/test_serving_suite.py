@@ -115,3 +115,31 @@ def test_a_rerun_with_every_point_stored_touches_no_endpoint(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "all 2 load point(s) of run" in err and "already stored: nothing to measure" in err
     assert "endpoint OK" not in err
+
+
+@pytest.mark.parametrize("field", ["idle_s", "timeout_s", "ready_timeout_s", "interval_s"])
+@pytest.mark.parametrize("value", [".inf", ".nan"])
+def test_a_number_that_is_not_finite_is_refused_with_its_line(field, value):
+    """`idle_s: .inf` would sleep forever; job suites refuse it, serving suites too."""
+    bad = GOOD.replace("    port: 18500\n", f"    port: 18500\n    {field}: {value}\n")
+    with pytest.raises(ConfigError, match=rf"s\.yaml:8: jobs\[0\]\.{field}: .*finite"):
+        parse_serving_suite(bad, "s.yaml")
+
+
+def test_a_key_given_twice_is_refused_not_last_wins():
+    bad = GOOD.replace("    port: 18500\n", "    port: 18500\n    port: 18501\n")
+    with pytest.raises(ConfigError, match=r"s\.yaml:8: duplicate key 'port' \(first given at "
+                                          r"line 7\)"):
+        parse_serving_suite(bad, "s.yaml")
+
+
+def test_an_unknown_key_names_the_closest_valid_one():
+    with pytest.raises(ConfigError, match=r"jobs\[0\]\.prot: unknown key 'prot' \(did you mean "
+                                          r"'port'.*\?\); valid keys: name, endpoint"):
+        parse_serving_suite(GOOD.replace("port: 18500", "prot: 18500"), "s.yaml")
+
+
+def test_an_idle_baseline_longer_than_a_week_is_refused():
+    with pytest.raises(ConfigError, match=r"jobs\[0\]\.idle_s: .*less than or equal to 604800"):
+        parse_serving_suite(GOOD.replace("    port: 18500\n", "    port: 18500\n    idle_s: 1e9\n"),
+                            "s.yaml")

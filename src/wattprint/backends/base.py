@@ -16,6 +16,37 @@ from wattprint.tasks.base import Example, Prediction
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    """A job's run settings as a backend sees them.
+
+    The loader gives each backend the ones its constructor takes (by keyword) and drops the
+    others: a callable model has no device, transformers models no ``seed``.
+
+    Attributes:
+        device: ``cpu``, ``cuda``, ``cuda:1``, ``mps``, ``auto``.
+        dtype: ``float32``, ``float16``, ``bfloat16``, ``auto``, or None (the checkpoint's).
+        batch_size: Inputs per model call.
+        revision: Hub revision of the model, when pinned.
+        generation: Generation settings (``max_new_tokens`` ...; a pipeline's
+            ``num_inference_steps`` ...).
+        mode: ``task-specific`` or ``zero-shot``.
+        seed: Seed of sampling and latent noise.
+    """
+
+    device: str = "cpu"
+    dtype: str | None = None
+    batch_size: int = 1
+    revision: str | None = None
+    generation: Mapping[str, Any] = field(default_factory=dict)
+    mode: str = "task-specific"
+    seed: int | None = 0
+
+    def given(self) -> dict[str, Any]:
+        """The settings that are set (None values left out), by name."""
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What a loaded model is, recorded with every result.
 

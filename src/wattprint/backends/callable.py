@@ -40,7 +40,8 @@ def resolve_callable(spec: str) -> Callable[[Any], Any]:
         obj = getattr(obj, part)
     if not callable(obj):
         raise ConfigError(f"callable {spec!r} is not callable")
-    return obj
+    fn: Callable[[Any], Any] = obj
+    return fn
 
 
 class CallableBackend(Backend):

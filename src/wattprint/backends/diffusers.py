@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,11 @@ from wattprint.backends.base import Backend, ModelInfo
 from wattprint.backends.model_ref import looks_local
 from wattprint.backends.transformers import hub_commit, sync_device, torch_dtype
 from wattprint.backends.zoo import is_zoo_ref, read_marker, resolve_model
-from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError
+from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError, unknown_choice
 from wattprint.tasks.base import Example, Prediction
+
+_CALL_SETTINGS = ("num_inference_steps", "height", "width", "guidance_scale")
+"""Pipeline call settings a job may give under ``generation``."""
 
 
 class DiffusersBackend(Backend):
@@ -27,6 +31,8 @@ class DiffusersBackend(Backend):
         height: Image height in pixels; None keeps the pipeline's default.
         width: Image width in pixels; None keeps the pipeline's default.
         guidance_scale: Classifier-free guidance; None keeps the default (7.5 for SD).
+        generation: The job's generation settings: any of the four pipeline call settings
+            above (an argument given directly wins).
         seed: Seed for the latent noise of each image (same prompt, same image); None: unseeded.
         local_files_only: Passed to ``from_pretrained``; None leaves it to the HF environment.
         trust_remote_code: Allow custom pipeline code from the repository. Off unless asked.
@@ -38,9 +44,19 @@ class DiffusersBackend(Backend):
                  batch_size: int = 1, revision: str | None = None, num_inference_steps: int | None = None,
                  height: int | None = None, width: int | None = None, guidance_scale: float | None = None,
                  seed: int | None = 0, local_files_only: bool | None = None, trust_remote_code: bool = False,
-                 zoo_cache_dir: Path | None = None, cache_dir: Path | None = None) -> None:
+                 zoo_cache_dir: Path | None = None, cache_dir: Path | None = None,
+                 generation: Mapping[str, Any] | None = None) -> None:
         if task_id != "text-to-image":
             raise TaskError(f"DiffusersBackend runs text-to-image, not {task_id!r}")
+        gen = dict(generation or {})
+        for key in gen:
+            if key not in _CALL_SETTINGS:
+                raise unknown_choice("generation setting for text-to-image", key, _CALL_SETTINGS)
+        num_inference_steps = gen.get("num_inference_steps") if num_inference_steps is None \
+            else num_inference_steps
+        height = gen.get("height") if height is None else height
+        width = gen.get("width") if width is None else width
+        guidance_scale = gen.get("guidance_scale") if guidance_scale is None else guidance_scale
         for name, value in (("num_inference_steps", num_inference_steps), ("height", height), ("width", width)):
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ConfigError(f"{name} must be a positive integer, not {value!r}")

@@ -25,18 +25,22 @@ class Head:
             transformers version is used).
         tables: ``MODEL_FOR_*_MAPPING_NAMES`` tables listing the model types that have the head.
         extra: Additional ``model_type -> class name`` entries (e.g. vision-encoder-decoder).
+        saved_suffixes: Saved architectures that also carry the head, by name suffix (a
+            ``*ForPreTraining`` checkpoint has the masked-LM head).
     """
 
     auto_classes: tuple[str, ...]
     tables: tuple[str, ...]
     extra: Mapping[str, str] = None  # type: ignore[assignment]
+    saved_suffixes: tuple[str, ...] = ()
 
 
 HEADS: dict[str, Head] = {
     "text-classification": Head(("AutoModelForSequenceClassification",), ("MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",)),
     "token-classification": Head(("AutoModelForTokenClassification",), ("MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",)),
     "question-answering": Head(("AutoModelForQuestionAnswering",), ("MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",)),
-    "fill-mask": Head(("AutoModelForMaskedLM",), ("MODEL_FOR_MASKED_LM_MAPPING_NAMES",)),
+    "fill-mask": Head(("AutoModelForMaskedLM",), ("MODEL_FOR_MASKED_LM_MAPPING_NAMES",),
+                      saved_suffixes=("ForPreTraining",)),
     "text-generation": Head(("AutoModelForCausalLM",), ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",)),
     "summarization": Head(("AutoModelForSeq2SeqLM",), ("MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",)),
     "image-classification": Head(("AutoModelForImageClassification",), ("MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES",)),
@@ -89,7 +93,7 @@ def zero_shot_family(config: Any) -> str | None:
 
 
 def check_fits(task_id: str, model: str, config: Any, *, mode: str = "task-specific",
-               allow_new_head: bool = False) -> str:
+               allow_new_head: bool = False, head: Head | None = None) -> str:
     """Check that a model (by its config) can run a task; return the class name that will be loaded.
 
     Args:
@@ -99,6 +103,8 @@ def check_fits(task_id: str, model: str, config: Any, *, mode: str = "task-speci
         mode: ``task-specific`` or ``zero-shot``.
         allow_new_head: Accept a checkpoint saved without the task's head (the head is then
             initialised at random). Off by default: that silently changes what is measured.
+        head: The head the task needs in task-specific mode (default: the study's, from
+            :data:`HEADS`; the transformers backend passes its task table's).
 
     Raises:
         TaskError: the model cannot do the task; the message names its architecture and what is needed.
@@ -112,7 +118,7 @@ def check_fits(task_id: str, model: str, config: Any, *, mode: str = "task-speci
             raise TaskError(f"model {model} is a {_describe(config)} which cannot run {task_id} zero-shot; it needs "
                             f"a seq2seq or causal language model, e.g. {_valid_list(valid)}")
         head = ZERO_SHOT_FAMILIES[family]
-    else:
+    elif head is None:
         if task_id not in HEADS:
             raise TaskError(f"task {task_id!r} is not run by transformers models; "
                             f"transformers runs: {', '.join(HEADS)}")
@@ -123,7 +129,7 @@ def check_fits(task_id: str, model: str, config: Any, *, mode: str = "task-speci
                         f"valid heads: {_valid_list(classes)}")
     saved: Sequence[str] = getattr(config, "architectures", None) or []
     wanted = set(classes.values())
-    fits = any(a in wanted or (task_id == "fill-mask" and a.endswith("ForPreTraining")) for a in saved)
+    fits = any(a in wanted or a.endswith(head.saved_suffixes) for a in saved)
     if saved and not fits and not allow_new_head:
         raise TaskError(f"model {model} is a {saved[0]} which cannot do {task_id}: it was saved without a "
                         f"{task_id} head (a new head would be random); valid heads: {_valid_list(classes)}. "

@@ -4,12 +4,16 @@ A job's ``settings:`` in a suite are backend options. Which backend runs a job f
 its task and model reference (:func:`backend_for`); its options model (extra keys forbidden)
 checks the settings when the plan is made, so ``settings: {bogus_key: 1}`` fails
 ``wattprint validate`` with the file, the line and the closest valid key, not later inside a
-worker. Adding a backend is one class plus one :func:`register_backend` call.
+worker. Adding a backend is one module (its class and options) plus one
+:func:`register_backend` line saying which jobs it claims; :func:`backend_for` asks the
+registered backends (the last registered first), and no code elsewhere branches on their
+names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from wattprint.backends.base import Backend
 from wattprint.backends.callable import CallableBackend
 from wattprint.backends.diffusers import DiffusersBackend
+from wattprint.backends.hf_tasks import HF_TASKS
 from wattprint.backends.model_ref import ModelRef
 from wattprint.backends.transformers import TransformersBackend
 from wattprint.errors import ConfigError, did_you_mean, unknown_choice
@@ -79,6 +84,18 @@ class CallableOptions(BackendOptions):
     name: str | None = None
 
 
+Claims = Callable[[str, ModelRef], bool]
+"""``claims(task_id, ref) -> bool``: whether a backend runs ``ref`` on ``task_id``."""
+Make = Callable[[str, ModelRef, dict[str, Any]], Backend]
+"""``make(task_id, ref, settings) -> Backend`` (not loaded); ``settings`` are checked."""
+
+
+def _construct(cls: type[Backend]) -> Make:
+    def make(task_id: str, ref: ModelRef, settings: dict[str, Any]) -> Backend:
+        return cls(task_id, ref.text, **settings)  # type: ignore[call-arg]
+    return make
+
+
 @dataclass(frozen=True)
 class BackendKind:
     """A registered backend.
@@ -86,21 +103,42 @@ class BackendKind:
     Attributes:
         name: Registry name (``transformers`` ...).
         cls: The backend class.
-        options: Its typed options.
+        options: Its typed options (what a suite's ``settings:`` may set).
+        claims: Whether it runs a model reference on a task (:data:`Claims`).
+        make: Builds it (:data:`Make`); by default ``cls(task_id, model, **settings)``.
     """
 
     name: str
     cls: type[Backend]
     options: type[BackendOptions]
+    claims: Claims
+    make: Make
+
+    def takes(self) -> frozenset[str]:
+        """The names its constructor takes by keyword only (run settings, code-only values)."""
+        params = inspect.signature(self.cls.__init__).parameters
+        return frozenset(n for n, p in params.items() if p.kind == p.KEYWORD_ONLY)
 
 
 BACKENDS: dict[str, BackendKind] = {}
-"""Backend name → :class:`BackendKind`."""
+"""Backend name → :class:`BackendKind`, in registration order (:func:`backend_for` asks the
+last registered first, so a plugin's backend may take over some of the jobs of a built-in
+one)."""
 
 
-def register_backend(name: str, cls: type[Backend], options: type[BackendOptions]) -> BackendKind:
-    """Add a backend to :data:`BACKENDS` (replacing one of the same name)."""
-    kind = BackendKind(name, cls, options)
+def register_backend(name: str, cls: type[Backend], options: type[BackendOptions],
+                     claims: Claims, make: Make | None = None) -> BackendKind:
+    """Add a backend to :data:`BACKENDS` (replacing one of the same name).
+
+    Args:
+        name: Registry name.
+        cls: The backend class.
+        options: Its typed options.
+        claims: ``(task_id, ref) -> bool``: the jobs it runs.
+        make: How to build it, when not ``cls(task_id, model, **settings)``.
+    """
+    kind = BackendKind(name, cls, options, claims, make or _construct(cls))
+    BACKENDS.pop(name, None)
     BACKENDS[name] = kind
     return kind
 
@@ -117,23 +155,55 @@ def get_backend(name: str) -> BackendKind:
         raise unknown_choice("backend", name, BACKENDS) from None
 
 
-register_backend("transformers", TransformersBackend, TransformersOptions)
-register_backend("diffusers", DiffusersBackend, DiffusersOptions)
-register_backend("callable", CallableBackend, CallableOptions)
-
-
 def backend_for(task_id: str, ref: ModelRef) -> str:
-    """The name of the backend that runs ``ref`` on ``task_id``."""
-    if ref.kind == "callable":
-        return "callable"
-    if ref.kind == "zoo":
-        from wattprint.backends.zoo import SPECS
+    """The name of the backend that runs ``ref`` on ``task_id``: the last registered that claims it.
 
-        spec = SPECS.get(ref.name)
-        if spec is not None and spec.library == "diffusers":
-            return "diffusers"
-        return "transformers"
-    return "diffusers" if task_id == "text-to-image" else "transformers"
+    Raises:
+        ConfigError: no registered backend runs it (says what the built-in ones run and how
+            to add a task or a backend).
+    """
+    for kind in reversed(BACKENDS.values()):
+        if kind.claims(task_id, ref):
+            return kind.name
+    raise ConfigError(
+        f"no backend runs the {ref.kind} model {ref.text!r} on task {task_id!r}: transformers "
+        f"runs {', '.join(HF_TASKS)}; diffusers runs text-to-image; a callable model "
+        "(callable:module:function) runs any task. A registered task runs on transformers "
+        "models once wattprint.backends.hf_tasks.register_hf_task lists it; a new backend is "
+        "added with wattprint.backends.registry.register_backend")
+
+
+def _zoo_library(ref: ModelRef) -> str | None:
+    from wattprint.backends.zoo import SPECS
+
+    spec = SPECS.get(ref.name)
+    return None if spec is None else spec.library
+
+
+def _callable_claims(task_id: str, ref: ModelRef) -> bool:
+    return ref.kind == "callable"
+
+
+def _diffusers_claims(task_id: str, ref: ModelRef) -> bool:
+    if ref.kind == "zoo":
+        return _zoo_library(ref) == "diffusers"
+    return ref.kind != "callable" and task_id == "text-to-image"
+
+
+def _transformers_claims(task_id: str, ref: ModelRef) -> bool:
+    if ref.kind == "zoo":
+        # a zoo model of another task comes here too, so the loader can say why it cannot
+        return _zoo_library(ref) != "diffusers"
+    return ref.kind != "callable" and task_id in HF_TASKS
+
+
+def _make_callable(task_id: str, ref: ModelRef, settings: dict[str, Any]) -> Backend:
+    return CallableBackend(ref.name, name=settings.get("name") or ref.text)
+
+
+register_backend("transformers", TransformersBackend, TransformersOptions, _transformers_claims)
+register_backend("diffusers", DiffusersBackend, DiffusersOptions, _diffusers_claims)
+register_backend("callable", CallableBackend, CallableOptions, _callable_claims, _make_callable)
 
 
 def option_problems(backend: str, options: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -15,16 +15,14 @@ from typing import Any
 from wattprint.backends import hf_runners
 from wattprint.backends.base import Backend, ModelInfo
 from wattprint.backends.generation import generate_kwargs
-from wattprint.backends.heads import HEADS, ZERO_SHOT_FAMILIES, check_fits, zero_shot_family
+from wattprint.backends.heads import ZERO_SHOT_FAMILIES, check_fits, zero_shot_family
+from wattprint.backends.hf_tasks import hf_task
 from wattprint.backends.model_ref import looks_local
 from wattprint.backends.zoo import is_zoo_ref, read_marker, resolve_model
 from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError
-from wattprint.tasks.base import TASK_IDS, Example, Prediction
+from wattprint.tasks.base import Example, Prediction
 
 MODES: tuple[str, ...] = ("task-specific", "zero-shot")
-
-TOKEN_TASKS: tuple[str, ...] = ("text-generation", "summarization", "image-to-text")
-"""Tasks whose work unit is a generated token (the others count samples or images)."""
 
 PromptFn = Callable[[str, Example, str], str]
 """``prompt_fn(task_id, example, family) -> prompt``; family is ``seq2seq`` or ``causal``."""
@@ -109,7 +107,9 @@ class TransformersBackend(Backend):
     """Run one task with a transformers model.
 
     Args:
-        task_id: Hugging Face task id (one of ``TASK_IDS`` except ``text-to-image``).
+        task_id: A task of the transformers task table
+            (:data:`~wattprint.backends.hf_tasks.HF_TASKS`: the study's tasks except
+            ``text-to-image``, and any task registered there).
         model: Hub id, local folder, or ``zoo:<name>[@size]``.
         device: ``cpu``, ``cuda``, ``cuda:1`` ...
         dtype: ``float32``, ``float16``, ``bfloat16``, ``auto`` or None (checkpoint default).
@@ -137,16 +137,14 @@ class TransformersBackend(Backend):
                  parse_fn: ParseFn | None = None, allow_new_head: bool = False,
                  detection_threshold: float = 0.5, zoo_cache_dir: Path | None = None,
                  cache_dir: Path | None = None) -> None:
-        if task_id not in TASK_IDS:
-            from wattprint.errors import unknown_choice
-
-            raise unknown_choice("task", task_id, TASK_IDS)
+        if task_id == "text-to-image":
+            raise TaskError("text-to-image runs on diffusers pipelines: use DiffusersBackend "
+                            "(load_backend does)")
+        self.hf = hf_task(task_id)
         if mode not in MODES:
             raise ConfigError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, not {batch_size!r}")
-        if task_id == "text-to-image":
-            raise TaskError("text-to-image runs on diffusers pipelines: use DiffusersBackend (load_backend does)")
         torch_dtype(dtype)   # validate early
         self.task_id, self.model_ref, self.device, self.dtype = task_id, model, device, dtype
         self.batch_size, self.revision, self.trust_remote_code = batch_size, revision, trust_remote_code
@@ -172,6 +170,7 @@ class TransformersBackend(Backend):
         """Resolve the model and read its config (cheap: no weights). Returns ``(path_or_id, config)``.
 
         Raises:
+            TaskError: the folder holds a diffusers pipeline.
             BackendError: missing folder, or a config that cannot be read (offline and not cached ...).
         """
         path, _ = resolve_model(self.model_ref, self.zoo_cache_dir)
@@ -179,9 +178,12 @@ class TransformersBackend(Backend):
             raise BackendError(f"model {self.model_ref}: folder {path} does not exist")
         if looks_local(path):
             path = str(Path(path).expanduser())
+            if (Path(path) / "model_index.json").is_file():
+                raise TaskError(f"model {self.model_ref} is a diffusers pipeline, which cannot do "
+                                f"{self.task_id}; diffusers pipelines run text-to-image")
             if not (Path(path) / "config.json").is_file():
-                what = "a diffusers pipeline" if (Path(path) / "model_index.json").is_file() else "not a transformers model"
-                raise BackendError(f"model {self.model_ref}: {path} has no config.json ({what})")
+                raise BackendError(f"model {self.model_ref}: {path} has no config.json (not a "
+                                   "transformers model)")
         from transformers import AutoConfig
 
         try:
@@ -198,7 +200,8 @@ class TransformersBackend(Backend):
             BackendError: the model cannot be found or read.
         """
         _, config = self.load_config()
-        return check_fits(self.task_id, self.model_ref, config, mode=self.mode, allow_new_head=self.allow_new_head)
+        return check_fits(self.task_id, self.model_ref, config, mode=self.mode,
+                          allow_new_head=self.allow_new_head, head=self.hf.head)
 
     def load(self) -> ModelInfo:
         """Load model and preprocessors onto the device.
@@ -209,13 +212,13 @@ class TransformersBackend(Backend):
         """
         path, config = self.load_config()
         class_name = check_fits(self.task_id, self.model_ref, config, mode=self.mode,
-                                allow_new_head=self.allow_new_head)
+                                allow_new_head=self.allow_new_head, head=self.hf.head)
         try:
             import torch
             import transformers
 
             head = ZERO_SHOT_FAMILIES[zero_shot_family(config) or "causal"] if self.mode == "zero-shot" \
-                else HEADS[self.task_id]
+                else self.hf.head
             if class_name == "VisionEncoderDecoderModel":
                 cls = transformers.VisionEncoderDecoderModel
             else:
@@ -245,9 +248,10 @@ class TransformersBackend(Backend):
         from transformers import AutoImageProcessor, AutoProcessor, AutoTokenizer
 
         kw = self._hub_kwargs()
-        if self.task_id in ("image-classification", "object-detection"):
+        inputs = self.hf.inputs if self.mode == "task-specific" else "text"
+        if inputs == "image":
             loaded.image_processor = AutoImageProcessor.from_pretrained(path, **kw)
-        elif self.task_id == "image-to-text":
+        elif inputs == "image-text":
             if config.model_type == "vision-encoder-decoder":
                 loaded.image_processor = AutoImageProcessor.from_pretrained(path, **kw)
                 loaded.tokenizer = AutoTokenizer.from_pretrained(path, **kw)
@@ -255,7 +259,7 @@ class TransformersBackend(Backend):
                 loaded.processor = AutoProcessor.from_pretrained(path, **kw)
         else:
             loaded.tokenizer = AutoTokenizer.from_pretrained(path, **kw)
-            if self.task_id == "token-classification" and self.mode == "task-specific":
+            if inputs == "words":
                 try:
                     loaded.tokenizer([["a", "b"]], is_split_into_words=True)
                 except Exception:   # byte-level BPE (RoBERTa ...) needs a prefix space for pre-split words
@@ -263,24 +267,13 @@ class TransformersBackend(Backend):
 
     def _make_runner(self, loaded: hf_runners.Loaded, config: Any) -> hf_runners.Runner:
         zero_shot = self.mode == "zero-shot"
-        if zero_shot or self.task_id in ("text-generation", "summarization", "image-to-text"):
+        if zero_shot or self.hf.generates:
             loaded.generate_kwargs = generate_kwargs(self.task_id, self.generation, zero_shot=zero_shot)
         elif self.generation:
             raise ConfigError(f"generation settings do not apply to {self.task_id} (task-specific mode)")
         if zero_shot:
             return self._zero_shot_runner(loaded, config)
-        factory = {
-            "text-classification": hf_runners.text_classification,
-            "token-classification": hf_runners.token_classification,
-            "question-answering": hf_runners.question_answering,
-            "fill-mask": hf_runners.fill_mask,
-            "text-generation": hf_runners.text_to_text,
-            "summarization": hf_runners.text_to_text,
-            "image-classification": hf_runners.image_classification,
-            "object-detection": hf_runners.object_detection,
-            "image-to-text": hf_runners.image_to_text,
-        }[self.task_id]
-        return factory(loaded)
+        return self.hf.runner(loaded)
 
     def _zero_shot_runner(self, loaded: hf_runners.Loaded, config: Any) -> hf_runners.Runner:
         family = zero_shot_family(config) or "causal"
@@ -295,7 +288,7 @@ class TransformersBackend(Backend):
             return [prompt_fn(task_id, ex, family) for ex in examples]
 
         generate = hf_runners.text_to_text(loaded, prompts)
-        per_token = task_id in TOKEN_TASKS
+        per_token = self.hf.generates
 
         def run(examples: Sequence[Example]) -> list[Prediction]:
             return [Prediction(output=parse_fn(task_id, p.output) if parse_fn else p.output,

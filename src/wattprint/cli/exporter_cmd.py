@@ -12,10 +12,7 @@ import sys
 import threading
 
 from wattprint.cli.common import positive_float
-from wattprint.cli.hardware_options import (
-    add_hardware_arguments,
-    apply_hardware_options,
-)
+from wattprint.cli.hardware_options import add_hardware_arguments, hardware_options
 
 
 def port_number(text: str) -> int:
@@ -62,10 +59,9 @@ def cmd_exporter(args: argparse.Namespace) -> int:
     from wattprint.meters.exporter import TelemetryState, serve
     from wattprint.meters.k8s import pod_identity
 
-    apply_hardware_options(args)
     ident = None if args.no_pod_labels else pod_identity()
     labels = ident.labels() if ident else {}
-    meters, _status = detect(powercap_root=args.powercap_root)
+    meters, _status = detect(powercap_root=args.powercap_root, hardware=hardware_options(args))
     state = TelemetryState(meters, interval_s=args.interval)
     stop = threading.Event()
     provider = None

@@ -22,7 +22,7 @@ from wattprint.cli.common import (
     print_json,
     sampling_interval,
 )
-from wattprint.cli.hardware_options import add_hardware_arguments, apply_hardware_options
+from wattprint.cli.hardware_options import add_hardware_arguments, hardware_options
 from wattprint.meters.base import LEAD_JOB, LEAD_PROCESS
 
 
@@ -180,8 +180,8 @@ def cmd_meters(args: argparse.Namespace) -> int:
     """Handler of ``wattprint meters``."""
     from wattprint.meters.energy_meter import EnergyMeter
 
-    apply_hardware_options(args)
-    meter = EnergyMeter(powercap_root=args.powercap_root, cgroup_root=args.cgroup_root)
+    meter = EnergyMeter(powercap_root=args.powercap_root, cgroup_root=args.cgroup_root,
+                        hardware=hardware_options(args))
     try:
         status = meter.detection
         specs = meter.domains()
@@ -226,14 +226,14 @@ def cmd_measure(args: argparse.Namespace) -> int:
 
     intensity, pue = carbon_from_args(args)  # bad carbon flags fail before the command runs
     impact_opts = impact_options_from_args(args)  # so do bad impact flags
-    apply_hardware_options(args)
     try:
         sys.stdout.flush()
         code, result = measure_command(argv, interval_s=args.interval,
                                        powercap_root=args.powercap_root, idle_s=args.idle,
                                        stdout=sys.stderr.fileno() if args.json else None,
                                        cgroup_root=args.cgroup_root, gpus=args.gpus,
-                                       max_foreign_share=args.max_foreign_share)
+                                       max_foreign_share=args.max_foreign_share,
+                                       hardware=hardware_options(args))
     except CommandError as err:
         print(f"wattprint: error: {err}", file=sys.stderr)
         return err.exit_code

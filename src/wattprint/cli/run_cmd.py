@@ -213,7 +213,7 @@ def _dry_run(args: argparse.Namespace, suite: Any, jobs: list[Any]) -> int:
                 completed = store.completed_keys([j.job_id for j in jobs])
     todo = {j.job_id: len(j.repetitions) for j in pending_jobs(jobs, completed)}
     rows = [{"job_id": j.job_id, "task": j.task, "model": j.model, "dataset": j.dataset,
-             "model_fingerprint": j.model_fingerprint, "mode": j.mode, "n": j.n, "repeat": j.repeat, "to_run": todo.get(j.job_id, 0)}
+             "model_fingerprint": j.model_fingerprint, "mode": j.mode, "n": j.settings.n, "repeat": j.settings.repeat, "to_run": todo.get(j.job_id, 0)}
             for j in jobs]
     if args.json:
         print_json({"suite": suite.name, "store": store_path, "jobs": rows,
@@ -329,7 +329,7 @@ def validate_command(args: argparse.Namespace) -> int:
         return validate_serving_suite(*serving, args.json)
     suite = load_suite(args.suite)
     jobs = suite.expand(hardware_id="validate")
-    reps = sum(j.repeat for j in jobs)
+    reps = sum(j.settings.repeat for j in jobs)
     if args.here:
         from wattprint.harness.preflight import preflight
 
@@ -338,7 +338,7 @@ def validate_command(args: argparse.Namespace) -> int:
         print_json({"suite": suite.name, "source": suite.source, "valid": True, "jobs": len(jobs),
                     "repetitions": reps, "checked_here": bool(args.here),
                     "expanded": [{"task": j.task, "model": j.model, "dataset": j.dataset,
-                                  "mode": j.mode, "n": j.n, "repeat": j.repeat} for j in jobs]})
+                                  "mode": j.mode, "n": j.settings.n, "repeat": j.settings.repeat} for j in jobs]})
     else:
         tasks = sorted({j.task for j in jobs})
         models = {j.model for j in jobs}

@@ -20,126 +20,37 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from wattprint.backends.fingerprint import model_fingerprint
 from wattprint.backends.model_ref import ModelRef
 from wattprint.backends.registry import backend_for, option_problems
 from wattprint.errors import ConfigError, did_you_mean
 from wattprint.harness.catalog import Catalog, default_catalog
+from wattprint.harness.settings import (
+    BUILTIN_DEFAULTS,
+    DTYPES,
+    MAX_SECONDS,
+    MAX_WARMUP,
+    SETTING_KEYS,
+    JobSettings,
+    Settings,
+    cli_settings,
+    unknown,
+)
 from wattprint.results.schema import job_id_for
+from wattprint.suite_file import StrictModel, load_yaml, path_str, validate
 
-DTYPES = ("float32", "float16", "bfloat16", "auto")
-"""Model dtypes the backends accept (``auto``: the checkpoint's own)."""
+__all__ = ["BUILTIN_DEFAULTS", "DTYPES", "MAX_SECONDS", "MAX_WARMUP", "SETTING_KEYS", "Job",
+           "JobEntry", "JobSettings", "Overrides", "Settings", "Suite", "SuiteFile",
+           "cli_settings", "job_spec", "load_suite", "make_plan", "parse_suite",
+           "resolve_suite_path", "shipped_suites"]
 
 SUITES_PACKAGE = "wattprint.harness.suites"
 DEFAULT_SUITE = "smoke"
 
 
-# ---- the file format (pydantic models; extra keys forbidden) -----------------------------
-
-
-MAX_SECONDS: float = 7 * 24 * 3600.0
-"""Longest idle baseline or job timeout a suite or flag may ask for, s (one week)."""
-#: Most warm-up inferences a job may ask for (as many as the largest measured window).
-MAX_WARMUP = 1_000_000
-
-
-class _Strict(BaseModel):
-    # nan/inf are refused in every number: `idle_s: .inf` would sleep forever
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _check_device(value: str | None) -> str | None:
-    if value is not None and not _valid_device(value):
-        raise ValueError(f"unknown device {value!r}; valid: cpu, cuda, cuda:N, mps, auto")
-    return value
-
-
-def _check_dtype(value: str | None) -> str | None:
-    if value is not None and value not in DTYPES:
-        raise ValueError(_unknown("dtype", value, DTYPES))
-    return value
-
-
-class Settings(_Strict):
-    """One layer of run settings: a suite's ``defaults``, a job entry, or the CLI flags.
-
-    Every field is optional: an unset (None) field leaves the value of the layer below. The
-    same model validates the YAML and the command line, so a value refused in one is refused
-    in the other.
-
-    Attributes:
-        n: Inferences per measured window (the study: 1,000).
-        repeat: Repetitions of the window (the study: 10).
-        batch_size: Inputs per model call (the study: 1).
-        device: ``cpu``, ``cuda``, ``cuda:1`` ...
-        dtype: ``float32``, ``float16``, ``bfloat16``, ``auto``, or None for the model's default.
-        warmup: Unmeasured inferences before the first window.
-        idle_s: Length of the idle baseline, seconds (0 to skip it).
-        generation: Generation settings (``max_new_tokens``, ``min_new_tokens`` ...); merged
-            key by key over the layers below (the task's defaults first).
-        split, config: Dataset split and configuration, None for the recipe's.
-        seed: Seed for built-in inputs and sampling.
-        settings: Backend options (``trust_remote_code`` ...), merged key by key over the
-            layers below and checked against the backend's typed options when the plan is made.
-        timeout_s: Wall-clock limit of one job's worker process, seconds (None: no limit).
-    """
-
-    n: int | None = Field(default=None, ge=1)
-    repeat: int | None = Field(default=None, ge=1)
-    batch_size: int | None = Field(default=None, ge=1)
-    device: str | None = None
-    dtype: str | None = None
-    warmup: int | None = Field(default=None, ge=0, le=MAX_WARMUP)
-    idle_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
-    generation: dict[str, Any] | None = None
-    split: str | None = None
-    config: str | None = None
-    seed: int | None = None
-    settings: dict[str, Any] | None = None
-    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
-
-    _device = field_validator("device")(_check_device)
-    _dtype = field_validator("dtype")(_check_dtype)
-
-
-class JobSettings(_Strict):
-    """A job's complete settings: every field has its built-in default (the study's values).
-
-    Built as ``JobSettings()`` and then each layer applied with :meth:`layered`
-    (``model_copy(update=...)``), from the task's defaults up to the CLI flags. Field meanings
-    as in :class:`Settings`.
-    """
-
-    n: int = Field(default=1000, ge=1)
-    repeat: int = Field(default=10, ge=1)
-    batch_size: int = Field(default=1, ge=1)
-    device: str = "cpu"
-    dtype: str | None = None
-    warmup: int = Field(default=3, ge=0, le=MAX_WARMUP)
-    idle_s: float = Field(default=2.0, ge=0, le=MAX_SECONDS)
-    generation: dict[str, Any] = Field(default_factory=dict)
-    split: str | None = None
-    config: str | None = None
-    seed: int = 0
-    settings: dict[str, Any] = Field(default_factory=dict)
-    timeout_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
-
-    _device = field_validator("device")(_check_device)
-    _dtype = field_validator("dtype")(_check_dtype)
-
-    def layered(self, layer: Settings) -> JobSettings:
-        """These settings with ``layer``'s set fields on top (dict fields merged key by key).
-
-        ``layer`` was validated by the same constraints, so the copy stays valid.
-        """
-        update = {k: getattr(layer, k) for k in layer.model_fields_set & set(Settings.model_fields)
-                  if getattr(layer, k) is not None}
-        for k in ("generation", "settings"):
-            if k in update:
-                update[k] = {**getattr(self, k), **update[k]}
-        return self.model_copy(update=update)
+# ---- the file format (pydantic models over the shared suite_file base) -------------------
 
 
 class JobEntry(Settings):
@@ -175,7 +86,7 @@ class JobEntry(Settings):
         return self
 
 
-class SuiteFile(_Strict):
+class SuiteFile(StrictModel):
     """A suite file: a name, a description, defaults and jobs."""
 
     name: str
@@ -191,41 +102,6 @@ class SuiteFile(_Strict):
         return v
 
 
-BUILTIN_DEFAULTS = JobSettings()
-"""Defaults when neither the suite nor the CLI sets a value (the study's n, repeat, batch size)."""
-
-SETTING_KEYS: tuple[str, ...] = tuple(Settings.model_fields)
-
-CLI_FLAGS: dict[str, str] = {
-    "n": "-n", "repeat": "--repeat", "batch_size": "--batch-size", "device": "--device",
-    "dtype": "--dtype", "warmup": "--warmup", "idle_s": "--idle", "timeout_s": "--timeout",
-}
-"""Setting name → the ``wattprint run`` flag that sets it."""
-
-
-def cli_settings(values: Mapping[str, Any]) -> Settings:
-    """The CLI's setting flags as a :class:`Settings` layer, validated like a suite's YAML.
-
-    Args:
-        values: Setting name → value given on the command line (None: flag not given).
-
-    Raises:
-        ConfigError: a value the suite format would refuse, naming the flag
-            (``--warmup: Input should be greater than or equal to 0 (got -5)``).
-    """
-    given = {k: v for k, v in values.items() if v is not None}
-    try:
-        return Settings.model_validate(given)
-    except ValidationError as err:
-        msgs = []
-        for e in err.errors():
-            key = str(e["loc"][0]) if e["loc"] else ""
-            flag = CLI_FLAGS.get(key, key)
-            text = e["msg"].removeprefix("Value error, ")
-            msgs.append(f"{flag}: {text} (got {e.get('input')!r})")
-        raise ConfigError("; ".join(msgs)) from None
-
-
 # ---- concrete jobs ----------------------------------------------------------------------
 
 
@@ -233,7 +109,18 @@ def cli_settings(values: Mapping[str, Any]) -> Settings:
 class Job:
     """One concrete job: one model on one dataset of one task, repeated ``repeat`` times.
 
-    ``repetitions`` lists the repetition indices still to run (all of them unless resuming).
+    Attributes:
+        job_id: Stable id (a hash of :func:`job_spec`).
+        suite: Name of the suite it came from.
+        index: Position in the plan.
+        task, model, dataset, mode, revision: What runs.
+        settings: The job's complete run settings (``n``, ``repeat``, ``device`` ...; the
+            backend options are ``settings.settings``).
+        hardware_id: The machine it runs on.
+        repetitions: Repetition indices still to run (all of them unless resuming).
+        entry: Where it came from in the suite file (``jobs[2]``).
+        model_fingerprint: What identifies the model's weights, when known.
+
     Picklable, so it can be sent to a worker process or a Ray task.
     """
 
@@ -244,28 +131,16 @@ class Job:
     model: str
     dataset: str
     mode: str
-    n: int
-    repeat: int
-    batch_size: int
-    device: str
-    dtype: str | None
-    warmup: int
-    idle_s: float
-    generation: Mapping[str, Any]
-    split: str | None
-    config: str | None
-    seed: int
-    settings: Mapping[str, Any]
+    settings: JobSettings
     revision: str | None
     hardware_id: str
-    timeout_s: float | None = None
     repetitions: tuple[int, ...] = ()
     entry: str = ""
     model_fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if not self.repetitions:
-            object.__setattr__(self, "repetitions", tuple(range(self.repeat)))
+            object.__setattr__(self, "repetitions", tuple(range(self.settings.repeat)))
 
     @property
     def label(self) -> str:
@@ -275,6 +150,16 @@ class Job:
     def with_repetitions(self, repetitions: Sequence[int]) -> Job:
         """A copy that runs only ``repetitions``."""
         return replace(self, repetitions=tuple(repetitions))
+
+    def with_settings(self, **changes: Any) -> Job:
+        """A copy whose settings have ``changes`` (validated; repetitions follow ``repeat``).
+
+        Raises:
+            pydantic.ValidationError: a value the suite format would refuse.
+        """
+        settings = JobSettings.model_validate({**self.settings.model_dump(), **changes})
+        reps = self.repetitions if "repeat" not in changes else ()
+        return replace(self, settings=settings, repetitions=reps)
 
 
 def model_identity(model: str, fingerprint: str | None) -> dict[str, Any]:
@@ -426,11 +311,7 @@ class Suite:
                     jobs.append(Job(
                         job_id=job_id_for(spec), suite=self.name, index=len(jobs),
                         task=entry.task, model=model, dataset=dataset, mode=entry.mode,
-                        n=js.n, repeat=js.repeat, batch_size=js.batch_size, device=js.device,
-                        dtype=js.dtype, warmup=js.warmup, idle_s=float(js.idle_s),
-                        generation=dict(js.generation), split=js.split, config=js.config,
-                        seed=js.seed, settings=dict(js.settings), revision=entry.revision,
-                        hardware_id=hardware_id, timeout_s=js.timeout_s,
+                        settings=js, revision=entry.revision, hardware_id=hardware_id,
                         entry=f"jobs[{i}]", model_fingerprint=fingerprints[key]))
         if too_big:
             raise ConfigError(f"{self.source}: " + "; ".join(dict.fromkeys(too_big)))
@@ -491,36 +372,14 @@ def resolve_suite_path(name_or_path: str) -> tuple[str, str]:
     return f"{name_or_path} ({res})", res.read_text(encoding="utf-8")
 
 
-class _DuplicateKey(Exception):
-    def __init__(self, key: Any, line: int, first: int) -> None:
-        super().__init__(key)
-        self.key, self.line, self.first = key, line, first
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key given twice in one mapping (instead of last wins)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            try:
-                if key in seen:
-                    raise _DuplicateKey(key, line, seen[key])
-            except TypeError:  # an unhashable key: let PyYAML report it
-                continue
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
 def load_suite(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
     """Read and validate a suite file or shipped suite.
 
     Raises:
-        ConfigError: the YAML is malformed, a key is unknown or misspelt, a value has the wrong
-            type, or a task / dataset / model is unknown for its task. The message names the
-            file, the line, the key path (``jobs[3].modle``) and the valid choices.
+        ConfigError: the YAML is malformed, a key is given twice, unknown or misspelt, a value
+            has the wrong type, or a task / dataset / model is unknown for its task. The
+            message names the file, the line, the key path (``jobs[3].modle``) and the valid
+            choices.
     """
     source, text = resolve_suite_path(name_or_path)
     return parse_suite(text, source=source, catalog=catalog)
@@ -528,25 +387,11 @@ def load_suite(name_or_path: str, *, catalog: Catalog | None = None) -> Suite:
 
 def parse_suite(text: str, *, source: str = "<string>", catalog: Catalog | None = None) -> Suite:
     """Validate suite YAML text; see :func:`load_suite`."""
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except _DuplicateKey as err:
-        raise ConfigError(f"{source}:{err.line}: duplicate key {err.key!r} (first given at line "
-                          f"{err.first}); give each key once") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{source}: not valid YAML: {err}") from err
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: a suite must be a mapping with 'name' and 'jobs', "
-                          f"got {type(data).__name__}")
-    try:
-        spec = SuiteFile.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(_format_validation_error(err, source, root)) from None
+    doc = load_yaml(text, source)
+    spec = validate(SuiteFile, doc, what="suite")
     problems = check_names(spec, catalog or default_catalog())
     if problems:
-        lines = [f"{source}:{_line_of(root, loc) or '?'}: {_path_str(loc)}: {msg}"
-                 for loc, msg in problems]
+        lines = [f"{doc.where(loc)}: {path_str(loc)}: {msg}" for loc, msg in problems]
         raise ConfigError("invalid suite:\n  " + "\n  ".join(lines))
     return Suite(name=spec.name, description=spec.description, source=source, spec=spec)
 
@@ -561,7 +406,7 @@ def check_names(spec: SuiteFile, catalog: Catalog) -> list[tuple[tuple[Any, ...]
     tasks = catalog.task_ids()
     for i, entry in enumerate(spec.jobs):
         if entry.task not in tasks:
-            problems.append((("jobs", i, "task"), _unknown("task", entry.task, tasks)))
+            problems.append((("jobs", i, "task"), unknown("task", entry.task, tasks)))
             continue
         if entry.mode == "zero-shot" and entry.task not in catalog.zero_shot_tasks():
             problems.append((("jobs", i, "mode"),
@@ -589,106 +434,30 @@ def check_names(spec: SuiteFile, catalog: Catalog) -> list[tuple[tuple[Any, ...]
 
 def _option_problems(spec: SuiteFile, i: int, entry: JobEntry,
                      catalog: Catalog) -> list[tuple[tuple[Any, ...], str]]:
-    """Backend options of one entry checked against each of its models' backend options.
+    """Each model of one entry must have a backend, and the entry's backend options must be
+    that backend's.
 
     A key set in ``defaults.settings`` is reported there, one set in the entry at the entry.
     """
     options = {**(spec.defaults.settings or {}), **(entry.settings or {})}
-    if not options:
-        return []
     out: list[tuple[tuple[Any, ...], str]] = []
-    models = entry.models or [entry.model or catalog.default_model(entry.task)]
-    for backend in dict.fromkeys(backend_for(entry.task, ModelRef.parse(m)) for m in models):
-        for key, msg in option_problems(backend, options):
-            where = "jobs" if key in (entry.settings or {}) else "defaults"
-            loc = ("jobs", i, "settings", key) if where == "jobs" else ("defaults", "settings", key)
+    key = "models" if entry.models is not None else "model"
+    try:
+        models = entry.models or [entry.model or catalog.default_model(entry.task)]
+    except ConfigError as err:  # a registered task without a default model
+        return [(("jobs", i, "task"), str(err))]
+    backends = []
+    for j, model in enumerate(models):
+        try:
+            backends.append(backend_for(entry.task, ModelRef.parse(model)))
+        except ConfigError as err:
+            out.append((("jobs", i, key, j) if key == "models" else ("jobs", i, key), str(err)))
+    for backend in dict.fromkeys(backends) if options else ():
+        for name, msg in option_problems(backend, options):
+            where = "jobs" if name in (entry.settings or {}) else "defaults"
+            loc = ("jobs", i, "settings", name) if where == "jobs" else ("defaults", "settings", name)
             out.append((loc, msg))
     return out
-
-
-def _valid_device(value: str) -> bool:
-    if value in ("cpu", "cuda", "mps", "auto"):
-        return True
-    head, _, idx = value.partition(":")
-    return head in ("cuda", "mps") and idx.isdigit()
-
-
-def _unknown(kind: str, value: str, choices: Sequence[str] | set[str]) -> str:
-    choices = sorted(choices)
-    return f"unknown {kind} {value!r}{did_you_mean(value, choices)}; valid: {', '.join(choices)}"
-
-
-# ---- error formatting -------------------------------------------------------------------
-
-_MODEL_FOR_LOC: dict[str, type[BaseModel]] = {"": SuiteFile, "defaults": Settings, "jobs": JobEntry}
-
-
-def _path_str(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def _fields_at(loc: Sequence[Any]) -> list[str]:
-    """Valid keys of the mapping that holds the last element of ``loc``."""
-    parent = [p for p in loc[:-1] if not isinstance(p, int)]
-    if not parent:
-        return list(SuiteFile.model_fields)
-    model = _MODEL_FOR_LOC.get(str(parent[0]))
-    return list(model.model_fields) if model and len(parent) == 1 else []
-
-
-def _format_validation_error(err: ValidationError, source: str, root: Any) -> str:
-    lines = []
-    for e in err.errors():
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        # pydantic appends the union branch or the validator name to loc for some errors
-        loc = tuple(p for p in loc if p not in ("str", "list[str]", "int", "float"))
-        line = _line_of(root, loc)
-        where = f"{source}:{line}" if line else source
-        if e["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            valid = _fields_at(loc)
-            msg = f"unknown key {key!r}{did_you_mean(key, valid)}; valid keys: {', '.join(valid)}"
-        elif e["type"] == "missing":
-            msg = "required key missing"
-        elif e["type"] == "value_error":  # our own validators' messages name the valid values
-            msg = str(e["msg"]).removeprefix("Value error, ")
-        elif e["type"] == "literal_error":
-            msg = f"{e['msg']} (got {e.get('input')!r})"
-        else:
-            msg = f"{e['msg']} (got {e.get('input')!r})"
-        lines.append(f"{where}: {_path_str(loc)}: {msg}")
-    return "invalid suite:\n  " + "\n  ".join(lines)
-
-
-def _line_of(root: Any, loc: Sequence[Any]) -> int | None:
-    """1-based line of the YAML node at ``loc`` (the key for mapping entries), when found."""
-    node = root
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = None
-            for k, v in node.value:
-                if getattr(k, "value", None) == part:
-                    found = (k, v)
-                    break
-            if found is None:
-                return line
-            line = found[0].start_mark.line + 1
-            node = found[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return line
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
 
 
 # ---- ad-hoc runs ------------------------------------------------------------------------

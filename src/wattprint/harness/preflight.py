@@ -189,7 +189,7 @@ def _dataset_problems(jobs: Sequence[Job], probes: Probes) -> dict[tuple[str, st
     wanted: dict[tuple[str, str], int] = {}
     for job in jobs:
         key = (job.task, job.dataset)
-        wanted[key] = max(wanted.get(key, 0), job.n)
+        wanted[key] = max(wanted.get(key, 0), job.settings.n)
     found: dict[tuple[str, str], str] = {}
     for (task, dataset), n in wanted.items():
         try:
@@ -200,8 +200,8 @@ def _dataset_problems(jobs: Sequence[Job], probes: Probes) -> dict[tuple[str, st
 
 
 def _dataset_fix(job: Job, source: str) -> str:
-    valid = (f"a UTF-8 {'/'.join(FILE_SUFFIXES)} file with at least {job.n} records (or, for "
-             "image tasks, an image folder)")
+    valid = (f"a UTF-8 {'/'.join(FILE_SUFFIXES)} file with at least {job.settings.n} records "
+             "(or, for image tasks, an image folder)")
     if source == COMMAND_LINE:
         return f"give --dataset {valid}"
     return f"in {source}, point {job.entry or 'the job'}.dataset at {valid}"
@@ -209,21 +209,22 @@ def _dataset_fix(job: Job, source: str) -> str:
 
 def _check_device(job: Job, probes: Probes, add: Callable[[str, str, Job], None],
                   missing: list[str]) -> None:
-    head, _, idx = job.device.partition(":")
+    device = job.settings.device
+    head, _, idx = device.partition(":")
     if head not in ("cuda", "mps") or "torch" in missing:
         return
     if head == "cuda":
         count = probes.cuda_devices()
         want = int(idx) if idx.isdigit() else 0
         if count == 0:
-            add(f"--device {job.device}: no CUDA GPU is visible (torch.cuda.is_available() is "
+            add(f"--device {device}: no CUDA GPU is visible (torch.cuda.is_available() is "
                 "False)", "run with --device cpu, or on a machine with an NVIDIA GPU and a CUDA "
                 "build of torch", job)
         elif want >= count:
-            add(f"--device {job.device}: only {count} CUDA device(s) visible (cuda:0 .. "
+            add(f"--device {device}: only {count} CUDA device(s) visible (cuda:0 .. "
                 f"cuda:{count - 1})", f"use --device cuda:{count - 1} or lower", job)
     elif not probes.mps_available():
-        add(f"--device {job.device}: Apple MPS is not available here", "run with --device cpu",
+        add(f"--device {device}: Apple MPS is not available here", "run with --device cpu",
             job)
 
 

@@ -14,6 +14,7 @@ Regenerate after the tables change (a test checks the shipped file is current)::
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import yaml
 
@@ -24,13 +25,13 @@ HEADER = """\
 """
 
 
-def study_suite() -> dict:
+def study_suite() -> dict[str, Any]:
     """The study suite as a plain dict (see the module docstring)."""
     from wattprint.tasks.base import TASK_IDS
     from wattprint.tasks.study_datasets import STUDY_DATASETS
     from wattprint.tasks.study_models import MULTI_PURPOSE_MODELS, ZERO_SHOT_TASKS, study_models
 
-    jobs: list[dict] = []
+    jobs: list[dict[str, Any]] = []
     for task in TASK_IDS:
         jobs.append({"task": task, "models": list(study_models(task)),
                      "datasets": list(STUDY_DATASETS[task])})

@@ -139,7 +139,7 @@ def summarize(jobs: Sequence[Job], results: Sequence[JobResult]) -> list[Summary
         status = "ok" if len(ok) == len(rs) else ("failed" if not ok else "partial")
         first = ok[0] if ok else rs[0]
         rows.append(SummaryRow(
-            job_id=job.job_id, task=job.task, model=job.model, dataset=job.dataset, n=job.n,
+            job_id=job.job_id, task=job.task, model=job.model, dataset=job.dataset, n=job.settings.n,
             repetitions=len(rs), ok=len(ok), work_unit=first.work_unit, weights=first.weights,
             status=status, mode=job.mode, kwh_per_1k=kwh, dynamic_kwh_per_1k=dyn, j_per_unit=per_unit,
             quality=quality,

@@ -65,10 +65,11 @@ def default_meter_factory(job: Job, sync: Callable[[], None]) -> WindowMeter:
 
     gpus: list[int] | None = None
     components = DEFAULT_COMPONENTS
-    if job.device.startswith("cuda"):
-        _, _, idx = job.device.partition(":")
+    device = job.settings.device
+    if device.startswith("cuda"):
+        _, _, idx = device.partition(":")
         gpus = [int(idx)] if idx.isdigit() else [0]
-    elif job.device != "auto":
+    elif device != "auto":
         components = tuple(c for c in DEFAULT_COMPONENTS if c != "gpu")
     return EnergyMeter(gpus=gpus, sync=sync, components=components)
 
@@ -84,36 +85,30 @@ def default_examples_loader(task: Task, job: Job) -> list[Example]:
     """The job's ``n`` inputs (``wattprint.tasks.inputs.load_examples``)."""
     from wattprint.tasks.inputs import load_examples
 
-    return list(load_examples(task, job.dataset, n=job.n, split=job.split, config=job.config,
-                              seed=job.seed))
+    s = job.settings
+    return list(load_examples(task, job.dataset, n=s.n, split=s.split, config=s.config,
+                              seed=s.seed))
 
 
 def default_backend_loader(job: Job) -> Backend:
     """The job's backend, not yet loaded (``wattprint.backends.loader.load_backend``).
 
-    A zoo model is built (or found in its cache) here, before the ``load`` window, so that
-    window measures loading the model, not building it.
+    The backend gets the job's run settings it takes and the job's backend options. A zoo
+    model is built (or found in its cache) here, before the ``load`` window, so that window
+    measures loading the model, not building it.
     """
+    from wattprint.backends.base import RunSettings
     from wattprint.backends.loader import load_backend
     from wattprint.backends.model_ref import ModelRef
     from wattprint.backends.zoo import resolve_model
 
-    kind = ModelRef.parse(job.model).kind
-    if kind == "callable":
-        return load_backend(job.task, job.model, **dict(job.settings))
-    if kind == "zoo":
+    if ModelRef.parse(job.model).kind == "zoo":
         resolve_model(job.model)
-    settings: dict[str, Any] = {"device": job.device, "dtype": job.dtype,
-                                "batch_size": job.batch_size}
-    if job.revision is not None:
-        settings["revision"] = job.revision
-    if job.task == "text-to-image":
-        settings["seed"] = job.seed
-        settings.update(job.generation)  # num_inference_steps, height, width, guidance_scale
-    else:
-        settings.update(generation=dict(job.generation), mode=job.mode)
-    settings.update(job.settings)
-    return load_backend(job.task, job.model, **settings)
+    s = job.settings
+    run = RunSettings(device=s.device, dtype=s.dtype, batch_size=s.batch_size,
+                      revision=job.revision, generation=dict(s.generation), mode=job.mode,
+                      seed=s.seed)
+    return load_backend(job.task, job.model, run=run, **s.settings)
 
 
 @dataclass(frozen=True)
@@ -123,7 +118,7 @@ class Toolkit:
     Attributes:
         meter_factory: ``(job, sync) -> meter`` with ``begin/end/measure_idle/close``.
         task_loader: ``task_id -> Task``.
-        examples_loader: ``(task, job) -> list[Example]`` (exactly ``job.n`` of them).
+        examples_loader: ``(task, job) -> list[Example]`` (exactly ``job.settings.n`` of them).
         backend_loader: ``job -> Backend`` (not yet loaded).
     """
 
@@ -150,11 +145,12 @@ def now_iso() -> str:
 def failed_result(job: Job, repetition: int, error: str, *, run_id: str | None = None,
                   environment: dict[str, Any] | None = None, attempt: int = 1) -> JobResult:
     """The record of a repetition that did not produce a measurement, with the reason."""
+    s = job.settings
     return JobResult(
         job_id=job.job_id, repetition=repetition, task=job.task, model=job.model,
-        dataset=job.dataset, n=job.n, status=STATUS_FAILED, duration_s=None, error=error,
-        run_id=run_id, suite=job.suite, model_revision=job.revision, batch_size=job.batch_size,
-        device=job.device, dtype=job.dtype, split=job.split, dataset_config=job.config,
+        dataset=job.dataset, n=s.n, status=STATUS_FAILED, duration_s=None, error=error,
+        run_id=run_id, suite=job.suite, model_revision=job.revision, batch_size=s.batch_size,
+        device=s.device, dtype=s.dtype, split=s.split, dataset_config=s.config,
         settings=job_settings(job), environment=dict(environment or {}),
         hardware_id=job.hardware_id, attempt=attempt, created_at=now_iso(), mode=job.mode,
         model_fingerprint=job.model_fingerprint)
@@ -162,9 +158,9 @@ def failed_result(job: Job, repetition: int, error: str, *, run_id: str | None =
 
 def job_settings(job: Job) -> dict[str, Any]:
     """Everything about a job's run that is not a JobResult field of its own."""
-    return {"generation": dict(job.generation), "warmup": job.warmup,
-            "idle_s": job.idle_s, "seed": job.seed, "repeat": job.repeat,
-            "backend_settings": dict(job.settings)}
+    s = job.settings
+    return {"generation": dict(s.generation), "warmup": s.warmup, "idle_s": s.idle_s,
+            "seed": s.seed, "repeat": s.repeat, "backend_settings": dict(s.settings)}
 
 
 def run_window(backend: Backend, examples: Sequence[Example], batch_size: int) -> list[Prediction]:
@@ -218,8 +214,9 @@ def execute_job(job: Job, toolkit: Toolkit, emit: Callable[[JobResult], None], *
         phase("prepare")
         task = toolkit.task_loader(job.task)
         examples = toolkit.examples_loader(task, job)
-        if len(examples) != job.n:
-            raise TaskError(f"dataset {job.dataset!r} gave {len(examples)} inputs, {job.n} asked")
+        if len(examples) != job.settings.n:
+            raise TaskError(f"dataset {job.dataset!r} gave {len(examples)} inputs, "
+                            f"{job.settings.n} asked")
         backend = toolkit.backend_loader(job)
         meter = toolkit.meter_factory(job, backend.sync)
         detection = [d.to_dict() if hasattr(d, "to_dict") else str(d)
@@ -228,17 +225,17 @@ def execute_job(job: Job, toolkit: Toolkit, emit: Callable[[JobResult], None], *
         meter.begin("load")
         info = backend.load()
         load_window = meter.end("load")
-        if job.warmup > 0:
+        if job.settings.warmup > 0:
             phase("warmup")
-            backend.warmup(examples[0], job.warmup)
+            backend.warmup(examples[0], job.settings.warmup)
         phases: dict[str, EnergyResult] = {"load": load_window}
         idle_power_w: dict[str, float] = {}
-        if job.idle_s > 0:
+        if job.settings.idle_s > 0:
             phase("idle")
             # measure_idle sets the baseline later windows subtract; the enclosing "idle"
             # window keeps the idle period's own energy as a phase record
             meter.begin("idle")
-            idle = meter.measure_idle(job.idle_s)
+            idle = meter.measure_idle(job.settings.idle_s)
             phases["idle"] = meter.end("idle")
             idle_power_w = {str(k): float(v) for k, v in dict(idle).items()}
     except Exception as err:  # the model or its inputs failed before any window: all reps fail
@@ -253,7 +250,7 @@ def execute_job(job: Job, toolkit: Toolkit, emit: Callable[[JobResult], None], *
             phase(f"query {total - len(pending) + 1}/{total}")
             meter.begin("query")
             try:
-                preds = run_window(backend, examples, job.batch_size)
+                preds = run_window(backend, examples, job.settings.batch_size)
             except BaseException:
                 _abandon_window(meter)
                 raise
@@ -291,16 +288,17 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
         extra["idle_power_w"] = idle_power_w
     if info.extra:
         extra["model_info"] = dict(info.extra)
+    s = job.settings
     return JobResult(
         job_id=job.job_id, repetition=rep, task=job.task, model=job.model, dataset=job.dataset,
-        n=job.n, status=STATUS_OK, duration_s=window.duration_s, domains=window.domains,
+        n=s.n, status=STATUS_OK, duration_s=window.duration_s, domains=window.domains,
         run_id=run_id, suite=job.suite, model_revision=info.revision or job.revision,
-        weights=info.weights, backend=info.backend, dataset_config=job.config, split=job.split,
+        weights=info.weights, backend=info.backend, dataset_config=s.config, split=s.split,
         work_unit=task.work_unit,
         work_units=float(sum(p.work_units for p in preds)),
         input_tokens=sum(in_tokens) if len(in_tokens) == len(preds) and preds else None,
         output_tokens=sum(out_tokens) if len(out_tokens) == len(preds) and preds else None,
-        batch_size=job.batch_size, device=info.device or job.device, dtype=info.dtype or job.dtype,
+        batch_size=s.batch_size, device=info.device or s.device, dtype=info.dtype or s.dtype,
         settings=job_settings(job), quality=quality, phases=dict(phases),
         environment=dict(environment), hardware_id=job.hardware_id, created_at=now_iso(),
         mode=job.mode, model_fingerprint=job.model_fingerprint or _commit(info.revision),

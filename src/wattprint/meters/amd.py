@@ -39,6 +39,7 @@ from typing import Any
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
+from wattprint.meters.gates import amd_driver_absent as driver_absent
 from wattprint.meters.hwprobe import (
     MonotonicCounter,
     ProbeResult,
@@ -54,15 +55,6 @@ STATUS_NOT_SUPPORTED = 2
 MAX_PLAUSIBLE_POWER_W = 3000.0
 COUNTER_UPDATE_PERIOD_S = 0.001
 POWER_KEYS = ("socket_power", "current_socket_power", "average_socket_power")
-
-
-def driver_absent() -> str:
-    """Why amdsmi cannot work here without importing it, or "" when it might."""
-    if "amdsmi" in __import__("sys").modules:
-        return ""
-    if not os.path.exists("/dev/kfd"):
-        return "no AMD GPU driver loaded (/dev/kfd is absent)"
-    return ""
 
 
 def load_amdsmi() -> ModuleType:

@@ -35,6 +35,7 @@ from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
+from wattprint.meters.gates import macos
 from wattprint.meters.hwprobe import ProbeResult, Unavailable, option
 
 SOURCE = "apple"
@@ -402,8 +403,8 @@ class PowermetricsMeter(Meter):
 
 def probe(options: Any = None) -> ProbeResult:
     """IOReport on Apple silicon (no sudo), else powermetrics when root, else why neither."""
-    if PLATFORM != "darwin":
-        return Unavailable(f"not macOS ({PLATFORM}): Apple silicon energy is read on macOS only")
+    if why := macos(options):
+        return Unavailable(why)
     try:
         return IOReportMeter()
     except MeterError as io_err:

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from wattprint.meters.base import DomainSpec, EstimateModel, Meter, Provenance, Reading
+from wattprint.meters.gates import measured_cpu, measured_packages
 from wattprint.meters.probe import ProbeOptions, Unavailable
 
 SHARE_UNCERTAINTY: float = 0.3
@@ -97,9 +98,7 @@ class ProcessShareMeter(Meter):
 
 def probe(options: ProbeOptions) -> Meter | Unavailable:
     """Detection entry: attribute a chosen meter's measured CPU package energy by CPU time."""
-    for m in options.chosen:
-        pkgs = [d.name for d in m.domains()
-                if d.component == "cpu" and d.scope == "device" and d.provenance.value == "measured"]
-        if pkgs:
-            return ProcessShareMeter(m, pkgs)
-    return Unavailable("no measured CPU package energy to attribute")
+    if why := measured_cpu(options):
+        return Unavailable(why)
+    meter, pkgs = next((m, p) for m in options.chosen if (p := measured_packages(m)))
+    return ProcessShareMeter(meter, pkgs)

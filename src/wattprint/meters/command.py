@@ -16,6 +16,7 @@ from typing import IO, Any
 from wattprint.errors import WattprintError
 from wattprint.meters.base import DEFAULT_MAX_FOREIGN_SHARE, EnergyResult
 from wattprint.meters.energy_meter import DEFAULT_COMPONENTS, EnergyMeter
+from wattprint.meters.probe import HardwareOptions
 
 
 class CommandError(WattprintError):
@@ -37,8 +38,8 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
                     meter: EnergyMeter | None = None,
                     stdout: IO[Any] | int | None = None,
                     cgroup_root: str = "/sys/fs/cgroup",
-                    max_foreign_share: float = DEFAULT_MAX_FOREIGN_SHARE
-                    ) -> tuple[int, EnergyResult]:
+                    max_foreign_share: float = DEFAULT_MAX_FOREIGN_SHARE,
+                    hardware: HardwareOptions | None = None) -> tuple[int, EnergyResult]:
     """Run ``argv`` and measure the energy used while it runs.
 
     Args:
@@ -59,6 +60,7 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
         max_foreign_share: Flag the window as shared when other processes used more than
             this fraction of the CPU time the figures cover (see
             :class:`~wattprint.meters.base.HostActivity`).
+        hardware: Where the hardware sources outside the default paths are (the CLI's flags).
 
     Returns:
         (exit code, EnergyResult labelled with the command). The ``cpu:process`` domain
@@ -81,7 +83,7 @@ def measure_command(argv: Sequence[str], *, interval_s: float = 0.1,
     m = meter if meter is not None else EnergyMeter(
         gpus=gpus if mode == "list" else None,  # type: ignore[arg-type]
         powercap_root=powercap_root, interval_s=interval_s, components=components,
-        cgroup_root=cgroup_root, max_foreign_share=max_foreign_share)
+        cgroup_root=cgroup_root, max_foreign_share=max_foreign_share, hardware=hardware)
     watch = _GpuUse(m) if mode == "used" else None
     try:
         if idle_s > 0:

@@ -8,7 +8,10 @@
    ``Unavailable("why not, and how to fix it")``; it imports vendor libraries lazily.
    Override ``Meter.describe()`` to say what was opened (shown by ``wattprint meters``).
 2. Add ``Source("<name>", "<component>", ("<slot>", ...), "wattprint.meters.<name>:probe")``
-   to :data:`SOURCES` at its rank: sources earlier in the table are preferred.
+   to :data:`SOURCES` at its rank: sources earlier in the table are preferred. When a cheap
+   check (a device file, the platform, an option) can say the source cannot apply, name it
+   as the row's gate (:mod:`wattprint.meters.gates`): the module is then imported only where
+   the source might work, which keeps ``EnergyMeter()`` fast to start.
 
 Detection walks the table in order. A source is *skipped* when none of its slots was asked
 for, and *not probed* when every slot it fills that was asked for is already filled by an
@@ -39,8 +42,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from wattprint.errors import MeterError, unknown_choice
+from wattprint.meters import gates
 from wattprint.meters.base import Meter, SourceStatus
-from wattprint.meters.probe import ProbeOptions, Unavailable
+from wattprint.meters.gates import Gate
+from wattprint.meters.probe import HardwareOptions, ProbeOptions, Unavailable
 
 COMPONENTS: tuple[str, ...] = ("gpu", "cpu", "dram", "ram", "module", "node")
 
@@ -59,12 +64,15 @@ class Source:
         component: The component its status is filed under (``gpu``, ``cpu``, ``ram`` ...).
         slots: What it can stand for (see the module docstring).
         probe: ``"module:function"``, imported only when the source is probed.
+        gate: A cheap precondition (:mod:`wattprint.meters.gates`) asked first: when it
+            gives a reason, the source is not applicable and its module is not imported.
     """
 
     name: str
     component: str
     slots: tuple[str, ...]
     probe: str
+    gate: Gate | None = None
 
     def load(self) -> Callable[[ProbeOptions], Meter | Unavailable]:
         """Import and return the probe function."""
@@ -73,21 +81,23 @@ class Source:
 
 
 SOURCES: tuple[Source, ...] = (
-    Source("nvml", "gpu", ("gpu",), "wattprint.meters.nvml:probe"),
-    Source("amdsmi", "gpu", ("gpu",), "wattprint.meters.amd:probe"),
-    Source("intel-gpu", "gpu", ("gpu",), "wattprint.meters.intel_gpu:probe"),
-    Source("gaudi", "gpu", ("gpu",), "wattprint.meters.gaudi:probe"),
-    Source("apple", "gpu", ("gpu", "cpu", "memory"), "wattprint.meters.apple:probe"),
-    Source("prometheus", "gpu", ("gpu",), "wattprint.meters.prometheus_source:probe"),
+    Source("nvml", "gpu", ("gpu",), "wattprint.meters.nvml:probe", gates.nvidia),
+    Source("amdsmi", "gpu", ("gpu",), "wattprint.meters.amd:probe", gates.amd),
+    Source("intel-gpu", "gpu", ("gpu",), "wattprint.meters.intel_gpu:probe", gates.hwmon),
+    Source("gaudi", "gpu", ("gpu",), "wattprint.meters.gaudi:probe", gates.hwmon),
+    Source("apple", "gpu", ("gpu", "cpu", "memory"), "wattprint.meters.apple:probe", gates.macos),
+    Source("prometheus", "gpu", ("gpu",), "wattprint.meters.prometheus_source:probe",
+           gates.prometheus_url),
     Source("estimate", "gpu", ("gpu",), "wattprint.meters.estimate:probe_gpu"),
-    Source("rapl", "cpu", ("cpu", "memory"), "wattprint.meters.rapl:probe"),
-    Source("rapl-share", "cpu", ("cpu-process",), "wattprint.meters.attribution:probe"),
+    Source("rapl", "cpu", ("cpu", "memory"), "wattprint.meters.rapl:probe", gates.powercap),
+    Source("rapl-share", "cpu", ("cpu-process",), "wattprint.meters.attribution:probe",
+           gates.measured_cpu),
     Source("estimate", "cpu", ("cpu", "cpu-process"), "wattprint.meters.estimate:probe_cpu"),
     Source("estimate", "ram", ("memory",), "wattprint.meters.estimate:probe_ram"),
-    Source("jetson", "module", ("module",), "wattprint.meters.jetson:probe"),
-    Source("grace", "module", ("module",), "wattprint.meters.grace:probe"),
-    Source("redfish", "node", ("node",), "wattprint.meters.redfish:probe"),
-    Source("ipmi", "node", ("node",), "wattprint.meters.ipmi:probe"),
+    Source("jetson", "module", ("module",), "wattprint.meters.jetson:probe", gates.hwmon),
+    Source("grace", "module", ("module",), "wattprint.meters.grace:probe", gates.hwmon),
+    Source("redfish", "node", ("node",), "wattprint.meters.redfish:probe", gates.redfish_url),
+    Source("ipmi", "node", ("node",), "wattprint.meters.ipmi:probe", gates.ipmi_asked),
 )
 """Every energy source, most preferred first. One line per source."""
 
@@ -111,7 +121,8 @@ def filled_slots(meter: Meter) -> set[str]:
 def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = None,
            powercap_root: str = "/sys/class/powercap", interval_s: float = 0.1,
            cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc",
-           sources: Sequence[Source] = SOURCES) -> tuple[list[Meter], list[SourceStatus]]:
+           sources: Sequence[Source] = SOURCES,
+           hardware: HardwareOptions | None = None) -> tuple[list[Meter], list[SourceStatus]]:
     """Open the best meter for each requested component.
 
     Args:
@@ -123,6 +134,8 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
         cgroup_root: The cgroup mount (containers and CPU affinity scope).
         proc_root: The procfs mount.
         sources: The detection table (tests may pass their own).
+        hardware: Where the hardware sources outside the default paths are (the CLI's
+            hardware flags; None: the ``WATTPRINT_*`` environment and the defaults).
 
     Returns:
         (meters to read, one status per source in the table that was relevant).
@@ -149,7 +162,12 @@ def detect(*, components: Sequence[str] = COMPONENTS, gpus: list[int] | None = N
             status.append(SourceStatus(comp, src.name, False, False, f"not probed: {by}"))
             continue
         opts = ProbeOptions(frozenset(components), None if gpus is None else tuple(gpus),
-                            powercap_root, cgroup_root, proc_root, interval_s, tuple(meters))
+                            powercap_root, cgroup_root, proc_root, interval_s, tuple(meters),
+                            hardware=hardware or HardwareOptions())
+        why = src.gate(opts) if src.gate is not None else None
+        if why:
+            status.append(SourceStatus(comp, src.name, False, False, why))
+            continue
         try:
             found = src.load()(opts)
         except BaseException:

@@ -49,6 +49,7 @@ from wattprint.meters.base import (
     SourceStatus,
     TimelineSample,
 )
+from wattprint.meters.probe import HardwareOptions
 from wattprint.meters.sampled import Sampler
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -152,6 +153,8 @@ class EnergyMeter:
             on when the meters are detected, off when ``meters`` are given (tests, replays);
             a :class:`HostActivityReader` to read other counters (tests).
         max_foreign_share: The limit for an unshared host, a fraction of its CPU time.
+        hardware: Where the hardware sources outside the default paths are (BMC, exporter,
+            hwmon; see :class:`~wattprint.meters.probe.HardwareOptions`).
 
     Raises:
         MeterError: A chosen source failed to open, or two meters report the same domain.
@@ -163,7 +166,8 @@ class EnergyMeter:
                  components: tuple[str, ...] = DEFAULT_COMPONENTS,
                  cgroup_root: str = "/sys/fs/cgroup", proc_root: str = "/proc",
                  host_activity: bool | HostActivityReader | None = None,
-                 max_foreign_share: float = DEFAULT_MAX_FOREIGN_SHARE) -> None:
+                 max_foreign_share: float = DEFAULT_MAX_FOREIGN_SHARE,
+                 hardware: HardwareOptions | None = None) -> None:
         if not interval_s > 0:
             raise MeterError(f"interval_s must be > 0 seconds, got {interval_s!r}")
         self.interval_s = float(interval_s)
@@ -179,7 +183,8 @@ class EnergyMeter:
 
             meters, statuses = detect(components=components, gpus=gpus,
                                       powercap_root=powercap_root, interval_s=interval_s,
-                                      cgroup_root=cgroup_root, proc_root=proc_root)
+                                      cgroup_root=cgroup_root, proc_root=proc_root,
+                                      hardware=hardware)
         else:
             statuses = [SourceStatus(m_domain.component, getattr(m, "name", type(m).__name__),
                                      True, True, "given explicitly")

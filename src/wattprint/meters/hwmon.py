@@ -17,21 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from wattprint.errors import MeterError
 from wattprint.meters.base import DomainSpec, Meter, Reading
-from wattprint.meters.hwprobe import MonotonicCounter, environ_of, option
+from wattprint.meters.gates import HWMON_ROOT, hwmon_root
+from wattprint.meters.hwprobe import MonotonicCounter
 from wattprint.meters.sampled import PowerIntegrator
 
-HWMON_ROOT = "/sys/class/hwmon"
-
-
-def hwmon_root(options: Any) -> str:
-    """The hwmon class directory a probe reads: ``options.hwmon_root`` (``--hwmon-root``),
-    else ``$WATTPRINT_HWMON_ROOT``, else ``/sys/class/hwmon``."""
-    return str(option(options, "hwmon_root", environ_of(options).get("WATTPRINT_HWMON_ROOT")
-                      or HWMON_ROOT))
+__all__ = ["HWMON_ROOT", "hwmon_root"]  # and the sensor helpers below
 
 
 def read_text(path: str) -> str:

@@ -24,15 +24,17 @@ __all__ = ["MonotonicCounter", "ProbeResult", "Unavailable", "environ_of", "guar
 
 
 def option(options: Any, name: str, default: Any) -> Any:
-    """A probe option: ``options.name``, else ``options.settings[name]`` (the detection
-    options' source-specific settings), or ``options[name]`` for a plain mapping; ``default``
-    when absent or None."""
+    """A probe option: ``options.name``, else ``options.hardware.name`` (the typed hardware
+    options), else ``options.settings[name]`` (source-specific settings), or ``options[name]``
+    for a plain mapping; ``default`` when absent or None."""
     if options is None:
         return default
     if isinstance(options, Mapping):
         value = options.get(name)
     else:
         value = getattr(options, name, None)
+        if value is None:
+            value = getattr(getattr(options, "hardware", None), name, None)
         settings = getattr(options, "settings", None)
         if value is None and isinstance(settings, Mapping):
             value = settings.get(name)

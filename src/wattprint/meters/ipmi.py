@@ -39,6 +39,7 @@ from wattprint.meters.bmc import (
     env_path,
     load_credentials,
 )
+from wattprint.meters.gates import ipmi_asked
 from wattprint.meters.hwprobe import ProbeResult, Unavailable, environ_of, option
 
 SOURCE = "ipmi"
@@ -133,12 +134,10 @@ def probe(options: Any = None) -> ProbeResult:
     IPMI is opt-in (``options.ipmi`` or ``$WATTPRINT_IPMI=1``): probing the local BMC spawns
     ipmitool and may need root (``/dev/ipmi0``).
     """
+    if why := ipmi_asked(options):
+        return Unavailable(why)
     env = environ_of(options)
     host = option(options, "ipmi_host", None) or env.get(f"{ENV_PREFIX}_HOST")
-    asked = option(options, "ipmi", env.get(f"{ENV_PREFIX}", "") not in ("", "0"))
-    if not host and not asked:
-        return Unavailable("not asked for (--ipmi for the local BMC, or --ipmi-host / "
-                           "$WATTPRINT_IPMI_HOST for a remote one)")
     try:
         creds = load_credentials(option(options, "ipmi_credentials", None)
                                  or env_path(env, f"{ENV_PREFIX}_CREDENTIALS"), env, ENV_PREFIX)

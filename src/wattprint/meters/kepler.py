@@ -18,7 +18,7 @@ constant label ``node_name``:
   ``state``: it stays the same domain when it goes from ``running`` to ``terminated``, and one
   that vanishes from the page stops growing instead of failing the read.
 
-``pods`` selects pods by ``namespace/name`` glob patterns (``WATTPRINT_KEPLER_PODS``,
+``pods`` selects pods by ``namespace/name`` glob patterns (``--kepler-pods``, else ``WATTPRINT_KEPLER_PODS``,
 comma-separated); all pods on the page by default. Kepler refreshes every 5 s by default
 (``--monitor.interval``), so its counters move in steps of that interval.
 """

@@ -39,6 +39,7 @@ from typing import Any
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading, TimelineSample
+from wattprint.meters.gates import nvidia_driver_absent as driver_absent
 from wattprint.meters.probe import ProbeOptions, Unavailable
 from wattprint.meters.sampled import PowerIntegrator
 
@@ -56,20 +57,6 @@ SLOWDOWN_TEMPERATURE_C: float = 85.0
 """Fallback temperature limit when NVML gives no slowdown threshold."""
 _THROTTLE_BITS: dict[int, str] = {0x4: "sw_power_cap", 0x8: "hw_slowdown", 0x20: "sw_thermal",
                                   0x40: "hw_thermal", 0x80: "hw_power_brake"}
-
-
-def driver_absent() -> str:
-    """Why NVML cannot work here without importing it (cheap), or "" when it might.
-
-    On Linux the NVIDIA driver exposes ``/dev/nvidiactl`` (also inside containers run with the
-    NVIDIA runtime) and ``/proc/driver/nvidia``; WSL2 exposes ``/dev/dxg``. When none exists,
-    importing pynvml (~15 ms) and loading libnvidia-ml would only fail.
-    """
-    if not sys.platform.startswith("linux") or "pynvml" in sys.modules:
-        return ""
-    if any(os.path.exists(p) for p in ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/dxg")):
-        return ""
-    return "no NVIDIA driver loaded (/dev/nvidiactl and /proc/driver/nvidia are absent)"
 
 
 def load_pynvml() -> ModuleType:

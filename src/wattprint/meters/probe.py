@@ -31,6 +31,40 @@ class Unavailable:
 
 
 @dataclass(frozen=True)
+class HardwareOptions:
+    """Where the hardware sources outside the default paths are (the CLI's hardware flags).
+
+    A field left None leaves the source to its ``WATTPRINT_*`` environment variable, then to
+    its default (see docs/hardware.md): flags reach the sources as these typed fields, the
+    environment stays the way for shells and containers. Secrets are never fields: a BMC
+    password comes from a credentials file or the environment.
+
+    Attributes:
+        hwmon_root: hwmon class directory (Intel GPU, Gaudi, Jetson, Grace sensors).
+        redfish_url: The BMC's Redfish address (node wall power).
+        redfish_credentials: File with the BMC's ``user:password``.
+        redfish_chassis: Redfish chassis id.
+        redfish_verify: TLS verification of the BMC: ``yes``, ``no`` or a CA bundle file.
+        ipmi: Read node power from the local BMC with ipmitool (None: as the environment says).
+        ipmi_host: A remote BMC read with ipmitool over lanplus.
+        ipmi_credentials: File with the IPMI ``user:password``.
+        prometheus_url: A DCGM exporter's, Kepler's or wattprint exporter's ``/metrics`` page.
+        kepler_pods: Kepler pods to read, comma-separated ``namespace/name`` globs (None: all).
+    """
+
+    hwmon_root: str | None = None
+    redfish_url: str | None = None
+    redfish_credentials: str | None = None
+    redfish_chassis: str | None = None
+    redfish_verify: str | None = None
+    ipmi: bool | None = None
+    ipmi_host: str | None = None
+    ipmi_credentials: str | None = None
+    prometheus_url: str | None = None
+    kepler_pods: str | None = None
+
+
+@dataclass(frozen=True)
 class ProbeOptions:
     """Everything a probe may need to open its source.
 
@@ -44,7 +78,8 @@ class ProbeOptions:
         interval_s: Sampling interval for sources that must be polled, seconds.
         chosen: Meters already chosen by sources earlier in the table (a source may build on
             one, e.g. the CPU-time attribution of measured RAPL energy).
-        settings: Source-specific settings by key (``redfish.url`` ...), for new sources.
+        settings: Source-specific settings by key, for new sources.
+        hardware: Where the hardware sources outside the default paths are.
     """
 
     components: frozenset[str]
@@ -55,6 +90,7 @@ class ProbeOptions:
     interval_s: float = 0.1
     chosen: tuple[Meter, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
+    hardware: HardwareOptions = HardwareOptions()
 
     def wants(self, *components: str) -> bool:
         """Whether any of ``components`` was asked for."""

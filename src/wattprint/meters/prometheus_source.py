@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading
 from wattprint.meters.dcgm import DCGM_ENERGY, dcgm_series, mig_instances, mig_shares
+from wattprint.meters.gates import prometheus_url
 from wattprint.meters.hwprobe import (
     MonotonicCounter,
     ProbeResult,
@@ -185,13 +186,12 @@ class PrometheusMeter(Meter):
 
 def probe(options: Any = None) -> ProbeResult:
     """A :class:`PrometheusMeter` when an endpoint is configured, or why there is none."""
-    url = option(options, "prometheus_url", None) or environ_of(options).get("WATTPRINT_PROMETHEUS_URL")
-    if not url:
-        return Unavailable("no endpoint configured (--prometheus-url or "
-                           "$WATTPRINT_PROMETHEUS_URL: a DCGM exporter, Kepler or a wattprint "
-                           "exporter)")
-    pods = [p.strip() for p in str(environ_of(options).get("WATTPRINT_KEPLER_PODS", "")).split(",")
-            if p.strip()] or None
+    if why := prometheus_url(options):
+        return Unavailable(why)
+    url = option(options, "prometheus_url", None) or environ_of(options)["WATTPRINT_PROMETHEUS_URL"]
+    pods_text = option(options, "kepler_pods", None) or environ_of(options).get(
+        "WATTPRINT_KEPLER_PODS", "")
+    pods = [p.strip() for p in str(pods_text).split(",") if p.strip()] or None
     try:
         return PrometheusMeter(url, pods=pods)
     except MeterError as err:

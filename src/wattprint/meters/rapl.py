@@ -62,6 +62,7 @@ from dataclasses import dataclass
 
 from wattprint.errors import CounterError, MeterError
 from wattprint.meters.base import DomainSpec, Meter, Provenance, Reading, TimelineSample
+from wattprint.meters.gates import powercap
 from wattprint.meters.probe import ProbeOptions, Unavailable
 
 MAX_PLAUSIBLE_POWER_W: float = 2000.0
@@ -579,10 +580,9 @@ class RaplMeter(Meter):
 
 def probe(options: ProbeOptions) -> Meter | Unavailable:
     """Detection entry (see :mod:`wattprint.meters.detect`): CPU package and DRAM counters."""
+    if why := powercap(options):
+        return Unavailable(why)
     root = options.powercap_root
-    if not os.path.isdir(root):
-        return Unavailable(f"no powercap directory at {root} (no RAPL on this machine, or it is "
-                           "not mounted in this container; see --powercap-root)")
     comps = [c for c in ("cpu", "dram") if options.wants(c) or (c == "dram" and options.wants("ram"))]
     try:
         return RaplMeter(root, components=comps, proc_root=options.proc_root)

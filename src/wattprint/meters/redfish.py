@@ -40,6 +40,7 @@ from wattprint.meters.bmc import (
     env_path,
     load_credentials,
 )
+from wattprint.meters.gates import redfish_url
 from wattprint.meters.hwprobe import ProbeResult, Unavailable, environ_of, option
 
 SOURCE = "redfish"
@@ -277,7 +278,8 @@ class RedfishMeter(NodePowerMeter):
 
 
 def _verify_env(value: str | None) -> bool | str:
-    """``$WATTPRINT_REDFISH_VERIFY``: unset/1/true → verify, 0/false → do not, else a CA path."""
+    """``--redfish-verify`` or ``$WATTPRINT_REDFISH_VERIFY``: unset/1/true/yes → verify,
+    0/false/no → do not, else a CA path."""
     if value is None or value.lower() in ("", "1", "true", "yes"):
         return True
     if value.lower() in ("0", "false", "no"):
@@ -287,15 +289,15 @@ def _verify_env(value: str | None) -> bool | str:
 
 def probe(options: Any = None) -> ProbeResult:
     """A :class:`RedfishMeter` when a BMC address is configured, or why there is none."""
+    if why := redfish_url(options):
+        return Unavailable(why)
     env = environ_of(options)
-    url = option(options, "redfish_url", None) or env.get(f"{ENV_PREFIX}_URL")
-    if not url:
-        return Unavailable("no BMC configured (--redfish-url or $WATTPRINT_REDFISH_URL); "
-                           "node wall power is read only from a BMC you name")
+    url = option(options, "redfish_url", None) or env[f"{ENV_PREFIX}_URL"]
     try:
         creds = load_credentials(option(options, "redfish_credentials", None)
                                  or env_path(env, f"{ENV_PREFIX}_CREDENTIALS"), env, ENV_PREFIX)
-        verify = option(options, "redfish_verify", _verify_env(env.get(f"{ENV_PREFIX}_VERIFY")))
+        verify = option(options, "redfish_verify", env.get(f"{ENV_PREFIX}_VERIFY"))
+        verify = _verify_env(verify) if verify is None or isinstance(verify, str) else verify
         return RedfishMeter(url, creds, chassis=option(options, "redfish_chassis",
                                                        env.get(f"{ENV_PREFIX}_CHASSIS")),
                             verify=verify,

@@ -56,7 +56,8 @@ def make_app(meters: Sequence[Meter], token: str) -> Any:
     async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
         if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"error": "missing or wrong token"}, status=401)
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     async def info(_: web.Request) -> web.Response:
         return web.json_response({"domains": [_spec_dict(s) for s in specs]})

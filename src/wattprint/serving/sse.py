@@ -1,6 +1,6 @@
 """Parse an OpenAI-compatible server-sent-event stream into chunks.
 
-Tolerates what real engines do (``shared/notes/serving-engines.md``): a final ``data: [DONE]``
+Tolerates what real engines do (``docs/serving.md``): a final ``data: [DONE]``
 line or none (transformers serve), ``usage`` inside the last content chunk or in a separate
 chunk with ``choices: []`` (vLLM with ``stream_options.include_usage``), comments and blank
 keep-alive lines, and ``\\r\\n`` line ends.

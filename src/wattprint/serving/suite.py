@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from wattprint.errors import ConfigError
 from wattprint.serving.arrivals import Arrivals
@@ -37,14 +37,10 @@ from wattprint.serving.limits import (
     check_extra_body,
 )
 from wattprint.serving.session import ServingConfig
+from wattprint.suite_file import StrictModel, load_yaml, validate
 
 
-class _Strict(BaseModel):
-    # nan/inf are refused in every number (the bounds: wattprint.serving.limits)
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class LoadEntry(_Strict):
+class LoadEntry(StrictModel):
     """One load point: ``rate`` (open loop, req/s, with ``burstiness``) or ``concurrency``."""
 
     rate: float | None = Field(default=None, gt=0, le=MAX_RATE_RPS)
@@ -65,7 +61,7 @@ class LoadEntry(_Strict):
                         burstiness=self.burstiness)
 
 
-class ServingJob(_Strict):
+class ServingJob(StrictModel):
     """One served model and its loads (see :class:`ServingConfig` for the meanings).
 
     ``device`` says where the engine computes; it only decides the resources a job asks for on
@@ -117,7 +113,7 @@ class ServingJob(_Strict):
         return self
 
 
-class ServingSuiteFile(_Strict):
+class ServingSuiteFile(StrictModel):
     """A serving suite file."""
 
     name: str
@@ -145,47 +141,19 @@ def is_serving_text(text: str) -> bool:
 
 
 def parse_serving_suite(text: str, source: str = "<string>") -> ServingSuite:
-    """Validate a serving suite.
+    """Validate a serving suite (the format's rules: :mod:`wattprint.suite_file`).
 
     Raises:
-        ConfigError: naming the file, line and key of every problem.
+        ConfigError: naming the file, line and key of every problem (a key given twice, an
+            unknown key with the closest valid one, a number out of range or not finite).
     """
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{source}: not valid YAML: {err}") from err
-    try:
-        spec = ServingSuiteFile.model_validate(data)
-    except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            loc = e["loc"]
-            path = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc).lstrip(".")
-            lines.append(f"{source}:{_line(root, loc) or '?'}: {path or '(top)'}: {e['msg']}")
-        raise ConfigError("invalid serving suite:\n  " + "\n  ".join(lines)) from None
+    spec = validate(ServingSuiteFile, load_yaml(text, source), what="serving suite")
     for i, job in enumerate(spec.jobs):
         for field_name in ("input_len", "output_len"):
             value = getattr(job, field_name)
             if value is not None:
                 parse_length(value, f"{source}: jobs[{i}].{field_name}")
     return ServingSuite(spec.name, source, spec)
-
-
-def _line(root: Any, loc: tuple[Any, ...]) -> int | None:
-    node, line = root, None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if k.value == key]
-            if not match:
-                break
-            node = match[0]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
 
 
 def _build(spec: str) -> Path:

@@ -27,7 +27,7 @@ SIZES: dict[str, dict[str, int]] = {
               "num_attention_heads": 8, "num_key_value_heads": 4},
 }
 """Model sizes: ``tiny`` for tests (about 0.3 M parameters), ``small`` (about 3.7 M) for the
-smoke suite, the size checked in ``shared/notes/serving-engines.md``."""
+smoke suite, the size checked in ``docs/serving.md``."""
 
 
 def build_chat_lm(folder: str | Path, size: str = "tiny", *, seed: int = 0) -> Path:

@@ -2,7 +2,7 @@
 
 Each function does one thing the study's code did to a raw record before calling a model
 (Luccioni et al. 2023, ``sashavor/co2_inference`` ``code/<task>/*.py``; see
-``notes/study.md`` §1.2):
+``docs/study.md`` §1.2):
 
 * text generation / fill-mask: keep the first 20 whitespace-separated words;
 * fill-mask: replace the last of those words by the mask token;

@@ -2,7 +2,7 @@
 
 80 task-specific models × 3 datasets of their task = 240 jobs, plus 8 multi-purpose models ×
 3 zero-shot tasks × 3 datasets = 72 zero-shot jobs: 312 jobs, each run on the first 1,000
-samples, batch size 1, repeated 10 times (``notes/study.md`` §2). The harness's ``study``
+samples, batch size 1, repeated 10 times (``docs/study.md`` §2). The harness's ``study``
 suite is generated from :func:`study_jobs`.
 """
 

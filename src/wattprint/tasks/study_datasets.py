@@ -1,6 +1,6 @@
 """The study's 30 task × dataset recipes (10 tasks × 3 Hugging Face datasets), as data.
 
-Pinned from the study's code (``notes/study.md`` §1.2): Hub id, config, split, and which
+Pinned from the study's code (``docs/study.md`` §1.2): Hub id, config, split, and which
 column feeds which canonical record field of the task. The study streamed each dataset and
 took the first 1,000 rows (WikiText: the first 2,500 rows, blank lines dropped).
 

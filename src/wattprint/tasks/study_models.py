@@ -1,6 +1,6 @@
 """The study's 88 models: 8 task-specific models for each of the 10 tasks, plus 8 multi-purpose.
 
-Pinned from Luccioni et al. 2023, Table 6 and the released logs (``notes/study.md`` §1.3,
+Pinned from Luccioni et al. 2023, Table 6 and the released logs (``docs/study.md`` §1.3,
 §1.4). Parameter counts are the study repository's ``data/model_parameters.csv`` (the BLOOMz
 entries there are round numbers; Flan-T5-base carries the t5-base count). Where Table 6 and
 the logs disagree, the logs' model is listed (its energy is what the paper reports) and the

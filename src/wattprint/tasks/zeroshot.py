@@ -2,7 +2,7 @@
 
 Flan-T5 (``family="t5"``, a text-to-text model) and BLOOMz (``family="causal"``, a
 decoder-only model) get the same prompts, copied from the study's code
-(``code/zeroshot/*``; ``notes/study.md`` §1.4), and differ in generation settings:
+(``code/zeroshot/*``; ``docs/study.md`` §1.4), and differ in generation settings:
 
 * Flan-T5 ran with the ``text2text-generation`` pipeline defaults: ``max_length=20``
   decoder tokens.

@@ -30,7 +30,8 @@ def get_executor(name: str, **options: Any) -> Executor:
     if name not in EXECUTORS:
         raise unknown_choice("executor", name, EXECUTORS)
     module, _, cls = EXECUTORS[name].partition(":")
-    return getattr(importlib.import_module(module), cls)(**options)
+    executor: Executor = getattr(importlib.import_module(module), cls)(**options)
+    return executor
 
 
 __all__ = ["EXECUTORS", "Executor", "PhaseCallback", "ResultCallback", "get_executor"]

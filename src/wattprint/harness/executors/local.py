@@ -23,7 +23,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -108,7 +108,7 @@ class LocalExecutor(Executor):
         self.start_method = start_method or default_start_method()
         if self.start_method not in START_METHODS:
             raise unknown_choice("start method", self.start_method, START_METHODS)
-        self._ctx = multiprocessing.get_context(self.start_method)
+        self._ctx: Any = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             # takes effect when the server starts (the first job of this driver process)
             self._ctx.set_forkserver_preload([PRELOAD_MODULE])
@@ -143,7 +143,8 @@ class LocalExecutor(Executor):
             if start_error is not None:
                 fatal = start_error
                 raise _NotStarted
-            deadline = None if job.timeout_s is None else time.monotonic() + job.timeout_s
+            timeout_s = job.settings.timeout_s
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
             while True:
                 if deadline is not None:
                     # poll() sleeps in select() until data, EOF or the deadline: no spinning
@@ -179,7 +180,7 @@ class LocalExecutor(Executor):
         if not missing:
             return
         if timed_out:
-            reason = f"timed out after {job.timeout_s:g} s (worker killed)"
+            reason = f"timed out after {job.settings.timeout_s:g} s (worker killed)"
         elif fatal is not None:
             reason = f"worker failed: {fatal}"
         elif proc.exitcode:
@@ -244,4 +245,9 @@ class InProcessExecutor(Executor):
         """Run the jobs one after another in this process (no isolation; for tests and debugging)."""
         for job in jobs:
             execute_job(job, self.toolkit, on_result, run_id=run_id, environment=self.environment,
-                        on_phase=None if on_phase is None else (lambda p, j=job: on_phase(j, p)))
+                        on_phase=None if on_phase is None else _phase_of(on_phase, job))
+
+
+def _phase_of(on_phase: PhaseCallback, job: Job) -> Callable[[str], None]:
+    """``on_phase`` bound to one job: ``phase -> on_phase(job, phase)``."""
+    return lambda phase: on_phase(job, phase)

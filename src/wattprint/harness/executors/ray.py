@@ -175,9 +175,9 @@ class RayExecutor(Executor):
 
     def resources_for(self, job: Job) -> tuple[dict[str, float], bool]:
         """Ray options for one job, and whether it may share its node with other jobs."""
-        wants_gpu = job.device.startswith("cuda")
+        wants_gpu = job.settings.device.startswith("cuda")
         return ray_resources(wants_gpu=wants_gpu,
-                             what=f"job {job.label} wants a GPU ({job.device})",
+                             what=f"job {job.label} wants a GPU ({job.settings.device})",
                              node_cpus=self._node_cpus(),
                              node_gpus=self._node_gpus() if wants_gpu else [],
                              gpus_per_job=self.gpus_per_job, cpus_per_job=self.cpus_per_job)

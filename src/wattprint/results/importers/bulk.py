@@ -1,7 +1,7 @@
 """Import CodeCarbon logs into a store: chunks read, parsed and encoded in worker processes,
 written in file order by this one.
 
-Each file is first planned (:func:`~wattprint.results.importers.codecarbon.plan_file`: one
+Each file is first planned (:func:`~wattprint.results.importers.codecarbon_plan.plan_file`: one
 quick pass that checks it and cuts it into chunks of whole runs). Each chunk then becomes the
 records of its rows (typed :class:`~wattprint.results.schema.JobResult`), encoded for the
 store (:meth:`~wattprint.results.codec.RecordCodec.encode_batch`) — in a pool of worker
@@ -28,17 +28,15 @@ from typing import Any
 from wattprint.errors import WattprintError
 from wattprint.meters.cgroup import CpuShare, cpu_share
 from wattprint.results.codec import EncodedBatch, RecordCodec
-from wattprint.results.importers.codecarbon import (
+from wattprint.results.importers.codecarbon import chunk_records
+from wattprint.results.importers.codecarbon_plan import (
     CHUNK_ROWS,
     Chunk,
     FilePlan,
-    ImportIssue,
-    ImportOptions,
-    ImportReport,
-    chunk_records,
     expand_paths,
     plan_paths,
 )
+from wattprint.results.importers.codecarbon_rows import ImportIssue, ImportOptions, ImportReport
 from wattprint.results.store import ResultStore
 
 EARLY_POOL_BYTES = 8 << 20

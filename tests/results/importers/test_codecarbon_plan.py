@@ -1,6 +1,7 @@
-"""The plan's fast path (plain lines, a block at a time) makes exactly the plan that reading
-row by row with ``csv.reader`` makes (``block_bytes=0``), whatever the block size and
-wherever a file stops being plain lines."""
+"""The plan cuts a file into chunks that cover it exactly and never split a run, and reading
+the chunks gives the records and problems of the file whatever the chunk size: plain and
+quoted CSV, BOM, CR LF, blank, short and long rows, no last line break, bytes that are not
+UTF-8."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from wattprint.results.importers import codecarbon
-from wattprint.results.importers.codecarbon import ImportIssue, plan_file, read_file
+from wattprint.results.importers.codecarbon import ImportReport, chunk_records, read_file
+from wattprint.results.importers.codecarbon_plan import plan_file
+from wattprint.results.importers.codecarbon_rows import ImportIssue
 
 HEADER = ["timestamp", "project_name", "run_id", "duration", "emissions", "cpu_power",
           "gpu_power", "ram_power", "cpu_energy", "gpu_energy", "ram_energy",
@@ -86,21 +88,41 @@ def _variants(tmp: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 7, 64])
-def test_block_plans_equal_row_by_row_plans(tmp_path: Path, chunk_rows: int) -> None:
+def test_chunks_cover_the_file_and_read_as_the_whole_file_reads(tmp_path: Path,
+                                                                chunk_rows: int) -> None:
     for name, path in _variants(tmp_path).items():
-        slow = plan_file(path, chunk_rows=chunk_rows, block_bytes=0)
-        for block in (16, 97, 1000, 1 << 20):
-            fast = plan_file(path, chunk_rows=chunk_rows, block_bytes=block)
-            assert fast == slow, f"{name}, {block}-byte blocks, {chunk_rows}-row chunks"
-        if isinstance(slow, ImportIssue):
-            assert name == "not UTF-8 midway" and slow.line == 12  # the 11th row
+        plan = plan_file(path, chunk_rows=chunk_rows)
+        if isinstance(plan, ImportIssue):
+            assert name == "not UTF-8 midway" and plan.line == 12  # the 11th row
             continue
-        size = path.stat().st_size
-        assert slow.chunks[-1].offset + slow.chunks[-1].length == size, name
+        ends = [c.offset + c.length for c in plan.chunks]
+        assert [c.offset for c in plan.chunks[1:]] == ends[:-1], name   # no gap, no overlap
+        assert ends[-1] == path.stat().st_size, name
+        assert sum(c.rows for c in plan.chunks) == plan.rows, name
+        assert all(c.rows <= chunk_rows for c in plan.chunks) or plan.task_mode, name
+        report = ImportReport()
+        records = [r for c in plan.chunks for r in chunk_records(plan, c, report)]
+        whole = read_file(path)
+        assert (report.rows, report.errors) == (whole.rows, whole.errors), name
+        assert records == whole.results and records, name
+
+
+def test_a_chunk_never_splits_a_run(tmp_path: Path) -> None:
+    path = _variants(tmp_path)["task-mode"]
+    plan = plan_file(path, chunk_rows=3)
+    assert not isinstance(plan, ImportIssue)
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))[1:]
+    runs = [r[2] for r in rows]
+    start = 0
+    for chunk in plan.chunks:
+        end = start + chunk.rows
+        if end < len(runs) and runs[end]:
+            assert runs[end] != runs[end - 1]   # the next chunk starts a new run
+        start = end
 
 
 def test_the_variants_are_what_they_claim(tmp_path: Path) -> None:
-    """Guard for the test above: the files take both paths and differ where they should."""
+    """Guard for the tests above: the files differ where they should."""
     files = _variants(tmp_path)
     plans = {name: plan_file(p) for name, p in files.items()}
     assert plans["constant power"].context.cpu_constant  # type: ignore[union-attr]
@@ -113,17 +135,3 @@ def test_the_variants_are_what_they_claim(tmp_path: Path) -> None:
     report = read_file(files["quoted field midway"])
     assert any("Zürich,\nwith a newline" in str(r.environment) or
                r.extra.get("region") == "Zürich,\nwith a newline" for r in report.results)
-
-
-def test_plain_chunks_read_as_csv_reads_them(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """A chunk of plain lines is split at commas instead of read by ``csv.reader``: the same
-    records, problems and line numbers."""
-    for name, path in _variants(tmp_path).items():
-        fast = read_file(path)
-        with monkeypatch.context() as m:
-            m.setattr(codecarbon, "_plain_lines", lambda text: None)
-            slow = read_file(path)
-        assert (fast.rows, fast.errors) == (slow.rows, slow.errors), name
-        assert fast.results == slow.results, name
-        assert fast.results or name == "not UTF-8 midway", name
