@@ -5,6 +5,7 @@ import json
 import pytest
 
 from wattprint.cli import main
+from wattprint.errors import MeterError
 from wattprint.meters.cpu_tdp import codecarbon_size, family_default, lookup, normalise
 from wattprint.meters.estimate import FULL_LOAD_FRACTION, band, cpu_what_if, resolve_cpu_model
 
@@ -29,6 +30,15 @@ def test_longest_name_wins_and_model_numbers_are_whole_words():
     assert lookup("AMD EPYC 77630") is None
     assert normalise("Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz") == "intel core i7-8700k"
     assert lookup("Intel Xeon E3-1280v2").name == "Intel Xeon E3-1280 v2"
+
+
+def test_a_name_without_a_model_number_never_reads_codecarbons_table(tmp_path):
+    # a VM's "Intel(R) Xeon(R) Processor" matches no CodeCarbon row (each names a model
+    # number), so the EnergyMeter's start does not read the 4,900-row table for it
+    absent = str(tmp_path / "no-such-table.csv")
+    assert lookup("Intel(R) Xeon(R) Processor", codecarbon=absent) is None
+    with pytest.raises(MeterError, match="cannot read CPU TDP table"):
+        lookup("Intel(R) Xeon(R) Gold 6154 CPU @ 3.00GHz", table=(), codecarbon=absent)
 
 
 def test_unknown_cpu_default_follows_its_family():

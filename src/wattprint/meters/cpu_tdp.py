@@ -203,8 +203,8 @@ def lookup(cpu_name: str, table: Sequence[TdpEntry] | None = None,
         if literal in lowered and re.search(entry.pattern, cpu_name, flags=re.IGNORECASE):
             return TdpMatch(entry.pattern, entry.tdp_w, entry.threads,
                             f"{entry.source}, {entry.year}", entry)
-    if codecarbon is None:
-        return None
+    if codecarbon is None or not _model_numbers(_tokens(cpu_name)):
+        return None  # every CodeCarbon row names a model number: no need to read the table
     found = _best_row(cpu_name, _codecarbon_rows(codecarbon))
     if found is None:
         return None
@@ -216,6 +216,11 @@ def lookup(cpu_name: str, table: Sequence[TdpEntry] | None = None,
     return TdpMatch(name, tdp, None, CODECARBON_SOURCE)
 
 
+def _model_numbers(words: Sequence[str]) -> list[str]:
+    """The words of a CPU name that hold a digit (its model number: ``7763``, ``i7-1185g7``)."""
+    return [w for w in words if any(ch.isdigit() for ch in w)]
+
+
 def _best_row(cpu_name: str, rows: Sequence[tuple[str, str, str]]) -> tuple[str, str] | None:
     """The row (name, value) whose name's words all appear in ``cpu_name``; the longest wins.
 
@@ -224,7 +229,7 @@ def _best_row(cpu_name: str, rows: Sequence[tuple[str, str, str]]) -> tuple[str,
     """
     words = _tokens(cpu_name)
     have = set(words)
-    keys = [w for w in words if any(ch.isdigit() for ch in w)]
+    keys = _model_numbers(words)
     if not keys:  # every row names a model number; a name without one ("AMD EPYC") matches none
         return None
     best: tuple[int, str, str] | None = None
