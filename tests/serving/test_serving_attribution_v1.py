@@ -1,7 +1,7 @@
 import pytest
 
 from wattprint.meters.base import Provenance
-from wattprint.serving.attribution import attribute
+from wattprint.serving.attribution_v1 import attribute
 from wattprint.serving.records import RequestRecord, Status
 
 
