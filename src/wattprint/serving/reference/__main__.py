@@ -45,14 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server = ReferenceServer(cfg, args.dir, port=args.port).start()
     write_tokenizer(server.folder / "tokenizer")
     print(json.dumps({"url": server.url, "model": cfg.model,
                       "powercap_root": str(server.powercap_root),
                       "proc_root": str(server.proc_root),
                       "tokenizer": str(server.folder / "tokenizer")}), flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:

@@ -1,0 +1,81 @@
+import pytest
+
+from wattprint.serving.engine_report import EnginePhaseTotals
+from wattprint.serving.phases import (
+    build_phases,
+    resolve_prompt_tokens,
+    same_step_tolerance_s,
+    worst_prompt_source,
+)
+from wattprint.serving.records import EngineTimings, RequestRecord, Status, TokenSource
+
+
+def _r(i, sent, times, *, ok=True, inp=10, out=None, timings=None, src=TokenSource.USAGE):
+    return RequestRecord(index=i, scheduled_s=sent, sent_s=sent,
+                         first_token_s=times[0] if times else None, token_times_s=list(times),
+                         end_s=times[-1] if times else sent + 1.0,
+                         status=Status.OK if ok else Status.TIMEOUT,
+                         input_tokens=inp, input_token_source=src if inp is not None
+                         else TokenSource.NONE,
+                         output_tokens=(out if out is not None else len(times)) if ok else 0,
+                         chunks=len(times), engine_timings=timings)
+
+
+def test_serial_engine_prefill_starts_when_the_previous_stream_ends():
+    # B is sent at 0.2 while A decodes until 1.0; B's first token comes at 1.3
+    a = _r(0, 0.0, [0.3, 0.5, 0.7, 0.9, 1.0])
+    b = _r(1, 0.2, [1.3, 1.5, 1.7])
+    pa, pb = build_phases([a, b])
+    assert pa.prefill_start_s == 0.0 and pa.queued_s == 0.0 and pa.prefill_s == pytest.approx(0.3)
+    assert pb.prefill_start_s == 1.0 and pb.queued_s == pytest.approx(0.8)
+    assert pb.prefill_s == pytest.approx(0.3) and pb.decode_s == pytest.approx(0.4)
+    assert pb.decode_tokens == 2 and pb.source == "step-boundary"
+
+
+def test_batched_engine_tokens_of_the_same_step_do_not_count_as_its_start():
+    # A decodes in 20 ms steps; C's first token comes with A's token at 1.000 (A's arrived
+    # 2 ms earlier at the client): C's prefill step began at A's previous token, 0.980
+    a = _r(0, 0.0, [round(0.1 + 0.02 * k, 3) for k in range(45)] + [0.998, 1.02])
+    c = _r(1, 0.5, [1.000, 1.02])
+    assert same_step_tolerance_s([a, c]) == pytest.approx(0.01)
+    pc = build_phases([a, c])[1]
+    assert pc.prefill_start_s == pytest.approx(0.98) and pc.queued_s == pytest.approx(0.48)
+
+
+def test_engine_timings_give_the_prompt_time_and_the_send_bounds_it():
+    t = EngineTimings(prompt_n=120, prompt_ms=250.0, predicted_n=3, predicted_ms=40.0)
+    p = build_phases([_r(0, 0.0, [1.0, 1.02, 1.04], timings=t)])[0]
+    assert p.prefill_start_s == pytest.approx(0.75) and p.source == "engine-timings"
+    late = EngineTimings(prompt_ms=5000.0)
+    assert build_phases([_r(0, 0.4, [1.0], timings=late)])[0].prefill_start_s == 0.4
+
+
+def test_a_request_without_a_token_did_no_visible_work():
+    p = build_phases([_r(0, 0.0, [0.2, 0.4]), _r(1, 0.1, [], ok=False)])[1]
+    assert p.prefill_start_s is None and p.prefill_s == 0.0 and p.decode_tokens == 0
+    assert p.queued_s == pytest.approx(1.0) and p.source == "none"
+
+
+def test_failed_request_decodes_its_chunks_ok_request_its_counted_tokens():
+    ok, cut = build_phases([_r(0, 0.0, [0.1, 0.2, 0.3], out=7), _r(1, 0.0, [0.1, 0.2], ok=False)])
+    assert ok.decode_tokens == 6 and cut.decode_tokens == 1
+
+
+def test_prompt_tokens_come_from_the_best_source_and_never_silently_zero():
+    recs = [_r(0, 0.0, [0.1], inp=12),                                       # usage
+            _r(1, 0.0, [0.2], inp=None),                                     # tokenizer
+            _r(2, 0.0, [0.3], inp=None, ok=False)]                           # tokenizer too
+    prompts = {0: "a b c", 1: "a b c d", 2: "x y"}
+    got = resolve_prompt_tokens(recs, prompts, lambda s: 2 * len(s.split()), None)
+    assert got == {0: (12.0, "usage"), 1: (8.0, "tokenizer"), 2: (4.0, "tokenizer")}
+    # no tokenizer: the engine's counter over the point, less what is known, shared by words
+    eng = EnginePhaseTotals("x", None, None, None, 3, 42, None)
+    got = resolve_prompt_tokens(recs, prompts, None, eng)
+    assert got[1] == (pytest.approx(30 * 4 / 6), "engine-total") and got[2][1] == "engine-total"
+    # nothing: the prompt's words, as a proxy, said so
+    got = resolve_prompt_tokens(recs, prompts, None, None)
+    assert got[1] == (4.0, "words")
+    assert resolve_prompt_tokens(recs, {0: "a"}, None, None)[1] == (None, "none")
+    phases = build_phases(recs, prompt_tokens=got)
+    assert [p.prompt_tokens for p in phases] == [12.0, 4.0, 2.0]
+    assert worst_prompt_source(phases) == "words"
