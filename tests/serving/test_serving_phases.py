@@ -2,7 +2,10 @@ import pytest
 
 from wattprint.serving.engine_report import EnginePhaseTotals
 from wattprint.serving.phases import (
+    FITTED,
     build_phases,
+    extend_unread,
+    fit_prefill_to_engine,
     resolve_prompt_tokens,
     same_step_tolerance_s,
     worst_prompt_source,
@@ -79,3 +82,34 @@ def test_prompt_tokens_come_from_the_best_source_and_never_silently_zero():
     phases = build_phases(recs, prompt_tokens=got)
     assert [p.prompt_tokens for p in phases] == [12.0, 4.0, 2.0]
     assert worst_prompt_source(phases) == "words"
+
+
+def test_engine_prefill_total_lengthens_the_prefill_of_long_prompts():
+    # a 1,000-token prompt chunked over 5 steps (0.1 s each) while A decodes: the step
+    # boundary sees its last step only; the engine's histogram says 0.5 s + 0.1 s (A's prefill)
+    a = _r(0, 0.0, [round(0.1 * k, 3) for k in range(1, 12)], inp=50)
+    long = _r(1, 0.05, [0.7, 0.8, 0.9, 1.0, 1.1], inp=1000)
+    raw = build_phases([a, long])
+    assert raw[1].prefill_start_s == pytest.approx(0.6)
+    fitted = fit_prefill_to_engine(raw, 0.1 + 0.5)
+    assert fitted[1].prefill_s == pytest.approx(0.5) and fitted[1].source == FITTED
+    assert fitted[0].prefill_s == pytest.approx(0.1) and fitted[0].source == "step-boundary"
+    # never before the send; a total the model already reaches changes nothing
+    assert fit_prefill_to_engine(raw, 5.0)[1].prefill_start_s == pytest.approx(0.05)
+    assert fit_prefill_to_engine(raw, 0.1) == raw
+
+
+def test_unread_tokens_of_a_request_whose_client_left_are_placed_after_it_left():
+    # A's client timed out at 0.5 after 5 of 20 tokens; the engine generated all 20 (its
+    # counter says 20 + B's 3), and B, queued behind, started when A really ended (2.0)
+    a = _r(0, 0.0, [0.1, 0.2, 0.3, 0.4, 0.5], ok=False)
+    a.requested_output_tokens = 20
+    b = _r(1, 0.2, [2.1, 2.2, 2.3])
+    eng = EnginePhaseTotals("p", None, None, None, 2, None, 23)
+    ext = extend_unread([a, b], eng)
+    assert ext[0].chunks == 20 and ext[0].token_times_s[-1] == pytest.approx(2.0)
+    assert a.chunks == 5                                         # the record itself is kept
+    pa, pb = build_phases(ext)
+    assert pb.prefill_start_s == pytest.approx(2.0) and pa.decode_tokens == 19
+    assert extend_unread([a, b], None) == [a, b]
+    assert extend_unread([a, b], EnginePhaseTotals("p", None, None, None, 2, None, 8)) == [a, b]

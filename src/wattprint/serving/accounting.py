@@ -24,6 +24,8 @@ from wattprint.serving.engine_report import EnginePhaseTotals
 from wattprint.serving.phases import (
     RequestPhases,
     build_phases,
+    extend_unread,
+    fit_prefill_to_engine,
     resolve_prompt_tokens,
     worst_prompt_source,
 )
@@ -116,7 +118,9 @@ def account(records: Sequence[RequestRecord], prompts: Mapping[int, str],
         seed: Bootstrap seed.
     """
     tokens = resolve_prompt_tokens(records, prompts, count_tokens, engine)
-    phases = build_phases(records, prompt_tokens=tokens)
+    phases = build_phases(extend_unread(records, engine), prompt_tokens=tokens)
+    if engine is not None and engine.prefill_s is not None:
+        phases = fit_prefill_to_engine(phases, engine.prefill_s)
     rows = slice_rows(phases, times_s, energy_j, idle_power_w)
     weights = fit_weights(SliceRows.join([*prior_rows, rows]), points=len(prior_rows) + 1,
                           seed=seed)

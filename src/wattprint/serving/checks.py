@@ -10,10 +10,12 @@
   counters over the point (prompt and generated tokens), or each response's ``timings``
   (``prompt_n``, ``predicted_n``). An engine that generated tokens nobody read (a request
   whose client left) fails it. Tolerance 1 % (at least 2 tokens).
-* ``phases_vs_engine``: the phase model's total queued, prefill and decode seconds against the
-  engine's histograms, or its total decode time against the ``timings``' ``predicted_ms``
-  (their ``prompt_ms`` feeds the model, so it is not checked against itself). Tolerance 10 %
-  plus 20 ms per request (network and client scheduling).
+* ``phases_vs_engine``: the phase model's times against the engine's. With histograms: the
+  total time to first token (queued + prefill, measured by the client) against the engine's
+  queue + prefill total, the decode total against its decode total, and — unless the model
+  was fitted to it — the prefill total against its prefill total. With ``timings``: the decode
+  total against ``predicted_ms`` (their ``prompt_ms`` feeds the model, so it is not checked
+  against itself). Tolerance 10 % plus 20 ms per request (network and client scheduling).
 
 A check with nothing to compare (an engine that reports nothing) is ``n/a``, not passed.
 """
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 
 from wattprint.results.serving_energy import PointCheck
 from wattprint.serving.engine_report import EnginePhaseTotals
-from wattprint.serving.phases import RequestPhases
+from wattprint.serving.phases import FITTED, RequestPhases
 from wattprint.serving.records import RequestRecord, TokenSource
 
 METER_MARGIN = 0.01
@@ -102,8 +104,13 @@ def phases_vs_engine(records: Sequence[RequestRecord], phases: Sequence[RequestP
     pairs: list[tuple[str, float, float, int]] = []   # (phase, engine s, model s, requests)
     if engine is not None:
         n = engine.requests if engine.requests is not None else len(worked)
-        for what, e, m in (("queued", engine.queue_s, sum(p.queued_s for p in worked)),
-                           ("prefill", engine.prefill_s, sum(p.prefill_s for p in worked)),
+        fitted = any(p.source == FITTED for p in worked)
+        qp = None if engine.queue_s is None or engine.prefill_s is None \
+            else engine.queue_s + engine.prefill_s
+        for what, e, m in (("queued + prefill", qp,
+                            sum(p.queued_s + p.prefill_s for p in worked)),
+                           ("prefill", None if fitted else engine.prefill_s,
+                            sum(p.prefill_s for p in worked)),
                            ("decode", engine.decode_s, sum(p.decode_s for p in worked))):
             if e is not None:
                 pairs.append((what, e, m, n))

@@ -18,19 +18,32 @@ For every request (times on the client's monotonic clock):
      send.
 
   Either way never before the send.
+  3. With the engine's total prefill time over the point (vLLM's
+     ``request_prefill_time_seconds`` histogram) and requests placed by step boundaries, the
+     step-boundary prefill is a lower bound (a prompt split over several steps — chunked
+     prefill — shows only its last step): prefill durations become
+     ``min(TTFT, max(step-boundary, c * prompt tokens))`` with ``c`` chosen so that they add
+     up to the engine's total (:func:`fit_prefill_to_engine`; ``+ engine prefill total``).
+
 * **queued** is the rest, from the send to the start of prefill: it does no work.
 * A request that never received a token did no work the client can see: no prefill, no
   decode, its whole life queued (an engine that worked on it anyway shows up in the token
   check and in the ``queued_j`` of the window).
+* A request whose client left mid-stream may go on decoding in an engine that does not abort
+  it. When the engine's generated-token counter over the point exceeds what the client read,
+  the surplus is given to such requests (in proportion to the tokens each still had to go),
+  as decode steps after the client left, at the request's own pace
+  (:func:`extend_unread`); other requests' step boundaries then see them.
 
 Limits, stated: chunked prefill spread over several steps is seen as its last step only
-(unless the engine reports its prompt time); an engine that streams several tokens per chunk
-coarsens the steps.
+unless the engine reports its prompt time (per request or in total); an engine that streams
+several tokens per chunk coarsens the steps.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +53,7 @@ from wattprint.serving.windows import percentile
 
 ENGINE_TIMINGS = "engine-timings"
 STEP_BOUNDARY = "step-boundary"
+FITTED = "step-boundary + engine prefill total"
 MIN_SAME_STEP_S = 0.001
 DEFAULT_SAME_STEP_S = 0.005
 """Same-step tolerance when the point has no inter-token gap (single-token outputs), s."""
@@ -197,6 +211,76 @@ def build_phases(records: Sequence[RequestRecord], *,
         start = min(max(start, r.sent_s), first)
         out.append(RequestPhases(r.index, r.status.value, r.sent_s, end, start, times, n, src,
                                  _decode_tokens(r), how))
+    return out
+
+
+def fit_prefill_to_engine(phases: Sequence[RequestPhases], engine_prefill_s: float
+                          ) -> list[RequestPhases]:
+    """Lengthen step-boundary prefills so they add up to the engine's total (module
+    docstring, rule 3); requests placed otherwise, or with unknown prompt tokens, keep theirs.
+    Prefills already adding up to the total or more are left as they are."""
+    idx = [k for k, p in enumerate(phases) if p.source == STEP_BOUNDARY
+           and p.prompt_tokens is not None and p.prefill_start_s is not None]
+    fixed = sum(p.prefill_s for k, p in enumerate(phases) if k not in set(idx))
+    lower = [phases[k].prefill_s for k in idx]
+    upper = [(phases[k].first_token_s or 0.0) - phases[k].sent_s for k in idx]
+    n = [phases[k].prompt_tokens or 0.0 for k in idx]
+
+    def total(c: float) -> float:
+        return fixed + sum(min(u, max(lo, c * t)) for lo, u, t in zip(lower, upper, n))
+
+    target = engine_prefill_s
+    if not idx or total(0.0) >= target:
+        return list(phases)
+    hi = max((u / t for u, t in zip(upper, n) if t > 0), default=0.0)
+    if hi <= 0:
+        return list(phases)
+    lo_c = 0.0
+    for _ in range(60):
+        mid = (lo_c + hi) / 2
+        lo_c, hi = (mid, hi) if total(mid) < target else (lo_c, mid)
+    out = list(phases)
+    for k, lo, u, t in zip(idx, lower, upper, n):
+        dur = min(u, max(lo, hi * t))
+        if dur > lo + MIN_SAME_STEP_S:
+            f = out[k].first_token_s or 0.0
+            out[k] = dataclasses.replace(out[k], prefill_start_s=f - dur, source=FITTED)
+    return out
+
+
+LEFT = frozenset({"timeout", "disconnected", "cancelled"})
+"""Statuses of a request whose client stopped reading."""
+
+
+def extend_unread(records: Sequence[RequestRecord], engine: EnginePhaseTotals | None
+                  ) -> list[RequestRecord]:
+    """Records with the engine's unread tokens added to requests whose client left mid-stream
+    (module docstring); the same records when there is no such surplus."""
+    if engine is None or engine.generation_tokens is None:
+        return list(records)
+    read = sum(r.output_tokens if r.ok else r.chunks for r in records)
+    surplus = engine.generation_tokens - read
+    left = [r for r in records if r.status.value in LEFT and r.chunks > 0
+            and r.requested_output_tokens is not None and r.requested_output_tokens > r.chunks]
+    room = {r.index: (r.requested_output_tokens or 0) - r.chunks for r in left}
+    total = sum(room.values())
+    if surplus <= 0 or total <= 0:
+        return list(records)
+    gaps = [g for r in records for g in r.itls_s() if g > 0]
+    pace = percentile(gaps, 50) if gaps else DEFAULT_SAME_STEP_S
+    out = []
+    for r in records:
+        k = room.get(r.index, 0)
+        extra = min(k, int(round(surplus * k / total)))
+        if extra <= 0:
+            out.append(r)
+            continue
+        own = [g for g in r.itls_s() if g > 0]
+        step = percentile(own, 50) if own else pace
+        t = r.token_times_s[-1]
+        times = [*r.token_times_s, *(t + step * (j + 1) for j in range(extra))]
+        out.append(dataclasses.replace(r, token_times_s=times, chunks=r.chunks + extra,
+                                       end_s=max(r.end_s or t, times[-1])))
     return out
 
 

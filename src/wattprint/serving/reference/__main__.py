@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    sys.setswitchinterval(0.0005)   # the counter thread waits at most this for the engine's loop
     server = ReferenceServer(cfg, args.dir, port=args.port).start()
     write_tokenizer(server.folder / "tokenizer")
     print(json.dumps({"url": server.url, "model": cfg.model,

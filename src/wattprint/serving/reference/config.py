@@ -50,6 +50,9 @@ class ReferenceConfig:
             ``mute`` (nothing: the client has to model the phases).
         report_usage: Send ``usage`` when ``stream_options.include_usage`` asks for it
             (False: never, like a server that counts nothing).
+        prefill_chunk_tokens: Prompt tokens one step processes at most (chunked prefill, as
+            vLLM does with a token budget): a longer prompt takes several steps, and its first
+            token comes at the end of the last. None: a whole prompt in one step.
         interrupt: ``serial`` only: a new request cuts the running one short after the current
             step (llama.cpp's server with ``--interrupt_requests``); its stream ends early.
         abort_on_disconnect: Stop a running request whose client went away (False: run it to
@@ -70,6 +73,7 @@ class ReferenceConfig:
     idle_power_w: float = 20.0
     dialect: str = "mute"
     report_usage: bool = True
+    prefill_chunk_tokens: int | None = None
     interrupt: bool = False
     abort_on_disconnect: bool = True
     counter_period_s: float = 0.005
@@ -96,6 +100,10 @@ class ReferenceConfig:
         if not (isinstance(self.max_batch, int) and self.max_batch >= 1):
             raise ConfigError(f"reference engine max_batch must be an integer >= 1, got "
                               f"{self.max_batch!r}")
+        if self.prefill_chunk_tokens is not None and not (
+                isinstance(self.prefill_chunk_tokens, int) and self.prefill_chunk_tokens >= 1):
+            raise ConfigError(f"reference engine prefill_chunk_tokens must be an integer >= 1 "
+                              f"or None, got {self.prefill_chunk_tokens!r}")
         if self.interrupt and self.mode != "serial":
             raise ConfigError("reference engine: interrupt applies to the serial mode only")
         if self.max_energy_range_uj < 1_000_000:

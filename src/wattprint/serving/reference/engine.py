@@ -2,8 +2,9 @@
 
 One asyncio task runs steps while any request is running (:mod:`.config` gives their time and
 energy). Admission is first come, first served, up to the batch limit; an admitted request's
-whole prompt is processed in its first step, which also produces its first token; every later
-step produces one token of every running request. Tokens are handed to the request's HTTP
+whole prompt is processed in its first step (or, with ``prefill_chunk_tokens``, over as many
+steps as the budget needs, earlier arrivals first), which also produces its first token; every
+later step produces one token of every running request. Tokens are handed to the request's HTTP
 handler through a queue, so a step never waits for a slow client.
 """
 
@@ -42,6 +43,7 @@ class Active:
 
     truth: RequestTruth
     events: asyncio.Queue[Token | End] = field(default_factory=asyncio.Queue)
+    prompt_done: int = 0
     prefilled: bool = False
     cut: bool = False
     client_gone: bool = False
@@ -124,27 +126,42 @@ class ReferenceEngine:
 
     async def _step(self) -> None:
         cfg = self.cfg
-        prefill = [a for a in self.running if not a.prefilled]
+        budget = cfg.prefill_chunk_tokens if cfg.prefill_chunk_tokens is not None else 1 << 62
+        prefill: list[tuple[Active, int]] = []
+        for a in self.running:
+            rest = a.truth.prompt_tokens - a.prompt_done
+            if a.prefilled or (budget <= 0 and rest > 0):
+                continue
+            take = min(rest, budget)
+            prefill.append((a, take))
+            budget -= take
         decode = [a for a in self.running if a.prefilled]
-        p_tok = sum(a.truth.prompt_tokens for a in prefill)
+        p_tok = sum(take for _, take in prefill)
         start = self.ledger.begin_step(cfg.step_energy_j(p_tok, len(decode)),
                                        cfg.step_time_s(p_tok, len(decode)))
-        for a in prefill:
-            a.truth.admitted_s = start
+        for a, _ in prefill:
+            if a.truth.admitted_s is None:
+                a.truth.admitted_s = start
         try:
             await asyncio.sleep(cfg.step_time_s(p_tok, len(decode)))
         finally:
             t = self.ledger.end_step()
-        for a in prefill:
-            a.prefilled = True
-            a.truth.prefill_j += a.truth.prompt_tokens * cfg.prefill_j_per_token
-            a.truth.first_token_s = t
-            self.metrics.prompt_tokens += a.truth.prompt_tokens
-            self._emit(a, t)
+        for a, take in prefill:
+            a.prompt_done += take
+            a.truth.prefill_j += take * cfg.prefill_j_per_token
+            self.metrics.prompt_tokens += take
+            if a.prompt_done >= a.truth.prompt_tokens:
+                a.prefilled = True
+                a.truth.first_token_s = t
+                self._emit(a, t)
         for a in decode:
             a.truth.decode_j += cfg.decode_j_per_token
             self._emit(a, t)
         for a in list(self.running):
+            if not a.prefilled:
+                if a.client_gone and cfg.abort_on_disconnect:
+                    self._finish(a, t, None, "aborted_running")
+                continue
             if a.truth.generated_tokens >= a.truth.max_tokens:
                 self._finish(a, t, "length", "completed_unread" if a.client_gone else "completed")
             elif a.client_gone and cfg.abort_on_disconnect:

@@ -26,7 +26,6 @@ from aiohttp import web
 
 from wattprint.serving.reference.config import ReferenceConfig
 from wattprint.serving.reference.engine import Active, End, ReferenceEngine, Token
-from wattprint.serving.reference.ledger import EnergyLedger
 from wattprint.serving.reference.sysfs import SimulatedMachine
 from wattprint.serving.reference.truth import RequestTruth, read_truth
 
@@ -224,9 +223,10 @@ class ReferenceServer:
                  port: int = 0) -> None:
         self.cfg, self.folder, self.host, self.port = cfg, Path(folder), host, port
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.ledger = EnergyLedger(cfg.idle_power_w)
-        self.machine = SimulatedMachine(self.folder, self.ledger, period_s=cfg.counter_period_s,
+        self.machine = SimulatedMachine(self.folder, cfg.idle_power_w,
+                                        period_s=cfg.counter_period_s,
                                         max_energy_range_uj=cfg.max_energy_range_uj)
+        self.ledger = self.machine.ledger
         self.engine = ReferenceEngine(cfg, self.ledger, self.folder)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
