@@ -113,3 +113,17 @@ def test_unread_tokens_of_a_request_whose_client_left_are_placed_after_it_left()
     assert pb.prefill_start_s == pytest.approx(2.0) and pa.decode_tokens == 19
     assert extend_unread([a, b], None) == [a, b]
     assert extend_unread([a, b], EnginePhaseTotals("p", None, None, None, 2, None, 8)) == [a, b]
+
+
+def test_chunked_prefill_shows_as_long_steps_before_the_first_token():
+    # A decodes in 0.05 s steps; L's 1,000-token prompt is prefilled in chunks during three
+    # 0.3 s steps (A's tokens at 1.0, 1.3, 1.6, 1.9); L's first token comes at 1.9
+    a_times = [round(0.5 + 0.05 * k, 3) for k in range(11)] + [1.3, 1.6, 1.9, 1.95, 2.0]
+    a = _r(0, 0.0, a_times)
+    long = _r(1, 0.9, [1.9, 1.95, 2.0], inp=1000)
+    assert build_phases([a, long])[1].prefill_start_s == pytest.approx(1.0)
+    # a step that ends with another request's first token was that one's prefill: not ours
+    b = _r(2, 0.9, [1.3, 1.6], inp=100)
+    c = _r(3, 0.95, [1.6, 1.65], inp=100)
+    pb, pc = build_phases([a, b, c])[1:]
+    assert pb.prefill_start_s == pytest.approx(1.0) and pc.prefill_start_s == pytest.approx(1.3)

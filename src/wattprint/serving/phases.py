@@ -15,7 +15,10 @@ For every request (times on the client's monotonic clock):
      step). Tokens closer to the first token than ``same_step_s`` (half the point's median
      inter-token gap, at least 1 ms) count as the same step. On a serial engine this is the
      end of the previous stream; on an idle engine there is none and prefill starts at the
-     send.
+     send. A prompt prefilled in chunks over several steps (chunked prefill) makes those
+     steps long: the start moves back over every earlier step that lasted more than
+     :data:`LONG_STEP` median gaps, as long as no other request got its first token at its
+     end (a step that ends with someone's first token was that request's prefill).
 
   Either way never before the send.
   3. With the engine's total prefill time over the point (vLLM's
@@ -54,6 +57,8 @@ from wattprint.serving.windows import percentile
 ENGINE_TIMINGS = "engine-timings"
 STEP_BOUNDARY = "step-boundary"
 FITTED = "step-boundary + engine prefill total"
+LONG_STEP = 2.0
+"""A step longer than this many median inter-token gaps carries prefill work."""
 MIN_SAME_STEP_S = 0.001
 DEFAULT_SAME_STEP_S = 0.005
 """Same-step tolerance when the point has no inter-token gap (single-token outputs), s."""
@@ -184,6 +189,9 @@ def build_phases(records: Sequence[RequestRecord], *,
     """
     tol = same_step_tolerance_s(records) if same_step_s is None else same_step_s
     every = sorted(t for r in records for t in r.token_times_s)
+    firsts = sorted(r.token_times_s[0] for r in records if r.token_times_s)
+    gaps = [g for r in records for g in r.itls_s() if g > 0]
+    long_s = LONG_STEP * percentile(gaps, 50) if gaps else float("inf")
     out: list[RequestPhases] = []
     for r in records:
         if r.sent_s is None:
@@ -208,10 +216,25 @@ def build_phases(records: Sequence[RequestRecord], *,
         else:
             i = bisect.bisect_left(every, first - tol)
             start, how = (every[i - 1] if i > 0 else r.sent_s), STEP_BOUNDARY
+            start = _back_over_long_steps(start, r.sent_s, every, firsts, tol, long_s)
         start = min(max(start, r.sent_s), first)
         out.append(RequestPhases(r.index, r.status.value, r.sent_s, end, start, times, n, src,
                                  _decode_tokens(r), how))
     return out
+
+
+def _back_over_long_steps(start: float, sent: float, every: Sequence[float],
+                          firsts: Sequence[float], tol: float, long_s: float) -> float:
+    """Move a step-boundary start back over earlier long steps (module docstring)."""
+    while start > sent:
+        j = bisect.bisect_left(firsts, start - tol)
+        if j < len(firsts) and firsts[j] <= start + tol:
+            break                      # the step ending here was another request's prefill
+        i = bisect.bisect_left(every, start - tol)
+        if i == 0 or start - every[i - 1] < long_s:
+            break
+        start = every[i - 1]
+    return start
 
 
 def fit_prefill_to_engine(phases: Sequence[RequestPhases], engine_prefill_s: float
