@@ -110,9 +110,11 @@ def markdown(out: dict[str, object]) -> str:
              f"Targets: median per-request error ≤ {tb.MEDIAN_TARGET:.0%}, p95 ≤ {tb.P95_TARGET:.0%} "
              f"(requests that ended ok), phase totals within {tb.PHASE_TARGET:.0%}, a request that "
              f"did no work ≤ {tb.NO_WORK_TARGET:.0%} of the dynamic energy.", "",
-             "| case | model | median | p95 | max | prefill J (true) | decode J (true) | "
+             "Errors are per request, |attributed − true| / true of its dynamic energy; "
+             "*ratio* is attributed / true, lowest and highest among ok requests.", "",
+             "| case | model | median | p95 | max | ratio | prefill J (true) | decode J (true) | "
              "no-work share | weights J/token prefill / decode | checks | targets missed |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in out["cases"]:  # type: ignore[attr-defined]
         for r in c["runs"]:
             for m in (r["v2"], r["v1"]):
@@ -121,9 +123,13 @@ def markdown(out: dict[str, object]) -> str:
                 checks = ", ".join(f"{k} {'ok' if v else ('n/a' if v is None else 'FAILED')}"
                                    for k, v in m["checks"].items()) if m is r["v2"] else "(same run)"
                 missed = [k for k, ok in m["targets"].items() if not ok]
+                ratios = [(q["prefill_j"] + q["decode_j"]) / (q["true_prefill_j"] + q["true_decode_j"])
+                          for q in m["requests"] if q["status"] == "ok"
+                          and q["true_prefill_j"] + q["true_decode_j"] > 0]
+                ratio = f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "–"
                 lines.append(
                     f"| {c['name']} | {m['model']} | {_pct(m['median_error'])} | "
-                    f"{_pct(m['p95_error'])} | {_pct(m['max_error'])} | "
+                    f"{_pct(m['p95_error'])} | {_pct(m['max_error'])} | {ratio} | "
                     f"{m['prefill_j']:.1f} ({m['true_prefill_j']:.1f}) | "
                     f"{m['decode_j']:.1f} ({m['true_decode_j']:.1f}) | "
                     f"{_pct(m['no_work_share'])} | {ws} | {checks} | {', '.join(missed) or 'none'} |")
@@ -140,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=2, help="runs per case (default 2)")
     ap.add_argument("--only", nargs="*", help="case names")
     ap.add_argument("--out", default=str(HERE / "results" / "serving_truth"))
+    ap.add_argument("--markdown-only", action="store_true",
+                    help="rewrite OUT.md from OUT.json without running anything")
     args = ap.parse_args(argv)
+    if args.markdown_only:
+        Path(args.out + ".md").write_text(markdown(json.loads(Path(args.out + ".json").read_text())))
+        return 0
     results = []
     t0 = time.monotonic()
     for case, what in cases(args.requests):

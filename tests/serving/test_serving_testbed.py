@@ -94,9 +94,9 @@ def test_a_request_that_timed_out_queued_gets_no_energy(tmp_path):
     assert set(p.attributed_j_by_status) == {"ok", "timeout"}
     assert sum(p.attributed_j_by_status.values()) == pytest.approx(
         run.detail.account.attribution.attributed_j)
-    # v1 on the same run gives the queued request a share of the energy
+    # v1, given the same prompt counts, spreads the queued request's prompt over its wait
     old = compare(run, v1_attribution(run))
-    assert old.no_work_share is not None and old.no_work_share >= r.no_work_share
+    assert old.no_work_share is not None and old.no_work_share > NO_WORK_TARGET
 
 
 def test_llamacpp_interrupts_and_timings(tmp_path):

@@ -14,6 +14,7 @@ Targets (issue 19; ``bench/serving_truth.py`` publishes the numbers):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -218,9 +219,15 @@ class CaseResult:
 
 
 def v1_attribution(run: CaseRun) -> Attribution:
-    """The same case's energy split by ``token-occupancy-v1`` (for comparison)."""
+    """The same case's energy split by ``token-occupancy-v1`` (for comparison), given the same
+    prompt-token counts as v2 (the client records none for failed requests; v1 spread a failed
+    request's prompt over its whole wait when it had one)."""
     d = run.detail
-    return attribution_v1.attribute(d.run.records, d.times_s, d.energy_j,
+    counts = {p.index: p.prompt_tokens for p in d.account.phases}
+    records = [r if r.input_tokens is not None or counts.get(r.index) is None else
+               dataclasses.replace(r, input_tokens=int(round(counts[r.index] or 0)))
+               for r in d.run.records]
+    return attribution_v1.attribute(records, d.times_s, d.energy_j,
                                     idle_power_w=d.idle_power_w,
                                     window_j=d.energy_j[-1] - d.energy_j[0],
                                     basis_provenance=d.account.attribution.basis_provenance,
