@@ -127,3 +127,17 @@ def test_chunked_prefill_shows_as_long_steps_before_the_first_token():
     c = _r(3, 0.95, [1.6, 1.65], inp=100)
     pb, pc = build_phases([a, b, c])[1:]
     assert pb.prefill_start_s == pytest.approx(1.0) and pc.prefill_start_s == pytest.approx(1.3)
+
+
+def test_engine_prefill_total_undoes_a_move_over_someone_elses_long_steps():
+    # L (1,000 tokens) is prefilled in chunks over 1.0-1.9; S (60 tokens), sent at 1.2, only
+    # in the last step, 1.6-1.9, with L's last chunk. Both first tokens come at 1.9.
+    a_times = [round(0.5 + 0.05 * k, 3) for k in range(11)] + [1.3, 1.6, 1.9, 1.95, 2.0]
+    a = _r(0, 0.0, a_times, inp=50)
+    long = _r(1, 0.9, [1.9, 1.95, 2.0], inp=1000)
+    short = _r(2, 1.2, [1.9, 1.95, 2.0], inp=60)
+    raw = build_phases([a, long, short])
+    assert [round(p.prefill_start_s, 3) for p in raw] == [0.0, 1.0, 1.2]   # S moved too far
+    assert [round(p.step_start_s, 3) for p in raw] == [0.0, 1.6, 1.6]
+    fitted = fit_prefill_to_engine(raw, 0.5 + 0.9 + 0.3)
+    assert [round(p.prefill_s, 3) for p in fitted] == [0.5, 0.9, 0.3]

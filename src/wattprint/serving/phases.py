@@ -22,11 +22,12 @@ For every request (times on the client's monotonic clock):
 
   Either way never before the send.
   3. With the engine's total prefill time over the point (vLLM's
-     ``request_prefill_time_seconds`` histogram) and requests placed by step boundaries, the
-     step-boundary prefill is a lower bound (a prompt split over several steps — chunked
-     prefill — shows only its last step): prefill durations become
-     ``min(TTFT, max(step-boundary, c * prompt tokens))`` with ``c`` chosen so that they add
-     up to the engine's total (:func:`fit_prefill_to_engine`; ``+ engine prefill total``).
+     ``request_prefill_time_seconds`` histogram), step-boundary prefills are refitted: the
+     single step before the first token is the shortest a prefill can be, the time since the
+     send the longest, and between them prefill time grows with prompt tokens: durations
+     become ``min(TTFT, max(single step, c * prompt tokens))`` with ``c`` chosen so that they
+     add up to the engine's total (:func:`fit_prefill_to_engine`; ``+ engine prefill
+     total``). This also undoes a move back over long steps that were someone else's.
 
 * **queued** is the rest, from the send to the start of prefill: it does no work.
 * A request that never received a token did no work the client can see: no prefill, no
@@ -84,6 +85,8 @@ class RequestPhases:
         decode_tokens: Output tokens after the first (decoded one per step).
         source: How the prefill start was found (``engine-timings``, ``step-boundary``, or
             ``none`` for a request with no token).
+        step_start_s: The start of the single step before the first token (the step-boundary
+            start before moving back over long steps): the latest the prefill can have started.
     """
 
     index: int
@@ -96,6 +99,7 @@ class RequestPhases:
     prompt_token_source: str
     decode_tokens: float
     source: str
+    step_start_s: float | None = None
 
     @property
     def first_token_s(self) -> float | None:
@@ -211,15 +215,17 @@ def build_phases(records: Sequence[RequestRecord], *,
             continue
         first = times[0]
         timed = r.engine_timings
+        step = first
         if timed is not None and timed.prompt_ms is not None:
             start, how = first - timed.prompt_ms / 1e3, ENGINE_TIMINGS
         else:
             i = bisect.bisect_left(every, first - tol)
-            start, how = (every[i - 1] if i > 0 else r.sent_s), STEP_BOUNDARY
-            start = _back_over_long_steps(start, r.sent_s, every, firsts, tol, long_s)
+            step, how = (every[i - 1] if i > 0 else r.sent_s), STEP_BOUNDARY
+            start = _back_over_long_steps(step, r.sent_s, every, firsts, tol, long_s)
         start = min(max(start, r.sent_s), first)
+        step_start = min(max(step, r.sent_s), first) if how == STEP_BOUNDARY else start
         out.append(RequestPhases(r.index, r.status.value, r.sent_s, end, start, times, n, src,
-                                 _decode_tokens(r), how))
+                                 _decode_tokens(r), how, step_start))
     return out
 
 
@@ -237,36 +243,47 @@ def _back_over_long_steps(start: float, sent: float, every: Sequence[float],
     return start
 
 
+def _first(p: RequestPhases) -> float:
+    f = p.first_token_s
+    assert f is not None
+    return f
+
+
+def _step_start(p: RequestPhases) -> float:
+    s = p.step_start_s
+    assert s is not None
+    return s
+
+
 def fit_prefill_to_engine(phases: Sequence[RequestPhases], engine_prefill_s: float
                           ) -> list[RequestPhases]:
-    """Lengthen step-boundary prefills so they add up to the engine's total (module
-    docstring, rule 3); requests placed otherwise, or with unknown prompt tokens, keep theirs.
-    Prefills already adding up to the total or more are left as they are."""
+    """Fit step-boundary prefills to the engine's total (module docstring, rule 3): each
+    duration becomes ``min(TTFT, max(single step, c * prompt tokens))`` with ``c`` such that
+    they add up to the total (as near as those bounds allow); requests placed otherwise, or
+    with unknown prompt tokens, keep theirs."""
     idx = [k for k, p in enumerate(phases) if p.source == STEP_BOUNDARY
-           and p.prompt_tokens is not None and p.prefill_start_s is not None]
-    fixed = sum(p.prefill_s for k, p in enumerate(phases) if k not in set(idx))
-    lower = [phases[k].prefill_s for k in idx]
-    upper = [(phases[k].first_token_s or 0.0) - phases[k].sent_s for k in idx]
+           and p.prompt_tokens is not None and p.prefill_start_s is not None
+           and p.step_start_s is not None]
+    chosen = set(idx)
+    fixed = sum(p.prefill_s for k, p in enumerate(phases) if k not in chosen)
+    first = [_first(phases[k]) for k in idx]
+    lower = [f - _step_start(phases[k]) for k, f in zip(idx, first)]
+    upper = [f - phases[k].sent_s for k, f in zip(idx, first)]
     n = [phases[k].prompt_tokens or 0.0 for k in idx]
 
-    def total(c: float) -> float:
-        return fixed + sum(min(u, max(lo, c * t)) for lo, u, t in zip(lower, upper, n))
+    def durations(c: float) -> list[float]:
+        return [min(u, max(lo, c * t)) for lo, u, t in zip(lower, upper, n)]
 
-    target = engine_prefill_s
-    if not idx or total(0.0) >= target:
-        return list(phases)
     hi = max((u / t for u, t in zip(upper, n) if t > 0), default=0.0)
-    if hi <= 0:
+    if not idx or hi <= 0:
         return list(phases)
     lo_c = 0.0
     for _ in range(60):
         mid = (lo_c + hi) / 2
-        lo_c, hi = (mid, hi) if total(mid) < target else (lo_c, mid)
+        lo_c, hi = (mid, hi) if fixed + sum(durations(mid)) < engine_prefill_s else (lo_c, mid)
     out = list(phases)
-    for k, lo, u, t in zip(idx, lower, upper, n):
-        dur = min(u, max(lo, hi * t))
-        if dur > lo + MIN_SAME_STEP_S:
-            f = out[k].first_token_s or 0.0
+    for k, f, dur in zip(idx, first, durations(hi)):
+        if abs(dur - out[k].prefill_s) > MIN_SAME_STEP_S:
             out[k] = dataclasses.replace(out[k], prefill_start_s=f - dur, source=FITTED)
     return out
 
