@@ -41,3 +41,11 @@ def test_fallback_when_the_data_cannot_separate_the_phases():
     # prompt tokens whose energy is lost in the noise: the interval reaches 0
     w = fit_weights(_rows(60, 0.0001, 0.25, 2.0, prefill_every=10))
     assert w.source == "fallback" and "reaches 0" in w.reason and w.prefill_ci_j is not None
+
+
+def test_describe_weights_line():
+    from wattprint.serving.weights import describe_weights
+
+    line = describe_weights(fit_weights(_rows(400, 0.02, 0.25, 0.05)))
+    assert line.startswith("energy per token: 0.0") and "J/prompt token [0.0" in line and "(measured, 400 slices of 1 point(s))" in line
+    assert "; only 5 slices" in describe_weights(fit_weights(_rows(5, 0.02, 0.25, 0.0)))

@@ -33,7 +33,7 @@ from wattprint.serving.power import PowerTimeline, choose_basis
 from wattprint.serving.probe import EndpointInfo, probe
 from wattprint.serving.prompts import RequestSpec, build_requests
 from wattprint.serving.summary import build_point, meter_window_j
-from wattprint.serving.weights import SliceRows
+from wattprint.serving.weights import SliceRows, describe_weights
 from wattprint.serving.windows import steady_window, validity_flags, whole_window
 
 SATURATION_RATIO = 0.9
@@ -273,6 +273,8 @@ class ServingSession:
             self.points.append(point)
             self.on_point(point)
             self.log(f"  {point.summary_line()}")
+            if point.weights is not None:
+                self.log(f"  {describe_weights(point.weights)}")
             if "interrupted" in point.flags:
                 self.log("interrupted: stored what was measured; no further load points")
                 break

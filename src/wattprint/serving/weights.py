@@ -149,3 +149,13 @@ def fit_weights(rows: SliceRows, *, points: int = 1, seed: int = 0) -> TokenWeig
         return TokenWeights(fb.prefill_j_per_token, fb.decode_j_per_token, "fallback",
                             w.prefill_ci_j, w.decode_ci_j, rel, n, points, fb.reason)
     return w
+
+
+def describe_weights(w: TokenWeights) -> str:
+    """One line: J per prompt and decoded token with their intervals, and the source."""
+    def ci(v: tuple[float, float] | None) -> str:
+        return "" if v is None else f" [{v[0]:.3g}, {v[1]:.3g}]"
+    base = (f"energy per token: {w.prefill_j_per_token:.4g} J/prompt token"
+            f"{ci(w.prefill_ci_j)}, {w.decode_j_per_token:.4g} J/decoded token"
+            f"{ci(w.decode_ci_j)} ({w.source}, {w.slices} slices of {w.points} point(s)")
+    return base + (f"; {w.reason})" if w.reason else ")")
