@@ -112,9 +112,13 @@ def markdown(out: dict[str, object]) -> str:
              f"did no work ≤ {tb.NO_WORK_TARGET:.0%} of the dynamic energy.", "",
              "Errors are per request, |attributed − true| / true of its dynamic energy; "
              "*ratio* is attributed / true, lowest and highest among ok requests.", "",
+             "*timeline* is the share of the dynamic energy the measured timeline put in another "
+             "slice than the engine spent it in, and the measured minus true idle power: the "
+             "measurement's own fidelity on this machine, whatever the attribution.", "",
              "| case | model | median | p95 | max | ratio | prefill J (true) | decode J (true) | "
-             "no-work share | weights J/token prefill / decode | checks | targets missed |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "no-work share | weights J/token prefill / decode | checks | timeline | "
+             "targets missed |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in out["cases"]:  # type: ignore[attr-defined]
         for r in c["runs"]:
             for m in (r["v2"], r["v1"]):
@@ -127,12 +131,15 @@ def markdown(out: dict[str, object]) -> str:
                           for q in m["requests"] if q["status"] == "ok"
                           and q["true_prefill_j"] + q["true_decode_j"] > 0]
                 ratio = f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "–"
+                fid = (f"{_pct(r.get('timeline_moved'))}, {r.get('idle_error_w', 0):+.2f} W"
+                       if m is r["v2"] and "timeline_moved" in r else "")
                 lines.append(
                     f"| {c['name']} | {m['model']} | {_pct(m['median_error'])} | "
                     f"{_pct(m['p95_error'])} | {_pct(m['max_error'])} | {ratio} | "
                     f"{m['prefill_j']:.1f} ({m['true_prefill_j']:.1f}) | "
                     f"{m['decode_j']:.1f} ({m['true_decode_j']:.1f}) | "
-                    f"{_pct(m['no_work_share'])} | {ws} | {checks} | {', '.join(missed) or 'none'} |")
+                    f"{_pct(m['no_work_share'])} | {ws} | {checks} | {fid} | "
+                    f"{', '.join(missed) or 'none'} |")
     lines += ["", "True per-token energies: prefill "
               f"{tb.COSTS['prefill_j_per_token']} J, decode {tb.COSTS['decode_j_per_token']} J.", "",
               "What each case shows:", ""]
@@ -164,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as d:
                 run = tb.run_case(c, d)
             v2, v1 = tb.compare(run), tb.compare(run, tb.v1_attribution(run))
-            runs.append({"seed": c.seed, "v2": _row(v2), "v1": _row(v1)})
+            moved, idle_err = run.timeline_fidelity()
+            runs.append({"seed": c.seed, "v2": _row(v2), "v1": _row(v1),
+                         "timeline_moved": moved, "idle_error_w": idle_err})
             print(f"{case.name} #{k}: v2 median {_pct(v2.median_error)} p95 {_pct(v2.p95_error)}"
                   f" prefill {v2.prefill_j:.1f}/{v2.true_prefill_j:.1f} J | v1 median "
                   f"{_pct(v1.median_error)} p95 {_pct(v1.p95_error)} prefill "

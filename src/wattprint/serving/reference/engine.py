@@ -20,7 +20,7 @@ from typing import IO
 from wattprint.serving.reference.config import ReferenceConfig
 from wattprint.serving.reference.ledger import EnergyLedger
 from wattprint.serving.reference.metrics import EngineMetrics
-from wattprint.serving.reference.truth import TRUTH_FILE, RequestTruth
+from wattprint.serving.reference.truth import STEPS_FILE, TRUTH_FILE, RequestTruth
 
 
 @dataclass(frozen=True)
@@ -75,14 +75,17 @@ class ReferenceEngine:
         self._next_rid = 0
         self._wake: asyncio.Event | None = None
         self._truth_file: IO[str] | None = None
+        self._steps_file: IO[str] | None = None
         if folder is not None:
             self._truth_file = open(Path(folder) / TRUTH_FILE, "a", encoding="utf-8")
+            self._steps_file = open(Path(folder) / STEPS_FILE, "a", encoding="utf-8")
 
     def close(self) -> None:
         """Close the truth file. Idempotent."""
-        if self._truth_file is not None:
-            self._truth_file.close()
-            self._truth_file = None
+        for f in (self._truth_file, self._steps_file):
+            if f is not None:
+                f.close()
+        self._truth_file = self._steps_file = None
 
     # ----------------------------------------------------------------- requests
     def submit(self, prompt: str, max_tokens: int) -> Active:
@@ -142,10 +145,14 @@ class ReferenceEngine:
         for a, _ in prefill:
             if a.truth.admitted_s is None:
                 a.truth.admitted_s = start
+        planned = cfg.step_time_s(p_tok, len(decode))
         try:
-            await asyncio.sleep(cfg.step_time_s(p_tok, len(decode)))
+            await asyncio.sleep(planned)
         finally:
             t = self.ledger.end_step()
+        if self._steps_file is not None:
+            self._steps_file.write(json.dumps(
+                [start, t, planned, cfg.step_energy_j(p_tok, len(decode))]) + "\n")
         for a, take in prefill:
             a.prompt_done += take
             a.truth.prefill_j += take * cfg.prefill_j_per_token

@@ -29,7 +29,12 @@ from wattprint.serving.arrivals import Arrivals
 from wattprint.serving.attribution import Attribution
 from wattprint.serving.reference.config import ReferenceConfig
 from wattprint.serving.reference.process import ReferenceProcess
-from wattprint.serving.reference.truth import RequestTruth, read_truth
+from wattprint.serving.reference.truth import (
+    RequestTruth,
+    read_steps,
+    read_truth,
+    true_dynamic_j,
+)
 from wattprint.serving.session import PointDetail, ServingConfig, ServingSession
 
 COSTS: dict[str, float] = {"step_s": 0.02, "decode_s_per_token": 0.005,
@@ -84,11 +89,34 @@ def prompts(n: int, words: int | Sequence[int], max_tokens: int, tag: str = "r"
 
 @dataclass(frozen=True)
 class CaseRun:
-    """A case after it ran: wattprint's view and the engine's truth."""
+    """A case after it ran: wattprint's view and the engine's truth.
+
+    Attributes:
+        case: The case.
+        detail: What the point was computed from.
+        truth: Every request's truth.
+        steps: Every engine step (start s, end s, planned s, dynamic J).
+    """
 
     case: Case
     detail: PointDetail
     truth: tuple[RequestTruth, ...]
+    steps: tuple[tuple[float, float, float, float], ...] = ()
+
+    def timeline_fidelity(self) -> tuple[float, float]:
+        """How faithfully the measured timeline followed the engine's true energy, independent
+        of any attribution: (share of the dynamic energy the timeline put in another slice than
+        the engine spent it in, measured idle power minus true idle power in W). A loaded
+        machine that stalls the counter's writer or the timeline's reader shows here."""
+        d = self.detail
+        idle_w = self.case.engine.idle_power_w
+        ts = np.asarray(d.times_s)
+        true_dyn = np.array([true_dynamic_j(list(self.steps), t) for t in ts])
+        meas_dyn = np.asarray(d.energy_j) - idle_w * ts
+        a, b = np.diff(meas_dyn), np.diff(true_dyn)
+        total = float(b.sum())
+        moved = float(np.abs(a - b).sum()) / 2 / total if total > 0 else 0.0
+        return moved, d.idle_power_w - idle_w
 
 
 def run_case(case: Case, folder: str | Path, *, log: Callable[[str], None] = lambda m: None
@@ -115,7 +143,8 @@ def run_case(case: Case, folder: str | Path, *, log: Callable[[str], None] = lam
             meter.close()
     if not session.details:
         raise RuntimeError(f"testbed case {case.name}: no point measured ({session.lost})")
-    return CaseRun(case, session.details[0], tuple(read_truth(d / "engine")))
+    return CaseRun(case, session.details[0], tuple(read_truth(d / "engine")),
+                   tuple(read_steps(d / "engine")))
 
 
 def dump(run: CaseRun, path: str | Path) -> None:

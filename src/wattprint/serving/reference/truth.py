@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 TRUTH_FILE = "truth.jsonl"
+STEPS_FILE = "steps.jsonl"
+"""Every engine step as ``[start s, end s, planned s, dynamic J]`` (flushed when the engine
+stops), to rebuild the machine's true energy at any time (:func:`true_energy_j`)."""
 
 OUTCOMES = ("completed", "interrupted", "cancelled_queued", "aborted_running",
             "completed_unread")
@@ -99,3 +102,30 @@ def read_truth(folder: str | Path) -> list[RequestTruth]:
         return []
     return [RequestTruth.from_dict(json.loads(line))
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def read_steps(folder: str | Path) -> list[tuple[float, float, float, float]]:
+    """Every step of the engine: (start s, end s, planned s, dynamic J)."""
+    path = Path(folder) / STEPS_FILE
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            a, b, c, d = json.loads(line)
+            out.append((float(a), float(b), float(c), float(d)))
+    return out
+
+
+def true_dynamic_j(steps: list[tuple[float, float, float, float]], t: float) -> float:
+    """The engine's cumulative dynamic energy at ``t`` (monotonic s), J, as its ledger adds
+    it: each step's energy at a constant rate over its planned duration from its start."""
+    e = 0.0
+    for start, end, planned, j in steps:
+        if t <= start:
+            continue
+        if t >= end:
+            e += j
+        else:
+            e += j * (1.0 if planned <= 0 else min(1.0, (t - start) / planned))
+    return e
