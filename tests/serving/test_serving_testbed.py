@@ -46,7 +46,7 @@ def _meets_all(r, run=None, tmp_path=None):
 
 def test_serial_engine_at_1_rps_without_phase_reports(tmp_path):
     run = run_case(Case("serial-1rps", _engine(mode="serial"), Arrivals("poisson", rate_rps=1.0),
-                        prompts(10, 100, 32), idle_s=2.0), tmp_path)
+                        prompts(10, 100, 32)), tmp_path)
     r = compare(run)
     _meets_all(r, run, tmp_path)
     assert r.weights["source"] == "measured"
@@ -67,7 +67,7 @@ def test_serial_engine_at_1_rps_without_phase_reports(tmp_path):
 def test_batched_engine_with_chunked_prefill_and_vllm_histograms(tmp_path):
     eng = _engine(mode="batched", max_batch=4, prefill_chunk_tokens=256, dialect="vllm")
     run = run_case(Case("chunked-vllm", eng, Arrivals("poisson", rate_rps=3.0),
-                        prompts(12, [60] * 5 + [1362] + [60] * 6, 24), idle_s=2.0), tmp_path)
+                        prompts(12, [60] * 5 + [1362] + [60] * 6, 24)), tmp_path)
     r = compare(run)
     _meets_all(r, run, tmp_path)
     p = run.detail.point
@@ -81,8 +81,8 @@ def test_a_request_that_timed_out_queued_gets_no_energy(tmp_path):
     # times out without any work; C and D follow
     eng = _engine(mode="serial", abort_on_disconnect=False, dialect="vllm")
     run = run_case(Case("timeout", eng, Arrivals("closed", concurrency=2),
-                        prompts(1, 100, 100, "a") + prompts(3, 60, 8, "b"), timeout_s=2.0,
-                        idle_s=2.0), tmp_path)
+                        prompts(1, 100, 100, "a") + prompts(3, 60, 8, "b"), timeout_s=2.0),
+                   tmp_path)
     r = compare(run)
     idle = [q for q in r.requests if q.true_j == 0]
     assert idle and all(q.outcome == "cancelled_queued" for q in idle)
@@ -102,7 +102,7 @@ def test_a_request_that_timed_out_queued_gets_no_energy(tmp_path):
 def test_llamacpp_interrupts_and_timings(tmp_path):
     eng = _engine(mode="serial", interrupt=True, dialect="llamacpp")
     run = run_case(Case("interrupt", eng, Arrivals("poisson", rate_rps=2.0),
-                        prompts(12, 100, 32), idle_s=2.0), tmp_path)
+                        prompts(12, 100, 32)), tmp_path)
     r = compare(run)
     assert any(q.outcome == "interrupted" for q in r.requests)
     _meets_all(r, run, tmp_path)
@@ -112,7 +112,7 @@ def test_llamacpp_interrupts_and_timings(tmp_path):
 def test_an_engine_without_usage_says_the_prompt_count_is_a_proxy(tmp_path):
     eng = _engine(mode="batched", max_batch=4, report_usage=False)
     run = run_case(Case("no-usage", eng, Arrivals("poisson", rate_rps=3.0),
-                        prompts(16, [60, 200] * 8, 24), idle_s=2.0), tmp_path)
+                        prompts(16, [60, 200] * 8, 24)), tmp_path)
     p = run.detail.point
     assert p.prompt_token_source == "words" and "prompt_tokens_estimated" in p.flags
     assert p.output_token_source == "chunks"

@@ -74,7 +74,7 @@ class Case:
     prompts: tuple[tuple[str, int], ...]
     timeout_s: float = 300.0
     interval_s: float = 0.1
-    idle_s: float = 2.0
+    idle_s: float = 5.0
     tokenizer: bool = False
     seed: int = 0
 
