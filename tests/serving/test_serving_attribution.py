@@ -79,6 +79,28 @@ def test_v1_bills_the_queue_as_prefill_on_the_same_case():
     assert sb.prefill_j > 12.0 and sa.decode_j < 4.0 and sc.energy_j > 1.0
 
 
+def test_a_truncated_request_keeps_its_work_and_its_neighbour_only_its_own():
+    """A stream cut short (``truncated``) did real work: it gets its prefill and decode shares,
+    so its energy is not pushed onto the request batched with it (v1 gave it no decode share).
+    Batched: A and B prefill 100 tokens each together over 0.0-0.2 (10 J each), then decode
+    in 0.05 s steps of 0.5 J per token; A's stream is cut after 6 chunks at 0.45, B runs to
+    0.7. Truth: A 10 + 2.5 J, B 10 + 5 J."""
+    a = _rec(0, 0.0, [round(0.2 + DT * k, 3) for k in range(6)])
+    a.status, a.requested_output_tokens = Status.TRUNCATED, 11
+    b = _rec(1, 0.0, [round(0.2 + DT * k, 3) for k in range(11)])
+    ts, es = _timeline(1.0, [(0.0, 0.2, 100.0), (0.2, 0.45, 20.0), (0.45, 0.7, 10.0)])
+    v2 = _v2([a, b], ts, es)
+    sa, sb = v2.shares
+    assert sa.status == "truncated" and not sa.ok
+    assert (sa.prefill_j, sa.decode_j) == (pytest.approx(10.0), pytest.approx(2.5))
+    assert (sb.prefill_j, sb.decode_j) == (pytest.approx(10.0), pytest.approx(5.0))
+    assert v2.by_status() == {"ok": pytest.approx(15.0), "truncated": pytest.approx(12.5)}
+    assert sum(v2.by_status().values()) == pytest.approx(v2.attributed_j) and v2.passed
+    v1 = attribution_v1.attribute([a, b], ts, es, idle_power_w=IDLE_W, window_j=es[-1] - es[0],
+                                  basis_provenance=Provenance.MEASURED, basis_domains=("cpu:0",))
+    assert v1.shares[1].decode_j > 7.0   # A's decode energy pushed onto B
+
+
 def test_concurrent_work_is_split_by_the_measured_weights():
     # one slice-aligned step 0.0-0.2 runs A's prefill (100 tokens) and B's decode (4 tokens):
     # 100 * 0.1 + 4 * 0.5 = 12 J; A's share 10 J, B's 2 J only with the right weights

@@ -64,6 +64,15 @@ def test_failed_request_decodes_its_chunks_ok_request_its_counted_tokens():
     assert ok.decode_tokens == 6 and cut.decode_tokens == 1
 
 
+def test_a_truncated_request_decodes_its_counted_tokens():
+    # a stream cut short (no finish_reason) still did its work: usage counted 5 tokens in 3 chunks
+    cut = _r(0, 0.0, [0.1, 0.2, 0.3], out=5)
+    cut.status = Status.TRUNCATED
+    p = build_phases([cut])[0]
+    assert p.status == "truncated" and p.decode_tokens == 4 and p.prefill_start_s == 0.0
+    assert cut.tokens_read == 5
+
+
 def test_prompt_tokens_come_from_the_best_source_and_never_silently_zero():
     recs = [_r(0, 0.0, [0.1], inp=12),                                       # usage
             _r(1, 0.0, [0.2], inp=None),                                     # tokenizer

@@ -53,10 +53,6 @@ def meter_vs_timeline(timeline_j: float, meter_j: float | None, *, timeline_s: f
                       f"{meter_j:.6g} J over {meter_s:.4g} s")
 
 
-def _client_output(r: RequestRecord) -> int:
-    return r.output_tokens if r.ok else r.chunks
-
-
 def tokens_vs_engine(records: Sequence[RequestRecord], phases: Sequence[RequestPhases],
                      engine: EnginePhaseTotals | None) -> PointCheck:
     """The engine's token counts against the client's (module docstring)."""
@@ -65,7 +61,7 @@ def tokens_vs_engine(records: Sequence[RequestRecord], phases: Sequence[RequestP
     if engine is not None:
         if engine.generation_tokens is not None:
             pairs.append(("generated", engine.generation_tokens,
-                          sum(_client_output(r) for r in records)))
+                          sum(r.tokens_read for r in records)))
         own = [p for p in phases if p.prefill_start_s is not None]
         counted = (TokenSource.USAGE.value, TokenSource.TOKENIZER.value, TokenSource.ENGINE.value)
         if engine.prompt_tokens is not None and own and all(
@@ -74,7 +70,7 @@ def tokens_vs_engine(records: Sequence[RequestRecord], phases: Sequence[RequestP
                           sum(p.prompt_tokens or 0.0 for p in own)))
     timed = [r for r in records if r.engine_timings is not None]
     if timed:
-        gen = [(r.engine_timings.predicted_n, _client_output(r)) for r in timed
+        gen = [(r.engine_timings.predicted_n, r.tokens_read) for r in timed
                if r.engine_timings is not None and r.engine_timings.predicted_n is not None]
         if gen:
             pairs.append(("generated (timings)", sum(a for a, _ in gen), sum(b for _, b in gen)))

@@ -175,10 +175,10 @@ def resolve_prompt_tokens(records: Sequence[RequestRecord], prompts: Mapping[int
 
 
 def _decode_tokens(r: RequestRecord) -> float:
-    """Tokens after the first: the counted output for a successful request, the chunks (one
-    token each) for a request that failed after some output."""
-    n = r.output_tokens if r.ok and r.output_tokens > 0 else r.chunks
-    return float(max(n - 1, 0))
+    """Tokens after the first: the counted output for a request whose stream ended (``ok``,
+    or ``truncated``: cut short, but its tokens were decoded), the chunks (one token each)
+    for a request that failed after some output."""
+    return float(max(r.tokens_read - 1, 0))
 
 
 def build_phases(records: Sequence[RequestRecord], *,
@@ -298,7 +298,7 @@ def extend_unread(records: Sequence[RequestRecord], engine: EnginePhaseTotals | 
     (module docstring); the same records when there is no such surplus."""
     if engine is None or engine.generation_tokens is None:
         return list(records)
-    read = sum(r.output_tokens if r.ok else r.chunks for r in records)
+    read = sum(r.tokens_read for r in records)
     surplus = engine.generation_tokens - read
     left = [r for r in records if r.status.value in LEFT and r.chunks > 0
             and r.requested_output_tokens is not None and r.requested_output_tokens > r.chunks]

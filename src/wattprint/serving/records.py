@@ -149,6 +149,15 @@ class RequestRecord:
         return self.status is Status.TRUNCATED
 
     @property
+    def tokens_read(self) -> int:
+        """Output tokens the client read: the counted output of a stream that ended (``ok`` or
+        ``truncated``, whose work was real), else the content chunks (one token each) of a
+        request that failed mid-stream."""
+        if (self.ok or self.truncated) and self.output_tokens > 0:
+            return self.output_tokens
+        return self.chunks
+
+    @property
     def send_lag_s(self) -> float | None:
         """Actual minus scheduled send time, seconds."""
         return None if self.sent_s is None else self.sent_s - self.scheduled_s
