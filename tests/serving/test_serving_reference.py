@@ -124,7 +124,8 @@ def test_interrupt_cuts_the_running_stream_short(tmp_path):
         a, b = asyncio.run(_send_all(srv.url, [_body(cfg, "a " * 10, 50), _body(cfg, "b", 5)],
                                      delays=[0.0, 0.1]))
         truth = {t.rid: t for t in srv.truth()}
-    assert a.ok and a.finish_reason == "stop" and 1 <= a.output_tokens < 50
+    # cut short as llama-cpp-python cuts it: no finish_reason, so the client says truncated
+    assert a.truncated and a.finish_reason is None and 1 <= a.output_tokens < 50
     assert truth[0].outcome == "interrupted" and truth[0].generated_tokens == a.output_tokens
     assert b.ok and b.output_tokens == 5 and truth[1].outcome == "completed"
 

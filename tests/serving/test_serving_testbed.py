@@ -106,7 +106,17 @@ def test_llamacpp_interrupts_and_timings(tmp_path):
     r = compare(run)
     assert any(q.outcome == "interrupted" for q in r.requests)
     _meets_all(r, run, tmp_path)
-    assert run.detail.point.phase_source == "engine-timings"
+    p = run.detail.point
+    assert p.phase_source == "engine-timings"
+    # a cut stream (no finish_reason, as llama-cpp-python ends it) is truncated, not ok, but
+    # did real work: its share is its own (the same targets, apart), under its own status
+    cut = [q for q in r.requests if q.status == "truncated"]
+    assert cut and all(q.outcome == "interrupted" for q in cut)
+    assert p.requests_truncated == len(cut) and "truncated_requests" in p.flags
+    assert r.truncated_median_error <= MEDIAN_TARGET and r.truncated_p95_error <= P95_TARGET, _why(r)
+    assert p.attributed_j_by_status["truncated"] == pytest.approx(sum(q.attributed_j for q in cut))
+    assert sum(p.attributed_j_by_status.values()) == pytest.approx(
+        run.detail.account.attribution.attributed_j)
 
 
 def test_an_engine_without_usage_says_the_prompt_count_is_a_proxy(tmp_path):
@@ -118,3 +128,4 @@ def test_an_engine_without_usage_says_the_prompt_count_is_a_proxy(tmp_path):
     assert p.output_token_source == "chunks"
     # the reference engine counts words, so here the proxy happens to be exact
     _meets_all(compare(run), run, tmp_path)
+

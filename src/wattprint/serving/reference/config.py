@@ -54,7 +54,9 @@ class ReferenceConfig:
             vLLM does with a token budget): a longer prompt takes several steps, and its first
             token comes at the end of the last. None: a whole prompt in one step.
         interrupt: ``serial`` only: a new request cuts the running one short after the current
-            step (llama.cpp's server with ``--interrupt_requests``); its stream ends early.
+            step (llama.cpp's server with ``--interrupt_requests``); its stream ends early,
+            with no ``finish_reason`` (as llama-cpp-python's does), so the client records it
+            ``truncated``.
         abort_on_disconnect: Stop a running request whose client went away (False: run it to
             its end, unread). A *queued* request whose client went away is always dropped
             without any work.

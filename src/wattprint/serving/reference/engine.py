@@ -32,7 +32,8 @@ class Token:
 
 @dataclass(frozen=True)
 class End:
-    """The end of a stream: ``finish_reason`` (``length`` or ``stop``) or None (dropped)."""
+    """The end of a stream: ``finish_reason`` (``length``), or None (dropped, or cut short by
+    an interrupt: llama-cpp-python ends a cut stream with no ``finish_reason``)."""
 
     finish_reason: str | None
 
@@ -174,7 +175,7 @@ class ReferenceEngine:
             elif a.client_gone and cfg.abort_on_disconnect:
                 self._finish(a, t, None, "aborted_running")
             elif a.cut:
-                self._finish(a, t, "stop", "interrupted")
+                self._finish(a, t, None, "interrupted")   # as llama-cpp-python: no reason
 
     def _emit(self, a: Active, t: float) -> None:
         a.events.put_nowait(Token(a.truth.generated_tokens))

@@ -6,7 +6,9 @@ Targets (issue 19; ``bench/serving_truth.py`` publishes the numbers):
 
 * median per-request error <= :data:`MEDIAN_TARGET`, p95 <= :data:`P95_TARGET` — over the
   requests that ended ``ok`` (the ones the published percentiles cover), error
-  ``|attributed - true| / true`` of the dynamic energy (prefill + decode, idle excluded);
+  ``|attributed - true| / true`` of the dynamic energy (prefill + decode, idle excluded); the
+  same targets, apart, over the ``truncated`` requests (streams cut short did real work: their
+  share must be theirs, not pushed onto their neighbours);
 * phase totals (prefill, decode) within :data:`PHASE_TARGET` of the truth;
 * a request that did no work gets at most :data:`NO_WORK_TARGET` of the window's dynamic
   energy.
@@ -194,6 +196,8 @@ class CaseResult:
         case, model: Which case and model.
         requests: Every request's comparison.
         median_error, p95_error, max_error: Over ``ok`` requests (relative).
+        truncated_median_error, truncated_p95_error: Over ``truncated`` requests (None when
+            there is none).
         true_prefill_j, prefill_j, true_decode_j, decode_j: Phase totals, J.
         dynamic_j: The window's measured dynamic energy (window less idle), J.
         no_work_share: Largest share of ``dynamic_j`` given to a request that did no work
@@ -218,6 +222,8 @@ class CaseResult:
     weights: dict[str, float | str | None] = field(default_factory=dict)
     checks: dict[str, bool | None] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
+    truncated_median_error: float | None = None
+    truncated_p95_error: float | None = None
 
     @property
     def prefill_total_error(self) -> float | None:
@@ -238,6 +244,9 @@ class CaseResult:
         if self.median_error is not None and self.p95_error is not None:
             out["median_error"] = self.median_error <= MEDIAN_TARGET
             out["p95_error"] = self.p95_error <= P95_TARGET
+        if self.truncated_median_error is not None and self.truncated_p95_error is not None:
+            out["truncated_median_error"] = self.truncated_median_error <= MEDIAN_TARGET
+            out["truncated_p95_error"] = self.truncated_p95_error <= P95_TARGET
         for name, err in (("prefill_total", self.prefill_total_error),
                           ("decode_total", self.decode_total_error)):
             if err is not None:
@@ -276,6 +285,7 @@ def compare(run: CaseRun, attribution: Attribution | None = None) -> CaseResult:
         rows.append(RequestComparison(s.index, s.status, t.outcome, t.prefill_j, t.decode_j,
                                       s.prefill_j, s.decode_j))
     errs = [r.error for r in rows if r.status == "ok" and r.error is not None]
+    cut = [r.error for r in rows if r.status == "truncated" and r.error is not None]
     dynamic = att.window_j - att.idle_j
     idle = [r.attributed_j / dynamic for r in rows if r.true_j == 0 and dynamic > 0]
     p = d.point
@@ -288,4 +298,5 @@ def compare(run: CaseRun, attribution: Attribution | None = None) -> CaseResult:
         float(max(idle)) if idle else None,
         {"prefill_j_per_token": att.weights.prefill_j_per_token,
          "decode_j_per_token": att.weights.decode_j_per_token, "source": att.weights.source},
-        {c.name: c.passed for c in p.checks}, p.flags)
+        {c.name: c.passed for c in p.checks}, p.flags,
+        float(np.median(cut)) if cut else None, float(np.percentile(cut, 95)) if cut else None)
