@@ -129,3 +129,18 @@ def test_an_engine_without_usage_says_the_prompt_count_is_a_proxy(tmp_path):
     # the reference engine counts words, so here the proxy happens to be exact
     _meets_all(compare(run), run, tmp_path)
 
+
+def test_the_served_folders_tokenizer_counts_prompts_not_output(tmp_path):
+    # the model is a local folder holding a tokenizer (as `transformers serve MODEL_DIR`) and
+    # the engine sends no usage: prompts are counted with that tokenizer, output by chunks
+    # (re-tokenizing streamed text is not the engine's count), never by the found tokenizer
+    pytest.importorskip("transformers")
+    from wattprint.serving.reference.tokenizer import write_tokenizer
+
+    folder = write_tokenizer(tmp_path / "lm")
+    eng = _engine(mode="batched", max_batch=4, report_usage=False, model=str(folder))
+    run = run_case(Case("folder-tokenizer", eng, Arrivals("poisson", rate_rps=3.0),
+                        prompts(6, 40, 8), idle_s=1.0), tmp_path / "run")
+    p = run.detail.point
+    assert p.prompt_token_source == "tokenizer" and p.output_token_source == "chunks"
+    assert {r.output_token_source.value for r in run.detail.run.records} == {"chunks"}

@@ -57,7 +57,9 @@ class ServingConfig:
         interval_s: Power timeline period, seconds.
         max_lag_s: p99 send lag above which a point is flagged ``client_lag``.
         slo: Latency objective for goodput (``ttft_s``, ``itl_s``, ``latency_s``).
-        tokenizer: Model folder to count tokens when the server gives no usage.
+        tokenizer: Model folder to count tokens when the server gives no usage. Without it,
+            a tokenizer in the served model's folder (``model`` a local folder) counts prompts
+            only; output without usage is then counted by chunks.
         timeout_s: Per-request limit, seconds.
         sweep_start_rps, sweep_max_points: The rate sweep.
         use_steady: Report energy over the steady window when there is one.
@@ -296,6 +298,11 @@ class ServingSession:
             self.log(f"idle baseline not usable ({why}): no idle/dynamic split, every joule of "
                      "the window is shared among requests")
         count = _tokenizer_counter(cfg.tokenizer, cfg.model)
+        # A tokenizer found in the served model's folder (not given with --tokenizer) counts
+        # prompts only: re-tokenizing the streamed text miscounts the output (a detokenizer's
+        # replacement characters re-encode as several tokens: 94 read where 80 were made on
+        # the e2e test's model), so output counts stay the server's usage, else chunks.
+        output_count = count if cfg.tokenizer is not None else None
         target = Target(self._live.endpoint, cfg.model, cfg.api, info.engine, cfg.fixed_length,
                         dict(cfg.extra), cfg.timeout_s)
         engine_info = {"name": info.engine.name, "version": info.engine_version,
@@ -311,7 +318,7 @@ class ServingSession:
             self.log(f"{arrivals.label}: {len(requests)} requests")
             try:
                 point = self._one(pid, arrivals, requests, target, meter, extra, basis, idle_w,
-                                  count, engine_info, env, info.engine)
+                                  count, output_count, engine_info, env, info.engine)
             except MeterError as err:   # e.g. a remote agent dropped out: this window is lost
                 self.lost.append((arrivals.label, str(err)))
                 self.log(f"  not stored: its energy could not be measured ({err})")
@@ -372,8 +379,9 @@ class ServingSession:
 
     def _one(self, pid: str, arrivals: Arrivals, requests: list[RequestSpec], target: Target,
              meter: EnergyMeter, extra: list[Meter], basis: Any, idle_w: float | None,
-             count: Callable[[str], int] | None, engine_info: dict[str, Any],
-             env: dict[str, Any], prof: EngineProfile) -> ServingPoint:
+             count: Callable[[str], int] | None, output_count: Callable[[str], int] | None,
+             engine_info: dict[str, Any], env: dict[str, Any], prof: EngineProfile
+             ) -> ServingPoint:
         cfg = self.cfg
         timeline = PowerTimeline([*meter.meters, *extra], cfg.interval_s)
         label = f"serving:{pid}"
@@ -385,8 +393,8 @@ class ServingSession:
             meter.abort(label)
             raise
         try:
-            run: LoadRun = asyncio.run(run_point(target, requests, arrivals, count_tokens=count,
-                                                 seed=cfg.seed))
+            run: LoadRun = asyncio.run(run_point(target, requests, arrivals,
+                                                 count_tokens=output_count, seed=cfg.seed))
         finally:
             try:
                 timeline.stop()
