@@ -148,10 +148,15 @@ def export(results: Sequence[JobResult], fmt: str, out: str | Path | None = None
         else:
             df.to_csv(out, index=False)
         return
-    obj_cols = [c for c in df.columns if df[c].dtype == object]
-    for col in obj_cols:  # mixed-type columns (e.g. a setting that is sometimes a number)
+    parquet_safe(df).to_parquet(out, index=False)
+
+
+def parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every mixed-type object column (e.g. a setting that is sometimes a number)
+    written as strings, which Parquet needs (None stays None). Changes ``df`` in place."""
+    for col in [c for c in df.columns if df[c].dtype == object]:
         if df[col].map(lambda v: v is None or isinstance(v, str)).all():
             continue
         df[col] = df[col].map(lambda v: None if v is None else str(v))
-    df.to_parquet(out, index=False)
+    return df
 
