@@ -128,3 +128,38 @@ def test_export_serving_parquet_and_points_without_factors(tmp_path, capsys):
     assert list(df["point_id"]) == ["p", "b"]
     assert df["impact.water_l.per_request"][0] == pytest.approx(0.0029 / 20)
     assert pd.isna(df["impact.water_l.per_request"][1]) and df["impact.note"][1] == NOT_RECORDED
+
+
+def test_each_missing_input_is_named_and_gives_no_figure():
+    no_grid = _point(carbon=dataclasses.replace(CARBON, intensity_g_per_kwh=None))
+    assert stored_point_impacts(no_grid) is None
+    assert serving_impacts_json(no_grid)["note"] == "no grid intensity recorded with this load point"
+    no_energy = _point(energy_j=0.0)
+    assert stored_point_impacts(no_energy) is None
+    assert serving_impact_columns(no_energy)["impact.note"] == \
+        "no energy measured in the point's window"
+    # no request served in the window: figures per window only, none per request
+    s = stored_point_impacts(_point(j_per_request=None))
+    assert s is not None and s.water.value == pytest.approx(0.0029) and not s.scaled
+    cols = serving_impact_columns(_point(j_per_request=None))
+    assert cols["impact.water_l.window"] == pytest.approx(0.0029)
+    assert "impact.water_l.per_request" not in cols
+
+
+def test_load_point_lines_give_stored_figures_and_say_why_a_point_has_none():
+    """`load`'s text block: figures from the factors stored with each point; a point without
+    them (stored before points recorded them) gets its reason, never a zero."""
+    from wattprint.cli.impact_options import point_impact_lines
+
+    carbon = dataclasses.replace(CARBON, pue=1.0)
+    cpu = dict(energy_domains=("cpu",), domains=())
+    old = _point(arrivals="poisson 4 req/s", carbon=None, **cpu)
+    lines = point_impact_lines([old, _point(carbon=carbon, **cpu)])
+    assert lines[:2] == ["poisson 4 req/s:", f"  impacts: none ({NOT_RECORDED})"]
+    assert lines[2] == "poisson 2 req/s:"
+    text = "\n".join(lines)
+    # 1 Wh x (0.5 + 1.0 x 2.0) L/kWh = 2.5 mL and 1 Wh x 100 g/kWh = 0.1 g, over the 20
+    # request-equivalents served in the window (3600 J / 180 J per request)
+    assert "water per request: 0.125 mL" in text, text
+    assert "operational 5 mg CO2eq" in text
+    assert "grid carbon intensity 100 g CO2eq/kWh: test grid" in text

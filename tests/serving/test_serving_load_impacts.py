@@ -56,3 +56,31 @@ def test_load_stores_the_factors_and_export_shows_the_impacts(tmp_path, capsys):
     assert "no GPU was measured" in row["impact.note"]
 
 
+
+
+def test_a_serving_suite_records_the_run_flags_factors_with_every_point(tmp_path, capsys):
+    """`wattprint run` of a serving suite stores each point with the factors of its carbon
+    flags, as `load` does; a time series is refused before any endpoint is asked."""
+    f, db = tmp_path / "s.yaml", tmp_path / "r.db"
+    with fake_server() as (url, _):
+        f.write_text(f"name: s\nkind: serving\njobs:\n  - name: j\n    endpoint: {url}\n"
+                     f"    model: {MODEL}\n    requests: 2\n    idle_s: 0\n    output_len: \"2\"\n"
+                     "    max_lag_s: 5\n    loads:\n      - concurrency: 1\n")
+        csv_path = tmp_path / "grid.csv"
+        csv_path.write_text("timestamp,carbon_intensity\n2025-01-01T00:00:00Z,100\n")
+        assert main(["run", str(f), "--store", str(db), "--intensity-csv", str(csv_path)]) == 2
+        err = capsys.readouterr().err
+        assert "--intensity-csv: a time series is applied per window" in err
+        assert "each load point" in err and "Traceback" not in err
+        assert not db.exists() or not _points(db)
+        assert main(["run", str(f), "--store", str(db), "--intensity", "50", "--pue", "1.5",
+                     "--wue", "0.4"]) in (0, 1)
+    capsys.readouterr()
+    (p,) = _points(db)
+    assert p.carbon is not None and p.carbon.intensity_g_per_kwh == 50.0 and p.carbon.pue == 1.5
+    assert p.carbon.impacts.wue.value == 0.4
+
+
+def _points(db):
+    with ResultStore(db, read_only=True) as s:
+        return read_points(s)
