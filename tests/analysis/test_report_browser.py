@@ -5,24 +5,13 @@ Skipped with a reason when /usr/bin/chromium is missing (``make browser`` instal
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from browser_page import ARTIFACTS, BROWSER_MARKS, launch_browser, open_page
 from report_fixtures import XSS, cpu_est, make_result
 
 from wattprint.analysis.report import build_report
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"{CHROMIUM} missing: install Debian's chromium (make browser)"),
-]
+pytestmark = BROWSER_MARKS
 
 # Wh per 1,000 queries = energy_j / n × 1000 / 3600 with n = 1000: energy_j = Wh/1k × 3600
 BOARD = {  # model → (task, Wh per 1,000 queries)
@@ -48,25 +37,14 @@ def page_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launch_browser()
 
 
 @pytest.fixture
 def page(browser, page_url):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = ctx.new_page()
-    pg.errors, pg.dialogs = [], []  # type: ignore[attr-defined]
-    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-    pg.goto(page_url)
-    pg.wait_for_load_state("load")
+    pg = open_page(browser, page_url)
     yield pg
-    ctx.close()
+    pg.context.close()
 
 
 def _column(page, header: str) -> list[str]:

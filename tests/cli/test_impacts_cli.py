@@ -9,9 +9,6 @@ import sys
 import pytest
 
 from wattprint.cli import main
-from wattprint.cli.carbon_options import carbon_from_args
-from wattprint.cli.impact_options import impact_options_from_args, point_impacts
-from wattprint.results.serving_record import ServingPoint
 
 
 def _json(capsys, argv):
@@ -113,38 +110,6 @@ def test_measure_json_has_impacts_per_total_and_bad_flags_fail_first(tmp_path):
                           sys.executable, "-c", f"open({str(marker)!r}, 'w').write('x')"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--wue" in bad.stderr and not marker.exists()
-
-
-def _point(**kw) -> ServingPoint:
-    base = dict(point_id="p", run_id="r", endpoint="http://127.0.0.1:1", model="m",
-                arrivals="poisson 2 req/s", offered_rps=2.0, achieved_rps=2.0, requests_ok=20,
-                requests_failed=0, output_tokens=1280, output_token_source="usage",
-                j_per_request=180.0, j_per_output_token=2.8, p50_ttft_s=0.1, p95_ttft_s=0.2,
-                p50_itl_s=0.01, p95_itl_s=0.02, steady_window_s=10.0, whole_window_s=12.0,
-                energy_window="steady", energy_j=3600.0, avg_power_w=360.0, idle_power_w=100.0,
-                energy_provenance="measured", energy_domains=("gpu:0",),
-                attribution_residual=0.0,
-                domains=({"name": "gpu:0", "component": "gpu", "scope": "device",
-                          "boundary": "whole GPU NVIDIA H100 80GB HBM3"},))
-    return ServingPoint(**{**base, **kw})
-
-
-def test_load_point_impacts_per_request_from_the_measured_window():
-    import argparse
-
-    args = argparse.Namespace(intensity="100", pue=None, wue="0.5", water_intensity="2")
-    intensity, pue = carbon_from_args(args)
-    opts = impact_options_from_args(args)
-    s = point_impacts(_point(), intensity, pue, opts)
-    # 3600 J = 1 Wh over the 10 s steady window; 3600 / 180 = 20 request-equivalents
-    assert s.water.value == pytest.approx(0.001 * 2.5)
-    emb = (164 + 5700 / 8) * 1000 * 10.0 / (3 * 365 * 24 * 3600)  # one H100 held for 10 s
-    assert s.carbon.embodied == pytest.approx(emb)
-    per = {c.per: (c, w) for c, w in s.scaled}
-    assert per["request"][1].value == pytest.approx(0.0025 / 20)
-    assert per["request"][0].embodied == pytest.approx(emb / 20)
-    whole = point_impacts(_point(energy_window="whole"), intensity, pue, opts)
-    assert whole.carbon.embodied == pytest.approx(emb * 12 / 10)
 
 
 def test_carbon_factors_lists_the_tables(capsys):

@@ -22,9 +22,13 @@ from typing import Any
 from wattprint.carbon.impact_settings import ImpactSettings, resolve_impact_settings
 from wattprint.carbon.impact_summary import ImpactSummary, impact_summary, intensity_factor
 from wattprint.carbon.intensity import Intensity
+from wattprint.carbon.record import CarbonRecord
 from wattprint.carbon.timeseries import IntensitySeries
 from wattprint.carbon.water import load_wue_csv, wue_from_series
 from wattprint.errors import ConfigError
+
+SERIES_PER_POINT = ("--intensity-csv/--wue-csv are not applied per load point; give a single "
+                    "value (--country/--region/--cloud/--intensity, --wue)")
 
 
 def add_impact_arguments(parser: argparse.ArgumentParser) -> None:
@@ -225,38 +229,66 @@ def run_impact_lines(results: Sequence[Any]) -> list[str]:
 
 def point_impacts(point: Any, intensity: Intensity | IntensitySeries, pue: float,
                   opts: ImpactOptions) -> ImpactSummary:
-    """Impacts of one served load point (:class:`~wattprint.results.serving_record.ServingPoint`):
-    its window energy (basis domains), busy time = that window (the engine held the GPUs for
-    all of it), per request over the request-equivalents served in the window (energy /
-    J per request) and per 1,000.
+    """Impacts of one served load point (:class:`~wattprint.results.serving_record.ServingPoint`)
+    with the flags' factors: its window energy (basis domains), busy time = that window (the
+    engine held the GPUs for all of it), per request over the request-equivalents served in
+    the window (energy / J per request) and per 1,000 requests
+    (:func:`~wattprint.results.serving_impacts.point_impact_summary`).
 
     Raises:
         ConfigError: a time-series intensity (not supported per point) or a bad energy.
     """
+    from wattprint.results.serving_impacts import point_impact_summary
+
     if isinstance(intensity, IntensitySeries) or opts.wue_series is not None:
-        raise ConfigError("--intensity-csv/--wue-csv are not applied per load point; give a "
-                          "single value (--country/--region/--cloud/--intensity, --wue)")
-    busy = point.steady_window_s if point.energy_window == "steady" else point.whole_window_s
-    gpus: dict[str, str] = {}
-    for d in point.domains:
-        if d.get("component") == "gpu" and d.get("scope", "device") == "device":
-            gpus.setdefault(str(d.get("name")), str(d.get("boundary") or d.get("name")))
-    requests = (point.energy_j / point.j_per_request
-                if point.j_per_request and point.j_per_request > 0 else None)
-    return impact_summary_for(point.energy_j, intensity, pue, opts, busy_s=busy or None,
-                              gpu_names=list(gpus.values()), gpu_count=len(gpus),
-                              inferences=requests)
+        raise ConfigError(SERIES_PER_POINT)
+    return point_impact_summary(point, opts.settings, pue=pue,
+                                intensity=carbon_intensity_factor(intensity, None, None))
 
 
-def point_impact_lines(points: Sequence[Any], intensity: Intensity | IntensitySeries,
-                       pue: float, opts: ImpactOptions) -> list[str]:
-    """The text block of :func:`point_impacts` for every point, factors listed once."""
+def carbon_record_from_args(args: argparse.Namespace, *, per: str = "result") -> CarbonRecord:
+    """The grid intensity (world average if none given), PUE and impact factors (water,
+    embodied carbon) a run records with every job result or load point.
+
+    Args:
+        args: Parsed carbon and impact flags.
+        per: What each record goes with, for the error message (``result``, ``load point``).
+
+    Raises:
+        ConfigError: a time series (``--intensity-csv``/``--wue-csv``: applied per window
+            after the run, not recorded), or a bad flag.
+    """
+    from wattprint.carbon.record import run_carbon_record
+    from wattprint.cli.carbon_options import carbon_from_args
+
+    for flag in ("intensity_csv", "wue_csv"):
+        if getattr(args, flag, None):
+            name = "--" + flag.replace("_", "-")
+            raise ConfigError(f"{name}: a time series is applied per window after the run, "
+                              f"not recorded with each {per}; run with a single value "
+                              "(--country/--region/--cloud/--intensity, --wue), or convert "
+                              "exported energy with "
+                              f"'wattprint carbon {name}'")
+    intensity, pue = carbon_from_args(args)
+    assert isinstance(intensity, Intensity)
+    return run_carbon_record(intensity, pue, impact_options_from_args(args).settings)
+
+
+def point_impact_lines(points: Sequence[Any]) -> list[str]:
+    """The impacts of every stored load point (from the factors recorded with it), factors
+    listed once; a point without them says why."""
+    from wattprint.results.serving_impacts import not_recorded_reason, stored_point_impacts
+
     lines: list[str] = []
     last: ImpactSummary | None = None
     for p in points:
-        last = point_impacts(p, intensity, pue, opts)
+        s = stored_point_impacts(p)
         lines.append(f"{p.arrivals}:")
-        lines.extend("  " + x for x in last.lines(with_factors=False))
+        if s is None:
+            lines.append(f"  impacts: none ({not_recorded_reason(p)})")
+            continue
+        last = s
+        lines.extend("  " + x for x in s.lines(with_factors=False))
     if last is not None:
         lines.extend(last.factor_lines())
     return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from wattprint.cli.store_cmd import add_store_arg
 
 if TYPE_CHECKING:
+    from wattprint.carbon.record import CarbonRecord
     from wattprint.results.serving_record import ServingPoint
     from wattprint.serving.session import ServingConfig
 
@@ -139,21 +141,15 @@ def config_from_args(args: argparse.Namespace) -> ServingConfig:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from wattprint.cli.carbon_options import carbon_from_args
-    from wattprint.cli.impact_options import impact_options_from_args, point_impact_lines
+    from wattprint.cli.impact_options import carbon_record_from_args, point_impact_lines
     from wattprint.harness.environment import fingerprint
     from wattprint.results.serving_store import stored_point_ids, write_points
     from wattprint.results.store import ResultStore
     from wattprint.serving.session import ServingSession
 
     cfg = config_from_args(args)
-    intensity, pue = carbon_from_args(args)  # bad carbon or impact flags fail before the load
-    impact_opts = impact_options_from_args(args)
-    if args.intensity_csv or args.wue_csv:
-        from wattprint.errors import ConfigError
-
-        raise ConfigError("--intensity-csv/--wue-csv are not applied per load point; give a "
-                          "single value (--country/--region/--cloud/--intensity, --wue)")
+    # bad carbon or impact flags fail before the load; the factors are stored with each point
+    carbon = carbon_record_from_args(args, per="load point")
     run_id = args.run_id or f"serving-{cfg.key()}"
     meter = None
     if args.agent:
@@ -167,24 +163,31 @@ def _load(args: argparse.Namespace) -> int:
     with ResultStore(args.store) as store:
         done = stored_point_ids(store, run_id)
         session = ServingSession(cfg, run_id, done=done, meter=meter,
-                                 on_point=lambda p: write_points(store, [p]),
+                                 on_point=lambda p: write_points(store, [with_carbon(p, carbon)]),
                                  environment=fingerprint(),
                                  log=lambda m: print(m, file=sys.stderr))
-        points = session.run()
+        points = [with_carbon(p, carbon) for p in session.run()]
     if args.json:
-        from wattprint.cli.impact_options import point_impacts
+        from wattprint.results.serving_impacts import serving_impacts_json
 
-        print(json.dumps([{**p.to_dict(),
-                           "impacts": point_impacts(p, intensity, pue, impact_opts).to_dict()}
-                          for p in points], indent=1, default=str))
+        print(json.dumps([{**p.to_dict(), "impacts": serving_impacts_json(p)} for p in points],
+                         indent=1, default=str))
     else:
         for p in points:
             print(p.summary_line())
-        for line in point_impact_lines(points, intensity, pue, impact_opts):
+        for line in point_impact_lines(points):
             print(line)
     print(f"run {run_id}: {len(points)} point(s) stored", file=sys.stderr)
     lost = [f"{a}: {why}" for a, why in session.lost]
     return exit_status(points, lost, interrupted=session.interrupted, max_lag_s=args.max_lag)
+
+
+def with_carbon(point: ServingPoint, carbon: CarbonRecord) -> ServingPoint:
+    """The point with the run's carbon and impact factors recorded (a point that already
+    has a record, e.g. one measured on a Ray node, keeps it)."""
+    if point.carbon is not None:
+        return point
+    return dataclasses.replace(point, carbon=carbon)
 
 
 def exit_status(points: list[ServingPoint], lost: list[str], *, interrupted: bool,
@@ -266,6 +269,7 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
     from wattprint.serving.suite import job_config, parse_serving_suite, suite_run_id
 
     suite = parse_serving_suite(text, source)
+    carbon = _suite_carbon(args)
     executor = getattr(args, "executor", "local")
     if executor not in ("local", "inprocess", "ray"):
         raise ConfigError(f"suite {suite.name!r} is a serving suite: it runs here "
@@ -281,7 +285,7 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
     interrupted = False
     with ResultStore(getattr(args, "store", None)) as store:
         def store_point(p) -> None:
-            write_points(store, [p])
+            write_points(store, [with_carbon(p, carbon)])
         if executor == "ray":
             total, lost = _run_serving_on_ray(args, suite, store, store_point, log)
         else:
@@ -300,6 +304,14 @@ def run_serving_suite(args: argparse.Namespace, source: str, text: str) -> int:
                     break
     log(f"suite {suite.name}: {len(total)} load point(s) stored")  # each logged as measured
     return exit_status(total, [f"{j} {a}: {why}" for j, a, why in lost], interrupted=interrupted)
+
+
+def _suite_carbon(args: argparse.Namespace) -> CarbonRecord:
+    """The carbon and impact factors a serving suite records with its points (from the carbon
+    flags of ``wattprint run``)."""
+    from wattprint.cli.impact_options import carbon_record_from_args
+
+    return carbon_record_from_args(args, per="load point")
 
 
 def _failed_sum_checks(points: list) -> list:

@@ -106,26 +106,6 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "idle_s": args.idle, "timeout_s": args.timeout}
 
 
-def _carbon_record(args: argparse.Namespace) -> Any:
-    """The grid intensity (world average if none given) and the impact factors (water, embodied
-    carbon) recorded with every result of this run."""
-    from wattprint.carbon.intensity import Intensity
-    from wattprint.carbon.record import run_carbon_record
-    from wattprint.cli.carbon_options import carbon_from_args
-    from wattprint.cli.impact_options import impact_options_from_args
-
-    for flag in ("intensity_csv", "wue_csv"):
-        if getattr(args, flag, None):
-            name = "--" + flag.replace("_", "-")
-            raise ConfigError(f"{name}: a time series is applied per window after the run; "
-                              "run with a single value (--country/--region/--cloud/--intensity, "
-                              "--wue), or convert exported energy with "
-                              f"'wattprint carbon {name}'")
-    intensity, pue = carbon_from_args(args)
-    assert isinstance(intensity, Intensity)
-    return run_carbon_record(intensity, pue, impact_options_from_args(args).settings)
-
-
 def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword options for the chosen executor (the Ray flags only mean something for ray)."""
     if args.executor != "ray":
@@ -148,7 +128,9 @@ def run_command(args: argparse.Namespace) -> int:
     serving = serving_suite_of(args.suite)
     if serving is not None:
         return run_serving_suite(args, *serving)
-    carbon = _carbon_record(args)  # bad carbon flags fail before anything starts
+    from wattprint.cli.impact_options import carbon_record_from_args
+
+    carbon = carbon_record_from_args(args)  # bad carbon flags fail before anything starts
     executor = get_executor(args.executor, **_executor_options(args))
     suite, jobs = make_plan(args.suite, tasks=args.task, models=args.model, datasets=args.dataset,
                             settings=_settings(args), mode=args.mode,

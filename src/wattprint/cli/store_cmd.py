@@ -38,8 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", help="only results from this source (wattprint, codecarbon)")
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     p.add_argument("--kind", choices=("jobs", "serving"), default="jobs",
-                   help="jobs: suite/measure results; serving: one JSON object per line per "
-                        "served load point (kind \"serving\"; json format only)")
+                   help="jobs: suite/measure results; serving: served load points (json: "
+                        "one object per line, kind \"serving\", with its impacts; csv/parquet: "
+                        "one flat row per point)")
     add_boundary_args(p)
     p.set_defaults(func=_export)
 
@@ -120,23 +121,15 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _export_serving(args: argparse.Namespace) -> int:
-    import json
-    from pathlib import Path
-
-    from wattprint.errors import ConfigError
+    from wattprint.results.serving_export import export_points
     from wattprint.results.serving_store import read_points
     from wattprint.results.store import ResultStore
 
-    if args.format != "json":
-        raise ConfigError("--kind serving exports JSON only (one object per load point per line)")
     with ResultStore(args.store, read_only=True) as s:
         points = read_points(s)
-    text = "".join(json.dumps(p.to_dict(), default=str) + "\n" for p in points)
+    export_points(points, args.format, args.out)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {len(points)} serving point(s) to {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
     return 0
 
 

@@ -148,10 +148,27 @@ def export(results: Sequence[JobResult], fmt: str, out: str | Path | None = None
         else:
             df.to_csv(out, index=False)
         return
-    obj_cols = [c for c in df.columns if df[c].dtype == object]
-    for col in obj_cols:  # mixed-type columns (e.g. a setting that is sometimes a number)
-        if df[col].map(lambda v: v is None or isinstance(v, str)).all():
+    parquet_safe(df).to_parquet(out, index=False)
+
+
+def parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` ready for Parquet, which needs one type per column: an object column of
+    booleans with gaps (a check some rows did not run) becomes a nullable boolean column; any
+    other mixed-type object column (e.g. a setting that is sometimes a number) is written as
+    strings. A gap (None, or the NaN pandas fills in for a key a row lacks) stays empty, never
+    the text ``"nan"``. Changes ``df`` in place."""
+    for col in [c for c in df.columns if df[c].dtype == object]:
+        values = [v for v in df[col] if not _missing(v)]
+        if all(isinstance(v, str) for v in values):
             continue
-        df[col] = df[col].map(lambda v: None if v is None else str(v))
-    df.to_parquet(out, index=False)
+        if all(isinstance(v, bool) for v in values):
+            df[col] = df[col].map(lambda v: None if _missing(v) else v).astype("boolean")
+            continue
+        df[col] = df[col].map(lambda v: None if _missing(v) else str(v))
+    return df
+
+
+def _missing(v: Any) -> bool:
+    """None or a float NaN (what pandas puts where a row has no value for a column)."""
+    return v is None or (isinstance(v, float) and v != v)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from wattprint.carbon.impact_settings import ImpactSettings
 from wattprint.carbon.impact_summary import ImpactSummary, impact_summary, intensity_factor
+from wattprint.carbon.impacts import ImpactFigure
 from wattprint.meters.base import OVERLAPPING_SCOPES, Provenance, totals_by_provenance
 from wattprint.results.schema import STATUS_OK, JobResult
 
@@ -99,26 +100,40 @@ def impact_columns(r: JobResult) -> dict[str, Any]:
         s = record_impacts(r, p)
         if s is None:
             continue
-        parts = {x.name: x.value for x in s.water.parts}
-        row[f"impact.carbon_g.{p.value}"] = s.carbon.value
-        row[f"impact.carbon_operational_g.{p.value}"] = s.carbon.usage
-        row[f"impact.water_l.{p.value}"] = s.water.value
-        row[f"impact.water_onsite_l.{p.value}"] = parts.get("on-site")
-        row[f"impact.water_offsite_l.{p.value}"] = parts.get("off-site")
+        row.update(figure_columns(s.carbon, s.water, f".{p.value}"))
         row["impact.carbon_embodied_g"] = s.carbon.embodied
-        params = s.carbon.parameters
-        for k in ("busy_s", "device_share", "lifetime_years", "gpu_count", "allocation_rule"):
-            if k in params:
-                row[f"impact.{k}"] = params[k]
-        for f in (*s.carbon.factors, *s.water.factors):
-            key = f"impact.factor.{f.name}"
-            row[key] = f.value
-            row[f"{key}.unit"] = f.unit
-            row[f"{key}.source"] = f.cite()
-            row[f"{key}.interval"] = f"{f.low:g}-{f.high:g}"
+        row.update(factor_columns(s))
         notes.extend(s.carbon.missing_reasons())
     if notes and row["impact.note"] is None:
         row["impact.note"] = "; ".join(dict.fromkeys(notes))
+    return row
+
+
+def figure_columns(carbon: ImpactFigure, water: ImpactFigure, suffix: str) -> dict[str, Any]:
+    """``impact.carbon_g``, ``impact.carbon_operational_g``, ``impact.water_l``,
+    ``impact.water_onsite_l`` and ``impact.water_offsite_l``, each with ``suffix``."""
+    parts = {x.name: x.value for x in water.parts}
+    return {f"impact.carbon_g{suffix}": carbon.value,
+            f"impact.carbon_operational_g{suffix}": carbon.usage,
+            f"impact.water_l{suffix}": water.value,
+            f"impact.water_onsite_l{suffix}": parts.get("on-site"),
+            f"impact.water_offsite_l{suffix}": parts.get("off-site")}
+
+
+def factor_columns(s: ImpactSummary) -> dict[str, Any]:
+    """The embodied allocation's parameters (``impact.busy_s`` ...) and every factor with its
+    value, unit, source and interval (``impact.factor.<name>...``)."""
+    row: dict[str, Any] = {}
+    params = s.carbon.parameters
+    for k in ("busy_s", "device_share", "lifetime_years", "gpu_count", "allocation_rule"):
+        if k in params:
+            row[f"impact.{k}"] = params[k]
+    for f in (*s.carbon.factors, *s.water.factors):
+        key = f"impact.factor.{f.name}"
+        row[key] = f.value
+        row[f"{key}.unit"] = f.unit
+        row[f"{key}.source"] = f.cite()
+        row[f"{key}.interval"] = f"{f.low:g}-{f.high:g}"
     return row
 
 

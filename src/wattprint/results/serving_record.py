@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattprint.carbon.record import CarbonRecord
 from wattprint.results.serving_energy import PhaseEnergy, PointCheck, TokenWeights, part_from_dict
 
 V1_MODEL = "token-occupancy-v1"
@@ -128,6 +129,10 @@ class ServingPoint:
         prompt_token_source: The worst source among them: ``usage``, ``engine`` (timings),
             ``tokenizer``, ``engine-total`` (the engine's counter shared by prompt words),
             ``words`` (a proxy: flagged ``prompt_tokens_estimated``) or ``none``.
+        carbon: The grid intensity, PUE and impact factors (water, embodied carbon) the run
+            resolved from its flags, from which the point's carbon and water are computed
+            (:mod:`wattprint.results.serving_impacts`); None for points stored before load
+            points recorded them.
     """
 
     point_id: str
@@ -184,6 +189,7 @@ class ServingPoint:
     whole_j_per_request: float | None = None
     prompt_tokens: int | None = None
     prompt_token_source: str = ""
+    carbon: CarbonRecord | None = None
 
     kind = "serving"
 
@@ -231,6 +237,7 @@ class ServingPoint:
         d["power_timeline"] = [list(x) for x in self.power_timeline]
         d["failures"] = [dataclasses.asdict(f) for f in self.failures]
         d["checks"] = [dict(c) for c in d["checks"]]
+        d["carbon"] = None if self.carbon is None else self.carbon.to_dict()
         return {"kind": self.kind, **d}
 
     @classmethod
@@ -249,4 +256,6 @@ class ServingPoint:
             kw["weights"] = part_from_dict(TokenWeights, kw["weights"])
         kw["checks"] = tuple(part_from_dict(PointCheck, c) if isinstance(c, dict) else c
                              for c in kw.get("checks", ()))
+        if isinstance(kw.get("carbon"), dict):
+            kw["carbon"] = CarbonRecord.from_dict(kw["carbon"])
         return cls(**kw)
