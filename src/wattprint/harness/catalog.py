@@ -91,6 +91,8 @@ class Catalog:
                 return None
             return (f"unknown built-in source {src!r} for task {task!r}{did_you_mean(src, sources)}; "
                     f"valid: builtin, " + ", ".join(f"builtin:{x}" for x in sources))
+        if dataset.startswith("hf:"):   # any Hub data set (wattprint-zoo/ ones from the cache)
+            return None if dataset[3:].strip() else "hf: needs a Hub data set id, e.g. hf:stanfordnlp/imdb"
         if _looks_like_path(dataset):
             if os.path.exists(os.path.expanduser(dataset)):
                 return None
