@@ -20,6 +20,7 @@ from wattprint.backends.base import Backend
 from wattprint.backends.callable import CallableBackend
 from wattprint.backends.diffusers import DiffusersBackend
 from wattprint.backends.model_ref import ModelRef
+from wattprint.backends.solver import SOLVER_TASKS, SolverBackend
 from wattprint.backends.transformers import TransformersBackend
 from wattprint.errors import ConfigError, did_you_mean, unknown_choice
 
@@ -67,6 +68,23 @@ class DiffusersOptions(BackendOptions):
     local_files_only: bool | None = None
     cache_dir: Path | None = None
     zoo_cache_dir: Path | None = None
+
+
+class SolverOptions(BackendOptions):
+    """Options of :class:`~wattprint.backends.solver.SolverBackend` (exact-answer tasks).
+
+    Attributes:
+        max_attempts: Attempts per item (1..5).
+        reasoning_tokens, answer_tokens: Most tokens of the reasoning and answer calls.
+        trust_remote_code, local_files_only, cache_dir: As for transformers.
+    """
+
+    max_attempts: int = Field(default=2, ge=1, le=5)
+    reasoning_tokens: int = Field(default=24, ge=1, le=4096)
+    answer_tokens: int = Field(default=6, ge=1, le=256)
+    trust_remote_code: bool = False
+    local_files_only: bool | None = None
+    cache_dir: Path | None = None
 
 
 class CallableOptions(BackendOptions):
@@ -120,12 +138,15 @@ def get_backend(name: str) -> BackendKind:
 register_backend("transformers", TransformersBackend, TransformersOptions)
 register_backend("diffusers", DiffusersBackend, DiffusersOptions)
 register_backend("callable", CallableBackend, CallableOptions)
+register_backend("solver", SolverBackend, SolverOptions)
 
 
 def backend_for(task_id: str, ref: ModelRef) -> str:
     """The name of the backend that runs ``ref`` on ``task_id``."""
     if ref.kind == "callable":
         return "callable"
+    if task_id in SOLVER_TASKS:   # exact-answer tasks: a causal LM in measured multi-call solves
+        return "solver"
     if ref.kind == "zoo":
         from wattprint.backends.zoo import SPECS
 

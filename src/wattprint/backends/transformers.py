@@ -372,6 +372,17 @@ class TransformersBackend(Backend):
         cache = self._hub_kwargs().get("cache_dir")
         return hub_commit(repo_id, "config.json", self.revision, Path(cache) if cache else None)
 
+    @property
+    def loaded(self) -> hf_runners.Loaded:
+        """The loaded model and preprocessors (for backends built on this one).
+
+        Raises:
+            BackendError: before :meth:`load`.
+        """
+        if self._loaded is None:
+            raise BackendError(f"model {self.model_ref} is not loaded yet")
+        return self._loaded
+
     # -- inference --------------------------------------------------------------------------------
 
     def infer(self, example: Example) -> Prediction:
