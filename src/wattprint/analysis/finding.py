@@ -148,9 +148,9 @@ def _ratio(r: tuple[float | None, float | None, float | None]) -> str:
     if m is None:
         return "—"
     if low is None or high is None:
-        return f"{m:.1f}x"
-    hi = "∞" if math.isinf(high) else f"{high:.1f}"
-    return f"{m:.1f}x (95 % interval {low:.1f}–{hi})"
+        return f"{m:.3g}x"
+    hi = "∞" if math.isinf(high) else f"{high:.2g}"
+    return f"{m:.3g}x (95 % interval {low:.2g}–{hi})"
 
 
 def _wh(m: ModelFigures) -> str:

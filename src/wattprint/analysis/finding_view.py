@@ -78,8 +78,8 @@ per 1,000, accuracy {p.general_accuracy:.3f} against {p.specific_accuracy:.3f}).
 <p class="note">Intervals are 95 %: energy over the repetitions (log-normal); accuracy a Wilson
 interval over the texts (a repetition re-scores the same texts); energy per correct answer
 pairs the two bounds pessimistically. A ratio's interval pairs the bounds of its two terms the
-same way. Study source: {_e(p.source)}. The study measured sentiment on an A100 node (whole-node
-energy); this is another task on this machine, so compare the ratios, not the Wh.</p>"""
+same way. Study source: {_e(p.source)}. Here the task (the labels) and the machine differ: compare
+the ratios, not the Wh.</p>"""
 
 
 def finding_section(found: Sequence[Finding]) -> str:

@@ -306,7 +306,7 @@ BOARD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Across datasets (Wh / 1k)", "num"), ("Std (Wh / 1k)", "num"),
     ("Dynamic Wh / 1k", "num"), ("Reps", "num"), ("Failed", "num"), ("Stars", "num"),
     ("Class", "text"), ("J / work unit", "num"), ("Work unit", "text"), ("Quality", "num"),
-    ("Metric", "text"), ("J / correct answer (95 %)", "num"), ("g CO2eq / 1k", "num"),
+    ("Metric", "text"), ("J / correct answer", "num"), ("g CO2eq / 1k", "num"),
     ("Parameters", "num"), ("Datasets", "num"), ("Source", "text"),
 )
 

@@ -29,6 +29,8 @@ class FineTuneSettings:
         seed: Seed of everything random.
         max_steps: Stop after this many steps (None: all epochs); tests use a few.
         threads: torch threads during training (None: torch's default).
+        bucket_batches: Batches per length bucket (texts of similar length batched together,
+            less padding; 1: no bucketing).
     """
 
     epochs: int = 2
@@ -38,6 +40,7 @@ class FineTuneSettings:
     seed: int = 0
     max_steps: int | None = None
     threads: int | None = None
+    bucket_batches: int = 8
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,17 @@ class FineTuneRecord:
         return asdict(self)
 
 
-def _batches(rows: Sequence[LabelledText], size: int, order: Sequence[int]) -> list[list[LabelledText]]:
+def _batches(rows: Sequence[LabelledText], size: int, order: Sequence[int],
+             batch_order: Sequence[int] | None = None, bucket: int = 8) -> list[list[LabelledText]]:
+    """Batches in ``order``, each run of ``bucket`` batches sorted by text length first (so a
+    batch pads to similar lengths), the batches then taken in ``batch_order``."""
     picked = [rows[i] for i in order]
-    return [picked[i:i + size] for i in range(0, len(picked), size)]
+    span = size * max(1, bucket)
+    bucketed: list[LabelledText] = []
+    for i in range(0, len(picked), span):
+        bucketed += sorted(picked[i:i + span], key=lambda r: len(r.text))
+    batches = [bucketed[i:i + size] for i in range(0, len(bucketed), size)]
+    return [batches[i] for i in batch_order] if batch_order is not None else batches
 
 
 def evaluate(model: Any, tokenizer: Any, rows: Sequence[LabelledText], max_length: int,
@@ -126,7 +137,10 @@ def fine_tune(encoder_dir: Path, train: Sequence[LabelledText], test: Sequence[L
             started = time.perf_counter()
             for _ in range(settings.epochs):
                 order = torch.randperm(len(train), generator=gen).tolist()
-                for batch in _batches(train, settings.batch_size, order):
+                n_batches = -(-len(train) // settings.batch_size)
+                batch_order = torch.randperm(n_batches, generator=gen).tolist()
+                for batch in _batches(train, settings.batch_size, order, batch_order,
+                                      settings.bucket_batches):
                     model.train()
                     enc = tokenizer([r.text for r in batch], return_tensors="pt", padding=True,
                                     truncation=True, max_length=settings.max_length)
