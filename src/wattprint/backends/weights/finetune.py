@@ -19,7 +19,9 @@ from wattprint.backends.weights.fortunes import CATEGORIES, LabelledText
 
 @dataclass(frozen=True)
 class FineTuneSettings:
-    """Hyper-parameters (the recipe verified in ``notes/offline-models.md`` §3.1).
+    """Hyper-parameters: the recipe of ``notes/offline-models.md`` §3.1 (AdamW 5e-5, batch 32)
+    cut to one epoch of 48-token texts, which keeps the build to a few minutes on 2 busy cores
+    (held-out accuracy 0.85 against 0.90 for two epochs of 64 tokens, measured here).
 
     Attributes:
         epochs: Passes over the training texts.
@@ -33,10 +35,10 @@ class FineTuneSettings:
             less padding; 1: no bucketing).
     """
 
-    epochs: int = 2
+    epochs: int = 1
     batch_size: int = 32
     learning_rate: float = 5e-5
-    max_length: int = 64
+    max_length: int = 48
     seed: int = 0
     max_steps: int | None = None
     threads: int | None = None
