@@ -9,15 +9,16 @@ from wattprint.meters.base import DomainEnergy, Provenance
 from wattprint.results.schema import STATUS_OK, JobResult
 
 
-def _result(model, mode, weights, energy_j, rep, accuracy, n=60):
+def _result(model, mode, weights, energy_j, rep, accuracy, n=60, task="text-classification",
+            metric="accuracy"):
     return JobResult(
-        job_id=f"{model}-{mode}", repetition=rep, task="text-classification", model=model,
+        job_id=f"{model}-{mode}", repetition=rep, task=task, model=model,
         dataset="hf:wattprint-zoo/fortunes4", n=n, status=STATUS_OK, duration_s=1.0,
         domains=(DomainEnergy(name="cpu:0", component="cpu", boundary="CPU package (RAPL)",
                               provenance=Provenance.MEASURED, source="rapl", energy_j=energy_j,
                               scope="machine"),),
         weights=weights, backend="transformers", work_unit="sample", work_units=float(n),
-        quality={"accuracy": accuracy, "n_scored": float(n)}, mode=mode,
+        quality={metric: accuracy, "n_scored": float(n)}, mode=mode,
         hardware_id="hw", created_at="2026-01-01T00:00:00+00:00")
 
 
@@ -63,3 +64,11 @@ def test_report_opens_with_the_finding_and_shows_dash_for_random_weights(tmp_pat
     assert out.finding_lines and "Finding" in out.finding_lines[0]
     row = next(line for line in page.splitlines() if 'data-model="zoo:distilbert-sst2@tiny"' in line)
     assert "random weights: answers mean nothing" in row   # J / correct answer: "—" and why
+
+
+def test_report_says_a_model_that_solves_nothing_has_no_finite_figure(tmp_path):
+    rs = [_result("wattprint-zoo/smollm2-135m-instruct", "task-specific", "pretrained", 900.0, r,
+                  0.0, n=10, task="arithmetic", metric="exact_match") for r in range(3)]
+    page = build_report(rs, tmp_path).path.read_text()
+    row = next(line for line in page.splitlines() if 'data-task="arithmetic"' in line)
+    assert "∞ (none correct)" in row and "no correct answer: no finite figure" in row

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from netless import run_netless
 from wattprint.backends.zoo import build
 from wattprint.tasks.local_hub import publish
@@ -44,3 +46,14 @@ def test_org_name_resolves_offline_and_records_the_commits(tmp_path, monkeypatch
     assert r["extra"]["dataset_commit"] == data.commit
     assert r["weights"] == "random"   # what the snapshot's marker says, never "pretrained"
     assert "accuracy" in r["quality"]
+
+
+def test_an_unknown_wattprint_zoo_id_is_refused_when_the_plan_is_made(tmp_path, monkeypatch):
+    from wattprint.errors import ConfigError
+    from wattprint.harness.plan import parse_suite
+
+    monkeypatch.setenv("WATTPRINT_CACHE", str(tmp_path))
+    text = ("name: x\njobs:\n  - task: text-classification\n"
+            "    model: wattprint-zoo/no-such-model\n")
+    with pytest.raises(ConfigError, match="minilm-l6-fortunes"):
+        parse_suite(text)

@@ -137,6 +137,11 @@ class Catalog:
             if ref.path.is_dir():
                 return None
             return f"model folder {model!r} does not exist"
+        from wattprint.backends.weights import REAL_MODELS, is_local_id, resolve
+
+        if is_local_id(model) and model not in REAL_MODELS and resolve(model) is None:
+            return (f"model {model!r} is not in wattprint's hub-layout cache and is not one it "
+                    f"builds; the real-weights zoo: {', '.join(REAL_MODELS)}")
         if mode == "task-specific":
             mine = self.study_models.get(task, ())
             if model not in mine:
