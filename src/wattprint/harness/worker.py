@@ -302,9 +302,11 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
     in_tokens = [p.input_tokens for p in preds if p.input_tokens is not None]
     if idle_power_w:
         extra["idle_power_w"] = idle_power_w
-    commits = {e.meta.get("dataset_commit") for e in examples}
+    from wattprint.tasks.inputs import DATASET_COMMIT
+
+    commits = {e.meta.get(DATASET_COMMIT) for e in examples}
     if len(commits) == 1 and None not in commits:   # a wattprint-zoo/ data set's snapshot
-        extra["dataset_commit"] = commits.pop()
+        extra[DATASET_COMMIT] = commits.pop()
     if info.extra:
         extra["model_info"] = dict(info.extra)
     return JobResult(
