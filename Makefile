@@ -36,7 +36,7 @@ fortunes:
 	  else echo "fortunes missing and not root: real-weights tests will be skipped"; fi; fi
 
 # The study's finding on real weights (study-mini), then a real engine serving a real model,
-# then the report; the real-weights zoo is built once (about 2 minutes) and cached.
+# then the report; the real-weights zoo is built once (about 4 minutes on 2 busy cores) and cached.
 run: $(STAMP) fortunes
 	$(VENV)/bin/wattprint zoo build --real
 	$(VENV)/bin/wattprint run study-mini
