@@ -72,3 +72,18 @@ def test_report_says_a_model_that_solves_nothing_has_no_finite_figure(tmp_path):
     page = build_report(rs, tmp_path).path.read_text()
     row = next(line for line in page.splitlines() if 'data-task="arithmetic"' in line)
     assert "∞ (none correct)" in row and "no correct answer: no finite figure" in row
+
+
+def test_a_finding_says_when_its_results_ran_on_a_shared_host(tmp_path):
+    from dataclasses import replace
+
+    quiet = _pair()
+    (f,) = findings(results_frame(quiet))
+    assert not f.shared_host and "shared host" not in "\n".join(f.lines())
+    busy = [replace(r, shared=True) if r.mode == "zero-shot" and r.repetition == 0 else r
+            for r in quiet]
+    (f,) = findings(results_frame(busy))
+    assert f.shared_host and "ran on a shared host" in "\n".join(f.lines())
+    out = build_report(busy, tmp_path)   # left out of the leaderboard, named under the finding
+    section = out.path.read_text().split('id="sec-finding"')[1].split("</section>")[0]
+    assert "Some of these results ran on a shared host" in section

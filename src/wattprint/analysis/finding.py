@@ -69,6 +69,11 @@ class PublishedComparison:
 
 PUBLISHED = PublishedComparison()
 
+SHARED_NOTE = ("some of these results ran on a shared host (others used more than the limit of "
+               "its CPU time during a measured window): their energy may include others' load; "
+               "the leaderboard leaves them out (--include-shared keeps them)")
+"""Said under a finding any of whose results ran on a shared host."""
+
 
 @dataclass(frozen=True)
 class ModelFigures:
@@ -114,6 +119,9 @@ class Finding:
         per_correct_ratio: The same for energy per correct answer (mean None when either
             has no finite figure).
         published: The study's figures for the same comparison.
+        shared_host: Some of the results ran on a shared host (others used more than the limit
+            of its CPU time during a measured window): their energy may include others' load,
+            and the leaderboard leaves them out unless asked (``--include-shared``).
     """
 
     task: str
@@ -125,6 +133,7 @@ class Finding:
     energy_ratio: tuple[float, float | None, float | None]
     per_correct_ratio: tuple[float | None, float | None, float | None]
     published: PublishedComparison = PUBLISHED
+    shared_host: bool = False
 
     def lines(self) -> list[str]:
         """The finding as plain text lines (the terminal's and the report's headline)."""
@@ -140,6 +149,8 @@ class Finding:
         for m in (self.specific, self.general):
             out.append(f"  {m.purpose:13s} {m.model} ({m.weights}): {_wh(m)} Wh/1k inferences, "
                        f"accuracy {_acc(m.correct)}, {_per_correct(m.correct)} J per correct answer")
+        if self.shared_host:
+            out.append(f"  {SHARED_NOTE}")
         return out
 
 
@@ -235,10 +246,13 @@ def findings(df: pd.DataFrame) -> list[Finding]:
                              int(n_of[(task, s_model, dataset, hw)]))
                 g = _figures(g_rows[g_rows["provenance"] == prov].iloc[0],
                              int(n_of[(task, g_model, dataset, hw)]))
+                pair = ok[(ok["task"] == task) & (ok["dataset"] == dataset)
+                          & (ok["hardware_id"] == hw) & ok["model"].isin([s_model, g_model])]
+                shared = "shared" in pair and bool(pair["shared"].astype(bool).any())
                 out.append(Finding(str(task), str(dataset), str(hw), prov, s, g,
                                    ratio_interval((g.wh_per_1k, g.wh_low, g.wh_high),
                                                   (s.wh_per_1k, s.wh_low, s.wh_high)),
-                                   _correct_ratio(g.correct, s.correct)))
+                                   _correct_ratio(g.correct, s.correct), shared_host=shared))
     return out
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from wattprint.analysis import fmt
 from wattprint.analysis.correct import PerCorrect
-from wattprint.analysis.finding import Finding, ModelFigures
+from wattprint.analysis.finding import SHARED_NOTE, Finding, ModelFigures
 
 
 def _e(x: object) -> str:
@@ -79,7 +79,8 @@ per 1,000, accuracy {p.general_accuracy:.3f} against {p.specific_accuracy:.3f}).
 interval over the texts (a repetition re-scores the same texts); energy per correct answer
 pairs the two bounds pessimistically. A ratio's interval pairs the bounds of its two terms the
 same way. Study source: {_e(p.source)}. Here the task (the labels) and the machine differ: compare
-the ratios, not the Wh.</p>"""
+the ratios, not the Wh.</p>""" + (f'<p class="warn">{_e(SHARED_NOTE[0].upper() + SHARED_NOTE[1:])}.</p>'
+                                    if f.shared_host else "")
 
 
 def finding_section(found: Sequence[Finding]) -> str:
