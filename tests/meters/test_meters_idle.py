@@ -32,7 +32,7 @@ def steady(domain, power_w, t_end=1000.0):
 def test_busy_neighbour_makes_the_baseline_invalid(monkeypatch):
     import os
 
-    monkeypatch.setattr("wattprint.meters.estimate.ProcStatBusy", lambda *a: FakeBusy(0.9 * (os.cpu_count() or 1)))
+    monkeypatch.setattr("wattprint.meters.estimate.ProcStatBusy", lambda *_: FakeBusy(0.9 * (os.cpu_count() or 1)))
     m = EnergyMeter(meters=[ReplayMeter(steady("cpu:0", 7.7))])
     assert m.measure_idle(0.1) == {}
     assert m.idle_power_w is None and not m.idle_baseline.valid
@@ -44,7 +44,7 @@ def test_busy_neighbour_makes_the_baseline_invalid(monkeypatch):
 
 
 def test_quiet_machine_gives_a_valid_baseline_with_its_evidence(monkeypatch):
-    monkeypatch.setattr("wattprint.meters.estimate.ProcStatBusy", lambda *a: FakeBusy(0.0))
+    monkeypatch.setattr("wattprint.meters.estimate.ProcStatBusy", lambda *_: FakeBusy(0.0))
     m = EnergyMeter(meters=[ReplayMeter(steady("cpu:0", 7.7))])
     assert m.measure_idle(0.1)["cpu:0"] == pytest.approx(7.7)
     assert m.idle_baseline.valid and m.idle_baseline.cpu_utilisation == 0.0
@@ -55,7 +55,7 @@ def test_quiet_machine_gives_a_valid_baseline_with_its_evidence(monkeypatch):
 
 
 def test_unstable_power_makes_the_baseline_invalid(monkeypatch):
-    monkeypatch.setattr("wattprint.meters.estimate.ProcStatBusy", lambda *a: FakeBusy(0.0))
+    monkeypatch.setattr("wattprint.meters.estimate.ProcStatBusy", lambda *_: FakeBusy(0.0))
     # 5 W for the first 60 ms, then 60 W: a neighbour starting mid-baseline
     trace = [TraceSample(0.0, "cpu:0", energy_j=0.0), TraceSample(0.06, "cpu:0", energy_j=0.3),
              TraceSample(100.0, "cpu:0", energy_j=0.3 + 60 * (100 - 0.06))]
@@ -65,7 +65,7 @@ def test_unstable_power_makes_the_baseline_invalid(monkeypatch):
 
 
 def test_gpu_idle_records_utilisation_clocks_and_defaults_to_cooldown(monkeypatch, tmp_path):
-    monkeypatch.setattr("wattprint.meters.estimate.ProcStatBusy", lambda *a: FakeBusy(0.0))
+    monkeypatch.setattr("wattprint.meters.estimate.ProcStatBusy", lambda *_: FakeBusy(0.0))
     g = FakeGpu("NVIDIA A100-SXM4-80GB", "GPU-a", 0, util_gpu=35, sm_clock_mhz=1980)
     monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml.make([g]))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)

@@ -44,7 +44,8 @@ def test_a_meter_loads_no_heavy_library(tmp_path):
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
     assert not {m for m in loaded if m.startswith(("wattprint.harness", "wattprint.results",
                                                    "wattprint.analysis", "wattprint.cli",
-                                                   "wattprint.carbon", "wattprint.estimates"))}
+                                                   "wattprint.carbon", "wattprint.estimates",
+                                                   "wattprint.serving"))}
 
 
 def test_sources_that_cannot_apply_are_not_imported(tmp_path):

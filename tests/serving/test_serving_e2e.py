@@ -66,6 +66,14 @@ def test_real_transformers_serve_under_load(chat_lm, tmp_path, capsys):
         assert p["engine"]["name"] == "transformers"
         assert p["j_per_output_token"] > 0 and p["p95_ttft_s"] >= p["p50_ttft_s"]
         assert p["request_energy"]["p50_decode_j"] is not None
+        # phase-occupancy-v2 on a real engine: prompts counted by its usage, checks stored
+        assert p["attribution_model"] == "phase-occupancy-v2" and p["prompt_token_source"] == "usage"
+        assert [c["name"] for c in p["checks"]] == ["meter_vs_timeline", "tokens_vs_engine",
+                                                    "phases_vs_engine"]
+        pe = p["phase_energy"]
+        parts = pe["idle_j"] + pe["queued_j"] + pe["prefill_j"] + pe["decode_j"] + pe["unattributed_j"]
+        assert parts == pytest.approx(pe["window_j"], rel=0.01)
+        assert set(p["attributed_j_by_status"]) == {"ok"}
         # the engine's own process tree, stored beside the node's domains, never in the basis
         own = [d for d in p["domains"] if d["name"] == "cpu:engine"]
         assert len(own) == 1 and own[0]["scope"] == "process" and own[0]["energy_j"] > 0

@@ -1,3 +1,4 @@
+import dataclasses
 import sqlite3
 
 import pytest
@@ -5,6 +6,7 @@ from serving_fakes import free_port
 
 from wattprint.cli import main
 from wattprint.results import migrations
+from wattprint.results.serving_energy import PhaseEnergy, PointCheck, TokenWeights
 from wattprint.results.serving_record import ServingPoint
 from wattprint.results.serving_store import read_points, stored_point_ids, write_points
 from wattprint.results.store import ResultStore
@@ -33,6 +35,30 @@ def test_points_round_trip_and_resume_keys(tmp_path):
         assert stored_point_ids(s, "r1") == {"a", "b"} and stored_point_ids(s, "other") == set()
     d = pts[0].to_dict()
     assert d["kind"] == "serving" and not pts[0].valid
+
+
+def test_v2_fields_round_trip_and_v1_records_still_read(tmp_path):
+    v2 = _point("v2", attribution_model="phase-occupancy-v2", phase_source="step-boundary",
+                phase_energy=PhaseEnergy(50.0, 30.0, 0.5, 4.0, 15.0, 0.5, 3.0, 1.0, 9.0),
+                weights=TokenWeights(0.02, 0.25, "measured", (0.019, 0.021), (0.24, 0.26),
+                                     0.1, 120, 2),
+                checks=(PointCheck("meter_vs_timeline", True, 0.001, 0.03, "x"),),
+                attributed_j_by_status={"ok": 18.0, "timeout": 1.0}, p50_attributed_j=2.0,
+                p90_attributed_j=3.0, p99_attributed_j=3.5, whole_j_per_request=5.5,
+                prompt_tokens=900, prompt_token_source="usage")
+    with ResultStore(tmp_path / "s.db") as s:
+        write_points(s, [v2])
+        back = read_points(s)[0]
+    assert back == dataclasses.replace(v2, created_at=back.created_at)
+    assert back.phase_energy.parts_j == pytest.approx(50.0) and back.weights.prefill_weight == \
+        pytest.approx(0.08)
+    # a record stored before these fields existed reads as a v1 point with no phases
+    old = {k: v for k, v in _point("old").to_dict().items()
+           if k not in {f.name for f in dataclasses.fields(ServingPoint)[-12:]}}
+    assert "attribution_model" not in old and "checks" not in old
+    p = ServingPoint.from_dict(old)
+    assert p.attribution_model == "token-occupancy-v1" and p.phase_energy is None
+    assert p.checks == () and p.weights is None and "checks: none stored" in p.summary_line()
 
 
 def test_old_store_gains_the_serving_table(tmp_path):
@@ -97,8 +123,16 @@ def test_summary_line_and_failed_sum_checks(capsys):
     from wattprint.cli.load_cmd import _failed_sum_checks
 
     line = _point().summary_line()
-    assert line == ("poisson 1 req/s: 9 ok, 1 failed, 0 truncated, 0.90 req/s, 0.2 J/output token "
-                    "(estimated), p95 TTFT 0.2 s, residual 1.00e-03, flags: failed_requests")
+    assert line == ("poisson 1 req/s: 9 ok, 1 failed, 0 truncated, 0.90 req/s, 0.2 J/output "
+                    "token (estimated), p95 TTFT 0.2 s, J/request n/a attributed (p50) / n/a whole "
+                    "window, checks: none stored, flags: failed_requests")
+    checked = _point(p50_attributed_j=1.25, whole_j_per_request=5.5, checks=(
+        PointCheck("meter_vs_timeline", True, 0.004, 0.03, "x"),
+        PointCheck("tokens_vs_engine", False, 0.2, 0.01, "y"),
+        PointCheck("phases_vs_engine", None, None, 0.1, "z")))
+    assert ("J/request 1.25 attributed (p50) / 5.5 whole window, checks: meter_vs_timeline "
+            "0.4% ok; tokens_vs_engine 20% FAILED (> 1%); phases_vs_engine n/a") in \
+        checked.summary_line()
     assert "n/a J/output token" in _point(j_per_output_token=None).summary_line()
     good, bad = _point("a"), _point("b", attribution_residual=0.05, arrivals="closed 8",
                                     flags=("attribution_residual_over_1pct",))

@@ -146,7 +146,8 @@ class EnergyMeter:
         meters: Explicit meters (tests, replay); skips detection.
         components: Which components detection looks for: ``gpu``, ``cpu``, ``dram``, ``ram``.
         cgroup_root: The cgroup mount (container/affinity share of the estimates), for tests.
-        proc_root: The procfs mount, for tests.
+        proc_root: The procfs mount, for tests (detection, each window's host activity, and
+            the host CPU utilisation the idle baseline checks, read from its ``stat``).
         host_activity: Record in every window who used the host's CPUs (this process tree or
             others: :class:`~wattprint.meters.base.HostActivity`); a window where others
             used more than ``max_foreign_share`` of the host's CPU time is flagged. Default:
@@ -171,6 +172,7 @@ class EnergyMeter:
         if not interval_s > 0:
             raise MeterError(f"interval_s must be > 0 seconds, got {interval_s!r}")
         self.interval_s = float(interval_s)
+        self._proc_root = proc_root
         self._sync = sync
         if host_activity is None:
             host_activity = meters is None
@@ -403,7 +405,7 @@ class EnergyMeter:
         stop = threading.Event()
         if cooldown > 0:
             stop.wait(cooldown)
-        busy = ProcStatBusy()
+        busy = ProcStatBusy(os.path.join(self._proc_root, "stat"))
         activity = [m for m in self._meters if hasattr(m, "activity")]
         worst: dict[str, dict[str, float]] = {}
         chunks: dict[str, list[float]] = {}

@@ -3,8 +3,10 @@
 Energy figures keep their provenance: ``avg_power_w``, ``idle_power_w``, ``j_per_request`` and
 ``j_per_output_token`` come from the basis domains (``energy_provenance``: measured, integrated
 or estimated), over the steady window when there is one, else the whole run
-(``energy_window``). Per-request figures (``request_energy``) are ``attributed``: shares of
-that total given by the attribution model stored in ``attribution``.
+(``energy_window``). Per-request figures (``request_energy``, ``p50_attributed_j`` ...) are
+``attributed``: shares of that total given by the attribution model named in
+``attribution_model`` (``phase-occupancy-v2``; points stored before that field existed used
+``token-occupancy-v1`` and read back so).
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
+
+from wattprint.results.serving_energy import PhaseEnergy, PointCheck, TokenWeights, part_from_dict
+
+V1_MODEL = "token-occupancy-v1"
 
 MAX_FAILURES = 1000
 """Most failed or truncated requests a load point lists one by one."""
@@ -79,9 +85,13 @@ class ServingPoint:
         idle_power_w: Idle power measured before the load, W.
         energy_provenance: Provenance of the basis domains.
         energy_domains: The basis domains.
-        attribution_residual: Relative sum residual of the attribution (must be < 0.01).
+        attribution_residual: Relative sum residual of the attribution: an internal assertion
+            (< 0.01) that the split lost or doubled no energy, not a validation of the
+            measurement (``checks`` are).
         provenance: ``attributed`` for the per-request numbers.
-        request_energy: p50/p90/p99 of per-request energy, prefill and decode (J), attributed.
+        request_energy: p50/p90/p99 of per-request energy, prefill and decode (J), attributed,
+            over the requests that ended ``ok`` (the other statuses are in
+            ``attributed_j_by_status``).
         attribution: The attribution model, its inputs, idle and unattributed energy.
         engine: Engine name, version and configuration as reported by the server.
         environment: The environment fingerprint.
@@ -96,6 +106,28 @@ class ServingPoint:
         failures: The failed and truncated requests, each with its status, error text and
             HTTP status (the first :data:`MAX_FAILURES` by index).
         failures_omitted: Failed or truncated requests beyond those in ``failures``.
+        attribution_model: The attribution model's name (``phase-occupancy-v2``, or
+            ``token-occupancy-v1`` for points stored before this field).
+        phase_source: How the requests' phases were found, e.g. ``engine-timings`` or
+            ``step-boundary`` (the client model; :mod:`wattprint.serving.phases`), with the
+            engine's phase report when there was one (``+ prometheus (vLLM names)``); "" for v1.
+        phase_energy: The whole window's energy as idle, queued, prefill, decode and
+            unattributed parts (J, summing to the window; None for v1 points).
+        weights: The per-token energies used to split concurrent work (measured or the
+            labelled fallback); None for v1 points.
+        checks: Checks that can fail (meter vs timeline, engine vs client tokens, phase times
+            vs the engine's); a failed one also adds ``<name>_check_failed`` to ``flags``.
+        attributed_j_by_status: Attributed dynamic J per request status (``ok``, ``timeout``
+            ...), summing to every request's share; ``p50_attributed_j`` etc. cover ``ok``.
+        p50_attributed_j, p90_attributed_j, p99_attributed_j: Percentiles of the dynamic
+            energy attributed to each ``ok`` request (prefill + decode, idle excluded), J.
+        whole_j_per_request: The whole window's energy (idle, queued and unattributed
+            included) over the requests that ended ``ok``, J: what the machine spent per
+            successful request. Compare with the attributed figures, which exclude idle.
+        prompt_tokens: Prompt tokens of the requests that did work (None when not known).
+        prompt_token_source: The worst source among them: ``usage``, ``engine`` (timings),
+            ``tokenizer``, ``engine-total`` (the engine's counter shared by prompt words),
+            ``words`` (a proxy: flagged ``prompt_tokens_estimated``) or ``none``.
     """
 
     point_id: str
@@ -140,6 +172,18 @@ class ServingPoint:
     requests_truncated: int = 0
     failures: tuple[FailedRequest, ...] = ()
     failures_omitted: int = 0
+    attribution_model: str = V1_MODEL
+    phase_source: str = ""
+    phase_energy: PhaseEnergy | None = None
+    weights: TokenWeights | None = None
+    checks: tuple[PointCheck, ...] = ()
+    attributed_j_by_status: dict[str, float] = field(default_factory=dict)
+    p50_attributed_j: float | None = None
+    p90_attributed_j: float | None = None
+    p99_attributed_j: float | None = None
+    whole_j_per_request: float | None = None
+    prompt_tokens: int | None = None
+    prompt_token_source: str = ""
 
     kind = "serving"
 
@@ -150,13 +194,18 @@ class ServingPoint:
 
     def summary_line(self) -> str:
         """One line for a terminal: load, requests, achieved rate, J per output token (with its
-        provenance), p95 TTFT, the attribution's sum residual and the validity flags."""
+        provenance), p95 TTFT, attributed J/request beside the whole window's, the checks and
+        the validity flags."""
         j = "n/a" if self.j_per_output_token is None else f"{self.j_per_output_token:.4g}"
         ttft = "n/a" if self.p95_ttft_s is None else f"{self.p95_ttft_s:.3g} s"
+        att = "n/a" if self.p50_attributed_j is None else f"{self.p50_attributed_j:.4g}"
+        whole = "n/a" if self.whole_j_per_request is None else f"{self.whole_j_per_request:.4g}"
+        checks = "; ".join(c.short() for c in self.checks) or "none stored"
         return (f"{self.arrivals}: {self.requests_ok} ok, {self.requests_failed} failed, "
-                f"{self.requests_truncated} truncated, {self.achieved_rps:.2f} req/s, {j} J/output token ({self.energy_provenance}), "
-                f"p95 TTFT {ttft}, residual {self.attribution_residual:.2e}, "
-                f"flags: {', '.join(self.flags) or 'none'}")
+                f"{self.requests_truncated} truncated, {self.achieved_rps:.2f} req/s, "
+                f"{j} J/output token ({self.energy_provenance}), "
+                f"p95 TTFT {ttft}, J/request {att} attributed (p50) / {whole} whole window, "
+                f"checks: {checks}, flags: {', '.join(self.flags) or 'none'}")
 
     def failure_lines(self, limit: int = 5) -> list[str]:
         """The failed and truncated requests in a few lines: one per distinct (status, HTTP
@@ -181,6 +230,7 @@ class ServingPoint:
         d["domains"] = [dict(x) for x in self.domains]
         d["power_timeline"] = [list(x) for x in self.power_timeline]
         d["failures"] = [dataclasses.asdict(f) for f in self.failures]
+        d["checks"] = [dict(c) for c in d["checks"]]
         return {"kind": self.kind, **d}
 
     @classmethod
@@ -193,4 +243,10 @@ class ServingPoint:
         kw["domains"] = tuple(kw.get("domains", ()))
         kw["power_timeline"] = tuple(tuple(x) for x in kw.get("power_timeline", ()))
         kw["failures"] = tuple(FailedRequest.from_dict(f) for f in kw.get("failures", ()))
+        if isinstance(kw.get("phase_energy"), dict):
+            kw["phase_energy"] = part_from_dict(PhaseEnergy, kw["phase_energy"])
+        if isinstance(kw.get("weights"), dict):
+            kw["weights"] = part_from_dict(TokenWeights, kw["weights"])
+        kw["checks"] = tuple(part_from_dict(PointCheck, c) if isinstance(c, dict) else c
+                             for c in kw.get("checks", ()))
         return cls(**kw)

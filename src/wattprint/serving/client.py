@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from wattprint.serving.completeness import truncation
-from wattprint.serving.records import RequestRecord, Status, TokenSource
+from wattprint.serving.records import EngineTimings, RequestRecord, Status, TokenSource
 from wattprint.serving.sse import SSEDecoder, StreamFormatError
 
 Counter = Callable[[str], int]
@@ -71,11 +71,15 @@ async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
                             record.first_token_s = t
                     if chunk.usage is not None:
                         usage = chunk.usage
+                    if chunk.timings is not None:
+                        record.engine_timings = EngineTimings.from_obj(chunk.timings)
                     if chunk.finish_reason is not None:
                         record.finish_reason = chunk.finish_reason
                     ended = ended or chunk.done or chunk.finish_reason is not None
             for chunk in decoder.close():
                 usage = chunk.usage or usage
+                if chunk.timings is not None:
+                    record.engine_timings = EngineTimings.from_obj(chunk.timings)
                 ended = ended or chunk.done or chunk.finish_reason is not None
     except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
         return _fail(record, Status.TIMEOUT, f"no complete answer within {timeout_s:g} s", clock)
@@ -114,7 +118,10 @@ def _count(record: RequestRecord, usage: dict[str, Any] | None, prompt: str, tex
         record.output_tokens, record.output_token_source = count_tokens(text), TokenSource.TOKENIZER
     else:
         record.output_tokens, record.output_token_source = record.chunks, TokenSource.CHUNKS
+    timed = record.engine_timings
     if usage and isinstance(usage.get("prompt_tokens"), int):
         record.input_tokens, record.input_token_source = usage["prompt_tokens"], TokenSource.USAGE
+    elif timed is not None and timed.prompt_n is not None:
+        record.input_tokens, record.input_token_source = timed.prompt_n, TokenSource.ENGINE
     elif count_tokens is not None:
         record.input_tokens, record.input_token_source = count_tokens(prompt), TokenSource.TOKENIZER

@@ -7,6 +7,7 @@ readings, so requests and power samples line up without conversion).
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,11 +46,50 @@ class TokenSource(str, enum.Enum):
     """Counted here with the model's tokenizer."""
     CHUNKS = "chunks"
     """Output only: the number of content chunks (one token per chunk, as engines stream)."""
+    ENGINE = "engine"
+    """The engine's own per-request report (llama.cpp's ``timings.prompt_n``)."""
+    ENGINE_TOTAL = "engine-total"
+    """Input only: the engine's prompt-token counter over the load point (Prometheus),
+    shared among the requests in proportion to their prompts' words."""
+    WORDS = "words"
+    """Input only, a proxy: whitespace-separated words of the prompt (nothing better known)."""
     NONE = "none"
     """Not known (failed request without usage)."""
 
     def __str__(self) -> str:
         return self.value
+
+
+def _number(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) \
+        and math.isfinite(v) and v >= 0 else None
+
+
+@dataclass(frozen=True)
+class EngineTimings:
+    """Phase times an engine reported for one request (llama.cpp's ``timings`` object).
+
+    Attributes:
+        prompt_n: Prompt tokens it processed.
+        prompt_ms: Prompt processing (prefill) time, ms.
+        predicted_n: Tokens it generated.
+        predicted_ms: Generation (decode) time, ms: from the first to the last token.
+    """
+
+    prompt_n: int | None = None
+    prompt_ms: float | None = None
+    predicted_n: int | None = None
+    predicted_ms: float | None = None
+
+    @classmethod
+    def from_obj(cls, obj: dict[str, Any]) -> EngineTimings | None:
+        """From a ``timings`` object; None when it holds none of the four numbers (a field
+        that is not a finite number >= 0 is left out, never read as 0)."""
+        pn, pm = _number(obj.get("prompt_n")), _number(obj.get("prompt_ms"))
+        dn, dm = _number(obj.get("predicted_n")), _number(obj.get("predicted_ms"))
+        if pn is None and pm is None and dn is None and dm is None:
+            return None
+        return cls(None if pn is None else int(pn), pm, None if dn is None else int(dn), dm)
 
 
 @dataclass
@@ -76,6 +116,7 @@ class RequestRecord:
             (fixed lengths on an engine that can force them).
         finish_reason: The server's ``finish_reason`` (``length``, ``stop`` ...).
         chunks: Content chunks received (kept for failed requests too, for diagnosis).
+        engine_timings: Phase times the engine reported in the stream, if any.
     """
 
     index: int
@@ -95,6 +136,7 @@ class RequestRecord:
     length_forced: bool = False
     finish_reason: str | None = None
     chunks: int = 0
+    engine_timings: EngineTimings | None = None
 
     @property
     def ok(self) -> bool:
@@ -105,6 +147,15 @@ class RequestRecord:
     def truncated(self) -> bool:
         """Whether the stream ended early (see :attr:`Status.TRUNCATED`)."""
         return self.status is Status.TRUNCATED
+
+    @property
+    def tokens_read(self) -> int:
+        """Output tokens the client read: the counted output of a stream that ended (``ok`` or
+        ``truncated``, whose work was real), else the content chunks (one token each) of a
+        request that failed mid-stream."""
+        if (self.ok or self.truncated) and self.output_tokens > 0:
+            return self.output_tokens
+        return self.chunks
 
     @property
     def send_lag_s(self) -> float | None:
@@ -145,4 +196,6 @@ class RequestRecord:
         d["status"] = Status(d["status"])
         d["input_token_source"] = TokenSource(d["input_token_source"])
         d["output_token_source"] = TokenSource(d["output_token_source"])
+        t = d.get("engine_timings")
+        d["engine_timings"] = EngineTimings(**t) if isinstance(t, dict) else None
         return cls(**d)

@@ -14,14 +14,17 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from wattprint.errors import ConfigError, MeterError
 from wattprint.meters.base import DomainEnergy, Meter
 from wattprint.meters.energy_meter import EnergyMeter
 from wattprint.results.serving_record import ServingPoint
+from wattprint.serving.accounting import MeterWindow, PointAccount, account
 from wattprint.serving.arrivals import Arrivals, read_trace
-from wattprint.serving.attribution import RESIDUAL_FLAG, attribute
+from wattprint.serving.attribution import RESIDUAL_FLAG
+from wattprint.serving.engine_report import phase_totals, scrape
 from wattprint.serving.engines import EngineProfile
 from wattprint.serving.generator import LoadRun, Target, run_point
 from wattprint.serving.launch import LaunchedEngine, engine_tree_meter, free_port
@@ -30,7 +33,8 @@ from wattprint.serving.limits import PORT_PLACEHOLDER, check_config
 from wattprint.serving.power import PowerTimeline, choose_basis
 from wattprint.serving.probe import EndpointInfo, probe
 from wattprint.serving.prompts import RequestSpec, build_requests, read_jsonl
-from wattprint.serving.summary import build_point
+from wattprint.serving.summary import build_point, meter_window_j
+from wattprint.serving.weights import SliceRows, describe_weights
 from wattprint.serving.windows import steady_window, validity_flags, whole_window
 
 SATURATION_RATIO = 0.9
@@ -53,7 +57,9 @@ class ServingConfig:
         interval_s: Power timeline period, seconds.
         max_lag_s: p99 send lag above which a point is flagged ``client_lag``.
         slo: Latency objective for goodput (``ttft_s``, ``itl_s``, ``latency_s``).
-        tokenizer: Model folder to count tokens when the server gives no usage.
+        tokenizer: Model folder to count tokens when the server gives no usage. Without it,
+            a tokenizer in the served model's folder (``model`` a local folder) counts prompts
+            only; output without usage is then counted by chunks.
         timeout_s: Per-request limit, seconds.
         sweep_start_rps, sweep_max_points: The rate sweep.
         use_steady: Report energy over the steady window when there is one.
@@ -111,9 +117,20 @@ def point_id(cfg: ServingConfig, arrivals: Arrivals) -> str:
     return f"{cfg.key()}:{arrivals.label}"
 
 
-def _tokenizer_counter(path: str | None) -> Callable[[str], int] | None:
+def _tokenizer_counter(path: str | None, model: str | None = None
+                       ) -> Callable[[str], int] | None:
+    """The tokenizer at ``path`` (an error when it cannot be loaded); without one, the served
+    model's own folder when ``model`` names a local folder holding a tokenizer (as
+    ``transformers serve MODEL_DIR`` serves it), else None."""
     if path is None:
-        return None
+        folder = Path(model) if model else None
+        if folder is None or not folder.is_dir() or not any(
+                (folder / f).exists() for f in ("tokenizer.json", "tokenizer_config.json")):
+            return None
+        try:
+            return _tokenizer_counter(str(folder))
+        except ConfigError:
+            return None
     try:
         from transformers import AutoTokenizer
 
@@ -137,6 +154,30 @@ def _installed_versions(launch: str | None) -> dict[str, str]:
             except metadata.PackageNotFoundError:
                 pass
     return out
+
+
+@dataclass(frozen=True)
+class PointDetail:
+    """What a measured point was computed from (kept in memory by the session, not stored):
+    for the testbed, which compares it with the truth, and for callers that want the
+    per-request shares.
+
+    Attributes:
+        point: The stored point.
+        run: The client's records.
+        prompts: Each request's prompt text by index.
+        times_s, energy_j: The power timeline (basis domains).
+        idle_power_w: The idle power used, W.
+        account: The attribution, phases and checks.
+    """
+
+    point: ServingPoint
+    run: LoadRun
+    prompts: dict[int, str]
+    times_s: tuple[float, ...]
+    energy_j: tuple[float, ...]
+    idle_power_w: float
+    account: PointAccount
 
 
 def extra_domains(timeline: PowerTimeline, meters: list[Meter]) -> list[DomainEnergy]:
@@ -196,6 +237,8 @@ class ServingSession:
         self._meter = meter
         self.environment = dict(environment or {})
         self.points: list[ServingPoint] = []
+        self.details: list[PointDetail] = []
+        self._rows: list[SliceRows] = []
         self.lost: list[tuple[str, str]] = []
         """Load points whose energy could not be measured: (arrivals, reason)."""
         self.interrupted = False
@@ -254,7 +297,12 @@ class ServingSession:
             self._idle_flags.append("idle_baseline_invalid")
             self.log(f"idle baseline not usable ({why}): no idle/dynamic split, every joule of "
                      "the window is shared among requests")
-        count = _tokenizer_counter(cfg.tokenizer)
+        count = _tokenizer_counter(cfg.tokenizer, cfg.model)
+        # A tokenizer found in the served model's folder (not given with --tokenizer) counts
+        # prompts only: re-tokenizing the streamed text miscounts the output (a detokenizer's
+        # replacement characters re-encode as several tokens: 94 read where 80 were made on
+        # the e2e test's model), so output counts stay the server's usage, else chunks.
+        output_count = count if cfg.tokenizer is not None else None
         target = Target(self._live.endpoint, cfg.model, cfg.api, info.engine, cfg.fixed_length,
                         dict(cfg.extra), cfg.timeout_s)
         engine_info = {"name": info.engine.name, "version": info.engine_version,
@@ -270,7 +318,7 @@ class ServingSession:
             self.log(f"{arrivals.label}: {len(requests)} requests")
             try:
                 point = self._one(pid, arrivals, requests, target, meter, extra, basis, idle_w,
-                                  count, engine_info, env, info.engine)
+                                  count, output_count, engine_info, env, info.engine)
             except MeterError as err:   # e.g. a remote agent dropped out: this window is lost
                 self.lost.append((arrivals.label, str(err)))
                 self.log(f"  not stored: its energy could not be measured ({err})")
@@ -285,6 +333,8 @@ class ServingSession:
             self.log(f"  {point.summary_line()}")
             for line in point.failure_lines():
                 self.log(f"    {line}")
+            if point.weights is not None:
+                self.log(f"  {describe_weights(point.weights)}")
             if "interrupted" in point.flags:
                 self.log("interrupted: stored what was measured; no further load points")
                 break
@@ -329,11 +379,13 @@ class ServingSession:
 
     def _one(self, pid: str, arrivals: Arrivals, requests: list[RequestSpec], target: Target,
              meter: EnergyMeter, extra: list[Meter], basis: Any, idle_w: float | None,
-             count: Callable[[str], int] | None, engine_info: dict[str, Any],
-             env: dict[str, Any], prof: EngineProfile) -> ServingPoint:
+             count: Callable[[str], int] | None, output_count: Callable[[str], int] | None,
+             engine_info: dict[str, Any], env: dict[str, Any], prof: EngineProfile
+             ) -> ServingPoint:
         cfg = self.cfg
         timeline = PowerTimeline([*meter.meters, *extra], cfg.interval_s)
         label = f"serving:{pid}"
+        before = scrape(self._live.endpoint)
         meter.begin(label)
         try:
             timeline.start()
@@ -341,29 +393,36 @@ class ServingSession:
             meter.abort(label)
             raise
         try:
-            run: LoadRun = asyncio.run(run_point(target, requests, arrivals, count_tokens=count,
-                                                 seed=cfg.seed))
+            run: LoadRun = asyncio.run(run_point(target, requests, arrivals,
+                                                 count_tokens=output_count, seed=cfg.seed))
         finally:
             try:
                 timeline.stop()
             finally:
                 result = meter.end(label)   # a failed read discards the window and raises
         self.interrupted = self.interrupted or run.interrupted
+        engine_report = phase_totals(before, scrape(self._live.endpoint)) if before is not None else None
         if not run.records:
             raise MeterError(f"{arrivals.label}: no request was sent")
         # The window's counter delta between its own edge reads (the timeline's first and last
-        # samples). The EnergyMeter window read around it gives the per-domain breakdown; with a
-        # remote agent its edge reads may land one stream reading apart from the timeline's.
+        # samples). The EnergyMeter window read around it gives the per-domain breakdown and
+        # the meter_vs_timeline check.
         ts, es = timeline.series(basis.domains)
         window_j = es[-1] - es[0]
-        attribution = attribute(run.records, ts, es, idle_power_w=idle_w or 0.0,
-                                window_j=window_j, basis_provenance=basis.provenance,
-                                basis_domains=basis.domains)
+        prompts = {i: r.prompt for i, r in enumerate(requests)}
+        acc = account(run.records, prompts, ts, es, idle_power_w=idle_w or 0.0,
+                      basis_provenance=basis.provenance, basis_domains=basis.domains,
+                      meter=MeterWindow(meter_window_j(basis.domains, result), result.duration_s),
+                      interval_s=cfg.interval_s, engine=engine_report, count_tokens=count,
+                      prior_rows=self._rows, seed=cfg.seed)
+        self._rows.append(acc.rows)
+        attribution = acc.attribution
         whole = whole_window(run)
         steady = steady_window(run)
         flags = validity_flags(run, steady, fixed_length=cfg.fixed_length,
                                length_forced=prof.forces_length, max_lag_s=cfg.max_lag_s)
         flags += self._idle_flags
+        flags += acc.flags
         if window_j <= 0:
             # no counter advance between the window's edge reads (a window shorter than the
             # meter's update period): there is no energy to split, so no residual either
@@ -377,7 +436,7 @@ class ServingSession:
         point = build_point(point_id=pid, run_id=self.run_id, suite=self.suite,
                             endpoint=self._live.endpoint, model=cfg.model, run=run, whole=whole,
                             steady=steady, energy_j=energy_j, idle_power_w=idle_w,
-                            attribution=attribution, domains=result,
+                            account=acc, domains=result,
                             power_timeline=timeline.power_w(basis.domains), engine=engine_info,
                             environment=env, flags=flags, slo=cfg.slo,
                             use_steady=cfg.use_steady)
@@ -385,4 +444,7 @@ class ServingSession:
         for d in own:
             self.log(f"  {d.name}: {d.energy_j:.4g} J ({d.provenance.value}, scope {d.scope}: "
                      "the launched engine's process tree; never added to the node's domains)")
-        return dataclasses.replace(point, domains=(*point.domains, *(d.to_dict() for d in own)))
+        point = dataclasses.replace(point, domains=(*point.domains, *(d.to_dict() for d in own)))
+        self.details.append(PointDetail(point, run, prompts, tuple(ts), tuple(es),
+                                        idle_w or 0.0, acc))
+        return point

@@ -29,6 +29,8 @@ class Chunk:
         usage: The ``usage`` object when present.
         done: True for the ``[DONE]`` sentinel.
         error: The message of an in-stream ``{"error": ...}`` event.
+        timings: The engine's phase times when the event carries them (llama.cpp's server
+            puts a ``timings`` object in the last chunk of a stream).
     """
 
     text: str = ""
@@ -36,6 +38,7 @@ class Chunk:
     usage: dict[str, Any] | None = None
     done: bool = False
     error: str | None = None
+    timings: dict[str, Any] | None = None
 
 
 def parse_data(payload: str) -> Chunk:
@@ -66,7 +69,9 @@ def parse_data(payload: str) -> Chunk:
             text += part
         finish = choice.get("finish_reason") or finish
     usage = obj.get("usage")
-    return Chunk(text=text, finish_reason=finish, usage=usage if isinstance(usage, dict) else None)
+    timings = obj.get("timings")
+    return Chunk(text=text, finish_reason=finish, usage=usage if isinstance(usage, dict) else None,
+                 timings=timings if isinstance(timings, dict) else None)
 
 
 class SSEDecoder:

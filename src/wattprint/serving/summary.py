@@ -8,7 +8,8 @@ from typing import Any
 
 from wattprint.meters.base import EnergyResult
 from wattprint.results.serving_record import MAX_FAILURES, FailedRequest, ServingPoint
-from wattprint.serving.attribution import Attribution
+from wattprint.serving.accounting import PointAccount
+from wattprint.serving.attribution import MODEL_NAME, Attribution
 from wattprint.serving.generator import LoadRun
 from wattprint.serving.records import RequestRecord, TokenSource
 from wattprint.serving.windows import Window, percentile
@@ -60,26 +61,23 @@ def failures(records: Sequence[RequestRecord]) -> tuple[FailedRequest, ...]:
                                r.requested_output_tokens) for r in bad)
 
 
-def _meter_cross_check(attribution: Attribution, domains: EnergyResult) -> dict[str, Any]:
-    """The window's energy read independently by the EnergyMeter window around the load.
+def meter_window_j(basis_domains: Sequence[str], domains: EnergyResult) -> float | None:
+    """The basis domains' energy in the EnergyMeter's own window around the load, J (None
+    when none of them is in it)."""
+    parts = [d.energy_j for d in domains.domains if d.name in basis_domains]
+    return float(sum(parts)) if parts else None
 
-    The sum check compares the shares with the timeline's own edge reads, so it catches slicing
-    errors only. This second figure compares the timeline's delta with the meter's separate
-    begin/end reads of the same basis domains (J); the meter window opens just before and
-    closes just after the timeline, so a few sample periods' energy at the edges (and, through
-    a remote agent, one stream reading) separate them. Recorded, not used to reject a point.
-    """
-    parts = [d.energy_j for d in domains.domains if d.name in attribution.basis_domains]
-    if not parts:
-        return {"meter_window_j": None, "timeline_vs_meter": None}
-    meter_j = float(sum(parts))
-    rel = abs(attribution.window_j - meter_j) / meter_j if meter_j > 0 else None
+
+def _meter_cross_check(attribution: Attribution, domains: EnergyResult) -> dict[str, Any]:
+    """The figures of the ``meter_vs_timeline`` check, kept under their old names."""
+    meter_j = meter_window_j(attribution.basis_domains, domains)
+    rel = abs(attribution.window_j - meter_j) / meter_j if meter_j else None
     return {"meter_window_j": meter_j, "timeline_vs_meter": rel}
 
 
 def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str, model: str,
                 run: LoadRun, whole: Window, steady: Window | None, energy_j: float,
-                idle_power_w: float | None, attribution: Attribution, domains: EnergyResult,
+                idle_power_w: float | None, account: PointAccount, domains: EnergyResult,
                 power_timeline: Sequence[tuple[float, float]], engine: dict[str, Any],
                 environment: dict[str, Any], flags: Sequence[str], slo: dict[str, float],
                 use_steady: bool) -> ServingPoint:
@@ -91,7 +89,10 @@ def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str,
     that *arrived* in the window (each chunk carrying ``output_tokens / chunks``);
     ``j_per_request`` divides it by the request-equivalents served in the window (each request
     counts the share of its output chunks that arrived inside it), so ramp-up and drain do not
-    bias either figure."""
+    bias either figure. The attributed figures (``request_energy``, ``p50_attributed_j`` ...)
+    cover the ``ok`` requests; every status's total is in ``attributed_j_by_status``.
+    ``whole_j_per_request`` is the whole window's energy over the ``ok`` requests."""
+    attribution = account.attribution
     w = steady if use_steady and steady is not None else whole
     recs = run.records
     ok = [r for r in recs if r.ok]
@@ -104,9 +105,10 @@ def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str,
     worst = next((s for s in (TokenSource.CHUNKS, TokenSource.TOKENIZER, TokenSource.USAGE)
                   if s in sources), TokenSource.NONE)
     shares = [s for s in attribution.shares if s.ok]
-    req_e = {}
+    prompts_known = account.prompt_token_source != TokenSource.NONE.value
+    req_e: dict[str, float | None] = {}
     for name, vals in (("total", [s.energy_j for s in shares]),
-                       ("prefill", [s.prefill_j for s in shares]),
+                       ("prefill", [s.prefill_j for s in shares] if prompts_known else []),
                        ("decode", [s.decode_j for s in shares])):
         for q in (50, 90, 99):
             req_e[f"p{q}_{name}_j"] = _pct(vals, q)
@@ -133,7 +135,8 @@ def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str,
         attribution_residual=attribution.residual, provenance=attribution.provenance.value,
         request_energy=req_e,
         attribution={**attribution.model, "window": "whole", "window_j": attribution.window_j,
-                     "idle_j": attribution.idle_j, "unattributed_j": attribution.unattributed_j,
+                     "idle_j": attribution.idle_j, "queued_j": attribution.queued_j,
+                     "unattributed_j": attribution.unattributed_j,
                      "attributed_j": attribution.attributed_j, "passed": attribution.passed,
                      **_meter_cross_check(attribution, domains)},
         engine=engine, environment=environment,
@@ -143,4 +146,11 @@ def build_point(*, point_id: str, run_id: str, suite: str | None, endpoint: str,
         flags=tuple(flags), domains=tuple(d.to_dict() for d in domains.domains),
         power_timeline=tuple((round(t - whole.start_s, 4), round(p, 4)) for t, p in power_timeline),
         created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        attribution_model=MODEL_NAME, phase_source=account.phase_source,
+        phase_energy=attribution.phase_energy(account.phases), weights=attribution.weights,
+        checks=account.checks, attributed_j_by_status=attribution.by_status(),
+        p50_attributed_j=req_e["p50_total_j"], p90_attributed_j=req_e["p90_total_j"],
+        p99_attributed_j=req_e["p99_total_j"],
+        whole_j_per_request=attribution.window_j / len(ok) if ok else None,
+        prompt_tokens=account.prompt_tokens, prompt_token_source=account.prompt_token_source,
     )
