@@ -5,9 +5,10 @@ Each round starts `wattprint run` (resuming the same store) on cheap callable-mo
 kills it at a random moment drawn uniformly over the length of a short run (start, one model
 load, two repetitions), measured first: so the kills land in start-up, model loads (the
 model module takes 0.3 s to import), idle-baseline windows, query windows and store writes
-alike, and the work (2 jobs × 12 repetitions) is never done before the last round. Even rounds kill the driver with its worker
-(a crash of the whole run); odd rounds kill only the worker (a job dies: the driver records a
-failure and goes on), then the driver a moment later. After every round the store must pass
+alike, and the work (2 jobs × 12 repetitions) is rarely done before the last round (the last
+two runs ask for a 13th repetition, so they always have work). Even rounds kill the driver
+with its worker (a crash of the whole run); odd rounds kill only the worker (a job dies: the
+driver records a failure and goes on), then the driver a moment later. After every round the store must pass
 `PRAGMA integrity_check` and wattprint's own checks, hold at most one success per repetition
 and no failure answering for a repetition that has a success. One more round waits for a job
 worker (a child of the forkserver) and kills it, so that a worker death is tested even when
@@ -52,7 +53,12 @@ def g(x):
 
 
 REPEAT = 12
-"""Repetitions per job: enough work that 20 short rounds do not finish it."""
+"""Repetitions per job: enough work that 20 short rounds usually do not finish it."""
+
+LAST_REPEAT = REPEAT + 1
+"""The last two runs ask for one more repetition per job, so they find work left even when
+the random rounds finished all of ``REPEAT`` (they can, when the reference run that sets their
+length was slowed by a load that went away: raising ``repeat`` resumes the same jobs)."""
 
 
 def _command(store: Path, models: tuple[str, ...] = ("f", "g"), repeat: int = REPEAT) -> list[str]:
@@ -177,7 +183,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
         _check(store)
     # one more worker kill that cannot miss: wait for a worker to exist (on a loaded machine
     # the random moments may all fall in start-up, before any worker is forked)
-    proc = _start(store, tmp_path)
+    proc = _start(store, tmp_path, repeat=LAST_REPEAT)
     before = _failures(store)
     end = time.monotonic() + 120
     killed = False
@@ -189,13 +195,13 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
     _wait_for_a_new_failure(store, before, timeout_s=30)
     _kill_group(proc)
     _check(store)
-    final = _start(store, tmp_path)
+    final = _start(store, tmp_path, repeat=LAST_REPEAT)
     assert final.wait(300) == 0
     _check(store)
     with ResultStore(store) as s:
         answers = s.results()
-        assert len(answers) == 2 * REPEAT and all(r.status == "ok" for r in answers)
-        assert len({(r.job_id, r.repetition) for r in answers}) == 2 * REPEAT
+        assert len(answers) == 2 * LAST_REPEAT and all(r.status == "ok" for r in answers)
+        assert len({(r.job_id, r.repetition) for r in answers}) == 2 * LAST_REPEAT
         assert s.count(status="failed") == 0
         history = s.results(history=True)
     failed = [r for r in history if r.status == "failed"]

@@ -63,3 +63,22 @@ def test_zero_shot_outputs_score_with_the_task_metrics():
 def test_seq2seq_is_an_alias_of_t5():
     assert generation_settings("summarization", "seq2seq", "xsum") == {"max_length": 20}
     assert make_prompt("summarization", Example("x"), "seq2seq") == "summarize the following text: x"
+
+
+def test_named_classes_get_a_topic_prompt_and_sentiment_keeps_the_studys():
+    topics = Example("E = mc^2", meta={"label_names": ("science", "politics", "food", "love")})
+    assert make_prompt("text-classification", topics, "causal") == (
+        "Which topic is this text about: science, politics, food or love?\n\nText: E = mc^2\n\n"
+        "Answer with one word.")
+    sentiment = Example("I loved it", meta={"label_names": ("negative", "positive")})
+    assert make_prompt("text-classification", sentiment).startswith("what is the binary sentiment")
+
+
+def test_topic_answers_are_parsed_against_the_class_names():
+    names = ("science", "politics", "food", "love")
+    assert parse_answer("text-classification", "Food, mostly.", label_names=names) == "food"
+    # the first class named wins; a word containing a name does not count
+    assert parse_answer("text-classification", "love of science", label_names=names) == "love"
+    assert parse_answer("text-classification", "scientific", label_names=names) == "scientific"
+    # without names the study's sentiment parsing stays
+    assert parse_answer("text-classification", "It is positive") == "positive"

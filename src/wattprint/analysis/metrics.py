@@ -126,7 +126,8 @@ def aggregate(df: pd.DataFrame, keys: Sequence[str] = DETAIL_KEYS) -> pd.DataFra
         ``_ds_low``, ``_ds_high``, ``_ds_note`` (see the module docstring); the same for
         ``wh_per_1k`` (Wh per 1,000 inferences); ``dynamic_negative`` (repetitions with a
         negative dynamic energy); the means of :data:`MEAN_ONLY` columns (``<col>_mean``);
-        ``num_params``; ``datasets`` (count), ``runs`` (count), ``created_at`` (latest).
+        ``num_params``; ``n_items`` (most inputs per repetition); ``datasets`` (count),
+        ``runs`` (count), ``created_at`` (latest).
         Groups with only failures have NaN energy, never zero.
     """
     keys = list(keys)
@@ -152,6 +153,7 @@ def aggregate(df: pd.DataFrame, keys: Sequence[str] = DETAIL_KEYS) -> pd.DataFra
     for c in FIRST:
         spec[c] = (c, "first")
     spec["num_params"] = ("num_params", "max")
+    spec["n_items"] = ("n", "max")
     spec["datasets"] = ("dataset", "nunique")
     spec["runs"] = ("run_id", "nunique")
     spec["created_at"] = ("created_at", "max")

@@ -25,7 +25,10 @@ import pandas as pd
 from wattprint import __version__
 from wattprint.analysis import fmt
 from wattprint.analysis.boundary_view import BoundaryRow, boundary_rows, describe_level
+from wattprint.analysis.correct import per_correct
 from wattprint.analysis.figures import FigureResult, all_figures
+from wattprint.analysis.finding import findings
+from wattprint.analysis.finding_view import finding_section
 from wattprint.analysis.frame import results_frame
 from wattprint.analysis.hardware import hardware_label, hardware_names
 from wattprint.analysis.labels import LabelData, energy_label_svg, label_from_row, write_label
@@ -105,6 +108,8 @@ class ReportResult:
         n_leaderboard_rows: Aggregated rows in the leaderboard.
         figures: Figures written or skipped.
         labels: Label files written.
+        finding_lines: The study's finding measured here (task-specific against
+            multi-purpose, :mod:`wattprint.analysis.finding`) as text; empty without a pair.
     """
 
     path: Path
@@ -112,6 +117,7 @@ class ReportResult:
     n_leaderboard_rows: int
     figures: list[FigureResult] = field(default_factory=list)
     labels: list[Path] = field(default_factory=list)
+    finding_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -214,7 +220,10 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
                           if include_shared else "left out of the leaderboard, ratings and "
                           "labels (--include-shared keeps them); they stay in the tables "
                           "below.") + "</p>")
+    found = findings(df)
     sections = [
+        *([("finding", "The study's finding, measured here", finding_section(found))]
+          if found else []),
         ("leaderboard", "Leaderboard", shared_note + _leaderboard(shown, len(board))),
         ("boundaries", "Four boundaries (accelerator → facility)",
          _boundaries(boundary_rows(results, idle_share, default_pue), idle_share, default_pue)),
@@ -242,7 +251,8 @@ def build_report(results: Iterable[JobResult], out_dir: str | Path, *,
                  nav=[(sid, title) for sid, title, _ in sections])
     path = out / REPORT_FILE
     path.write_text(page, encoding="utf-8")
-    return ReportResult(path, len(results), len(shown), figures, label_paths)
+    lines = tuple(line for i, f in enumerate(found) for line in ([""] if i else []) + f.lines())
+    return ReportResult(path, len(results), len(shown), figures, label_paths, lines)
 
 
 def _page(title: str, subtitle: str, body: str, data: Any,
@@ -391,7 +401,7 @@ def _leaderboard(board: pd.DataFrame, total: int) -> str:
             + _stars_td(r) + _class_td(r)
             + _num_td(r.get("j_per_unit_mean")) + _txt_td(r.get("work_unit"))
             + _num_td(r.get("quality_mean")) + _txt_td(r.get("quality_metric"))
-            + _num_td(r.get("j_per_correct_mean")) + _num_td(r.get("g_per_1k_mean"))
+            + _per_correct_td(r) + _num_td(r.get("g_per_1k_mean"))
             + _num_td(r.get("embodied_g_per_1k_mean")) + _num_td(r.get("total_g_per_1k_mean"))
             + _num_td(r.get("water_ml_per_1k_mean"))
             + _num_td(r.get("num_params")) + _int_td(r.get("datasets"))
@@ -424,6 +434,28 @@ zero. Click a column header to sort (rank by any column: energy, carbon, embodie
 <tbody>
 {chr(10).join(rows)}
 </tbody></table></div>"""
+
+
+def _per_correct_td(r: Mapping[str, Any]) -> str:
+    """J per correct answer with its 95 % interval; "—" and why for random weights or a
+    quality that is not a share of correct answers; "∞" when none was correct."""
+    j, wh = r.get("j_per_inference_mean"), r.get("wh_per_1k_mean")
+    scale = (float(j) / float(wh)) if not (fmt.is_missing(j) or fmt.is_missing(wh)) and wh else None
+    low, high = r.get("wh_per_1k_rep_low"), r.get("wh_per_1k_rep_high")
+    n = 0 if fmt.is_missing(r.get("n_items")) else int(r["n_items"]) * int(r.get("datasets") or 1)
+    c = per_correct(math.nan if fmt.is_missing(j) else float(j),
+                    None if scale is None or fmt.is_missing(low) else float(low) * scale,
+                    None if scale is None or fmt.is_missing(high) else float(high) * scale,
+                    None if fmt.is_missing(r.get("quality_mean")) else float(r["quality_mean"]),
+                    n, weights=r.get("weights"),
+                    metric=None if fmt.is_missing(r.get("quality_metric")) else r["quality_metric"])
+    if c.mean is None:
+        return f'<td class="num" data-v="" title="{h(c.note)}">{fmt.MISSING}</td>'
+    if math.isinf(c.mean):
+        return f'<td class="num" data-v="" title="{h(c.note)}">∞ (none correct)</td>'
+    iv = "" if c.low is None or c.high is None else (
+        f" ({fmt.num(c.low)}–{'∞' if math.isinf(c.high) else fmt.num(c.high)})")
+    return f'<td class="num" data-v="{_v(c.mean)}" title="95 % interval">{h(fmt.num(c.mean))}{h(iv)}</td>'
 
 
 def _json_row(r: Mapping[str, Any]) -> dict[str, Any]:

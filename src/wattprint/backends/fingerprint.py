@@ -193,6 +193,14 @@ def hub_commit_of(repo_id: str, revision: str | None = None, *, network: bool = 
         return None
     if revision and len(revision) == 40 and all(c in "0123456789abcdef" for c in revision):
         return f"commit:{revision}"
+    from wattprint.tasks.local_hub import is_local_id, repo_folder
+
+    if is_local_id(repo_id):   # wattprint's own cache only, never the Hub
+        try:
+            ref_file = repo_folder(repo_id, "model") / "refs" / (revision or "main")
+            return "commit:" + ref_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
     folder = Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
     ref = folder / "refs" / (revision or "main")
     try:

@@ -25,6 +25,7 @@ from wattprint.backends.callable import CallableBackend
 from wattprint.backends.diffusers import DiffusersBackend
 from wattprint.backends.hf_tasks import HF_TASKS
 from wattprint.backends.model_ref import ModelRef
+from wattprint.backends.solver import SOLVER_TASKS, SolverBackend, solver_claims
 from wattprint.backends.transformers import TransformersBackend
 from wattprint.errors import ConfigError, did_you_mean, unknown_choice
 
@@ -72,6 +73,23 @@ class DiffusersOptions(BackendOptions):
     local_files_only: bool | None = None
     cache_dir: Path | None = None
     zoo_cache_dir: Path | None = None
+
+
+class SolverOptions(BackendOptions):
+    """Options of :class:`~wattprint.backends.solver.SolverBackend` (exact-answer tasks).
+
+    Attributes:
+        max_attempts: Attempts per item (1..5).
+        reasoning_tokens, answer_tokens: Most tokens of the reasoning and answer calls.
+        trust_remote_code, local_files_only, cache_dir: As for transformers.
+    """
+
+    max_attempts: int = Field(default=2, ge=1, le=5)
+    reasoning_tokens: int = Field(default=24, ge=1, le=4096)
+    answer_tokens: int = Field(default=6, ge=1, le=256)
+    trust_remote_code: bool = False
+    local_files_only: bool | None = None
+    cache_dir: Path | None = None
 
 
 class CallableOptions(BackendOptions):
@@ -167,7 +185,8 @@ def backend_for(task_id: str, ref: ModelRef) -> str:
             return kind.name
     raise ConfigError(
         f"no backend runs the {ref.kind} model {ref.text!r} on task {task_id!r}: transformers "
-        f"runs {', '.join(HF_TASKS)}; diffusers runs text-to-image; a callable model "
+        f"runs {', '.join(HF_TASKS)}; diffusers runs text-to-image; the solver runs "
+        f"{', '.join(SOLVER_TASKS)} on a causal LM; a callable model "
         "(callable:module:function) runs any task. A registered task runs on transformers "
         "models once wattprint.backends.hf_tasks.register_hf_task lists it; a new backend is "
         "added with wattprint.backends.registry.register_backend")
@@ -204,6 +223,7 @@ def _make_callable(task_id: str, ref: ModelRef, settings: dict[str, Any]) -> Bac
 register_backend("transformers", TransformersBackend, TransformersOptions, _transformers_claims)
 register_backend("diffusers", DiffusersBackend, DiffusersOptions, _diffusers_claims)
 register_backend("callable", CallableBackend, CallableOptions, _callable_claims, _make_callable)
+register_backend("solver", SolverBackend, SolverOptions, solver_claims)
 
 
 def option_problems(backend: str, options: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from wattprint.backends.model_ref import looks_local
 from wattprint.backends.zoo import is_zoo_ref, read_marker, resolve_model
 from wattprint.errors import BackendError, ConfigError, TaskError, WattprintError
 from wattprint.tasks.base import Example, Prediction
+from wattprint.tasks.local_hub import is_local_id, local_hub_dir
 
 MODES: tuple[str, ...] = ("task-specific", "zero-shot")
 
@@ -155,6 +156,7 @@ class TransformersBackend(Backend):
         self._loaded: hf_runners.Loaded | None = None
         self._run: hf_runners.Runner | None = None
         self._family: str | None = None
+        self._prompt_format = "plain"
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -164,6 +166,10 @@ class TransformersBackend(Backend):
             kw["local_files_only"] = self.local_files_only
         if self.cache_dir is not None:
             kw["cache_dir"] = str(self.cache_dir)
+        elif is_local_id(self.model_ref):
+            # wattprint-zoo/<name>: wattprint's own hub-layout cache, never the Hub
+            kw["cache_dir"] = str(local_hub_dir())
+            kw["local_files_only"] = True
         return kw
 
     def load_config(self) -> tuple[str, Any]:
@@ -279,22 +285,42 @@ class TransformersBackend(Backend):
         family = zero_shot_family(config) or "causal"
         self._family = family
         prompt_fn, parse_fn = self.prompt_fn, self.parse_fn
+        # the default parser also takes the example's class names (``label_names=``)
+        label_parse: Callable[..., Any] | None = None
         if prompt_fn is None:
             prompt_fn, default_parse = _default_prompt_fn()
+            if parse_fn is None:
+                label_parse = default_parse
             parse_fn = parse_fn or default_parse
         task_id = self.task_id
+        tok = loaded.tokenizer
+        # An instruction-tuned causal LM is prompted the way it was trained: through its own
+        # chat template (the study's BLOOMz and Flan-T5 have none and get the plain prompt).
+        chat = family == "causal" and bool(getattr(tok, "chat_template", None))
+        self._prompt_format = "chat template" if chat else "plain"
 
         def prompts(examples: Sequence[Example]) -> list[str]:
-            return [prompt_fn(task_id, ex, family) for ex in examples]
+            texts = [prompt_fn(task_id, ex, family) for ex in examples]
+            if chat:
+                texts = [tok.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
+                                                 add_generation_prompt=True) for t in texts]
+            return texts
+
+        def parse(ex: Example, text: str) -> Any:
+            if parse_fn is None:
+                return text
+            if label_parse is not None and ex.meta.get("label_names"):
+                return label_parse(task_id, text, label_names=tuple(ex.meta["label_names"]))
+            return parse_fn(task_id, text)
 
         generate = hf_runners.text_to_text(loaded, prompts)
         per_token = self.hf.generates
 
         def run(examples: Sequence[Example]) -> list[Prediction]:
-            return [Prediction(output=parse_fn(task_id, p.output) if parse_fn else p.output,
+            return [Prediction(output=parse(ex, p.output),
                                output_tokens=p.output_tokens, input_tokens=p.input_tokens,
                                work_units=p.work_units if per_token else 1.0)
-                    for p in generate(examples)]
+                    for ex, p in zip(examples, generate(examples))]
         return run
 
     def _info(self, path: str, config: Any, model: Any) -> ModelInfo:
@@ -302,6 +328,9 @@ class TransformersBackend(Backend):
         weights = str(marker.get("weights", "unknown")) if marker else "pretrained"
         revision = None if marker else (getattr(config, "_commit_hash", None) or self._hub_commit(path)
                                         or self.revision)
+        real = self._real_weights_marker(revision)
+        if is_local_id(self.model_ref):   # wattprint-zoo/: only the build's marker may say
+            weights = str(real.get("weights") or "unknown") if real else "unknown"
         extra: dict[str, Any] = {
             "architecture": (getattr(config, "architectures", None) or [type(model).__name__])[0],
             "model_type": config.model_type, "class": type(model).__name__, "task": self.task_id,
@@ -309,18 +338,45 @@ class TransformersBackend(Backend):
         }
         if self._family:
             extra["zero_shot_family"] = self._family
+            extra["prompt_format"] = self._prompt_format
         if self._loaded is not None and self._loaded.generate_kwargs is not None:
             extra["generation"] = dict(self._loaded.generate_kwargs)
         if marker:
             extra["zoo"] = marker
+        if real is not None:
+            extra["weights_source"] = {k: real.get(k) for k in
+                                       ("weights", "source", "fine_tune", "conversion", "repo_id")
+                                       if real.get(k) is not None}
         if looks_local(path) and not is_zoo_ref(self.model_ref):
             extra["path"] = path
         return ModelInfo(model=self.model_ref, revision=revision, weights=weights, backend="transformers",
                          device=str(self.device), dtype=str(model.dtype).replace("torch.", ""),
                          parameters=sum(p.numel() for p in model.parameters()), extra=extra)
 
+    def _real_weights_marker(self, commit: str | None) -> dict[str, Any] | None:
+        """The build marker of a ``wattprint-zoo/`` model's snapshot (what its weights are)."""
+        if not is_local_id(self.model_ref) or not commit:
+            return None
+        from wattprint.backends.weights.build import read_marker as read_weights_marker
+        from wattprint.tasks.local_hub import repo_folder
+
+        folder = repo_folder(self.model_ref, "model", Path(self._hub_kwargs()["cache_dir"]))
+        return read_weights_marker(folder / "snapshots" / commit)
+
     def _hub_commit(self, repo_id: str) -> str | None:
-        return hub_commit(repo_id, "config.json", self.revision, self.cache_dir)
+        cache = self._hub_kwargs().get("cache_dir")
+        return hub_commit(repo_id, "config.json", self.revision, Path(cache) if cache else None)
+
+    @property
+    def loaded(self) -> hf_runners.Loaded:
+        """The loaded model and preprocessors (for backends built on this one).
+
+        Raises:
+            BackendError: before :meth:`load`.
+        """
+        if self._loaded is None:
+            raise BackendError(f"model {self.model_ref} is not loaded yet")
+        return self._loaded
 
     # -- inference --------------------------------------------------------------------------------
 

@@ -115,6 +115,8 @@ def _build(args: argparse.Namespace) -> Path:
     for f in out.figures:
         if f.path is None:
             print(f"wattprint: figure {f.name} skipped: {f.note}", file=sys.stderr)
+    for line in out.finding_lines:   # the report opens with the finding; so does the terminal
+        print(line, file=sys.stderr)
     return out.path
 
 

@@ -251,6 +251,7 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
         table.add_column(f"Wh/1k {p}", justify="right")
     table.add_column("J/unit (mean)", justify="right")
     table.add_column("quality")
+    table.add_column("J/correct", justify="right")
     table.add_column("status")
     from wattprint.results.schema import short_fingerprint
 
@@ -271,7 +272,7 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
         table.add_row(text(task), text(model), text(r.dataset), f"{r.n}×{r.ok}/{r.repetitions}",
                       *[_fmt_stat(r.kwh_per_1k.get(p), 1000.0, r.dynamic_kwh_per_1k.get(p))
                         + (mark if p in r.kwh_per_1k else "") for p in provs],
-                      text(unit), text(quality), status)
+                      text(unit), text(quality), text(_per_correct(r, best)), status)
     console.print(table)
     for r in rows:
         if r.basis == "process" or r.beside_kwh_per_1k:
@@ -299,6 +300,33 @@ def _print_summary(outcome: Any, rows: list[Any], store_path: str | None, out: s
 
     for line in run_impact_lines(outcome.results):
         console.print(text(line), soft_wrap=True)
+    from wattprint.analysis.finding import finding_lines
+    from wattprint.analysis.frame import results_frame
+
+    for line in finding_lines(results_frame(outcome.results)):
+        console.print(text(line), soft_wrap=True)
+
+
+def _per_correct(r: Any, provenance: str | None) -> str:
+    """Energy per correct answer of a summary row (J, 95 % interval), or "—" and why not."""
+    from wattprint.analysis.correct import per_correct
+
+    stat = r.kwh_per_1k.get(provenance) if provenance else None
+    metric = next((k for k in r.quality if not k.startswith("n_")), None)
+    if stat is None:
+        return "—"
+    j = 3600.0   # J per inference per kWh per 1,000 inferences
+    c = per_correct(stat.mean * j, None if stat.low is None else stat.low * j,
+                    None if stat.high is None else stat.high * j,
+                    r.quality.get(metric) if metric else None,
+                    int(r.quality.get("n_scored", r.n)), weights=r.weights, metric=metric)
+    if c.mean is None:
+        return "—"
+    if c.mean == float("inf"):
+        return "∞ (none correct)"
+    if c.low is None or c.high is None:
+        return f"{c.mean:.3g}"
+    return f"{c.mean:.3g} ({c.low:.2g}–{c.high:.2g})"
 
 
 def validate_command(args: argparse.Namespace) -> int:

@@ -91,6 +91,8 @@ class Catalog:
                 return None
             return (f"unknown built-in source {src!r} for task {task!r}{did_you_mean(src, sources)}; "
                     f"valid: builtin, " + ", ".join(f"builtin:{x}" for x in sources))
+        if dataset.startswith("hf:"):   # any Hub data set (wattprint-zoo/ ones from the cache)
+            return None if dataset[3:].strip() else "hf: needs a Hub data set id, e.g. hf:stanfordnlp/imdb"
         if _looks_like_path(dataset):
             if os.path.exists(os.path.expanduser(dataset)):
                 return None
@@ -135,6 +137,11 @@ class Catalog:
             if ref.path.is_dir():
                 return None
             return f"model folder {model!r} does not exist"
+        from wattprint.backends.weights import REAL_MODELS, is_local_id, resolve
+
+        if is_local_id(model) and model not in REAL_MODELS and resolve(model) is None:
+            return (f"model {model!r} is not in wattprint's hub-layout cache and is not one it "
+                    f"builds; the real-weights zoo: {', '.join(REAL_MODELS)}")
         if mode == "task-specific":
             mine = self.study_models.get(task, ())
             if model not in mine:

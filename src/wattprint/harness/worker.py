@@ -85,9 +85,21 @@ def default_examples_loader(task: Task, job: Job) -> list[Example]:
     """The job's ``n`` inputs (``wattprint.tasks.inputs.load_examples``)."""
     from wattprint.tasks.inputs import load_examples
 
+    ensure_real_weights(job)
     s = job.settings
     return list(load_examples(task, job.dataset, n=s.n, split=s.split, config=s.config,
                               seed=s.seed))
+
+
+def ensure_real_weights(job: Job) -> None:
+    """Build the job's ``wattprint-zoo/`` model and data set if the cache lacks them (before
+    any window: building is not the job's energy). See :mod:`wattprint.backends.weights`."""
+    from wattprint.backends.weights import ensure, is_local_id
+
+    if is_local_id(job.model):
+        ensure(job.model, "model")
+    if job.dataset.startswith("hf:") and is_local_id(job.dataset[3:]):
+        ensure(job.dataset[3:], "dataset")
 
 
 def default_backend_loader(job: Job) -> Backend:
@@ -102,6 +114,7 @@ def default_backend_loader(job: Job) -> Backend:
     from wattprint.backends.model_ref import ModelRef
     from wattprint.backends.zoo import resolve_model
 
+    ensure_real_weights(job)
     if ModelRef.parse(job.model).kind == "zoo":
         resolve_model(job.model)
     s = job.settings
@@ -286,6 +299,11 @@ def _ok_result(job: Job, rep: int, window: EnergyResult, preds: list[Prediction]
     in_tokens = [p.input_tokens for p in preds if p.input_tokens is not None]
     if idle_power_w:
         extra["idle_power_w"] = idle_power_w
+    from wattprint.tasks.inputs import DATASET_COMMIT
+
+    commits = {e.meta.get(DATASET_COMMIT) for e in examples}
+    if len(commits) == 1 and None not in commits:   # a wattprint-zoo/ data set's snapshot
+        extra[DATASET_COMMIT] = commits.pop()
     if info.extra:
         extra["model_info"] = dict(info.extra)
     s = job.settings

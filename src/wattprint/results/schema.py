@@ -42,8 +42,9 @@ WORK_UNITS = ("sample", "token", "image")
 MODES = ("task-specific", "zero-shot")
 """How a model runs a task: as a model made for it, or zero-shot through a text-generation model."""
 
-WEIGHTS = ("pretrained", "random", "unknown")
-"""Whether the model's weights are trained (quality means something) or random (cost only)."""
+WEIGHTS = ("pretrained", "fine-tuned here", "random", "unknown")
+"""Whether the model's weights are trained (as published, or fine-tuned by wattprint's own
+build: quality means something) or random (cost only)."""
 
 
 def job_id_for(spec: Mapping[str, Any]) -> str:
@@ -89,7 +90,9 @@ class JobResult:
         run_id: Id of the invocation (suite run or import) that produced it.
         suite: Suite name, when run from a suite.
         model_revision: Hub revision / commit, or None.
-        weights: ``pretrained``, ``random`` (cost only, quality meaningless) or ``unknown``.
+        weights: ``pretrained``, ``fine-tuned here`` (a published encoder with a head trained
+            by ``wattprint zoo build --real``), ``random`` (cost only, quality meaningless)
+            or ``unknown``.
         backend: ``transformers``, ``diffusers``, ``callable``, ``codecarbon-import`` ...
         dataset_config, split: Dataset configuration and split, when any.
         work_unit: ``sample``, ``token`` or ``image``.

@@ -8,7 +8,9 @@ Placeholders in ``endpoint``, ``model`` and ``launch``: ``{port}`` (the job's ``
 one, a free port picked just before launching: the default, so that no fixed port can be taken),
 ``{model_dir}`` (the folder of ``build``), ``{bin}`` (the folder of this Python's scripts, where
 ``transformers`` is installed). ``build: chat-lm@tiny`` (or ``@small``) builds the offline chat
-Llama of :mod:`wattprint.serving.zoo_lm` into the zoo cache first.
+Llama of :mod:`wattprint.serving.zoo_lm` (random weights) into the zoo cache first;
+``build: wattprint-zoo/smollm2-135m-instruct`` gives the snapshot folder of that real-weights
+model (:mod:`wattprint.backends.weights`), built on first use.
 """
 
 from __future__ import annotations
@@ -157,12 +159,16 @@ def parse_serving_suite(text: str, source: str = "<string>") -> ServingSuite:
 
 
 def _build(spec: str) -> Path:
+    from wattprint.backends.weights import REAL_MODELS, ensure
     from wattprint.backends.zoo import default_cache_dir
     from wattprint.serving.zoo_lm import SIZES, build_chat_lm
 
+    if spec in REAL_MODELS:   # a real-weights model: its snapshot in wattprint's hub-layout cache
+        return ensure(spec).path
     name, _, size = spec.partition("@")
     if name != "chat-lm":
-        raise ConfigError(f"build: {spec!r}: only 'chat-lm@SIZE' can be built (sizes: {', '.join(SIZES)})")
+        raise ConfigError(f"build: {spec!r}: only 'chat-lm@SIZE' (sizes: {', '.join(SIZES)}) or a "
+                          f"real-weights model ({', '.join(REAL_MODELS)}) can be built")
     return build_chat_lm(Path(default_cache_dir()) / f"serving-chat-lm-{size or 'tiny'}", size or "tiny")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from wattprint.errors import ConfigError, TaskError
 from wattprint.tasks.columns import resolve_columns
+from wattprint.tasks.local_hub import Snapshot, is_local_id, resolve
 from wattprint.tasks.study_datasets import DatasetRecipe
 
 LoadFn = Callable[..., Iterable[Mapping[str, Any]]]
@@ -76,6 +77,20 @@ def _load_fn() -> LoadFn:
     return load_dataset
 
 
+def local_snapshot(hub_id: str) -> Snapshot:
+    """The snapshot of a ``wattprint-zoo/`` data set in wattprint's cache, resolved offline
+    through ``huggingface_hub`` (:func:`wattprint.tasks.local_hub.resolve`).
+
+    Raises:
+        TaskError: it is not built yet (says how to build it).
+    """
+    snap = resolve(hub_id, "dataset")
+    if snap is None:
+        raise TaskError(f"data set {hub_id} is not in wattprint's cache; build it with "
+                        "`wattprint zoo build --real` (a run of the study-mini suite does)")
+    return snap
+
+
 PARQUET_REVISION = "refs/convert/parquet"
 """The Hub's automatic Parquet export: how script-based datasets load with ``datasets`` >= 4."""
 
@@ -86,6 +101,8 @@ def _open(load: LoadFn, recipe: DatasetRecipe, config: str | None, split: str, w
     failures: list[str] = []
     last: Exception | None = None
     for hub_id in recipe.hub_ids():
+        if is_local_id(hub_id):   # wattprint's own hub-layout cache, never the Hub
+            return load(str(local_snapshot(hub_id).path), config, split=split, streaming=True)
         for revision in (None, PARQUET_REVISION):
             kwargs: dict[str, Any] = {"split": split, "streaming": True}
             if revision:

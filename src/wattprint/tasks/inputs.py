@@ -16,6 +16,7 @@ the built-in generator.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from wattprint.errors import ConfigError, did_you_mean
 from wattprint.tasks.base import Example, Task
 from wattprint.tasks.builtin import builtin_records, builtin_source_names
 from wattprint.tasks.files import FILE_SUFFIXES, image_folder_records, iter_file_records
-from wattprint.tasks.hub import LoadFn, hub_records
+from wattprint.tasks.hub import LoadFn, hub_records, local_snapshot
+from wattprint.tasks.local_hub import is_local_id
 from wattprint.tasks.registry import get_task
 from wattprint.tasks.study_datasets import (
     STUDY_DATASETS,
@@ -33,6 +35,8 @@ from wattprint.tasks.study_datasets import (
 )
 
 BUILTIN = "builtin"
+DATASET_COMMIT = "dataset_commit"
+"""``Example.meta`` key: the snapshot commit of a ``wattprint-zoo/`` data set read from the cache."""
 HUB_PREFIX = "hf:"
 DEFAULT_HUB_SPLIT = "train"
 
@@ -147,7 +151,11 @@ def load_examples(task: Task | str, dataset: str = BUILTIN, *, n: int, split: st
         recipe = DatasetRecipe(name=dataset, task=task_obj.id, hf_id=hub_id, config=config,
                                split=split or DEFAULT_HUB_SPLIT, fields=dict(columns or {}))
         records = hub_records(recipe, n, load_fn=load_fn, record_fields=task_obj.record_fields)
-        return _prepare_all(task_obj, [(f"{dataset} row {i}", r) for i, r in enumerate(records)])
+        examples = _prepare_all(task_obj, [(f"{dataset} row {i}", r) for i, r in enumerate(records)])
+        if is_local_id(hub_id):   # say which snapshot the inputs came from
+            commit = local_snapshot(hub_id).commit
+            examples = [replace(e, meta={**e.meta, DATASET_COMMIT: commit}) for e in examples]
+        return examples
     path = local_dataset_path(task_obj.id, dataset)
     if path is not None:
         return _prepare_all(task_obj, _local_records(task_obj, path, n, columns))

@@ -15,6 +15,7 @@ import os
 from importlib.metadata import entry_points
 
 from wattprint.errors import ConfigError, unknown_choice
+from wattprint.tasks.arithmetic import Arithmetic
 from wattprint.tasks.base import Task
 from wattprint.tasks.imagegen import TextToImage
 from wattprint.tasks.study_models import MULTI_PURPOSE_MODELS, study_models
@@ -107,5 +108,6 @@ def list_tasks() -> list[Task]:
 
 
 for _cls in (TextClassification, TokenClassification, QuestionAnswering, FillMask, TextGeneration,
-             Summarization, ImageClassification, ObjectDetection, ImageToText, TextToImage):
+             Summarization, ImageClassification, ObjectDetection, ImageToText, TextToImage,
+             Arithmetic):
     register_task(_cls())

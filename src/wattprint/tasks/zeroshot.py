@@ -42,6 +42,11 @@ def normalize_family(family: str) -> str:
     return family
 
 SENTIMENT_PREFIX = "what is the binary sentiment of the following sentence? "
+TOPIC_TEMPLATE = ("Which topic is this text about: {choices}?\n\nText: {text}\n\n"
+                  "Answer with one word.")
+"""Text classification into named classes other than binary sentiment (e.g. the four
+fortune categories of the study-mini suite): the class names are listed in the prompt."""
+SENTIMENT_NAMES = frozenset({"negative", "positive"})
 QA_TEMPLATE = '{question}? Find the answer to the question in the following text: "{context}". Answer:'
 SUMMARIZATION_PREFIX = "summarize the following text: "
 
@@ -86,8 +91,24 @@ def make_prompt(task_id: str, example: Example, family: str = "t5") -> str:
         return QA_TEMPLATE.format(question=inputs["question"], context=inputs["context"])
     if not isinstance(inputs, str):
         raise ConfigError(f"{task_id} zero-shot needs text inputs, got {type(inputs).__name__}")
+    names = _class_names(example)
+    if task_id == "text-classification" and names:
+        return TOPIC_TEMPLATE.format(choices=_choices(names), text=inputs)
     prefix = SENTIMENT_PREFIX if task_id == "text-classification" else SUMMARIZATION_PREFIX
     return prefix + inputs
+
+
+def _class_names(example: Example) -> tuple[str, ...] | None:
+    """The example's class names when they are not binary sentiment (None otherwise)."""
+    names = example.meta.get("label_names") if example.meta else None
+    if not names or {str(n).lower() for n in names} <= SENTIMENT_NAMES:
+        return None
+    return tuple(str(n) for n in names)
+
+
+def _choices(names: tuple[str, ...]) -> str:
+    """``a, b, c or d``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def generation_settings(task_id: str, family: str, dataset: str | None = None) -> dict[str, Any]:
@@ -113,13 +134,16 @@ def generation_settings(task_id: str, family: str, dataset: str | None = None) -
 _SENTIMENT_WORDS = re.compile(r"\b(positive|negative)\b")
 
 
-def parse_answer(task_id: str, text: str, *, prompt: str | None = None) -> str:
+def parse_answer(task_id: str, text: str, *, prompt: str | None = None,
+                 label_names: tuple[str, ...] | None = None) -> str:
     """Turn a zero-shot model's text into the task's prediction form.
 
     Args:
         task_id: One of the three zero-shot tasks.
         text: What the model generated (a causal pipeline may return prompt + answer).
         prompt: The prompt, stripped from the front of ``text`` when it is there.
+        label_names: For text classification into named classes (not binary sentiment):
+            the class whose name appears first in the answer is the prediction.
 
     Returns:
         ``"positive"``/``"negative"`` for sentiment (the first of the two words that
@@ -131,6 +155,11 @@ def parse_answer(task_id: str, text: str, *, prompt: str | None = None) -> str:
     if prompt and text.startswith(prompt):
         text = text[len(prompt):]
     text = text.strip()
+    if task_id == "text-classification" and label_names and \
+            {n.lower() for n in label_names} - SENTIMENT_NAMES:
+        found = [(m.start(), name.lower()) for name in label_names
+                 if (m := re.search(rf"\b{re.escape(name.lower())}\b", text.lower()))]
+        return min(found)[1] if found else text.lower()
     if task_id == "text-classification":
         match = _SENTIMENT_WORDS.search(text.lower())
         return match.group(1) if match else text.lower()

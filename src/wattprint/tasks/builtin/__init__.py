@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wattprint.errors import ConfigError, did_you_mean
+from wattprint.tasks import arithmetic
 from wattprint.tasks.builtin import news, shapes, texts
 
 RecordMaker = Callable[[random.Random], dict[str, Any]]
@@ -53,6 +54,10 @@ BUILTIN_SOURCES: dict[str, dict[str, tuple[RecordMaker, str]]] = {
     },
     "text-to-image": {
         "prompts": (texts.make_prompt, "DiffusionDB-like prompts of ~8–70 words"),
+    },
+    arithmetic.TASK_ID: {
+        "word-problems": (arithmetic.make_problem,
+                          "one- and two-step arithmetic word problems with their whole-number answer"),
     },
 }
 """Task id → source name → (record maker, description). The first source is the default."""
