@@ -2,11 +2,14 @@
 for the energy field): the request's model, prompt, stream flag and length; a non-streamed
 answer's text, ``finish_reason``, ``usage`` and ``timings``.
 
-A non-streamed answer comes all at once, so the proxy cannot see when its tokens were made. Its
-tokens are placed evenly over the request's life (send to end), or, where the engine reported
-llama.cpp-style ``timings``, over its generation time before the end with its prefill before
-that. The record says so (:data:`SPREAD_EVENLY`, :data:`FROM_TIMINGS`); streamed requests are
-timed by their chunks (:data:`STREAMED`).
+A non-streamed answer comes all at once, so the proxy cannot see when its tokens were made. They
+are placed, in order of preference: over the generation time the engine reported before the end
+(llama.cpp-style ``timings``, whose prompt time then places the prefill: :data:`FROM_TIMINGS`);
+one per engine step before the end, at the pace of the streams the proxy saw lately (the median
+of their inter-token gaps: an engine emits one token per running request per step, and a
+request's queue time does no work: :data:`PACED`); evenly over the request's life, send to end,
+when there is neither (:data:`SPREAD_EVENLY`, which charges queue time like work time). The
+record says which; streamed requests are timed by their chunks (:data:`STREAMED`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from wattprint.serving.records import EngineTimings, RequestRecord, Status, Toke
 
 STREAMED = "streamed: one token per chunk, at its arrival"
 SPREAD_EVENLY = "non-streamed: tokens placed evenly from send to end (no timing seen)"
+PACED = "non-streamed: tokens placed before the end at the pace of recent streams"
 FROM_TIMINGS = "non-streamed: the engine's timings (prefill, then generation up to the end)"
 ROUTES = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
 """Paths whose requests are recorded, and their API."""
@@ -82,7 +86,7 @@ def read_request(body: bytes, api: str) -> RequestInfo:
 
 
 def observe_whole(record: RequestRecord, body: bytes, end_s: float, *, prompt: str,
-                  count_tokens: Counter | None) -> str:
+                  count_tokens: Counter | None, pace_s: float | None = None) -> str:
     """Fill ``record`` from a whole (non-streamed) 2xx answer received at ``end_s``.
 
     Counts: the answer's ``usage``, else the tokenizer, else the answer's words (a proxy,
@@ -90,8 +94,16 @@ def observe_whole(record: RequestRecord, body: bytes, end_s: float, *, prompt: s
     ``protocol_error`` for a body that is not a completion, ``http_error`` for an ``error``
     object.
 
+    Args:
+        record: The request's record (``sent_s`` set).
+        body: The answer.
+        end_s: When it ended (monotonic s).
+        prompt: The prompt (for the tokenizer).
+        count_tokens: The tokenizer, if any.
+        pace_s: The engine's recent time per step (median inter-token gap of streams), s.
+
     Returns:
-        How the tokens were placed in time (:data:`SPREAD_EVENLY` or :data:`FROM_TIMINGS`).
+        How the tokens were placed in time (module docstring).
     """
     try:
         obj = orjson.loads(body)
@@ -122,25 +134,24 @@ def observe_whole(record: RequestRecord, body: bytes, end_s: float, *, prompt: s
     count(record, usage, prompt, text, count_tokens)
     if record.output_token_source is TokenSource.CHUNKS:
         record.output_tokens, record.output_token_source = len(text.split()), TokenSource.WORDS
-    how = _place_tokens(record, end_s)
+    how = _place_tokens(record, end_s, pace_s)
     why = truncation(record)
     record.status, record.error = (Status.OK, None) if why is None else (Status.TRUNCATED, why)
     return how
 
 
-def _place_tokens(record: RequestRecord, end_s: float) -> str:
+def _place_tokens(record: RequestRecord, end_s: float, pace_s: float | None) -> str:
     """Token times of a whole answer (module docstring); one at the end when it has none."""
     sent = record.sent_s if record.sent_s is not None else end_s
     n = max(record.output_tokens, 1)
     timed = record.engine_timings
-    how = SPREAD_EVENLY
-    start = sent
     if timed is not None and timed.predicted_ms is not None and timed.prompt_ms is not None:
-        first = max(sent, end_s - timed.predicted_ms / 1e3)
-        times = [first + (end_s - first) * k / (n - 1) for k in range(n)] if n > 1 else [end_s]
-        how = FROM_TIMINGS
+        first, how = max(sent, end_s - timed.predicted_ms / 1e3), FROM_TIMINGS
+    elif pace_s is not None and pace_s > 0:
+        first, how = max(sent, end_s - (n - 1) * pace_s), PACED
     else:
-        times = [start + (end_s - start) * (k + 1) / n for k in range(n)]
+        first, how = sent + (end_s - sent) / n, SPREAD_EVENLY
+    times = [first + (end_s - first) * k / (n - 1) for k in range(n)] if n > 1 else [end_s]
     record.token_times_s = times
     record.first_token_s = times[0]
     record.chunks = record.output_tokens

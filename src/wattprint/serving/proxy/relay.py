@@ -13,7 +13,9 @@ Failures are passed through, never added: an upstream error status and body come
 are (recorded ``http_error``); an upstream that breaks mid-stream breaks the client's connection
 the same way (recorded ``disconnected``); a client that goes away cancels the upstream request
 (recorded ``disconnected``, with the tokens it had received). Only an upstream that cannot be
-reached at all gets an answer of the proxy's own, 502, since there is nothing to pass on; and
+reached at all gets an answer of the proxy's own, 502, since there is nothing to pass on (one
+that was reached but closed the connection before answering has the client's connection
+closed likewise); and
 ``--timeout`` (off by default) cuts an upstream silent for that long. The request is never
 changed upstream: token counts come from the answer's ``usage`` when the engine sends it (the
 client asked for it, or the engine always does), else the tokenizer (``--tokenizer``), else one
@@ -111,6 +113,7 @@ class Relay:
         estimate: A request that ended → its response-time figure (None: none).
         ended: Called once for every recorded request after it ended.
         timeout_s: Longest upstream silence within an answer, s (None: no limit).
+        pace: The engine's recent time per step, s (None: not known), for whole answers.
         count_tokens: The model's tokenizer (prompts, and outputs without usage).
         tenant_header: The header holding the API key.
         clock: Monotonic clock (the power timeline's).
@@ -120,11 +123,13 @@ class Relay:
                  tenants: TenantMap, *, model_label: Callable[[str | None], str],
                  estimate: Callable[[ProxiedRequest, int | None, int], EnergyFigure | None],
                  ended: Callable[[ProxiedRequest], None], timeout_s: float | None = None,
+                 pace: Callable[[], float | None] = lambda: None,
                  count_tokens: Counter | None = None, tenant_header: str = "Authorization",
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.upstream = upstream.rstrip("/")
         self.session, self.book, self.tenants = session, book, tenants
         self.model_label, self.estimate, self.ended = model_label, estimate, ended
+        self.pace = pace
         self.timeout = aiohttp.ClientTimeout(total=None, sock_read=timeout_s)
         self.count_tokens, self.tenant_header, self.clock = count_tokens, tenant_header, clock
 
@@ -165,6 +170,11 @@ class Relay:
         except asyncio.CancelledError:
             fail(rec, Status.DISCONNECTED, CLIENT_LEFT, self.clock())
             raise
+        except aiohttp.ServerDisconnectedError as err:   # reached, but it closed: break ours too
+            fail(rec, Status.DISCONNECTED, f"the upstream broke before answering: {err!r}",
+                 self.clock())
+            _abort(request)
+            return web.Response(status=502, headers=self._ids(req))
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as err:
             fail(rec, Status.DISCONNECTED, f"the upstream could not be reached: {err!r}",
                  self.clock())
@@ -210,7 +220,7 @@ class Relay:
                  f"{decoded.encoding!r} (passed on unread)", end)
         else:
             req.timing = observe_whole(rec, decoded(data), end, prompt=info.prompt,
-                                       count_tokens=self.count_tokens)
+                                       count_tokens=self.count_tokens, pace_s=self.pace())
             fig = self.estimate(req, rec.input_tokens, rec.output_tokens)
             if fig is not None:
                 headers[ESTIMATE_HEADER] = f"{fig.energy_j:.6g}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from wattprint.errors import ConfigError, MeterError
 from wattprint.meters.energy_meter import EnergyMeter
 from wattprint.results.serving_energy import TokenWeights
 from wattprint.serving.power import Basis, PowerTimeline, choose_basis
+from wattprint.serving.proxy.bodies import STREAMED
 from wattprint.serving.proxy.book import ProxiedRequest, RequestBook, status_label
 from wattprint.serving.proxy.config import ProxyConfig
 from wattprint.serving.proxy.figures import EnergyFigure, LlmEstimator, from_weights
@@ -42,6 +44,8 @@ WEIGHT_WINDOWS = 30
 """Windows whose slices the per-token weights are fitted on (the latest ones)."""
 RECENT_WINDOWS = 50
 """Windows summarised at ``/wattprint/status``."""
+PACE_STREAMS = 100
+"""Recent streams whose inter-token gaps give the engine's pace (:meth:`ProxyService.pace`)."""
 
 
 def _window_summary(acc: WindowAccount, gaps: bool) -> dict[str, Any]:
@@ -105,6 +109,7 @@ class ProxyService:
         self._rows: collections.deque[SliceRows] = collections.deque(maxlen=WEIGHT_WINDOWS - 1)
         self._pool = concurrent.futures.ThreadPoolExecutor(1, "wattprint-proxy-window")
         self._gaps_seen = 0
+        self._paces: collections.deque[float] = collections.deque(maxlen=PACE_STREAMS)
         self._window_task: asyncio.Task[None] | None = None
         self._runner: Any = None
         self._session: Any = None
@@ -176,6 +181,9 @@ class ProxyService:
             if self.estimator is not None:
                 self._span(req, None)
             return
+        gaps = r.itls_s() if req.timing == STREAMED and r.status is Status.OK else []
+        if gaps:
+            self._paces.append(statistics.median(gaps))
         if r.input_tokens is not None:
             m.tokens.labels(*who, "prompt").inc(r.input_tokens)
         m.tokens.labels(*who, "output").inc(r.output_tokens)
@@ -187,6 +195,13 @@ class ProxyService:
                 m.energy.labels(*who, "prefill", "estimated").inc(fig.prefill_j or 0.0)
                 m.energy.labels(*who, "decode", "estimated").inc(fig.decode_j or 0.0)
             self._span(req, fig)
+
+    def pace(self) -> float | None:
+        """The engine's recent time per step: the median of the median inter-token gaps of the
+        last :data:`PACE_STREAMS` streams that ended ``ok`` (s; None before the first)."""
+        if not self._paces:
+            return None
+        return float(statistics.median(self._paces))
 
     def _span(self, req: ProxiedRequest, fig: EnergyFigure | None) -> None:
         if self.spans is not None:
@@ -288,7 +303,7 @@ class ProxyService:
             relay_box.append(Relay(
                 self.cfg.upstream, self._session, self.book, self.tenants,
                 model_label=self.metrics.model_label, estimate=self.estimate, ended=self.ended,
-                timeout_s=self.cfg.timeout_s, count_tokens=self.count_tokens,
+                timeout_s=self.cfg.timeout_s, pace=self.pace, count_tokens=self.count_tokens,
                 tenant_header=self.cfg.tenant_header, clock=self.clock))
             yield
             await self._session.close()
@@ -396,7 +411,7 @@ def _bound_port(site: Any, asked: int) -> int:
 
 class ProxyThread:
     """A :class:`ProxyService` in a background thread with its own event loop (tests, the
-    bench); ``with ProxyThread(service) as svc: ...``."""
+    bench): ``with ProxyThread(service) as proxy: proxy.url, proxy.call(fn)``."""
 
     def __init__(self, service: ProxyService) -> None:
         self.service = service
@@ -410,7 +425,12 @@ class ProxyThread:
             return fn()
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(30)
 
-    def __enter__(self) -> ProxyService:
+    @property
+    def url(self) -> str:
+        """The proxy's base URL."""
+        return self.service.url
+
+    def __enter__(self) -> ProxyThread:
         self.service.prepare_energy()
         self._thread.start()
         try:
@@ -418,7 +438,7 @@ class ProxyThread:
         except BaseException:
             self.__exit__()
             raise
-        return self.service
+        return self
 
     def __exit__(self, *exc: object) -> None:
         if self._thread.is_alive():
