@@ -20,7 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES = ("meter_overhead", "harness_overhead", "job_start", "study_import", "import_codecarbon",
-           "report_build", "zoo_latency", "serving_client")
+           "report_build", "zoo_latency", "serving_client", "proxy_overhead")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,3 +68,5 @@ def test_whole_answers_through_the_proxy_to_a_serial_engine(tmp_path):
     timing = [run.lookups[s.rid]["timing"] for s in run.sent]
     assert timing == [PACED if not s.stream else STREAMED for s in run.sent]
     assert timing.count(PACED) == 4
+    notes = [run.lookups[s.rid]["attributed"]["stated_error"].get("note") for s in run.sent]
+    assert [n is not None for n in notes] == [not s.stream for s in run.sent]
