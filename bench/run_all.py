@@ -20,7 +20,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES = ("meter_overhead", "harness_overhead", "job_start", "study_import", "import_codecarbon",
-           "report_build", "zoo_latency", "serving_client", "study_mini")
+           "report_build", "zoo_latency", "serving_client", "study_mini",
+           "proxy_overhead")
 
 
 def main(argv: list[str] | None = None) -> int:

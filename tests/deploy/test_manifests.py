@@ -79,5 +79,7 @@ def test_every_wattprint_command_in_a_manifest_exists_with_its_flags(name, doc):
                           ("NODE_NAME", "spec.nodeName")):
             assert env[var]["valueFrom"]["fieldRef"]["fieldPath"] == path, (name, var)
         ports = {p["containerPort"] for p in container.get("ports", [])}
-        if "--port" in argv:
-            assert int(argv[argv.index("--port") + 1]) in ports, (name, "port not exposed")
+        for flag in ("--port", "--metrics-port", "--listen"):
+            if flag in argv:
+                port = int(argv[argv.index(flag) + 1].rpartition(":")[2])
+                assert port in ports, (name, flag, "port not exposed")

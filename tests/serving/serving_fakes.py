@@ -57,7 +57,9 @@ def make_app(mode: str = "vllm", token_delay_s: float = 0.002, healthy_first: in
     ``short`` (one token fewer than ``max_tokens``, finish_reason ``length``, usage says so),
     ``stop_early`` (finish_reason ``stop`` halfway), ``stall`` (two tokens, then silence),
     ``nonutf8`` (an HTTP 500 whose body is not UTF-8), ``nonutf8_models`` (a model list that
-    is not UTF-8), ``exit`` (the server process exits).
+    is not UTF-8), ``exit`` (the server process exits). A request with ``stream: false`` gets a
+    whole answer in the ``vllm``, ``transformers``, ``nousage`` (no usage) and ``disconnect``
+    (the connection closes instead) modes.
 
     ``healthy_first``: that many completion requests (the probe's) are answered as ``vllm``
     before the mode applies.
@@ -109,7 +111,25 @@ def make_app(mode: str = "vllm", token_delay_s: float = 0.002, healthy_first: in
             async with lock:
                 waiting[0] -= 1
                 return await _stream(req, body, m)
+        if body.get("stream") is False and m in ("vllm", "transformers", "nousage", "disconnect"):
+            return await _whole(req, body, m)
         return await _stream(req, body, m)
+
+    async def _whole(req: web.Request, body: dict, m: str) -> web.Response:
+        """A non-streamed answer (``stream: false``), the same bytes every time."""
+        n = int(body.get("max_tokens", 4))
+        await asyncio.sleep(token_delay_s * n)
+        if m == "disconnect":
+            assert req.transport is not None
+            req.transport.close()
+        obj: dict = {"id": "w0", "object": "chat.completion", "model": MODEL,
+                     "choices": [{"index": 0, "finish_reason": "length",
+                                  "message": {"role": "assistant",
+                                              "content": "".join(f"t{i} " for i in range(n))}}]}
+        if m != "nousage":
+            obj["usage"] = _usage(n)
+        return web.Response(body=json.dumps(obj).encode(), content_type="application/json",
+                            headers={"X-Engine": "fake"})
 
     async def _stream(req: web.Request, body: dict, m: str) -> web.StreamResponse:
         n = int(body.get("max_tokens", 4))

@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wattprint.cli.exporter_cmd",
     "wattprint.cli.load_cmd",
     "wattprint.cli.agent_cmd",
+    "wattprint.cli.proxy_cmd",
 )
 
 

@@ -4,6 +4,7 @@ Every failure (HTTP status, timeout, broken connection, a body that is not an Op
 an in-stream error) becomes the record's ``status``/``error`` (with the HTTP status when one
 came); a failed request's partial output is never counted as produced tokens. A stream that
 ends without an error but incomplete (:mod:`wattprint.serving.completeness`) is ``truncated``.
+What a stream's bytes say is read by :class:`~wattprint.serving.observer.StreamObserver`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from typing import Any
 
 import aiohttp
 
-from wattprint.serving.completeness import truncation
-from wattprint.serving.records import EngineTimings, RequestRecord, Status, TokenSource
-from wattprint.serving.sse import SSEDecoder, StreamFormatError
+from wattprint.serving.observer import Counter, StreamObserver, fail
+from wattprint.serving.records import RequestRecord, Status
+from wattprint.serving.sse import StreamFormatError
 
-Counter = Callable[[str], int]
-"""Counts tokens in a text with the model's tokenizer."""
+__all__ = ["Counter", "send"]
 
 
 async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
@@ -47,81 +47,29 @@ async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
     max_tokens = body.get("max_tokens")
     record.requested_output_tokens = max_tokens if isinstance(max_tokens, int) else None
     record.length_forced = length_forced and record.requested_output_tokens is not None
-    decoder = SSEDecoder()
-    usage: dict[str, Any] | None = None
-    text_parts: list[str] = []
-    ended = False
+    watch = StreamObserver(record, prompt=prompt, count_tokens=count_tokens)
     record.sent_s = clock()
     try:
         async with session.post(url, json=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
             record.http_status = resp.status
             if resp.status >= 300:
                 detail = (await resp.read())[:300].decode("utf-8", errors="replace")
-                return _fail(record, Status.HTTP_ERROR, f"HTTP {resp.status}: {detail}", clock)
+                return fail(record, Status.HTTP_ERROR, f"HTTP {resp.status}: {detail}", clock())
             async for data in resp.content.iter_any():
-                t = clock()
-                for chunk in decoder.feed(data):
-                    if chunk.error is not None:
-                        return _fail(record, Status.HTTP_ERROR, f"in-stream error: {chunk.error}", clock)
-                    if chunk.text:
-                        record.token_times_s.append(t)
-                        record.chunks += 1
-                        text_parts.append(chunk.text)
-                        if record.first_token_s is None:
-                            record.first_token_s = t
-                    if chunk.usage is not None:
-                        usage = chunk.usage
-                    if chunk.timings is not None:
-                        record.engine_timings = EngineTimings.from_obj(chunk.timings)
-                    if chunk.finish_reason is not None:
-                        record.finish_reason = chunk.finish_reason
-                    ended = ended or chunk.done or chunk.finish_reason is not None
-            for chunk in decoder.close():
-                usage = chunk.usage or usage
-                if chunk.timings is not None:
-                    record.engine_timings = EngineTimings.from_obj(chunk.timings)
-                ended = ended or chunk.done or chunk.finish_reason is not None
+                failure = watch.feed(data, clock())
+                if failure is not None:
+                    return fail(record, *failure, clock())
+            watch.close()
     except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-        return _fail(record, Status.TIMEOUT, f"no complete answer within {timeout_s:g} s", clock)
+        return fail(record, Status.TIMEOUT, f"no complete answer within {timeout_s:g} s", clock())
     except StreamFormatError as err:
-        return _fail(record, Status.PROTOCOL_ERROR, str(err), clock)
+        return fail(record, Status.PROTOCOL_ERROR, str(err), clock())
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError,
             aiohttp.ClientOSError) as err:
-        return _fail(record, Status.DISCONNECTED, f"connection broke mid-stream: {err!r}", clock)
+        return fail(record, Status.DISCONNECTED, f"connection broke mid-stream: {err!r}", clock())
     except aiohttp.ClientError as err:
-        return _fail(record, Status.DISCONNECTED, f"request failed: {err!r}", clock)
+        return fail(record, Status.DISCONNECTED, f"request failed: {err!r}", clock())
     except asyncio.CancelledError:
-        _fail(record, Status.CANCELLED, "stopped before the answer ended", clock)
+        fail(record, Status.CANCELLED, "stopped before the answer ended", clock())
         raise
-    record.end_s = clock()
-    if not ended and not record.chunks:
-        return _fail(record, Status.PROTOCOL_ERROR, "the body ended with no content, no "
-                     "finish_reason and no [DONE]", clock)
-    _count(record, usage, prompt, "".join(text_parts), count_tokens)
-    why = truncation(record)
-    record.status, record.error = (Status.OK, None) if why is None else (Status.TRUNCATED, why)
-    return record
-
-
-def _fail(record: RequestRecord, status: Status, error: str, clock: Callable[[], float]) -> RequestRecord:
-    record.end_s = clock()
-    record.status, record.error = status, error
-    record.output_tokens, record.output_token_source = 0, TokenSource.NONE
-    return record
-
-
-def _count(record: RequestRecord, usage: dict[str, Any] | None, prompt: str, text: str,
-           count_tokens: Counter | None) -> None:
-    if usage and isinstance(usage.get("completion_tokens"), int):
-        record.output_tokens, record.output_token_source = usage["completion_tokens"], TokenSource.USAGE
-    elif count_tokens is not None:
-        record.output_tokens, record.output_token_source = count_tokens(text), TokenSource.TOKENIZER
-    else:
-        record.output_tokens, record.output_token_source = record.chunks, TokenSource.CHUNKS
-    timed = record.engine_timings
-    if usage and isinstance(usage.get("prompt_tokens"), int):
-        record.input_tokens, record.input_token_source = usage["prompt_tokens"], TokenSource.USAGE
-    elif timed is not None and timed.prompt_n is not None:
-        record.input_tokens, record.input_token_source = timed.prompt_n, TokenSource.ENGINE
-    elif count_tokens is not None:
-        record.input_tokens, record.input_token_source = count_tokens(prompt), TokenSource.TOKENIZER
+    return watch.finish(clock())

@@ -111,12 +111,40 @@ class PowerTimeline:
 
     def series(self, domains: Sequence[str]) -> tuple[list[float], list[float]]:
         """(times s, cumulative J summed over ``domains``) of every sample."""
-        return list(self.times_s), [sum(e[d] for d in domains) for e in self.energy_j]
+        with self._lock:
+            return list(self.times_s), [sum(e[d] for d in domains) for e in self.energy_j]
 
     def energy_between(self, domains: Sequence[str], t0: float, t1: float) -> float:
         """Energy (J) of ``domains`` between two times inside the timeline (interpolated)."""
         ts, es = self.series(domains)
         return _interp(ts, es, t1) - _interp(ts, es, t0)
+
+    def window(self, domains: Sequence[str], t0: float, t1: float
+               ) -> tuple[list[float], list[float]]:
+        """(times s, cumulative J over ``domains``) from ``t0`` to ``t1``: the samples strictly
+        between them, with the two edges interpolated, so that consecutive windows share their
+        edge values and their energies add up exactly.
+
+        Raises:
+            MeterError: the timeline does not cover ``[t0, t1]`` (no sample at or before ``t0``,
+                or none at or after ``t1``).
+        """
+        ts, es = self.series(domains)
+        if not ts or ts[0] > t0 or ts[-1] < t1:
+            raise MeterError(f"the power timeline does not cover {t0:.3f}-{t1:.3f} s "
+                             f"({'no samples' if not ts else f'{ts[0]:.3f}-{ts[-1]:.3f} s'})")
+        lo, hi = bisect.bisect_right(ts, t0), bisect.bisect_left(ts, t1)
+        return ([t0, *ts[lo:hi], t1],
+                [_interp(ts, es, t0), *es[lo:hi], _interp(ts, es, t1)])
+
+    def discard_before(self, t_s: float) -> None:
+        """Forget samples older than ``t_s``, keeping the last one at or before it (a long-running
+        timeline, the proxy's, would otherwise grow without bound)."""
+        with self._lock:
+            k = bisect.bisect_right(self.times_s, t_s) - 1
+            if k > 0:
+                del self.times_s[:k]
+                del self.energy_j[:k]
 
     def power_w(self, domains: Sequence[str]) -> list[tuple[float, float]]:
         """Average power (W) of ``domains`` per sample interval, at each interval's midpoint."""

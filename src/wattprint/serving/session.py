@@ -117,7 +117,7 @@ def point_id(cfg: ServingConfig, arrivals: Arrivals) -> str:
     return f"{cfg.key()}:{arrivals.label}"
 
 
-def _tokenizer_counter(path: str | None, model: str | None = None
+def tokenizer_counter(path: str | None, model: str | None = None
                        ) -> Callable[[str], int] | None:
     """The tokenizer at ``path`` (an error when it cannot be loaded); without one, the served
     model's own folder when ``model`` names a local folder holding a tokenizer (as
@@ -128,7 +128,7 @@ def _tokenizer_counter(path: str | None, model: str | None = None
                 (folder / f).exists() for f in ("tokenizer.json", "tokenizer_config.json")):
             return None
         try:
-            return _tokenizer_counter(str(folder))
+            return tokenizer_counter(str(folder))
         except ConfigError:
             return None
     try:
@@ -297,7 +297,7 @@ class ServingSession:
             self._idle_flags.append("idle_baseline_invalid")
             self.log(f"idle baseline not usable ({why}): no idle/dynamic split, every joule of "
                      "the window is shared among requests")
-        count = _tokenizer_counter(cfg.tokenizer, cfg.model)
+        count = tokenizer_counter(cfg.tokenizer, cfg.model)
         # A tokenizer found in the served model's folder (not given with --tokenizer) counts
         # prompts only: re-tokenizing the streamed text miscounts the output (a detokenizer's
         # replacement characters re-encode as several tokens: 94 read where 80 were made on

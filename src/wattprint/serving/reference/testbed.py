@@ -284,19 +284,33 @@ def compare(run: CaseRun, attribution: Attribution | None = None) -> CaseResult:
             raise RuntimeError(f"testbed case {run.case.name}: no truth for request {s.index}")
         rows.append(RequestComparison(s.index, s.status, t.outcome, t.prefill_j, t.decode_j,
                                       s.prefill_j, s.decode_j))
+    p = d.point
+    return score(run.case.name, str(att.model.get("name")), rows, att.window_j - att.idle_j,
+                 {"prefill_j_per_token": att.weights.prefill_j_per_token,
+                  "decode_j_per_token": att.weights.decode_j_per_token,
+                  "source": att.weights.source},
+                 {c.name: c.passed for c in p.checks}, p.flags)
+
+
+def score(case: str, model: str, rows: Sequence[RequestComparison], dynamic_j: float,
+          weights: dict[str, float | str | None], checks: dict[str, bool | None],
+          flags: Sequence[str]) -> CaseResult:
+    """The statistics of a case's comparisons (the proxy's testbed scores its own with it).
+
+    Args:
+        case, model: Names.
+        rows: Every request's comparison.
+        dynamic_j: The measured dynamic energy the requests were attributed from, J.
+        weights, checks, flags: What the attribution used and found.
+    """
     errs = [r.error for r in rows if r.status == "ok" and r.error is not None]
     cut = [r.error for r in rows if r.status == "truncated" and r.error is not None]
-    dynamic = att.window_j - att.idle_j
-    idle = [r.attributed_j / dynamic for r in rows if r.true_j == 0 and dynamic > 0]
-    p = d.point
+    idle = [r.attributed_j / dynamic_j for r in rows if r.true_j == 0 and dynamic_j > 0]
     return CaseResult(
-        run.case.name, str(att.model.get("name")), tuple(rows),
+        case, model, tuple(rows),
         float(np.median(errs)) if errs else None,
         float(np.percentile(errs, 95)) if errs else None, float(max(errs)) if errs else None,
         sum(r.true_prefill_j for r in rows), sum(r.prefill_j for r in rows),
-        sum(r.true_decode_j for r in rows), sum(r.decode_j for r in rows), dynamic,
-        float(max(idle)) if idle else None,
-        {"prefill_j_per_token": att.weights.prefill_j_per_token,
-         "decode_j_per_token": att.weights.decode_j_per_token, "source": att.weights.source},
-        {c.name: c.passed for c in p.checks}, p.flags,
+        sum(r.true_decode_j for r in rows), sum(r.decode_j for r in rows), dynamic_j,
+        float(max(idle)) if idle else None, dict(weights), dict(checks), tuple(flags),
         float(np.median(cut)) if cut else None, float(np.percentile(cut, 95)) if cut else None)

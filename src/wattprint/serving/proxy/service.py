@@ -1,0 +1,450 @@
+"""The proxy as a whole: the HTTP server (:mod:`.relay`), the node's meters and power timeline,
+the sliding-window attribution (:mod:`.sliding`), the request book (:mod:`.book`), metrics
+(:mod:`.metrics`) and spans (:mod:`.tracing`).
+
+``measure`` mode (an upstream on this node): at start the idle power is measured (``idle_s``),
+then the power timeline runs for as long as the proxy does; every ``window_s`` one window, cut
+``lag_s`` after its end, is split among the requests that ran in it, in a worker thread, and
+its shares go to the requests, the counters and (once a request's last window is done) its span.
+``estimate`` mode (an upstream it cannot measure): each request gets ``wattprint estimate llm``
+when it ends; no meter, no windows.
+
+Routes of the proxy's own: ``GET /wattprint/requests/<id>`` (a request's record, estimate and
+attribution), ``GET /wattprint/metrics`` (Prometheus; also ``/metrics`` on ``metrics_port``),
+``GET /wattprint/status`` (mode, basis, idle power, weights, recent windows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from wattprint.errors import ConfigError, MeterError
+from wattprint.meters.energy_meter import EnergyMeter
+from wattprint.results.serving_energy import TokenWeights
+from wattprint.serving.power import Basis, PowerTimeline, choose_basis
+from wattprint.serving.proxy.bodies import STREAMED
+from wattprint.serving.proxy.book import ProxiedRequest, RequestBook, status_label
+from wattprint.serving.proxy.config import ProxyConfig
+from wattprint.serving.proxy.figures import EnergyFigure, LlmEstimator, from_weights
+from wattprint.serving.proxy.metrics import ProxyMetrics
+from wattprint.serving.proxy.sliding import WindowAccount, split_window
+from wattprint.serving.proxy.tenants import TenantMap, read_tenants
+from wattprint.serving.proxy.tracing import SpanWriter
+from wattprint.serving.records import Status
+from wattprint.serving.weights import SliceRows
+
+WEIGHT_WINDOWS = 30
+"""Windows whose slices the per-token weights are fitted on (the latest ones)."""
+RECENT_WINDOWS = 50
+"""Windows summarised at ``/wattprint/status``."""
+PACE_STREAMS = 100
+"""Recent streams whose inter-token gaps give the engine's pace (:meth:`ProxyService.pace`)."""
+
+
+def _window_summary(acc: WindowAccount, gaps: bool) -> dict[str, Any]:
+    pe = acc.phase
+    w = acc.weights
+    return {"start_s": acc.start_s, "end_s": acc.end_s, "window_j": pe.window_j,
+            "idle_j": pe.idle_j, "prefill_j": pe.prefill_j, "decode_j": pe.decode_j,
+            "queued_j": pe.queued_j, "unattributed_j": pe.unattributed_j,
+            "requests_with_share": len(acc.shares), "residual": acc.residual,
+            "weights": {"prefill_j_per_token": w.prefill_j_per_token,
+                        "decode_j_per_token": w.decode_j_per_token, "source": w.source,
+                        "reason": w.reason or None},
+            "flags": [*acc.flags, *(["meter_read_gaps"] if gaps else [])]}
+
+
+class ProxyService:
+    """One proxy (module docstring).
+
+    Args:
+        cfg: The configuration.
+        meter: The EnergyMeter to read (``measure`` mode; detected when None).
+        tracer_provider: An OpenTelemetry ``TracerProvider`` for request spans (None: built
+            from ``cfg.otlp_endpoint`` when set, else no spans).
+        const_labels: Labels on every metric (the pod's, in Kubernetes).
+        log: Progress messages.
+        clock: Monotonic clock (the timeline's).
+    """
+
+    def __init__(self, cfg: ProxyConfig, *, meter: EnergyMeter | None = None,
+                 tracer_provider: Any = None, const_labels: dict[str, str] | None = None,
+                 log: Callable[[str], None] = print,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.cfg, self.log, self.clock = cfg, log, clock
+        self.mode = cfg.energy_mode()
+        self.tenants: TenantMap = read_tenants(cfg.tenants_file) if cfg.tenants_file \
+            else TenantMap()
+        self.metrics = ProxyMetrics(cfg.max_model_labels, const_labels)
+        self.book = RequestBook(cfg.keep)
+        self._meter_given = meter
+        self.meter: EnergyMeter | None = None
+        self.estimator: LlmEstimator | None = None
+        if self.mode == "estimate":
+            self.estimator = LlmEstimator(cfg.estimate_model, cfg.estimate_provider)
+        self.count_tokens = None
+        if cfg.tokenizer is not None:
+            from wattprint.serving.session import tokenizer_counter
+
+            self.count_tokens = tokenizer_counter(cfg.tokenizer)
+        if tracer_provider is None and cfg.otlp_endpoint:
+            from wattprint.serving.proxy.tracing import otlp_tracer_provider
+
+            tracer_provider = otlp_tracer_provider(cfg.otlp_endpoint)
+        self.spans = SpanWriter(tracer_provider) if tracer_provider is not None else None
+        self.basis: Basis | None = None
+        self.idle_power_w = 0.0
+        self.idle_note = ""
+        self.timeline: PowerTimeline | None = None
+        self.weights: TokenWeights | None = None
+        self.windows: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT_WINDOWS)
+        self.windows_done = 0
+        self._rows: collections.deque[SliceRows] = collections.deque(maxlen=WEIGHT_WINDOWS - 1)
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, "wattprint-proxy-window")
+        self._gaps_seen = 0
+        self._paces: collections.deque[float] = collections.deque(maxlen=PACE_STREAMS)
+        self._window_task: asyncio.Task[None] | None = None
+        self._runner: Any = None
+        self._session: Any = None
+        self.port = cfg.port
+        self.metrics_port = cfg.metrics_port
+        self.window_error: str | None = None
+        self._metrics_handler: Any = None
+        self._mrunner: Any = None
+
+    # ------------------------------------------------------------------ energy basis
+    def prepare_energy(self) -> None:
+        """``measure`` mode: open the meters, measure idle power, start the power timeline
+        (blocks for ``idle_s``). Raises MeterError when there is nothing to measure."""
+        if self.mode != "measure":
+            self.log(f"energy: estimated per request by `wattprint estimate llm` (the upstream "
+                     f"{self.cfg.upstream} is not on this node, or --energy estimate)")
+            return
+        meter = self._meter_given or EnergyMeter(interval_s=self.cfg.interval_s)
+        self.meter = meter
+        self.basis = basis = choose_basis(meter.domains())
+        self.log(f"energy basis: {basis.provenance} {', '.join(basis.domains)} "
+                 f"({basis.boundary})")
+        if self.cfg.idle_s > 0:
+            idle = meter.measure_idle(self.cfg.idle_s)
+            if idle:
+                self.idle_power_w = sum(idle[d] for d in basis.domains)
+                self.log(f"idle power {self.idle_power_w:.2f} W over {self.cfg.idle_s:g} s")
+            else:
+                base = getattr(meter, "idle_baseline", None)
+                self.idle_note = "; ".join(getattr(base, "reasons", ())) or "no reason given"
+                self.log(f"idle baseline not usable ({self.idle_note}): no idle share is split "
+                         "off, every joule of a window goes to its requests")
+        else:
+            self.idle_note = "no idle baseline (--idle 0)"
+        self.metrics.at(self.metrics.idle_power).set(self.idle_power_w)
+        self.timeline = PowerTimeline(meter.meters, self.cfg.interval_s, clock=self.clock)
+        self.timeline.start()
+
+    # ------------------------------------------------------------------ per request
+    def estimate(self, req: ProxiedRequest, prompt_tokens: int | None, output_tokens: int
+                 ) -> EnergyFigure | None:
+        """The response-time figure of a request (stored on it too)."""
+        fig: EnergyFigure | None
+        if self.estimator is not None:
+            got = self.estimator.figure(req.requested_model, prompt_tokens, output_tokens)
+            if isinstance(got, str):
+                req.estimate_note = got
+                return None
+            fig = got
+        else:
+            fig = from_weights(self.weights, prompt_tokens, output_tokens, self._boundary())
+            if fig is None:
+                req.estimate_note = ("no per-token energies measured yet" if self.weights is None
+                                     or self.weights.source != "measured" else
+                                     "the prompt's tokens are unknown")
+        req.estimate = fig
+        return fig
+
+    def _boundary(self) -> str:
+        return "" if self.basis is None else ", ".join(self.basis.domains)
+
+    def ended(self, req: ProxiedRequest) -> None:
+        """Count a request that ended; in ``estimate`` mode its energy and span too."""
+        m, r = self.metrics, req.record
+        who = m.who(req.model, req.route, req.tenant)
+        status = status_label(req)
+        m.requests.labels(*who, status).inc()
+        if r.status not in (Status.OK, Status.TRUNCATED):
+            if self.estimator is not None:
+                self._span(req, None)
+            return
+        gaps = r.itls_s() if req.timing == STREAMED and r.status is Status.OK else []
+        if gaps:
+            self._paces.append(statistics.median(gaps))
+        if r.input_tokens is not None:
+            m.tokens.labels(*who, "prompt").inc(r.input_tokens)
+        m.tokens.labels(*who, "output").inc(r.output_tokens)
+        if req.estimate is None and not req.estimate_note:
+            self.estimate(req, r.input_tokens, r.output_tokens)
+        if self.estimator is not None:
+            fig = req.estimate
+            if fig is not None:
+                m.energy.labels(*who, "prefill", "estimated").inc(fig.prefill_j or 0.0)
+                m.energy.labels(*who, "decode", "estimated").inc(fig.decode_j or 0.0)
+            self._span(req, fig)
+
+    def pace(self) -> float | None:
+        """The engine's recent time per step: the median of the median inter-token gaps of the
+        last :data:`PACE_STREAMS` streams that ended ``ok`` (s; None before the first)."""
+        if not self._paces:
+            return None
+        return float(statistics.median(self._paces))
+
+    def _span(self, req: ProxiedRequest, fig: EnergyFigure | None) -> None:
+        if self.spans is not None:
+            self.spans.write(req, fig)
+
+    # ------------------------------------------------------------------ windows
+    async def _window_loop(self) -> None:
+        tl, basis = self.timeline, self.basis
+        assert tl is not None and basis is not None
+        loop = asyncio.get_running_loop()
+        w, lag = self.cfg.window_s, self.cfg.lag_s
+        a = tl.times_s[0]
+        while True:
+            b = a + w
+            while self.clock() < b + lag or tl.times_s[-1] < b:
+                await asyncio.sleep(max(min(b + lag - self.clock(), 1.0), tl.interval_s))
+            records = self.book.snapshot(a - w, b)
+            try:
+                acc = await loop.run_in_executor(self._pool, self._split, records, a, b)
+            except MeterError as err:      # a gap in the timeline: this window is lost, said so
+                self.window_error = str(err)
+                self.metrics.at(self.metrics.windows, "lost").inc()
+                self.log(f"window {a:.1f}-{b:.1f} s not attributed: {err}")
+            else:
+                self._apply(acc)
+            tl.discard_before(b)
+            a = b
+
+    def _split(self, records: list[Any], a: float, b: float) -> WindowAccount:
+        tl, basis = self.timeline, self.basis
+        assert tl is not None and basis is not None
+        ts, es = tl.window(basis.domains, a, b)
+        return split_window(records, ts, es, idle_power_w=self.idle_power_w,
+                            basis_provenance=basis.provenance, basis_domains=basis.domains,
+                            prior_rows=list(self._rows), seed=self.windows_done)
+
+    def _apply(self, acc: WindowAccount) -> None:
+        m = self.metrics
+        for index, (pre, dec) in acc.shares.items():
+            req = self.book.add_share(index, pre, dec, acc.phase_sources.get(index, ""))
+            if req is None:
+                continue
+            who = m.who(req.model, req.route, req.tenant)
+            m.energy.labels(*who, "prefill", "attributed").inc(max(pre, 0.0))
+            m.energy.labels(*who, "decode", "attributed").inc(max(dec, 0.0))
+        pe = acc.phase
+        prov = acc.basis_provenance.value
+        for part, j in (("idle", pe.idle_j), ("attributed", pe.prefill_j + pe.decode_j),
+                        ("queued", pe.queued_j), ("unattributed", pe.unattributed_j)):
+            m.at(m.node, part, prov).inc(max(j, 0.0))
+        errors = len(self.timeline.errors) if self.timeline is not None else 0
+        gaps, self._gaps_seen = errors > self._gaps_seen, errors
+        m.at(m.windows, "flagged" if acc.flags or gaps else "ok").inc()
+        self._rows.append(acc.rows)
+        self.weights = acc.weights
+        measured = acc.weights.source == "measured"
+        m.at(m.per_token, "prompt").set(acc.weights.prefill_j_per_token if measured else 0.0)
+        m.at(m.per_token, "decoded").set(acc.weights.decode_j_per_token if measured else 0.0)
+        self.windows.append(_window_summary(acc, gaps))
+        self.windows_done += 1
+        for req in self.book.settle(acc.end_s, acc.end_s - self.cfg.window_s):
+            self._span(req, req.attributed(self._boundary(), prov))
+
+    # ------------------------------------------------------------------ HTTP
+    def status(self) -> dict[str, Any]:
+        """The proxy's state (``/wattprint/status``)."""
+        w = self.weights
+        return {"upstream": self.cfg.upstream, "mode": self.mode,
+                "basis": None if self.basis is None else {
+                    "provenance": self.basis.provenance.value,
+                    "domains": list(self.basis.domains), "boundary": self.basis.boundary},
+                "idle_power_w": self.idle_power_w if self.mode == "measure" else None,
+                "idle_note": self.idle_note or None,
+                "window_s": self.cfg.window_s, "lag_s": self.cfg.lag_s,
+                "windows_attributed": self.windows_done, "window_error": self.window_error,
+                "in_flight": self.book.running(),
+                "tenants": self.tenants.names(),
+                "weights": None if w is None else {
+                    "prefill_j_per_token": w.prefill_j_per_token,
+                    "decode_j_per_token": w.decode_j_per_token, "source": w.source,
+                    "prefill_ci_j": w.prefill_ci_j, "decode_ci_j": w.decode_ci_j,
+                    "slices": w.slices, "windows": w.points, "reason": w.reason or None},
+                "recent_windows": list(self.windows)}
+
+    def app(self) -> Any:
+        """The aiohttp application."""
+        import aiohttp
+        from aiohttp import web
+
+        from wattprint.serving.proxy.bodies import ROUTES
+        from wattprint.serving.proxy.relay import LOOKUP_PATH, Relay
+
+        app = web.Application(client_max_size=1 << 30)
+        relay_box: list[Relay] = []
+
+        async def session_ctx(_: web.Application) -> Any:
+            conn = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=conn, auto_decompress=False)
+            relay_box.append(Relay(
+                self.cfg.upstream, self._session, self.book, self.tenants,
+                model_label=self.metrics.model_label, estimate=self.estimate, ended=self.ended,
+                timeout_s=self.cfg.timeout_s, pace=self.pace, count_tokens=self.count_tokens,
+                tenant_header=self.cfg.tenant_header, clock=self.clock))
+            yield
+            await self._session.close()
+
+        app.cleanup_ctx.append(session_ctx)
+
+        async def completion(request: web.Request) -> web.StreamResponse:
+            return await relay_box[0].completion(request)
+
+        async def passthrough(request: web.Request) -> web.StreamResponse:
+            return await relay_box[0].passthrough(request)
+
+        async def lookup(request: web.Request) -> web.Response:
+            req = self.book.lookup(request.match_info["rid"])
+            if req is None:
+                return web.json_response({"error": {"message": "no such request (unknown id, or "
+                                                    f"older than the last {self.cfg.keep})"}},
+                                         status=404)
+            prov = "" if self.basis is None else self.basis.provenance.value
+            return web.json_response(req.to_dict(self._boundary(), prov))
+
+        async def metrics(_: web.Request) -> web.Response:
+            self.metrics.at(self.metrics.in_flight).set(self.book.running())
+            return web.Response(body=self.metrics.text(),
+                                headers={"Content-Type": "text/plain; version=0.0.4; "
+                                         "charset=utf-8"})
+
+        async def status(_: web.Request) -> web.Response:
+            return web.json_response(self.status())
+
+        for path in ROUTES:
+            app.router.add_post(path, completion)
+        app.router.add_get(LOOKUP_PATH + "{rid}", lookup)
+        app.router.add_get("/wattprint/metrics", metrics)
+        app.router.add_get("/wattprint/status", status)
+        app.router.add_route("*", "/{tail:.*}", passthrough)
+        self._metrics_handler = metrics
+        return app
+
+    async def start(self) -> None:
+        """Serve (after :meth:`prepare_energy`); returns once listening.
+
+        Raises:
+            ConfigError: a port cannot be bound.
+        """
+        from aiohttp import web
+
+        app = self.app()
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
+                                     shutdown_timeout=2.0)
+        await self._runner.setup()
+        try:
+            site = web.TCPSite(self._runner, self.cfg.host, self.cfg.port, backlog=1024)
+            await site.start()
+            self.port = _bound_port(site, self.cfg.port)
+            if self.cfg.metrics_port is not None:
+                mapp = web.Application()
+                mapp.router.add_get("/metrics", self._metrics_handler)
+                self._mrunner = web.AppRunner(mapp, access_log=None)
+                await self._mrunner.setup()
+                msite = web.TCPSite(self._mrunner, self.cfg.host, self.cfg.metrics_port)
+                await msite.start()
+                self.metrics_port = _bound_port(msite, self.cfg.metrics_port)
+        except OSError as err:
+            await self.stop()
+            raise ConfigError(f"--listen {self.cfg.host}:{self.cfg.port} / --metrics-port: "
+                              f"cannot listen ({err.strerror or err})") from None
+        if self.timeline is not None:
+            self._window_task = asyncio.create_task(self._window_loop())
+
+    async def stop(self) -> None:
+        """Stop serving and measuring. Idempotent."""
+        if self._window_task is not None:
+            self._window_task.cancel()
+            await asyncio.gather(self._window_task, return_exceptions=True)
+            self._window_task = None
+        for runner in (self._mrunner, self._runner):
+            if runner is not None:
+                await runner.cleanup()
+        self._runner = None
+        self._mrunner = None
+        if self.timeline is not None:
+            self.timeline.stop()
+            self.timeline = None
+        self._pool.shutdown(wait=True)
+        if self.meter is not None and self._meter_given is None:
+            self.meter.close()
+        if self.spans is not None and hasattr(self.spans.provider, "force_flush"):
+            self.spans.provider.force_flush()
+
+    @property
+    def url(self) -> str:
+        """The proxy's base URL."""
+        host = "127.0.0.1" if self.cfg.host in ("0.0.0.0", "") else self.cfg.host
+        return f"http://{host}:{self.port}"
+
+
+def _bound_port(site: Any, asked: int) -> int:
+    if asked:
+        return asked
+    server = getattr(site, "_server", None)
+    socks = getattr(server, "sockets", None) or ()
+    return int(socks[0].getsockname()[1]) if socks else asked
+
+
+class ProxyThread:
+    """A :class:`ProxyService` in a background thread with its own event loop (tests, the
+    bench): ``with ProxyThread(service) as proxy: proxy.url, proxy.call(fn)``."""
+
+    def __init__(self, service: ProxyService) -> None:
+        self.service = service
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="wattprint-proxy",
+                                        daemon=True)
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` in the proxy's loop thread and return its result (reads of the book)."""
+        async def run() -> Any:
+            return fn()
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(30)
+
+    @property
+    def url(self) -> str:
+        """The proxy's base URL."""
+        return self.service.url
+
+    def __enter__(self) -> ProxyThread:
+        self.service.prepare_energy()
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self.service.start(), self._loop).result(30)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self.service.stop(), self._loop).result(30)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        else:
+            self._loop.run_until_complete(self.service.stop())
+        self._loop.close()
