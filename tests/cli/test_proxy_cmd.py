@@ -52,6 +52,8 @@ UP = ["proxy", "--upstream", "http://127.0.0.1:9"]
     ([*UP, "--otlp-endpoint", "collector:4318"], "--otlp-endpoint 'collector:4318'"),
     ([*UP, "--energy", "estimate", "--estimate-model", "no-such-model-xyz"],
      "--estimate-model: unknown model 'no-such-model-xyz'"),
+    ([*UP, "--energy", "estimate", "--estimate-model", "x", "--active-params", "0"],
+     "--active-params: expected N or LOW:HIGH with 0 < LOW <= HIGH"),
 ])
 def test_bad_flags_are_exit_2_naming_the_flag(argv, says, capsys):
     code, err = _exit(argv, capsys)

@@ -9,6 +9,7 @@ import pytest
 from proxy_helpers import chat, fetch, lookup, metrics, proxy, series
 from serving_fakes import MODEL, fake_server
 
+from wattprint.estimates.catalog import Range
 from wattprint.estimates.llm import LlmRequest, estimate_llm
 from wattprint.estimates.reference import reference_fit
 from wattprint.serving.proxy.relay import ENERGY_REQUEST_HEADER, ESTIMATE_HEADER, ID_HEADER
@@ -67,3 +68,18 @@ def test_estimates_for_an_upstream_that_cannot_be_measured(stream, tmp_path):
                          provenance="estimated")] for ph in ("prefill", "decode"))
     assert total == pytest.approx(2 * (got["prefill_j"] + got["decode_j"]))
     assert m[series("wattprint_proxy_requests_total", **who, status="ok")] == 2
+
+
+def test_a_model_the_tables_do_not_know_needs_its_size_and_gets_a_figure_with_it():
+    from wattprint.errors import ConfigError
+    from wattprint.serving.proxy.figures import LlmEstimator
+
+    with pytest.raises(ConfigError, match="--estimate-model: unknown model.*--active-params"):
+        LlmEstimator("my-private-model-9000")
+    est = LlmEstimator("my-private-model-9000", active_params_b=(8.0, 8.0))
+    fig = est.figure(None, 100, 20)
+    want = estimate_llm(LlmRequest(model="my-private-model-9000", input_tokens=100,
+                                   output_tokens=20, active_params_b=Range(8.0, 8.0)),
+                        reference_fit())
+    assert not isinstance(fig, str) and fig.provenance == "estimated"
+    assert fig.energy_j == pytest.approx(want.energy.central_j)

@@ -21,6 +21,7 @@ from wattprint.cli.common import (
     positive_seconds,
     sampling_interval,
 )
+from wattprint.cli.estimate_cmd import value_range
 from wattprint.cli.hardware_options import add_hardware_arguments, hardware_options
 
 if TYPE_CHECKING:
@@ -81,6 +82,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "upstream is on this machine (default: %(default)s)")
     p.add_argument("--estimate-model", metavar="NAME",
                    help="model name for the estimator (default: each request's model field)")
+    p.add_argument("--active-params", type=value_range, metavar="B|LO:HI",
+                   help="active parameters of the estimated model, billions (needed for a model "
+                   "the estimator's tables do not know)")
     p.add_argument("--provider", metavar="P",
                    help="provider for the estimator: openai, anthropic, mistralai, google")
     p.add_argument("--timeout", type=positive_seconds, default=None, metavar="S",
@@ -126,6 +130,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         lag_s=args.lag, idle_s=args.idle, interval_s=args.interval,
         energy="measure" if args.agent and args.energy == "auto" else args.energy,
         estimate_model=args.estimate_model, estimate_provider=args.provider,
+        estimate_active_params_b=args.active_params,
         timeout_s=args.timeout, keep=args.keep, max_model_labels=args.max_model_labels,
         otlp_endpoint=args.otlp_endpoint, tokenizer=args.tokenizer)
     ident = None if args.no_pod_labels else pod_identity()

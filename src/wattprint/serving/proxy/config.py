@@ -39,6 +39,8 @@ class ProxyConfig:
         interval_s: Power timeline period, s.
         energy: One of :data:`ENERGY_MODES`.
         estimate_model: Model name given to the estimator (None: each request's ``model``).
+        estimate_active_params_b: Active parameters (billions, low and high) of a model the
+            estimator's tables do not know (``--active-params``), or None.
         estimate_provider: Provider given to the estimator (``openai``, ``anthropic`` ...).
         timeout_s: Longest silence from the upstream within one answer, s (then the request
             is recorded ``timeout`` and the client's connection is cut); None: no limit (the
@@ -63,6 +65,7 @@ class ProxyConfig:
     interval_s: float = 0.1
     energy: str = "auto"
     estimate_model: str | None = None
+    estimate_active_params_b: tuple[float, float] | None = None
     estimate_provider: str | None = None
     timeout_s: float | None = None
     keep: int = 100_000

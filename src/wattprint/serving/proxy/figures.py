@@ -91,15 +91,20 @@ class LlmEstimator:
     Args:
         model: The model name to estimate for (None: each request's ``model``).
         provider: The provider (PUE, hardware assumptions), or None.
+        active_params_b: Active parameters, billions (low, high), for a model the tables do
+            not know (``--active-params``), or None.
 
     Raises:
         ConfigError: ``model`` or ``provider`` unknown to the estimator (checked at start).
     """
 
-    def __init__(self, model: str | None = None, provider: str | None = None) -> None:
+    def __init__(self, model: str | None = None, provider: str | None = None,
+                 active_params_b: tuple[float, float] | None = None) -> None:
+        from wattprint.estimates.catalog import Range
         from wattprint.estimates.reference import reference_fit
 
         self.model, self.provider = model, provider
+        self.active_params_b = None if active_params_b is None else Range(*active_params_b)
         self.fit = reference_fit()
         self._cache: OrderedDict[tuple[str, int, int], EnergyFigure | str] = OrderedDict()
         if model is not None:
@@ -133,7 +138,8 @@ class LlmEstimator:
 
         try:
             e = estimate_llm(LlmRequest(model=name, input_tokens=n_in, output_tokens=n_out,
-                                        provider=self.provider), self.fit)
+                                        provider=self.provider,
+                                        active_params_b=self.active_params_b), self.fit)
             out: EnergyFigure | str = EnergyFigure(
                 e.energy.central_j, e.energy.low_j, e.energy.high_j, e.request.level,
                 "estimated", "request, at the estimator's boundary (batch share of the servers)",

@@ -88,7 +88,8 @@ class ProxyService:
         self.meter: EnergyMeter | None = None
         self.estimator: LlmEstimator | None = None
         if self.mode == "estimate":
-            self.estimator = LlmEstimator(cfg.estimate_model, cfg.estimate_provider)
+            self.estimator = LlmEstimator(cfg.estimate_model, cfg.estimate_provider,
+                                          cfg.estimate_active_params_b)
         self.count_tokens = None
         if cfg.tokenizer is not None:
             from wattprint.serving.session import tokenizer_counter
