@@ -29,6 +29,22 @@ def _why(r):
             f"weights {r.weights}, flags {r.flags}, worst {worst}")
 
 
+def _measured(tmp_path, case, **kw):
+    """The case through the proxy, run again (at most twice) when the proxy refused its idle
+    baseline: a machine too busy for a steady idle window is a failed precondition of the
+    measurement, not an error of the attribution (the proxy then splits no idle share and says
+    why, which is checked here)."""
+    notes = []
+    for k in range(3):
+        run = run_proxy_case(case, tmp_path / f"try{k}", **kw)
+        note = run.status.get("idle_note")
+        if not note:
+            return run
+        assert run.status["idle_power_w"] == 0.0
+        notes.append(note)
+    pytest.fail(f"{case.name}: the idle baseline was refused in 3 tries: {notes}")
+
+
 def _meets_targets(run):
     r = compare_proxy(run)
     assert len(r.requests) == len(run.case.prompts)
@@ -47,8 +63,8 @@ def _meets_targets(run):
 
 def test_streams_through_the_proxy_to_a_batched_engine(tmp_path):
     eng = ReferenceConfig(**{**COSTS, "mode": "batched", "max_batch": 4, "dialect": "vllm"})
-    run = run_proxy_case(Case("proxy-batched-streams", eng, Arrivals("poisson", rate_rps=2.0),
-                              prompts(12, 100, 32), idle_s=3.0), tmp_path)
+    run = _measured(tmp_path, Case("proxy-batched-streams", eng, Arrivals("poisson", rate_rps=2.0),
+                                   prompts(12, 100, 32), idle_s=3.0))
     r = _meets_targets(run)
     assert {look["timing"] for look in run.lookups.values()} == {STREAMED}
     assert r.weights["prefill_j_per_token"] == pytest.approx(COSTS["prefill_j_per_token"],
@@ -62,8 +78,8 @@ def test_streams_through_the_proxy_to_a_batched_engine(tmp_path):
 
 def test_whole_answers_through_the_proxy_to_a_serial_engine(tmp_path):
     eng = ReferenceConfig(**{**COSTS, "mode": "serial", "dialect": "vllm"})
-    run = run_proxy_case(Case("proxy-serial-whole", eng, Arrivals("poisson", rate_rps=1.0),
-                              prompts(12, 100, 32), idle_s=3.0), tmp_path, whole_every=3)
+    run = _measured(tmp_path, Case("proxy-serial-whole", eng, Arrivals("poisson", rate_rps=1.0),
+                                   prompts(12, 100, 32), idle_s=3.0), whole_every=3)
     _meets_targets(run)
     timing = [run.lookups[s.rid]["timing"] for s in run.sent]
     assert timing == [PACED if not s.stream else STREAMED for s in run.sent]
