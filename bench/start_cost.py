@@ -61,6 +61,14 @@ if tool == "wattprint":
     import wattprint
     meter = wattprint.EnergyMeter()
     meter.start()
+elif tool == "floor":
+    import importlib
+    for name in json.loads(sys.argv[2]):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    meter = None
 else:
     import logging
     from codecarbon import OfflineEmissionsTracker
@@ -70,25 +78,32 @@ else:
 t1, c1 = time.perf_counter(), cpu_s()
 added = set(sys.modules) - before
 heavy = sorted(m for m in HEAVY if m in added)
-meter.stop()
+if meter is not None:
+    meter.stop()
 print(json.dumps({"start_ms": (t1 - t0) * 1e3, "cpu_ms": (c1 - c0) * 1e3,
-                  "modules_added": len(added), "heavy": heavy}))
+                  "modules_added": len(added), "heavy": heavy, "added": sorted(added)}))
 """
 
 
-def sample(python: str, tool: str, src: str = SRC, *,
-           write_bytecode: bool = False) -> dict[str, Any]:
-    """One fresh process: import + start ``tool`` (wattprint from ``src``); its timings."""
+def sample(python: str, tool: str, src: str = SRC, *, write_bytecode: bool = False,
+           floor: list[str] | None = None) -> dict[str, Any]:
+    """One fresh process: import + start ``tool`` (wattprint from ``src``); its timings.
+
+    ``tool`` ``floor`` imports only ``floor``, the modules outside wattprint that wattprint's
+    import + start loads (the standard library's part of its cost, which no change to
+    wattprint's own code can remove)."""
     env = dict(os.environ, PYTHONPATH=src, CODECARBON_LOG_LEVEL="error")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     code = f"HEAVY = {HEAVY!r}\n{WORKER}"
-    args = [python, *([] if write_bytecode else ["-B"]), "-c", code,
-            "codecarbon" if tool == "codecarbon" else "wattprint"]
+    name = tool if tool in ("codecarbon", "floor") else "wattprint"
+    args = [python, *([] if write_bytecode else ["-B"]), "-c", code, name,
+            *([json.dumps(floor)] if floor is not None else [])]
     p = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     if p.returncode != 0 or not lines:
         raise SystemExit(f"{tool}: {(p.stderr.strip().splitlines() or ['no output'])[-1]}")
-    return json.loads(lines[-1])
+    row: dict[str, Any] = json.loads(lines[-1])
+    return row
 
 
 def instructions_m(python: str, tool: str, src: str) -> float:
@@ -108,6 +123,10 @@ def instructions_m(python: str, tool: str, src: str) -> float:
 
     prelude = WORKER.split("tool = sys.argv[1]")[0] + "tool = sys.argv[1]\n"
     return (count(f"HEAVY = {HEAVY!r}\n{WORKER}") - count(prelude)) / 1e6
+
+
+def _floor(tool: str, floor: list[str]) -> list[str] | None:
+    return floor if tool == "floor" else None
 
 
 def _version(python: str, dist: str) -> str:
@@ -139,18 +158,26 @@ def main() -> int:
     srcs = {"wattprint": SRC, "codecarbon": SRC}
     if args.baseline_src:
         srcs["wattprint-baseline"] = os.path.abspath(args.baseline_src)
+    srcs["floor"] = SRC
     tools = list(srcs)
     load0 = os.getloadavg()[0]
+    # the modules outside wattprint that its import + start loads, in the order a set gives
+    floor = sorted(m for m in sample(args.python, "wattprint", SRC, write_bytecode=True)["added"]
+                   if m.split(".")[0] != "wattprint")
     for tool in tools:  # write bytecode once, unmeasured
-        sample(args.python, tool, srcs[tool], write_bytecode=True)
+        sample(args.python, tool, srcs[tool], write_bytecode=True, floor=_floor(tool, floor))
     rows: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
     for _ in range(args.reps):
         for tool in tools:
-            rows[tool].append(sample(args.python, tool, srcs[tool]))
+            row = sample(args.python, tool, srcs[tool], floor=_floor(tool, floor))
+            row.pop("added")
+            rows[tool].append(row)
     load1 = os.getloadavg()[0]
     out = {t: summarise(r) for t, r in rows.items()}
     if args.instructions:
         for tool in tools:
+            if tool == "floor":
+                continue
             out[tool]["instructions_m"] = instructions_m(args.python, tool, srcs[tool])
     doc = {"results": out, "samples": rows,
            "ratio_median": out["codecarbon"]["start_ms_median"] / out["wattprint"]["start_ms_median"],
@@ -168,13 +195,19 @@ def main() -> int:
         "|---|---|---|---|---|---|"]
     names = {"wattprint": "wattprint EnergyMeter",
              "wattprint-baseline": f"wattprint EnergyMeter, baseline ({args.baseline_src})",
-             "codecarbon": f"CodeCarbon {doc['codecarbon']} OfflineEmissionsTracker"}
+             "codecarbon": f"CodeCarbon {doc['codecarbon']} OfflineEmissionsTracker",
+             "floor": "floor: only the standard-library modules wattprint's import + start "
+                      f"loads ({len(floor)})"}
     for tool in tools:
         r = out[tool]
         instr = f"{r['instructions_m']:.0f}" if "instructions_m" in r else "–"
         lines.append(f"| {names[tool]} | {r['start_ms_median']:.1f} / {r['start_ms_min']:.1f} "
                      f"| {r['cpu_ms_median']:.1f} / {r['cpu_ms_min']:.1f} | {instr} "
                      f"| {r['modules_added']} | {', '.join(r['heavy']) or 'none'} |")
+    lines.append("")
+    own = out["wattprint"]["cpu_ms_median"] - out["floor"]["cpu_ms_median"]
+    doc["wattprint_own_cpu_ms_median"] = own
+    lines.append(f"wattprint's own code (its CPU median less the floor's): {own:.1f} ms.")
     lines.append("")
     lines.append(f"{args.reps} fresh processes per tool, interleaved, bytecode cached; "
                  f"CodeCarbon / wattprint, median: {doc['ratio_median']:.0f}×. Load average "
