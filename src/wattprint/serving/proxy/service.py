@@ -201,7 +201,7 @@ class ProxyService:
         gaps = r.itls_s() if req.timing == STREAMED and r.status is Status.OK else []
         if gaps:
             self._paces.append(statistics.median(gaps))
-        if req.timing in (PACED, SPREAD_EVENLY) and self.estimator is None:
+        if req.timing in (PACED, SPREAD_EVENLY) and self._window_task is not None:
             self._unplaced.append(req)
         if r.input_tokens is not None:
             m.tokens.labels(*who, "prompt").inc(r.input_tokens)
