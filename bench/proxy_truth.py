@@ -5,7 +5,8 @@ counter with the real RAPL meter, every request's attributed energy (read back a
 (:mod:`wattprint.serving.proxy.testbed`).
 
 Cases: serial and batched engines, all streams or every third answer whole (non-streamed, whose
-token times the proxy cannot see: placed at the pace of recent streams, ``PACED``).
+token times the proxy cannot see: placed back from the end at the engine steps the streams beside
+them show, ``AT_STEPS``, else at the pace of recent streams, ``PACED``). ``--cases`` runs some.
 
 Writes ``bench/results/proxy_truth.json`` and ``.md``. Targets (issue 19's, which the proxy's
 figures state): median per-request error <= 10 %, p95 <= 25 % over requests that ended ok,
@@ -57,11 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=16)
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--out", default=str(HERE / "results" / "proxy_truth"))
+    ap.add_argument("--cases", nargs="+", metavar="NAME",
+                    help="run only these cases (default: all)")
     args = ap.parse_args(argv)
+    chosen = cases(args.requests)
+    names = [c.name for c, _, _ in chosen]
+    unknown = sorted(set(args.cases or ()) - set(names))
+    if unknown:
+        ap.error(f"--cases: unknown {', '.join(unknown)} (known: {', '.join(names)})")
     load0 = os.getloadavg()[0]
     rows = []
     t0 = time.monotonic()
-    for case, whole, what in cases(args.requests):
+    for case, whole, what in chosen:
+        if args.cases and case.name not in args.cases:
+            continue
         for k in range(args.runs):
             run = run_proxy_case(case, Path(tempfile.mkdtemp()) / case.name, whole_every=whole)
             r = compare_proxy(run)

@@ -2,12 +2,12 @@
 simulated RAPL counter read by the real RAPL meter, requests sent *through the proxy* on
 127.0.0.1, each request's attributed energy read back at ``/wattprint/requests/<id>`` and
 compared with what the engine spent on it (the issue-19 targets; ``bench/proxy_truth.py``
-publishes the numbers, including a batched engine with whole answers, which misses them)."""
+publishes the numbers)."""
 
 import pytest
 
 from wattprint.serving.arrivals import Arrivals
-from wattprint.serving.proxy.bodies import PACED, STREAMED
+from wattprint.serving.proxy.bodies import AT_STEPS, PACED, STREAMED
 from wattprint.serving.proxy.testbed import compare_proxy, run_proxy_case
 from wattprint.serving.reference import ReferenceConfig
 from wattprint.serving.reference.testbed import (
@@ -86,3 +86,18 @@ def test_whole_answers_through_the_proxy_to_a_serial_engine(tmp_path):
     assert timing.count(PACED) == 4
     notes = [run.lookups[s.rid]["attributed"]["stated_error"].get("note") for s in run.sent]
     assert [n is not None for n in notes] == [not s.stream for s in run.sent]
+
+
+def test_whole_answers_through_the_proxy_to_a_batched_engine(tmp_path):
+    # whole answers share the engine's steps with the streams beside them: their energy is
+    # theirs only when the windows wait for them and their tokens sit on those steps
+    eng = ReferenceConfig(**{**COSTS, "mode": "batched", "max_batch": 4, "dialect": "vllm"})
+    run = _measured(tmp_path, Case("proxy-batched-whole", eng, Arrivals("poisson", rate_rps=2.0),
+                                   prompts(12, 100, 32), idle_s=3.0), whole_every=3)
+    r = _meets_targets(run)
+    timing = [run.lookups[s.rid]["timing"] for s in run.sent]
+    assert [t == STREAMED for t in timing] == [s.stream for s in run.sent]
+    assert {t for t in timing if t != STREAMED} <= {AT_STEPS, PACED}
+    assert AT_STEPS in timing
+    assert r.weights["prefill_j_per_token"] == pytest.approx(COSTS["prefill_j_per_token"],
+                                                              rel=0.15)

@@ -30,8 +30,10 @@ ATTRIBUTION_ERROR = {"median_rel": 0.10, "p95_rel": 0.25,
 """The attribution's stated error per request (the targets the testbed asserts)."""
 WHOLE_ANSWER_NOTE = ("a whole (non-streamed) answer: its token times were placed, not seen "
                      "(timing); against the reference engine with every third answer whole, "
-                     "these targets held on a serial engine but not on a batched one (median "
-                     "10 %, p95 34 % over all requests: bench/results/proxy_truth.md)")
+                     "these targets held on a serial and a batched engine (median 0.2-0.6 %, "
+                     "p95 0.4-1.4 %: bench/results/proxy_truth.md), placed at the engine steps "
+                     "of the streams beside it; steps no stream shows are guessed at a pace, "
+                     "and harder traffic reached p95 11-33 % (docs/proxy.md)")
 """Said beside :data:`ATTRIBUTION_ERROR` on a request whose answer came whole."""
 
 

@@ -6,6 +6,10 @@ the sliding-window attribution (:mod:`.sliding`), the request book (:mod:`.book`
 then the power timeline runs for as long as the proxy does; every ``window_s`` one window, cut
 ``lag_s`` after its end, is split among the requests that ran in it, in a worker thread, and
 its shares go to the requests, the counters and (once a request's last window is done) its span.
+A window also waits (at most :data:`WHOLE_WAIT_S` more) for the whole (non-streamed) answers
+sent before its end: their work cannot be seen until they come back, and a window attributed
+without it gives it to the streams beside them. Their tokens are then placed again at the
+engine steps those streams showed (:func:`~.bodies.place_at_steps`).
 ``estimate`` mode (an upstream it cannot measure): each request gets ``wattprint estimate llm``
 when it ends; no meter, no windows.
 
@@ -29,8 +33,16 @@ from wattprint.errors import ConfigError, MeterError
 from wattprint.meters.energy_meter import EnergyMeter
 from wattprint.results.serving_energy import TokenWeights
 from wattprint.serving.power import Basis, PowerTimeline, choose_basis
-from wattprint.serving.proxy.bodies import STREAMED
-from wattprint.serving.proxy.book import ProxiedRequest, RequestBook, status_label
+from wattprint.serving.proxy.bodies import (
+    AT_STEPS,
+    PACED,
+    SPREAD_EVENLY,
+    STREAMED,
+    SeenSteps,
+    place_at_steps,
+    same_step_s,
+)
+from wattprint.serving.proxy.book import RUNNING, ProxiedRequest, RequestBook, status_label
 from wattprint.serving.proxy.config import ProxyConfig
 from wattprint.serving.proxy.figures import EnergyFigure, LlmEstimator, from_weights
 from wattprint.serving.proxy.metrics import ProxyMetrics
@@ -46,6 +58,9 @@ RECENT_WINDOWS = 50
 """Windows summarised at ``/wattprint/status``."""
 PACE_STREAMS = 100
 """Recent streams whose inter-token gaps give the engine's pace (:meth:`ProxyService.pace`)."""
+WHOLE_WAIT_S = 600.0
+"""Longest a window waits, past ``lag_s``, for whole answers sent before its end, s (an answer
+that takes longer loses the share of its work in that window to the requests beside it)."""
 
 
 def _window_summary(acc: WindowAccount, gaps: bool) -> dict[str, Any]:
@@ -111,6 +126,7 @@ class ProxyService:
         self._pool = concurrent.futures.ThreadPoolExecutor(1, "wattprint-proxy-window")
         self._gaps_seen = 0
         self._paces: collections.deque[float] = collections.deque(maxlen=PACE_STREAMS)
+        self._unplaced: list[ProxiedRequest] = []
         self._window_task: asyncio.Task[None] | None = None
         self._runner: Any = None
         self._session: Any = None
@@ -185,6 +201,8 @@ class ProxyService:
         gaps = r.itls_s() if req.timing == STREAMED and r.status is Status.OK else []
         if gaps:
             self._paces.append(statistics.median(gaps))
+        if req.timing in (PACED, SPREAD_EVENLY) and self._window_task is not None:
+            self._unplaced.append(req)
         if r.input_tokens is not None:
             m.tokens.labels(*who, "prompt").inc(r.input_tokens)
         m.tokens.labels(*who, "output").inc(r.output_tokens)
@@ -204,6 +222,32 @@ class ProxyService:
             return None
         return float(statistics.median(self._paces))
 
+    def _place_whole(self) -> None:
+        """Place the tokens of the whole answers that ended since the last window again, at
+        the engine steps seen in the streams that ran beside them (:func:`.place_at_steps`)."""
+        todo, self._unplaced = self._unplaced, []
+        spans = [(r.record.sent_s, r.record.end_s) for r in todo]
+        lo = min((a for a, _ in spans if a is not None), default=None)
+        hi = max((b for _, b in spans if b is not None), default=None)
+        if lo is None or hi is None:
+            return
+        pace = self.pace()
+        steps = SeenSteps.of(
+            ((q.record.sent_s, q.record.token_times_s) for q in self.book.active.values()
+             if q.timing == STREAMED and q.record.token_times_s
+             and q.record.token_times_s[-1] >= lo and q.record.token_times_s[0] <= hi),
+            same_step_s(pace or 0.0))
+        if not len(steps):
+            return
+        for req in todo:
+            if place_at_steps(req.record, steps, pace):
+                req.timing = AT_STEPS
+
+    def _whole_running(self, before_s: float) -> bool:
+        """Whether a whole (non-streamed) answer sent before ``before_s`` is still running."""
+        return any(not q.stream and q.state == RUNNING and q.record.sent_s is not None
+                   and q.record.sent_s < before_s for q in self.book.active.values())
+
     def _span(self, req: ProxiedRequest, fig: EnergyFigure | None) -> None:
         if self.spans is not None:
             self.spans.write(req, fig)
@@ -217,8 +261,10 @@ class ProxyService:
         a = tl.times_s[0]
         while True:
             b = a + w
-            while self.clock() < b + lag or tl.times_s[-1] < b:
+            while self.clock() < b + lag or tl.times_s[-1] < b or (
+                    self.clock() < b + lag + WHOLE_WAIT_S and self._whole_running(b)):
                 await asyncio.sleep(max(min(b + lag - self.clock(), 1.0), tl.interval_s))
+            self._place_whole()
             records = self.book.snapshot(a - w, b)
             try:
                 acc = await loop.run_in_executor(self._pool, self._split, records, a, b)
