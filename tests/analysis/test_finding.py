@@ -87,3 +87,58 @@ def test_a_finding_says_when_its_results_ran_on_a_shared_host(tmp_path):
     out = build_report(busy, tmp_path)   # left out of the leaderboard, named under the finding
     section = out.path.read_text().split('id="sec-finding"')[1].split("</section>")[0]
     assert "Some of these results ran on a shared host" in section
+
+
+def _with_share(r, share_j):
+    """``r`` plus a process-scope share of its CPU energy (as a run on a shared host stores)."""
+    from dataclasses import replace
+
+    own = DomainEnergy(name="cpu:process", component="cpu", boundary="the measured process",
+                       provenance=Provenance.MEASURED, source="rapl", energy_j=share_j,
+                       scope="process")
+    return replace(r, domains=(*r.domains, own))
+
+
+def _shared_pair(share_of=lambda r: r.domains[0].energy_j / 4, *, drop_one=False):
+    from dataclasses import replace
+
+    out = []
+    for r in _pair():
+        r = replace(r, shared=r.repetition == 0)   # one repetition of each model flagged
+        if drop_one and r.mode == "zero-shot" and r.repetition == 2:
+            out.append(r)                           # this one has no process share
+        else:
+            out.append(_with_share(r, share_of(r)))
+    return out
+
+
+def test_a_finding_on_a_shared_host_leads_with_each_process_own_share(tmp_path):
+    # the specific model's process used 1/4 of each window, the generative one's 1/2: the
+    # shares compare like with like (2 x 1800/63 ... here), the boundaries stand beside
+    rs = _shared_pair(lambda r: r.domains[0].energy_j / (4 if r.mode == "task-specific" else 2))
+    (f,) = findings(results_frame(rs))
+    assert f.basis == "process" and f.shared_host
+    assert f.specific.wh_per_1k == pytest.approx(63.0 / 4 / 60 / 3.6, rel=1e-6)
+    assert f.general.wh_per_1k == pytest.approx(1800.0 / 2 / 60 / 3.6, rel=1e-6)
+    assert f.energy_ratio[0] == pytest.approx(2 * 1800.0 / 63.0, rel=1e-6)
+    assert f.job_energy_ratio is not None
+    assert f.job_energy_ratio[0] == pytest.approx(1800.0 / 63.0, rel=1e-6)
+    assert f.per_correct_ratio[0] == pytest.approx(f.energy_ratio[0] * 0.85 / 0.3, rel=1e-6)
+    text = "\n".join(f.lines())
+    assert "each process's own share" in text and "the jobs' boundaries" in text
+    assert "never others' load" in text
+    section = build_report(rs, tmp_path).path.read_text().split('id="sec-finding"')[1]
+    section = section.split("</section>")[0]
+    assert "each process&#x27;s own share" in section and "boundaries" in section
+
+
+def test_a_shared_finding_without_a_share_for_every_repetition_keeps_the_boundaries():
+    (f,) = findings(results_frame(_shared_pair(drop_one=True)))
+    assert f.basis == "job" and f.shared_host and f.job_energy_ratio is None
+    assert f.energy_ratio[0] == pytest.approx(1800.0 / 63.0, rel=1e-6)
+    assert "their energy may include others' load" in "\n".join(f.lines())
+    # an unshared pair with process shares keeps the boundaries too: nothing to keep apart
+    from dataclasses import replace
+
+    (f,) = findings(results_frame([replace(r, shared=False) for r in _shared_pair()]))
+    assert f.basis == "job" and not f.shared_host

@@ -18,10 +18,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from wattprint.analysis.correct import PerCorrect, per_correct, ratio_interval
-from wattprint.analysis.frame import CORRECTNESS_METRICS
+from wattprint.analysis.frame import CORRECTNESS_METRICS, add_derived
 from wattprint.analysis.metrics import DETAIL_KEYS, aggregate
 from wattprint.analysis.ratings import RANDOM_WEIGHTS
 
@@ -72,7 +73,17 @@ PUBLISHED = PublishedComparison()
 SHARED_NOTE = ("some of these results ran on a shared host (others used more than the limit of "
                "its CPU time during a measured window): their energy may include others' load; "
                "the leaderboard leaves them out (--include-shared keeps them)")
-"""Said under a finding any of whose results ran on a shared host."""
+"""Said under a finding any of whose results ran on a shared host and that could not lead with
+each process's own share (a repetition had no process-scope figure)."""
+
+PROCESS_NOTE = ("some of these results ran on a shared host (others used more than the limit of "
+                "its CPU time during a measured window), so the figures above are each measured "
+                "process's own share (scope process, idle apart) for both models, never others' "
+                "load; the leaderboard leaves them out (--include-shared keeps them)")
+"""Said under a finding that leads with each process's own share (``basis == "process"``)."""
+
+LEAD_JOB, LEAD_PROCESS = "job", "process"
+"""What a finding's figures are: the job's boundary, or each measured process's own share."""
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,14 @@ class Finding:
             has no finite figure).
         published: The study's figures for the same comparison.
         shared_host: Some of the results ran on a shared host (others used more than the limit
-            of its CPU time during a measured window): their energy may include others' load,
-            and the leaderboard leaves them out unless asked (``--include-shared``).
+            of its CPU time during a measured window): the leaderboard leaves them out unless
+            asked (``--include-shared``).
+        basis: ``job`` (each result's boundary) or ``process``: on a shared host, when every
+            repetition of both models has a process-scope figure of this provenance, both
+            lead with the measured process's own share (idle apart), so that neither model is
+            billed for others' load and the two compare like with like.
+        job_energy_ratio: With ``basis == "process"``, the ratio of the job's boundaries (the
+            host or the job's share of it, others' load included), shown beside.
     """
 
     task: str
@@ -134,11 +151,27 @@ class Finding:
     per_correct_ratio: tuple[float | None, float | None, float | None]
     published: PublishedComparison = PUBLISHED
     shared_host: bool = False
+    basis: str = LEAD_JOB
+    job_energy_ratio: tuple[float, float | None, float | None] | None = None
+
+    @property
+    def energy_label(self) -> str:
+        """What energy the figures are (``estimated energy``, or ``estimated energy, each
+        process's own share``)."""
+        return f"{self.provenance} energy" + (", each process's own share"
+                                              if self.basis == LEAD_PROCESS else "")
+
+    @property
+    def note(self) -> str:
+        """What to say under the finding about a shared host ("" when none was flagged)."""
+        if not self.shared_host:
+            return ""
+        return PROCESS_NOTE if self.basis == LEAD_PROCESS else SHARED_NOTE
 
     def lines(self) -> list[str]:
         """The finding as plain text lines (the terminal's and the report's headline)."""
         er, pr = self.energy_ratio, self.per_correct_ratio
-        out = [f"Finding ({self.task}, {self.dataset}, {self.provenance} energy, "
+        out = [f"Finding ({self.task}, {self.dataset}, {self.energy_label}, "
                f"n={self.specific.n} texts): the multi-purpose model used "
                f"{_ratio(er)} the energy per inference of the task-specific one"
                + (f", and {_ratio(pr)} the energy per correct answer." if pr[0] is not None
@@ -149,8 +182,11 @@ class Finding:
         for m in (self.specific, self.general):
             out.append(f"  {m.purpose:13s} {m.model} ({m.weights}): {_wh(m)} Wh/1k inferences, "
                        f"accuracy {_acc(m.correct)}, {_per_correct(m.correct)} J per correct answer")
-        if self.shared_host:
-            out.append(f"  {SHARED_NOTE}")
+        if self.job_energy_ratio is not None:
+            out.append(f"  the jobs' boundaries (the host, others' load included): "
+                       f"{_ratio(self.job_energy_ratio)} per inference")
+        if self.note:
+            out.append(f"  {self.note}")
         return out
 
 
@@ -249,11 +285,36 @@ def findings(df: pd.DataFrame) -> list[Finding]:
                 pair = ok[(ok["task"] == task) & (ok["dataset"] == dataset)
                           & (ok["hardware_id"] == hw) & ok["model"].isin([s_model, g_model])]
                 shared = "shared" in pair and bool(pair["shared"].astype(bool).any())
+                job_ratio = ratio_interval((g.wh_per_1k, g.wh_low, g.wh_high),
+                                           (s.wh_per_1k, s.wh_low, s.wh_high))
+                own = _own_shares(pair[pair["provenance"] == prov]) if shared else None
+                if own is None:
+                    out.append(Finding(str(task), str(dataset), str(hw), prov, s, g, job_ratio,
+                                       _correct_ratio(g.correct, s.correct), shared_host=shared))
+                    continue
+                s = _figures(own[own["model"] == s_model].iloc[0], s.n)
+                g = _figures(own[own["model"] == g_model].iloc[0], g.n)
                 out.append(Finding(str(task), str(dataset), str(hw), prov, s, g,
                                    ratio_interval((g.wh_per_1k, g.wh_low, g.wh_high),
                                                   (s.wh_per_1k, s.wh_low, s.wh_high)),
-                                   _correct_ratio(g.correct, s.correct), shared_host=shared))
+                                   _correct_ratio(g.correct, s.correct), shared_host=True,
+                                   basis=LEAD_PROCESS, job_energy_ratio=job_ratio))
     return out
+
+
+def _own_shares(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """The pair's repetitions of one provenance aggregated on each process's own share
+    (``process_share_j``), or None when a repetition has none (then no like-with-like lead)."""
+    if "process_share_j" not in rows or not len(rows):
+        return None
+    share = pd.to_numeric(rows["process_share_j"], errors="coerce")
+    if not bool(np.isfinite(share).all()):
+        return None
+    lead = rows.copy()
+    lead["energy_j"] = share
+    lead["dynamic_energy_j"] = np.nan   # a process share has no idle part to subtract
+    lead["uncertainty_j"] = np.nan
+    return aggregate(add_derived(lead), DETAIL_KEYS)
 
 
 def _correct_ratio(g: PerCorrect, s: PerCorrect) -> tuple[float | None, float | None, float | None]:

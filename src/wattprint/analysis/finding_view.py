@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from wattprint.analysis import fmt
 from wattprint.analysis.correct import PerCorrect
-from wattprint.analysis.finding import SHARED_NOTE, Finding, ModelFigures
+from wattprint.analysis.finding import Finding, ModelFigures
 
 
 def _e(x: object) -> str:
@@ -64,7 +64,7 @@ def _one(f: Finding) -> str:
         "Model", "Kind", "Weights", "Parameters", "Texts × reps", "Wh / 1k inferences",
         "Accuracy", "J / correct answer", "Tokens generated / inference")) + "</tr>")
     return f"""<p class="finding"><strong>On {_e(f.specific.n)} texts of {_e(f.dataset)}
-({_e(f.task)}, {_e(f.provenance)} energy, hardware {_e(f.hardware_id)}), the multi-purpose model
+({_e(f.task)}, {_e(f.energy_label)}, hardware {_e(f.hardware_id)}), the multi-purpose model
 used {_e(_ratio(f.energy_ratio))} the energy per inference of the task-specific one, and
 {_e(_ratio(f.per_correct_ratio))} the energy per correct answer.</strong>
 The study published {p.energy_ratio:.1f}× per inference and {p.per_correct_ratio:.1f}× per
@@ -79,8 +79,11 @@ per 1,000, accuracy {p.general_accuracy:.3f} against {p.specific_accuracy:.3f}).
 interval over the texts (a repetition re-scores the same texts); energy per correct answer
 pairs the two bounds pessimistically. A ratio's interval pairs the bounds of its two terms the
 same way. Study source: {_e(p.source)}. Here the task (the labels) and the machine differ: compare
-the ratios, not the Wh.</p>""" + (f'<p class="warn">{_e(SHARED_NOTE[0].upper() + SHARED_NOTE[1:])}.</p>'
-                                    if f.shared_host else "")
+the ratios, not the Wh.</p>""" + (
+        f'<p class="note">The jobs\' boundaries (the host, others\' load included) gave '
+        f'{_e(_ratio(f.job_energy_ratio))} per inference.</p>'
+        if f.job_energy_ratio is not None else "") + (
+        f'<p class="warn">{_e(f.note[0].upper() + f.note[1:])}.</p>' if f.note else "")
 
 
 def finding_section(found: Sequence[Finding]) -> str:

@@ -5,7 +5,9 @@ Energy stays apart by provenance: a result that carries ``measured`` GPU energy 
 boundary is summed (:func:`~wattprint.meters.base.boundary_split`: devices and the host or the
 job's share of it, never a share added to the whole host); process-scope domains (an
 attribution to the measured process) are used only when that provenance has nothing else,
-so a process share is never added to the whole-machine figure it is part of. ``shared`` says
+so a process share is never added to the whole-machine figure it is part of; the process's own
+share (its process-scope domains plus the devices it used) is kept apart in
+``process_share_j``, for views that lead with it on a shared host. ``shared`` says
 whether the result's window was flagged as run on a shared host
 (:attr:`~wattprint.results.schema.JobResult.shared_host`): ratings, labels and the leaderboard
 leave those out unless asked.
@@ -45,7 +47,7 @@ COLUMNS: tuple[str, ...] = (
     "output_tokens",
     "quality_metric", "quality", "carbon_g", "intensity_g_per_kwh", "intensity_source",
     "num_params", "purpose", "weights", "source", "backend", "device", "created_at",
-    "model_fingerprint", "water_l_per_kwh", "embodied_g", "shared",
+    "model_fingerprint", "water_l_per_kwh", "embodied_g", "shared", "process_share_j",
 )
 
 PARAM_KEYS: tuple[str, ...] = ("parameters", "num_parameters", "num_params", "n_parameters")
@@ -132,11 +134,14 @@ _PROV_ORDER = {p: i for i, p in enumerate(Provenance)}
 
 
 def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
-                  ) -> list[tuple[str, str, float, float, float, str, str]]:
+                  ) -> list[tuple[str, str, float, float, float, str, str, float]]:
     """Per provenance present: (provenance, scope, energy_j, dynamic_energy_j, uncertainty_j,
-    boundary, boundary_level). Device and machine domains of one provenance are summed;
-    node-scope domains (the whole node, from its BMC), then process-scope ones, are used only
-    when the provenance has no other."""
+    boundary, boundary_level, process_share_j). Device and machine domains of one provenance
+    are summed; node-scope domains (the whole node, from its BMC), then process-scope ones, are
+    used only when the provenance has no other. ``process_share_j`` is the measured process's
+    own share of that provenance (its process-scope domains, idle apart, plus the device
+    domains), as :func:`~wattprint.meters.base.headline` leads with on a shared host; NaN when
+    the provenance has no process-scope domain."""
     by_prov: dict[Provenance, list[DomainEnergy]] = {}
     for d in r.domains:
         by_prov.setdefault(d.provenance, []).append(d)
@@ -160,15 +165,18 @@ def _energy_parts(r: JobResult, boundary_cache: dict[tuple[Any, ...], str]
         b = boundary_cache.get(key)
         if b is None:
             b = boundary_cache[key] = _boundary(use)
+        own = [d for d in ds if d.scope == "process"]
+        share = (float(sum(d.energy_j for d in ds if d.scope in ("process", "device")))
+                 if own else math.nan)
         out.append((prov.value, scope, float(energy), math.nan if dyn is None else float(dyn),
-                    unc, b, level_of(use, r.domains)))
+                    unc, b, level_of(use, r.domains), share))
     return out
 
 
 NUMERIC = frozenset({
     "n", "duration_s", "work_units", "input_tokens", "output_tokens", "quality", "carbon_g",
     "intensity_g_per_kwh", "num_params", "energy_j", "dynamic_energy_j", "uncertainty_j",
-    "water_l_per_kwh", "embodied_g",
+    "water_l_per_kwh", "embodied_g", "process_share_j",
 })
 
 
@@ -215,7 +223,7 @@ def results_frame(results: Iterable[JobResult],
     idx: list[int] = []
     energy_cols: list[tuple[Any, ...]] = []
     cache: dict[tuple[Any, ...], str] = {}
-    failed_row = (None, None, math.nan, math.nan, math.nan, None, None)
+    failed_row = (None, None, math.nan, math.nan, math.nan, None, None, math.nan)
     for i, r in enumerate(rs):
         parts = (_energy_parts(r, cache) if r.status != STATUS_FAILED and r.domains else [])
         for p in parts or [failed_row]:
@@ -257,7 +265,7 @@ def results_frame(results: Iterable[JobResult],
     for name, values in base.items():
         cols[name] = _column(values, name in NUMERIC)[take]
     names = ("provenance", "scope", "energy_j", "dynamic_energy_j", "uncertainty_j", "boundary",
-             "boundary_level")
+             "boundary_level", "process_share_j")
     for j, name in enumerate(names):
         cols[name] = _column([e[j] for e in energy_cols], name in NUMERIC)
     # text as object columns: cheap to build and to group
