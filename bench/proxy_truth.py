@@ -23,14 +23,13 @@ import argparse
 import json
 import os
 import platform
-import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from wattprint.serving.arrivals import Arrivals
-from wattprint.serving.proxy.testbed import compare_proxy, run_proxy_case
+from wattprint.serving.proxy.testbed import compare_proxy, mixed_prompts, run_proxy_case
 from wattprint.serving.reference import ReferenceConfig
 from wattprint.serving.reference import testbed as tb
 from wattprint.serving.reference.testbed import Case, prompts
@@ -43,47 +42,28 @@ def cases(n: int) -> list[tuple[Case, int, str]]:
     def eng(**kw: object) -> ReferenceConfig:
         return ReferenceConfig(**{**tb.COSTS, "dialect": "vllm", **kw})  # type: ignore[arg-type]
 
-    p = prompts(n, 100, 32)
-    m = mixed_prompts(n)
+    serial, b4, b8 = eng(mode="serial"), eng(mode="batched", max_batch=4), \
+        eng(mode="batched", max_batch=8)
     chunked = eng(mode="batched", max_batch=4, prefill_chunk_tokens=64)
-    return [
-        (Case("serial-streams", eng(mode="serial"), Arrivals("poisson", rate_rps=1.0), p,
-              idle_s=3.0), 0, "serial engine, 1 req/s, every answer streamed"),
-        (Case("serial-whole", eng(mode="serial"), Arrivals("poisson", rate_rps=1.0), p,
-              idle_s=3.0), 3, "serial engine, 1 req/s, every third answer whole"),
-        (Case("batched-streams", eng(mode="batched", max_batch=4),
-              Arrivals("poisson", rate_rps=2.0), p, idle_s=3.0), 0,
-         "batched engine (4), 2 req/s, every answer streamed"),
-        (Case("batched-whole", eng(mode="batched", max_batch=4),
-              Arrivals("poisson", rate_rps=2.0), p, idle_s=3.0), 3,
-         "batched engine (4), 2 req/s, every third answer whole"),
-        (Case("mixed-b4-whole", eng(mode="batched", max_batch=4),
-              Arrivals("poisson", rate_rps=3.0), m, idle_s=3.0), 3,
-         "mixed lengths, batched engine (4), 3 req/s, every third answer whole"),
-        (Case("mixed-b8-streams", eng(mode="batched", max_batch=8),
-              Arrivals("poisson", rate_rps=3.0), m, idle_s=3.0), 0,
-         "mixed lengths, batched engine (8), 3 req/s, every answer streamed"),
-        (Case("mixed-b8-whole", eng(mode="batched", max_batch=8),
-              Arrivals("poisson", rate_rps=3.0), m, idle_s=3.0), 2,
-         "mixed lengths, batched engine (8), 3 req/s, every second answer whole"),
-        (Case("chunked-streams", chunked, Arrivals("poisson", rate_rps=2.0), m, idle_s=3.0), 0,
-         "mixed lengths, batched engine (4) with prefill in 64-token chunks, 2 req/s, every "
-         "answer streamed"),
-        (Case("chunked-whole", chunked, Arrivals("poisson", rate_rps=2.0), m, idle_s=3.0), 3,
-         "mixed lengths, batched engine (4) with prefill in 64-token chunks, 2 req/s, every "
-         "third answer whole"),
+    same, mixed = prompts(n, 100, 32), mixed_prompts(n)
+    every = {0: "every answer streamed", 2: "every second answer whole",
+             3: "every third answer whole"}
+    table = [  # name, engine, what engine, req/s, prompts, whole every
+        ("serial-streams", serial, "serial engine", 1.0, same, 0),
+        ("serial-whole", serial, "serial engine", 1.0, same, 3),
+        ("batched-streams", b4, "batched engine (4)", 2.0, same, 0),
+        ("batched-whole", b4, "batched engine (4)", 2.0, same, 3),
+        ("mixed-b4-whole", b4, "mixed lengths, batched engine (4)", 3.0, mixed, 3),
+        ("mixed-b8-streams", b8, "mixed lengths, batched engine (8)", 3.0, mixed, 0),
+        ("mixed-b8-whole", b8, "mixed lengths, batched engine (8)", 3.0, mixed, 2),
+        ("chunked-streams", chunked, "mixed lengths, batched engine (4) with prefill in "
+         "64-token chunks", 2.0, mixed, 0),
+        ("chunked-whole", chunked, "mixed lengths, batched engine (4) with prefill in "
+         "64-token chunks", 2.0, mixed, 3),
     ]
-
-
-def mixed_prompts(n: int, seed: int = 7) -> tuple[tuple[str, int], ...]:
-    """``n`` distinct prompts of 30-300 words (one token each to the reference engine) asking
-    for 8-64 tokens, drawn uniformly with ``seed``."""
-    rng = random.Random(seed)
-    out = []
-    for k in range(n):
-        words, max_tokens = rng.randint(30, 300), rng.randint(8, 64)
-        out.append((f"m{k} " + " ".join(["x"] * (words - 1)), max_tokens))
-    return tuple(out)
+    return [(Case(name, e, Arrivals("poisson", rate_rps=rate), p, idle_s=3.0), whole,
+             f"{what}, {rate:g} req/s, {every[whole]}")
+            for name, e, what, rate, p, whole in table]
 
 
 def main(argv: list[str] | None = None) -> int:
