@@ -4,7 +4,13 @@ steps are known."""
 
 import pytest
 
-from wattprint.serving.proxy.bodies import SeenSteps, place_at_steps, same_step_s
+from wattprint.serving.proxy.bodies import (
+    InFlight,
+    SeenSteps,
+    StepTimes,
+    place_at_steps,
+    same_step_s,
+)
 from wattprint.serving.records import RequestRecord
 
 
@@ -94,3 +100,43 @@ def test_a_chunk_read_late_does_not_make_a_step_of_its_own():
     # a chunk read just after the previous one (same step, read apart) is no step either
     c = [0.0, 0.03, 0.031, 0.06]
     assert SeenSteps.of([(None, c)], 0.015).start_of(0.031, 0.015) == pytest.approx(0.0)
+
+
+# Step times by the requests in flight: stream A runs alone (steps of 0.03 s); then stream B and
+# the whole answer W (sent at 0.2 s, queued behind A) share steps of 0.06 s from 0.5 s (both
+# first tokens there); B ends at 1.04 s and W goes on alone, at 0.03 s a step again, for 4 more
+# tokens.
+A = [0.05 + 0.03 * k for k in range(10)]
+B = [0.50 + 0.06 * k for k in range(10)]
+W = B + [B[-1] + 0.03 * (k + 1) for k in range(4)]
+SPANS = [(0.0, A[0], A[-1], True), (0.40, B[0], B[-1], True), (0.20, None, W[-1], False)]
+
+
+def test_in_flight_counts_requests_and_streams_waiting_for_a_token():
+    f = InFlight.of(SPANS)
+    assert f.at(0.01) == (1, 1)      # A sent, no token yet
+    assert f.at(0.2) == (1, 0)
+    assert f.at(0.25) == (2, 0)      # W queued behind A
+    assert f.at(0.45) == (2, 1)      # W and B sent; B waits for its first token
+    assert f.at(0.7) == (2, 0)
+    assert f.at(1.1) == (1, 0)       # W alone
+    model = StepTimes.of(SeenSteps.of([(0.0, A), (0.40, B)], 0.015), f, 0.015)
+    assert model.step_s((1, 0)) == pytest.approx(0.03)
+    assert model.step_s((2, 0)) == pytest.approx(0.06)
+    assert model.step_s((3, 0)) == pytest.approx(0.09)   # the line through the two
+    assert StepTimes(()).step_s((1, 0)) is None
+
+
+def test_unseen_steps_are_as_long_as_seen_ones_with_as_many_requests_in_flight():
+    f = InFlight.of(SPANS)
+    near = SeenSteps.of([(0.40, B)], same_step_s(0.06))
+    model = StepTimes.of(SeenSteps.of([(0.0, A), (0.40, B)], 0.03), f, 0.03)
+    rec = _whole(0.20, W[-1], len(W))
+    assert place_at_steps(rec, near, 0.06, f, model)
+    assert rec.token_times_s == pytest.approx(W, abs=1e-9)
+    # at the recent pace alone (0.06 s, B's), the 0.12 s W ran alone holds 2 of its 4 tokens
+    # and its first token comes before B was even sent
+    old = _whole(0.20, W[-1], len(W))
+    assert place_at_steps(old, near, 0.06)
+    assert sum(t > B[-1] + 0.01 for t in old.token_times_s) == 2
+    assert old.token_times_s[0] < 0.40

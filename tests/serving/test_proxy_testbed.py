@@ -8,7 +8,7 @@ import pytest
 
 from wattprint.serving.arrivals import Arrivals
 from wattprint.serving.proxy.bodies import AT_STEPS, PACED, STREAMED
-from wattprint.serving.proxy.testbed import compare_proxy, run_proxy_case
+from wattprint.serving.proxy.testbed import compare_proxy, mixed_prompts, run_proxy_case
 from wattprint.serving.reference import ReferenceConfig
 from wattprint.serving.reference.testbed import (
     COSTS,
@@ -101,3 +101,17 @@ def test_whole_answers_through_the_proxy_to_a_batched_engine(tmp_path):
     assert AT_STEPS in timing
     assert r.weights["prefill_j_per_token"] == pytest.approx(COSTS["prefill_j_per_token"],
                                                               rel=0.15)
+
+
+def test_half_the_answers_whole_on_a_batch_of_8_with_mixed_lengths(tmp_path):
+    # a batch of 8 steps 2.4x slower full than with one request running: a whole answer that
+    # ran on alone after the streams beside it ended is placed at the steps seen with as few
+    # requests in flight, not at the pace of the full batch (which put its prefill ~0.15 s
+    # early and the prefill total 10-18 % low)
+    eng = ReferenceConfig(**{**COSTS, "mode": "batched", "max_batch": 8, "dialect": "vllm"})
+    run = _measured(tmp_path, Case("proxy-mixed-b8-whole", eng, Arrivals("poisson", rate_rps=3.0),
+                                   mixed_prompts(16), idle_s=3.0), whole_every=2)
+    _meets_targets(run)
+    timing = [run.lookups[s.rid]["timing"] for s in run.sent]
+    assert [t == STREAMED for t in timing] == [s.stream for s in run.sent]
+    assert AT_STEPS in timing

@@ -38,7 +38,9 @@ from wattprint.serving.proxy.bodies import (
     PACED,
     SPREAD_EVENLY,
     STREAMED,
+    InFlight,
     SeenSteps,
+    StepTimes,
     place_at_steps,
     same_step_s,
 )
@@ -231,16 +233,20 @@ class ProxyService:
         hi = max((b for _, b in spans if b is not None), default=None)
         if lo is None or hi is None:
             return
-        pace = self.pace()
-        steps = SeenSteps.of(
-            ((q.record.sent_s, q.record.token_times_s) for q in self.book.active.values()
-             if q.timing == STREAMED and q.record.token_times_s
-             and q.record.token_times_s[-1] >= lo and q.record.token_times_s[0] <= hi),
-            same_step_s(pace or 0.0))
+        pace, tol = self.pace(), same_step_s(self.pace() or 0.0)
+        streams = [q.record for q in self.book.active.values()
+                   if q.timing == STREAMED and q.record.token_times_s]
+        steps = SeenSteps.of(((r.sent_s, r.token_times_s) for r in streams
+                              if r.token_times_s[-1] >= lo and r.token_times_s[0] <= hi), tol)
         if not len(steps):
             return
+        in_flight = InFlight.of(
+            (q.record.sent_s, q.record.token_times_s[0] if q.record.token_times_s else None,
+             q.record.end_s, q.stream) for q in self.book.active.values())
+        model = StepTimes.of(SeenSteps.of(((r.sent_s, r.token_times_s) for r in streams), tol),
+                             in_flight, tol)
         for req in todo:
-            if place_at_steps(req.record, steps, pace):
+            if place_at_steps(req.record, steps, pace, in_flight, model):
                 req.timing = AT_STEPS
 
     def _whole_running(self, before_s: float) -> bool:
