@@ -84,7 +84,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="goodput objective: time to first token")
     p.add_argument("--slo-itl", type=positive_seconds, metavar="S",
                    help="goodput objective: p95 inter-token latency")
-    p.add_argument("--tokenizer", metavar="DIR", help="count tokens here when the server gives no usage")
+    p.add_argument("--tokenizer", metavar="DIR|GGUF",
+                   help="count tokens with this model folder's or GGUF file's tokenizer when the "
+                   "server gives no usage (default: the served --model's own, when it is a local "
+                   "folder or .gguf file: prompts only)")
     p.add_argument("--timeout", type=positive_seconds, default=300.0, metavar="S",
                    help="per-request limit")
     p.add_argument("--whole-window", action="store_true", help="report energy over the whole run, not the steady window")

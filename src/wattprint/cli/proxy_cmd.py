@@ -95,8 +95,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-model-labels", type=positive_int, default=64, metavar="N",
                    help="distinct model label values; later models count as 'other' "
                    "(default: %(default)s)")
-    p.add_argument("--tokenizer", metavar="DIR",
-                   help="the model's tokenizer, to count tokens when the engine sends no usage")
+    p.add_argument("--tokenizer", metavar="DIR|GGUF",
+                   help="the model's tokenizer (a model folder or a GGUF file), to count tokens "
+                   "when the engine sends no usage")
     p.add_argument("--otlp-endpoint", metavar="URL",
                    help="send one OpenTelemetry span per request, with its energy, to this "
                    "OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces")

@@ -57,9 +57,10 @@ class ServingConfig:
         interval_s: Power timeline period, seconds.
         max_lag_s: p99 send lag above which a point is flagged ``client_lag``.
         slo: Latency objective for goodput (``ttft_s``, ``itl_s``, ``latency_s``).
-        tokenizer: Model folder to count tokens when the server gives no usage. Without it,
-            a tokenizer in the served model's folder (``model`` a local folder) counts prompts
-            only; output without usage is then counted by chunks.
+        tokenizer: Model folder or GGUF file to count tokens when the server gives no usage.
+            Without it, the served model's own tokenizer (``model`` a local folder holding
+            one, or a GGUF file) counts prompts only; output without usage is then counted by
+            chunks.
         timeout_s: Per-request limit, seconds.
         sweep_start_rps, sweep_max_points: The rate sweep.
         use_steady: Report energy over the steady window when there is one.
@@ -119,25 +120,32 @@ def point_id(cfg: ServingConfig, arrivals: Arrivals) -> str:
 
 def tokenizer_counter(path: str | None, model: str | None = None
                        ) -> Callable[[str], int] | None:
-    """The tokenizer at ``path`` (an error when it cannot be loaded); without one, the served
-    model's own folder when ``model`` names a local folder holding a tokenizer (as
-    ``transformers serve MODEL_DIR`` serves it), else None."""
+    """The tokenizer at ``path`` (a model folder or a GGUF file; an error when it cannot be
+    loaded); without one, the served model's own tokenizer when ``model`` names a local folder
+    holding one (as ``transformers serve MODEL_DIR`` serves it) or a GGUF file (as llama.cpp's
+    servers serve it: the tokenizer is inside the file), else None."""
     if path is None:
-        folder = Path(model) if model else None
-        if folder is None or not folder.is_dir() or not any(
-                (folder / f).exists() for f in ("tokenizer.json", "tokenizer_config.json")):
+        found = Path(model) if model else None
+        if found is None or not (_is_gguf(found) or found.is_dir() and any(
+                (found / f).exists() for f in ("tokenizer.json", "tokenizer_config.json"))):
             return None
         try:
-            return tokenizer_counter(str(folder))
+            return tokenizer_counter(str(found))
         except ConfigError:
             return None
     try:
         from transformers import AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained(path)
-    except Exception as err:  # missing files, no transformers: say which
+        file = Path(path)
+        tok = (AutoTokenizer.from_pretrained(str(file.parent), gguf_file=file.name)
+               if _is_gguf(file) else AutoTokenizer.from_pretrained(path))
+    except Exception as err:  # missing files, no transformers or gguf: say which
         raise ConfigError(f"--tokenizer {path}: cannot load a tokenizer ({err})") from None
     return lambda s: len(tok(s, add_special_tokens=False)["input_ids"])
+
+
+def _is_gguf(path: Path) -> bool:
+    return path.suffix.lower() == ".gguf" and path.is_file()
 
 
 def _installed_versions(launch: str | None) -> dict[str, str]:

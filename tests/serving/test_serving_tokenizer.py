@@ -1,0 +1,40 @@
+"""Counting prompt tokens when the server sends no usage: the served model's own tokenizer,
+from a model folder or from inside a GGUF file (llama.cpp's servers serve GGUF files and send
+no usage in their streams; without this, prompts were counted as words, labelled)."""
+
+import pytest
+
+from wattprint.errors import ConfigError
+from wattprint.serving.session import tokenizer_counter
+
+
+@pytest.fixture(scope="module")
+def smollm2_gguf():
+    from wattprint.backends.weights.sources import SMOLLM2
+
+    try:
+        return SMOLLM2.source.locate()
+    except Exception as err:  # the weights package is installed by make install
+        pytest.skip(f"SmolLM2 GGUF not installed ({err})")
+
+
+def test_a_gguf_file_counts_with_the_tokenizer_inside_it(smollm2_gguf):
+    from transformers import AutoTokenizer
+
+    text = "The quick brown fox jumps over the lazy dog, twice: 2 × 2 = 4."
+    ref = AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name)
+    want = len(ref(text, add_special_tokens=False)["input_ids"])
+    given = tokenizer_counter(str(smollm2_gguf))             # --tokenizer FILE.gguf
+    found = tokenizer_counter(None, model=str(smollm2_gguf))  # --model FILE.gguf, as served
+    assert given is not None and found is not None
+    assert given(text) == found(text) == want
+    assert want != len(text.split())   # not the word count it replaces
+
+
+def test_a_broken_gguf_is_an_error_when_given_and_no_tokenizer_when_found(tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF but not really")
+    with pytest.raises(ConfigError, match=r"--tokenizer .*broken\.gguf: cannot load a tokenizer"):
+        tokenizer_counter(str(bad))
+    assert tokenizer_counter(None, model=str(bad)) is None   # then words, labelled as such
+    assert tokenizer_counter(None, model=str(tmp_path / "missing.gguf")) is None
