@@ -5,7 +5,7 @@ no usage in their streams; without this, prompts were counted as words, labelled
 import pytest
 
 from wattprint.errors import ConfigError
-from wattprint.serving.session import tokenizer_counter
+from wattprint.serving.prompt_tokens import tokenizer_counter
 
 
 @pytest.fixture(scope="module")
@@ -38,3 +38,36 @@ def test_a_broken_gguf_is_an_error_when_given_and_no_tokenizer_when_found(tmp_pa
         tokenizer_counter(str(bad))
     assert tokenizer_counter(None, model=str(bad)) is None   # then words, labelled as such
     assert tokenizer_counter(None, model=str(tmp_path / "missing.gguf")) is None
+
+
+def test_a_chat_prompt_counts_as_the_engine_renders_it(smollm2_gguf):
+    from wattprint.serving.prompt_tokens import ChatPrompt, count_prompt
+
+    count = tokenizer_counter(str(smollm2_gguf))
+    asked = ChatPrompt((("user", "Name three colours."),))
+    # llama.cpp's server (llama-cpp-python 0.3.36, this GGUF) answered this message with
+    # usage.prompt_tokens 34: SmolLM2's chat template adds a system message and role markers
+    assert count_prompt(count, asked) == 34
+    assert count("Name three colours.") == 4           # the text alone, as counted before
+    assert count_prompt(count, "Name three colours.") == 4   # a completions prompt: the text
+
+
+def test_a_tokenizer_without_a_chat_template_counts_the_messages_texts(tmp_path):
+    from wattprint.serving.prompt_tokens import ChatPrompt, count_prompt
+    from wattprint.serving.reference.tokenizer import write_tokenizer
+
+    count = tokenizer_counter(str(write_tokenizer(tmp_path / "tok")))   # one token per word
+    asked = ChatPrompt((("system", "be brief"), ("user", "name three colours")))
+    assert count.chat(asked.messages) is None
+    assert count_prompt(count, asked) == 5
+
+
+def test_the_proxy_reads_a_chat_requests_messages_with_their_roles():
+    from wattprint.serving.prompt_tokens import ChatPrompt
+    from wattprint.serving.proxy.bodies import read_request
+
+    body = (b'{"model": "m", "messages": [{"role": "system", "content": "be brief"}, '
+            b'{"role": "user", "content": [{"type": "text", "text": "hi"}]}, {"content": "x"}]}')
+    info = read_request(body, "chat")
+    assert info.prompt == ChatPrompt((("system", "be brief"), ("user", "hi"), ("user", "x")))
+    assert read_request(b'{"prompt": "once upon"}', "completions").prompt == "once upon"

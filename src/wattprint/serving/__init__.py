@@ -4,7 +4,7 @@ and an error published against a reference engine (docs/serving.md).
 
 Modules, one idea each: :mod:`records` (per-request record), :mod:`sse` (stream parsing),
 :mod:`engines` (per-engine request fields), :mod:`client` (one request), :mod:`arrivals`,
-:mod:`lengths`, :mod:`prompts`, :mod:`generator` (one load point), :mod:`probe` (endpoint check),
+:mod:`lengths`, :mod:`prompts`, :mod:`prompt_tokens` (a request's prompt as the engine reads it, counted), :mod:`generator` (one load point), :mod:`probe` (endpoint check),
 :mod:`launch` (start/stop an engine), :mod:`power` (power timeline), :mod:`windows` (whole and
 steady windows, validity), :mod:`engine_report` (the engine's Prometheus phase histograms),
 :mod:`phases` (queued, prefill and decode per request), :mod:`slices` (amounts over timeline

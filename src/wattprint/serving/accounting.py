@@ -29,6 +29,7 @@ from wattprint.serving.phases import (
     resolve_prompt_tokens,
     worst_prompt_source,
 )
+from wattprint.serving.prompt_tokens import Prompt
 from wattprint.serving.records import RequestRecord, TokenSource
 from wattprint.serving.weights import SliceRows, fit_weights, slice_rows
 
@@ -96,7 +97,7 @@ def _phase_source(phases: Sequence[RequestPhases], engine: EnginePhaseTotals | N
     return base + (f" + {engine.source}" if engine is not None else "")
 
 
-def account(records: Sequence[RequestRecord], prompts: Mapping[int, str],
+def account(records: Sequence[RequestRecord], prompts: Mapping[int, Prompt],
             times_s: Sequence[float], energy_j: Sequence[float], *, idle_power_w: float,
             basis_provenance: Provenance, basis_domains: Sequence[str],
             meter: MeterWindow, interval_s: float, engine: EnginePhaseTotals | None = None,
@@ -106,7 +107,7 @@ def account(records: Sequence[RequestRecord], prompts: Mapping[int, str],
 
     Args:
         records: Its requests.
-        prompts: Each request's prompt text by index.
+        prompts: Each request's prompt by index (text, or a chat prompt's messages).
         times_s, energy_j: The power timeline (monotonic s, cumulative basis J).
         idle_power_w: Measured idle power of the basis, W (0 without a valid baseline).
         basis_provenance, basis_domains: Where the energy comes from.

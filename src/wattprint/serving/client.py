@@ -16,7 +16,8 @@ from typing import Any
 
 import aiohttp
 
-from wattprint.serving.observer import Counter, StreamObserver, fail
+from wattprint.serving.observer import StreamObserver, fail
+from wattprint.serving.prompt_tokens import Counter, Prompt
 from wattprint.serving.records import RequestRecord, Status
 from wattprint.serving.sse import StreamFormatError
 
@@ -24,7 +25,7 @@ __all__ = ["Counter", "send"]
 
 
 async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
-               record: RequestRecord, *, timeout_s: float, prompt: str,
+               record: RequestRecord, *, timeout_s: float, prompt: Prompt,
                count_tokens: Counter | None = None, length_forced: bool = False,
                clock: Callable[[], float] = time.monotonic) -> RequestRecord:
     """POST ``body`` to ``url`` with streaming and fill ``record`` as the stream arrives.
@@ -35,7 +36,8 @@ async def send(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
         body: The request JSON (``stream: true``).
         record: The record to fill (its ``scheduled_s`` is set by the caller).
         timeout_s: Limit for the whole request, seconds.
-        prompt: The prompt text, for tokenizer counting when the server gives no ``usage``.
+        prompt: The prompt (text, or a chat request's messages), for tokenizer counting when
+            the server gives no ``usage``.
         count_tokens: Tokenizer counter; without it, missing counts fall back to chunk counts
             (output) or stay unknown (input).
         length_forced: The body forces exactly ``max_tokens`` output tokens (checked).

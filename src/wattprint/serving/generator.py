@@ -23,6 +23,7 @@ import psutil
 from wattprint.serving.arrivals import Arrivals, open_loop_offsets
 from wattprint.serving.client import Counter, send
 from wattprint.serving.engines import API_PATHS, EngineProfile, request_body
+from wattprint.serving.prompt_tokens import as_prompt
 from wattprint.serving.prompts import RequestSpec
 from wattprint.serving.records import RequestRecord
 
@@ -131,7 +132,8 @@ async def run_point(target: Target, requests: Sequence[RequestSpec], arrivals: A
             body = request_body(target.api, target.model, spec.prompt, spec.max_tokens,
                                 target.fixed_length, target.engine, target.extra)
             return asyncio.create_task(send(session, target.url, body, records[i],
-                                            timeout_s=target.timeout_s, prompt=spec.prompt,
+                                            timeout_s=target.timeout_s,
+                                            prompt=as_prompt(target.api, spec.prompt),
                                             count_tokens=count_tokens, clock=clock,
                                             length_forced=forced))
 

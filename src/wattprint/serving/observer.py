@@ -11,15 +11,12 @@ that is not a stream) is returned to the caller, who decides what to do with the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from wattprint.serving.completeness import truncation
+from wattprint.serving.prompt_tokens import Counter, Prompt, count_prompt
 from wattprint.serving.records import EngineTimings, RequestRecord, Status, TokenSource
 from wattprint.serving.sse import Chunk, SSEDecoder
-
-Counter = Callable[[str], int]
-"""Counts tokens in a text with the model's tokenizer."""
 
 Failure = tuple[Status, str]
 """A failed request's status and error message."""
@@ -36,7 +33,7 @@ class StreamObserver:
         keep_text: Keep the streamed text (needed only to count it with ``count_tokens``).
     """
 
-    def __init__(self, record: RequestRecord, *, prompt: str = "",
+    def __init__(self, record: RequestRecord, *, prompt: Prompt = "",
                  count_tokens: Counter | None = None, keep_text: bool | None = None) -> None:
         self.record = record
         self.prompt = prompt
@@ -111,7 +108,7 @@ def fail(record: RequestRecord, status: Status, error: str, end_s: float) -> Req
     return record
 
 
-def count(record: RequestRecord, usage: dict[str, Any] | None, prompt: str, text: str,
+def count(record: RequestRecord, usage: dict[str, Any] | None, prompt: Prompt, text: str,
           count_tokens: Counter | None) -> None:
     """Set the record's token counts: the server's ``usage``, else the tokenizer, else (output)
     one token per chunk; the prompt also from the engine's ``timings.prompt_n``."""
@@ -127,4 +124,5 @@ def count(record: RequestRecord, usage: dict[str, Any] | None, prompt: str, text
     elif timed is not None and timed.prompt_n is not None:
         record.input_tokens, record.input_token_source = timed.prompt_n, TokenSource.ENGINE
     elif count_tokens is not None:
-        record.input_tokens, record.input_token_source = count_tokens(prompt), TokenSource.TOKENIZER
+        record.input_tokens = count_prompt(count_tokens, prompt)
+        record.input_token_source = TokenSource.TOKENIZER

@@ -52,6 +52,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wattprint.serving.engine_report import EnginePhaseTotals
+from wattprint.serving.prompt_tokens import Prompt, count_prompt, prompt_text
 from wattprint.serving.records import RequestRecord, TokenSource
 from wattprint.serving.windows import percentile
 
@@ -133,7 +134,7 @@ def same_step_tolerance_s(records: Sequence[RequestRecord]) -> float:
     return max(MIN_SAME_STEP_S, 0.5 * percentile(gaps, 50))
 
 
-def resolve_prompt_tokens(records: Sequence[RequestRecord], prompts: Mapping[int, str],
+def resolve_prompt_tokens(records: Sequence[RequestRecord], prompts: Mapping[int, Prompt],
                           count_tokens: Callable[[str], int] | None,
                           engine: EnginePhaseTotals | None) -> dict[int, tuple[float | None, str]]:
     """Prompt tokens of every request that did work, and where the number came from.
@@ -150,11 +151,12 @@ def resolve_prompt_tokens(records: Sequence[RequestRecord], prompts: Mapping[int
         if r.input_tokens is not None and r.input_token_source is not TokenSource.NONE:
             out[r.index] = (float(r.input_tokens), r.input_token_source.value)
         elif count_tokens is not None and r.index in prompts:
-            out[r.index] = (float(count_tokens(prompts[r.index])), TokenSource.TOKENIZER.value)
+            out[r.index] = (float(count_prompt(count_tokens, prompts[r.index])),
+                            TokenSource.TOKENIZER.value)
         else:
             missing.append(r)
     worked = [r for r in missing if r.first_token_s is not None and r.index in prompts]
-    words = {r.index: len(prompts[r.index].split()) for r in worked}
+    words = {r.index: len(prompt_text(prompts[r.index]).split()) for r in worked}
     if engine is not None and engine.prompt_tokens is not None and worked:
         did_work = {r.index for r in records if r.first_token_s is not None}
         known = sum(v for k, (v, _) in out.items() if v is not None and k in did_work)
@@ -168,7 +170,8 @@ def resolve_prompt_tokens(records: Sequence[RequestRecord], prompts: Mapping[int
         if r.index in out:
             continue
         if r.index in prompts:
-            out[r.index] = (float(len(prompts[r.index].split())), TokenSource.WORDS.value)
+            out[r.index] = (float(len(prompt_text(prompts[r.index]).split())),
+                            TokenSource.WORDS.value)
         else:
             out[r.index] = (None, TokenSource.NONE.value)
     return out

@@ -14,10 +14,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from wattprint.errors import ConfigError, MeterError
+from wattprint.errors import MeterError
 from wattprint.meters.base import DomainEnergy, Meter
 from wattprint.meters.energy_meter import EnergyMeter
 from wattprint.results.serving_record import ServingPoint
@@ -32,6 +31,7 @@ from wattprint.serving.lengths import LengthSpec
 from wattprint.serving.limits import PORT_PLACEHOLDER, check_config
 from wattprint.serving.power import PowerTimeline, choose_basis
 from wattprint.serving.probe import EndpointInfo, probe
+from wattprint.serving.prompt_tokens import as_prompt, tokenizer_counter
 from wattprint.serving.prompts import RequestSpec, build_requests, read_jsonl
 from wattprint.serving.summary import build_point, meter_window_j
 from wattprint.serving.weights import SliceRows, describe_weights
@@ -116,36 +116,6 @@ TRACE_ARRIVALS = Arrivals("trace")
 def point_id(cfg: ServingConfig, arrivals: Arrivals) -> str:
     """Stable id of a load point (same config and arrivals → same id, so a rerun resumes)."""
     return f"{cfg.key()}:{arrivals.label}"
-
-
-def tokenizer_counter(path: str | None, model: str | None = None
-                       ) -> Callable[[str], int] | None:
-    """The tokenizer at ``path`` (a model folder or a GGUF file; an error when it cannot be
-    loaded); without one, the served model's own tokenizer when ``model`` names a local folder
-    holding one (as ``transformers serve MODEL_DIR`` serves it) or a GGUF file (as llama.cpp's
-    servers serve it: the tokenizer is inside the file), else None."""
-    if path is None:
-        found = Path(model) if model else None
-        if found is None or not (_is_gguf(found) or found.is_dir() and any(
-                (found / f).exists() for f in ("tokenizer.json", "tokenizer_config.json"))):
-            return None
-        try:
-            return tokenizer_counter(str(found))
-        except ConfigError:
-            return None
-    try:
-        from transformers import AutoTokenizer
-
-        file = Path(path)
-        tok = (AutoTokenizer.from_pretrained(str(file.parent), gguf_file=file.name)
-               if _is_gguf(file) else AutoTokenizer.from_pretrained(path))
-    except Exception as err:  # missing files, no transformers or gguf: say which
-        raise ConfigError(f"--tokenizer {path}: cannot load a tokenizer ({err})") from None
-    return lambda s: len(tok(s, add_special_tokens=False)["input_ids"])
-
-
-def _is_gguf(path: Path) -> bool:
-    return path.suffix.lower() == ".gguf" and path.is_file()
 
 
 def _installed_versions(launch: str | None) -> dict[str, str]:
@@ -418,7 +388,8 @@ class ServingSession:
         ts, es = timeline.series(basis.domains)
         window_j = es[-1] - es[0]
         prompts = {i: r.prompt for i, r in enumerate(requests)}
-        acc = account(run.records, prompts, ts, es, idle_power_w=idle_w or 0.0,
+        asked = {i: as_prompt(cfg.api, p) for i, p in prompts.items()}
+        acc = account(run.records, asked, ts, es, idle_power_w=idle_w or 0.0,
                       basis_provenance=basis.provenance, basis_domains=basis.domains,
                       meter=MeterWindow(meter_window_j(basis.domains, result), result.duration_s),
                       interval_s=cfg.interval_s, engine=engine_report, count_tokens=count,

@@ -38,8 +38,9 @@ import numpy as np
 import orjson
 
 from wattprint.serving.completeness import truncation
-from wattprint.serving.observer import Counter, count, fail
+from wattprint.serving.observer import count, fail
 from wattprint.serving.phases import MIN_SAME_STEP_S
+from wattprint.serving.prompt_tokens import ChatPrompt, Counter, Prompt
 from wattprint.serving.records import EngineTimings, RequestRecord, Status, TokenSource
 
 STREAMED = "streamed: one token per chunk, at its arrival"
@@ -60,7 +61,8 @@ class RequestInfo:
         api: ``chat`` or ``completions``.
         model: The ``model`` field (None: absent or not a string).
         stream: The ``stream`` field.
-        prompt: The prompt text (chat: the messages' text contents, one per line).
+        prompt: The prompt: a completions request's text, a chat request's messages (role
+            and text contents) as :class:`~wattprint.serving.prompt_tokens.ChatPrompt`.
         max_tokens: ``max_tokens`` (or ``max_completion_tokens``) when a whole number.
         parsed: Whether the body was a JSON object.
     """
@@ -68,23 +70,25 @@ class RequestInfo:
     api: str
     model: str | None
     stream: bool
-    prompt: str
+    prompt: Prompt
     max_tokens: int | None
     parsed: bool
 
 
-def _prompt(obj: dict[str, Any], api: str) -> str:
+def _prompt(obj: dict[str, Any], api: str) -> Prompt:
     if api == "chat":
-        parts: list[str] = []
+        parts: list[tuple[str, str]] = []
         msgs = obj.get("messages")
         for m in msgs if isinstance(msgs, list) else ():
             c = m.get("content") if isinstance(m, dict) else None
+            role = m.get("role") if isinstance(m, dict) else None
+            role = role if isinstance(role, str) else "user"
             if isinstance(c, str):
-                parts.append(c)
+                parts.append((role, c))
             elif isinstance(c, list):
-                parts += [p["text"] for p in c if isinstance(p, dict)
+                parts += [(role, p["text"]) for p in c if isinstance(p, dict)
                           and isinstance(p.get("text"), str)]
-        return "\n".join(parts)
+        return ChatPrompt(tuple(parts))
     p = obj.get("prompt")
     if isinstance(p, list):
         return "\n".join(x for x in p if isinstance(x, str))
@@ -106,7 +110,7 @@ def read_request(body: bytes, api: str) -> RequestInfo:
                        mt if isinstance(mt, int) and not isinstance(mt, bool) else None, True)
 
 
-def observe_whole(record: RequestRecord, body: bytes, end_s: float, *, prompt: str,
+def observe_whole(record: RequestRecord, body: bytes, end_s: float, *, prompt: Prompt,
                   count_tokens: Counter | None, pace_s: float | None = None) -> str:
     """Fill ``record`` from a whole (non-streamed) 2xx answer received at ``end_s``.
 

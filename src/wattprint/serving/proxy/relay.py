@@ -36,7 +36,8 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from wattprint.serving.observer import Counter, StreamObserver, fail
+from wattprint.serving.observer import StreamObserver, fail
+from wattprint.serving.prompt_tokens import Counter
 from wattprint.serving.proxy.bodies import (
     ROUTES,
     STREAMED,

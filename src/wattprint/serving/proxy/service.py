@@ -109,7 +109,7 @@ class ProxyService:
                                           cfg.estimate_active_params_b)
         self.count_tokens = None
         if cfg.tokenizer is not None:
-            from wattprint.serving.session import tokenizer_counter
+            from wattprint.serving.prompt_tokens import tokenizer_counter
 
             self.count_tokens = tokenizer_counter(cfg.tokenizer)
         if tracer_provider is None and cfg.otlp_endpoint:
