@@ -62,6 +62,33 @@ def test_bad_flags_are_exit_2_naming_the_flag(argv, says, capsys):
     assert "Traceback" not in err
 
 
+def test_the_event_loop_flag_without_uvloop(monkeypatch, capsys):
+    """``--loop``: asyncio when uvloop is not installed (auto) or on request; uvloop asked for
+    and missing is exit 2 saying how to install it."""
+    import asyncio
+
+    from wattprint.cli.proxy_cmd import event_loop_runner
+
+    monkeypatch.setitem(sys.modules, "uvloop", None)      # as if not installed
+    assert event_loop_runner("auto") is asyncio.run
+    assert event_loop_runner("asyncio") is asyncio.run
+    code, err = _exit([*UP, "--loop", "uvloop"], capsys)
+    assert code == 2 and "--loop uvloop: uvloop is not installed" in err
+    assert "Traceback" not in err
+    code, err = _exit([*UP, "--loop", "trio"], capsys)
+    assert code == 2 and "argument --loop: invalid choice: 'trio'" in err
+
+
+def test_the_event_loop_is_uvloop_when_installed():
+    import asyncio
+
+    from wattprint.cli.proxy_cmd import event_loop_runner
+
+    uvloop = pytest.importorskip("uvloop")
+    assert event_loop_runner("auto") is uvloop.run is event_loop_runner("uvloop")
+    assert event_loop_runner("asyncio") is asyncio.run
+
+
 def test_a_bad_tenants_file_names_the_file(tmp_path, capsys):
     bad = tmp_path / "tenants.yaml"
     bad.write_text("tenants:\n  team-a: 42\n")

@@ -24,8 +24,9 @@ from wattprint.serving.reference.sysfs import SimulatedMachine
 
 @contextlib.contextmanager
 def proxy(upstream: str, tmp: Path, *, tracer_provider: Any = None, meter: Any = None,
-          **cfg: Any) -> Iterator[ProxyThread]:
-    """A proxy in front of ``upstream`` (``cfg``: :class:`ProxyConfig` fields)."""
+          new_loop: Any = asyncio.new_event_loop, **cfg: Any) -> Iterator[ProxyThread]:
+    """A proxy in front of ``upstream`` (``cfg``: :class:`ProxyConfig` fields) on the event
+    loop ``new_loop`` makes."""
     opts = {"port": 0, "window_s": 0.5, "lag_s": 0.2, "idle_s": 0.0, "interval_s": 0.05,
             "energy": "measure", **cfg}
     machine = None
@@ -38,7 +39,7 @@ def proxy(upstream: str, tmp: Path, *, tracer_provider: Any = None, meter: Any =
     svc = ProxyService(ProxyConfig(upstream=upstream, **opts), meter=meter,
                        tracer_provider=tracer_provider, log=lambda m: None)
     try:
-        with ProxyThread(svc) as p:
+        with ProxyThread(svc, new_loop) as p:
             yield p
     finally:
         if machine is not None:

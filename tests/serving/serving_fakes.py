@@ -57,7 +57,8 @@ def make_app(mode: str = "vllm", token_delay_s: float = 0.002, healthy_first: in
     ``short`` (one token fewer than ``max_tokens``, finish_reason ``length``, usage says so),
     ``stop_early`` (finish_reason ``stop`` halfway), ``stall`` (two tokens, then silence),
     ``nonutf8`` (an HTTP 500 whose body is not UTF-8), ``nonutf8_models`` (a model list that
-    is not UTF-8), ``exit`` (the server process exits). A request with ``stream: false`` gets a
+    is not UTF-8), ``exit`` (the server process exits). ``GET /cookie`` sets a cookie and
+    answers with the request's Cookie header, in every mode. A request with ``stream: false`` gets a
     whole answer in the ``vllm``, ``transformers``, ``nousage`` (no usage) and ``disconnect``
     (the connection closes instead) modes.
 
@@ -190,7 +191,14 @@ def make_app(mode: str = "vllm", token_delay_s: float = 0.002, healthy_first: in
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def cookie(req: web.Request) -> web.Response:
+        """Sets a cookie and answers with the Cookie header it got (none: empty)."""
+        resp = web.Response(text=req.headers.get("Cookie", ""))
+        resp.set_cookie("engine_session", "s3cret")
+        return resp
+
     app.router.add_get("/health", health)
+    app.router.add_get("/cookie", cookie)
     app.router.add_post("/v1/chat/completions", completions)
     app.router.add_post("/v1/completions", completions)
     return app

@@ -22,11 +22,17 @@ def _both(url, p, body, headers=None):
     return direct, proxied
 
 
+def _uvloop():
+    return pytest.importorskip("uvloop").new_event_loop
+
+
 @pytest.mark.parametrize("mode", ["vllm", "transformers", "nousage"])
 @pytest.mark.parametrize("stream", [True, False])
-def test_answers_pass_through_byte_for_byte_and_are_recorded(mode, stream, tmp_path):
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_answers_pass_through_byte_for_byte_and_are_recorded(mode, stream, loop, tmp_path):
     body = chat(MODEL, 6, stream, stream_options={"include_usage": True} if stream else None)
-    with fake_server(mode) as (url, _), proxy(url, tmp_path) as p:
+    new_loop = _uvloop() if loop == "uvloop" else asyncio.new_event_loop
+    with fake_server(mode) as (url, _), proxy(url, tmp_path, new_loop=new_loop) as p:
         (s0, h0, b0), (s1, h1, b1) = _both(url, p, body)
         rec = wait_final(p, [h1[ID_HEADER]])[0]
         m = metrics(p)
@@ -56,6 +62,18 @@ def test_other_paths_pass_through_unrecorded(tmp_path):
             assert (q[0], q[2]) == (d[0], d[2]), path
             assert ID_HEADER not in q[1]
         assert not [k for k in metrics(p) if k.startswith("wattprint_proxy_requests_total")]
+
+
+def test_an_upstream_cookie_goes_to_its_client_only(tmp_path):
+    """The proxy keeps no cookie jar: a cookie the upstream set for one client is not sent
+    with the next client's requests; a client's own Cookie header passes through."""
+    with fake_server("vllm") as (url, _), \
+            proxy(url.replace("127.0.0.1", "localhost"), tmp_path) as p:   # a jar keeps
+        first = fetch("GET", p.url + "/cookie")                          # no IP's cookies
+        second = fetch("GET", p.url + "/cookie")
+        own = fetch("GET", p.url + "/cookie", headers={"Cookie": "mine=1"})
+    assert "engine_session=s3cret" in first[1]["Set-Cookie"]
+    assert (first[2], second[2], own[2]) == (b"", b"", b"mine=1")
 
 
 @pytest.mark.parametrize("stream", [True, False])

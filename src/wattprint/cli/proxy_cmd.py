@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from wattprint.cli.common import (
     non_negative_seconds,
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from wattprint.serving.proxy.service import ProxyService
 
 ENV_AGENT_TOKEN = "WATTPRINT_AGENT_TOKEN"
+LOOPS = ("auto", "uvloop", "asyncio")
+"""``--loop`` choices."""
 
 
 def listen_address(text: str) -> tuple[str, int]:
@@ -106,6 +110,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    f"${ENV_AGENT_TOKEN})")
     p.add_argument("--powercap-root", default="/sys/class/powercap", metavar="DIR",
                    help="powercap class directory for RAPL (default: %(default)s)")
+    p.add_argument("--loop", choices=LOOPS, default="auto",
+                   help="event loop: uvloop (faster: less CPU per request) or Python's asyncio; "
+                   "auto: uvloop when installed (pip install 'wattprint[serving]'), else asyncio "
+                   "(default: %(default)s)")
     p.add_argument("--no-pod-labels", action="store_true",
                    help="in Kubernetes, do not add the pod, namespace, container and node labels")
     add_hardware_arguments(p)
@@ -124,6 +132,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise ConfigError("wattprint proxy needs aiohttp (pip install 'wattprint[serving]')") \
             from err
+    run = event_loop_runner(args.loop)
     host, port = args.listen
     cfg = ProxyConfig(
         upstream=args.upstream, host=host, port=port, metrics_port=args.metrics_port,
@@ -156,11 +165,32 @@ def cmd_proxy(args: argparse.Namespace) -> int:
                            log=log)
     try:
         service.prepare_energy()
-        asyncio.run(_serve(service))
+        run(_serve(service))
     finally:
         if meter is not None:
             meter.close()
     return 0
+
+
+def event_loop_runner(loop: str) -> Callable[[Coroutine[Any, Any, None]], None]:
+    """``asyncio.run`` on the event loop ``--loop`` names (:data:`LOOPS`).
+
+    Raises:
+        ConfigError: ``uvloop`` asked for and not installed.
+    """
+    from wattprint.errors import ConfigError
+
+    if loop != "asyncio":
+        try:
+            uvloop = importlib.import_module("uvloop")
+        except ImportError:
+            if loop == "uvloop":
+                raise ConfigError("--loop uvloop: uvloop is not installed (pip install "
+                                  "'wattprint[serving]', or pip install uvloop)") from None
+        else:
+            run: Callable[[Coroutine[Any, Any, None]], None] = uvloop.run
+            return run
+    return asyncio.run
 
 
 async def _serve(service: ProxyService) -> None:

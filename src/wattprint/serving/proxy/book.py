@@ -12,6 +12,7 @@ the records a window needs so that the window is computed in another thread.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 from collections import OrderedDict
@@ -159,15 +160,22 @@ class RequestBook:
         return sum(1 for r in self.active.values() if r.state == RUNNING)
 
     def snapshot(self, start_s: float, end_s: float) -> list[RequestRecord]:
-        """Copies of the records of every request sent before ``end_s`` and not ended before
-        ``start_s`` (running ones as they are now)."""
+        """The records of every request sent before ``end_s`` and not ended before ``start_s``,
+        for another thread to read: running ones copied as they are now, ended ones as they
+        are (nothing changes a record once its request has ended; the reader must not
+        either). Copying only the running ones keeps this short: it holds the event loop."""
         out = []
         for req in self.active.values():
             r = req.record
-            if r.sent_s is None or r.sent_s >= end_s or (r.end_s is not None and r.end_s < start_s
-                                                         and req.state != RUNNING):
+            if r.sent_s is None or r.sent_s >= end_s:
                 continue
-            out.append(dataclasses.replace(r, token_times_s=list(r.token_times_s)))
+            if req.state != RUNNING:
+                if r.end_s is None or r.end_s >= start_s:
+                    out.append(r)
+                continue
+            c = copy.copy(r)                          # a shallow copy ...
+            c.token_times_s = list(r.token_times_s)   # ... with its own token times
+            out.append(c)
         return out
 
     def settle(self, window_end_s: float, keep_after_s: float) -> Iterator[ProxiedRequest]:

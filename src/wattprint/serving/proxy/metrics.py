@@ -57,6 +57,7 @@ class ProxyMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.max_models = max_models
         self._models: set[str] = set()
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
         cl = dict(const_labels or {})
         extra = list(cl)
         reg: dict[str, Any] = {"registry": self.registry}
@@ -94,11 +95,20 @@ class ProxyMetrics:
         """Label values of one request's counters (constant labels appended)."""
         return [model, route, tenant, *self._const]
 
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, kept: the same child for the same values without
+        prometheus-client's checks and lock on every request (the label values are bounded:
+        models by ``max_models``, routes, tenants by the operator's file, statuses)."""
+        key = (metric, labels)
+        got = self._children.get(key)
+        if got is None:
+            got = self._children[key] = metric.labels(*labels) if labels else metric
+        return got
+
     def at(self, metric: Any, *values: str) -> Any:
         """``metric`` at these label values (the constant ones appended; the metric itself
         when it has no labels)."""
-        labels = [*values, *self._const]
-        return metric.labels(*labels) if labels else metric
+        return self.child(metric, *values, *self._const)
 
     def text(self) -> bytes:
         """The exposition text."""

@@ -67,10 +67,12 @@ TRACE_HEADERS = ("traceparent", "tracestate")
 CLIENT_LEFT = "the client went away before the answer ended; the upstream request was cancelled"
 
 
+_NOT_UPSTREAM = HOP_BY_HOP | {ENERGY_REQUEST_HEADER}
+
+
 def request_headers(headers: Any) -> CIMultiDict[str]:
     """The client's headers as sent upstream: all but the hop-by-hop ones and the proxy's own."""
-    return CIMultiDict((k, v) for k, v in headers.items()
-                       if k.lower() not in HOP_BY_HOP and k.lower() != ENERGY_REQUEST_HEADER)
+    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in _NOT_UPSTREAM)
 
 
 def response_headers(headers: Any) -> CIMultiDict[str]:

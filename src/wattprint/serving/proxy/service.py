@@ -195,7 +195,7 @@ class ProxyService:
         m, r = self.metrics, req.record
         who = m.who(req.model, req.route, req.tenant)
         status = status_label(req)
-        m.requests.labels(*who, status).inc()
+        m.child(m.requests, *who, status).inc()
         if r.status not in (Status.OK, Status.TRUNCATED):
             if self.estimator is not None:
                 self._span(req, None)
@@ -206,15 +206,15 @@ class ProxyService:
         if req.timing in (PACED, SPREAD_EVENLY) and self._window_task is not None:
             self._unplaced.append(req)
         if r.input_tokens is not None:
-            m.tokens.labels(*who, "prompt").inc(r.input_tokens)
-        m.tokens.labels(*who, "output").inc(r.output_tokens)
+            m.child(m.tokens, *who, "prompt").inc(r.input_tokens)
+        m.child(m.tokens, *who, "output").inc(r.output_tokens)
         if req.estimate is None and not req.estimate_note:
             self.estimate(req, r.input_tokens, r.output_tokens)
         if self.estimator is not None:
             fig = req.estimate
             if fig is not None:
-                m.energy.labels(*who, "prefill", "estimated").inc(fig.prefill_j or 0.0)
-                m.energy.labels(*who, "decode", "estimated").inc(fig.decode_j or 0.0)
+                m.child(m.energy, *who, "prefill", "estimated").inc(fig.prefill_j or 0.0)
+                m.child(m.energy, *who, "decode", "estimated").inc(fig.decode_j or 0.0)
             self._span(req, fig)
 
     def pace(self) -> float | None:
@@ -293,13 +293,18 @@ class ProxyService:
 
     def _apply(self, acc: WindowAccount) -> None:
         m = self.metrics
+        per_labels: dict[tuple[str, str, str], list[float]] = {}   # counted once per label set
         for index, (pre, dec) in acc.shares.items():
             req = self.book.add_share(index, pre, dec, acc.phase_sources.get(index, ""))
             if req is None:
                 continue
-            who = m.who(req.model, req.route, req.tenant)
-            m.energy.labels(*who, "prefill", "attributed").inc(max(pre, 0.0))
-            m.energy.labels(*who, "decode", "attributed").inc(max(dec, 0.0))
+            got = per_labels.setdefault((req.model, req.route, req.tenant), [0.0, 0.0])
+            got[0] += max(pre, 0.0)
+            got[1] += max(dec, 0.0)
+        for (model, route, tenant), (pre, dec) in per_labels.items():
+            who = m.who(model, route, tenant)
+            m.child(m.energy, *who, "prefill", "attributed").inc(pre)
+            m.child(m.energy, *who, "decode", "attributed").inc(dec)
         pe = acc.phase
         prov = acc.basis_provenance.value
         for part, j in (("idle", pe.idle_j), ("attributed", pe.prefill_j + pe.decode_j),
@@ -351,8 +356,12 @@ class ProxyService:
         relay_box: list[Relay] = []
 
         async def session_ctx(_: web.Application) -> Any:
+            # connections to the upstream are kept alive and reused (no limit on how many);
+            # no cookie jar: a proxy must not keep one client's upstream cookies and send them
+            # with the next client's requests (and a jar costs CPU on every request)
             conn = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=conn, auto_decompress=False)
+            self._session = aiohttp.ClientSession(connector=conn, auto_decompress=False,
+                                                  cookie_jar=aiohttp.DummyCookieJar())
             relay_box.append(Relay(
                 self.cfg.upstream, self._session, self.book, self.tenants,
                 model_label=self.metrics.model_label, estimate=self.estimate, ended=self.ended,
@@ -464,11 +473,14 @@ def _bound_port(site: Any, asked: int) -> int:
 
 class ProxyThread:
     """A :class:`ProxyService` in a background thread with its own event loop (tests, the
-    bench): ``with ProxyThread(service) as proxy: proxy.url, proxy.call(fn)``."""
+    bench): ``with ProxyThread(service) as proxy: proxy.url, proxy.call(fn)``; ``new_loop``
+    makes the loop (e.g. ``uvloop.new_event_loop``)."""
 
-    def __init__(self, service: ProxyService) -> None:
+    def __init__(self, service: ProxyService,
+                 new_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+                 ) -> None:
         self.service = service
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="wattprint-proxy",
                                         daemon=True)
 
