@@ -5,7 +5,8 @@ load`` — or an estimate where the upstream cannot be measured (docs/proxy.md).
 
 Modules, one idea each: :mod:`.config` (the frozen configuration and its checks),
 :mod:`.tenants` (API key → tenant label, never the key), :mod:`.bodies` (what the proxy reads in
-request and answer bodies; the opt-in energy field), :mod:`.relay` (the aiohttp handlers that
+request and answer bodies; the opt-in energy field), :mod:`.steps` (where a whole answer's tokens
+were made: at the engine steps seen in streams), :mod:`.relay` (the aiohttp handlers that
 pass bytes on unchanged), :mod:`.book` (every request, looked up by id), :mod:`.figures`
 (response-time estimates; the estimator for remote upstreams), :mod:`.sliding` (one window's
 attribution), :mod:`.metrics` (Prometheus), :mod:`.tracing` (OpenTelemetry spans),

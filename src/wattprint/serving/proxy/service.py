@@ -9,7 +9,7 @@ its shares go to the requests, the counters and (once a request's last window is
 A window also waits (at most :data:`WHOLE_WAIT_S` more) for the whole (non-streamed) answers
 sent before its end: their work cannot be seen until they come back, and a window attributed
 without it gives it to the streams beside them. Their tokens are then placed again at the
-engine steps those streams showed (:func:`~.bodies.place_at_steps`).
+engine steps those streams showed (:func:`~.steps.place_at_steps`).
 ``estimate`` mode (an upstream it cannot measure): each request gets ``wattprint estimate llm``
 when it ends; no meter, no windows.
 
@@ -33,22 +33,19 @@ from wattprint.errors import ConfigError, MeterError
 from wattprint.meters.energy_meter import EnergyMeter
 from wattprint.results.serving_energy import TokenWeights
 from wattprint.serving.power import Basis, PowerTimeline, choose_basis
-from wattprint.serving.proxy.bodies import (
-    AT_STEPS,
-    PACED,
-    SPREAD_EVENLY,
-    STREAMED,
+from wattprint.serving.proxy.bodies import AT_STEPS, PACED, SPREAD_EVENLY, STREAMED
+from wattprint.serving.proxy.book import RUNNING, ProxiedRequest, RequestBook, status_label
+from wattprint.serving.proxy.config import ProxyConfig
+from wattprint.serving.proxy.figures import EnergyFigure, LlmEstimator, from_weights
+from wattprint.serving.proxy.metrics import ProxyMetrics
+from wattprint.serving.proxy.sliding import WindowAccount, split_window
+from wattprint.serving.proxy.steps import (
     InFlight,
     SeenSteps,
     StepTimes,
     place_at_steps,
     same_step_s,
 )
-from wattprint.serving.proxy.book import RUNNING, ProxiedRequest, RequestBook, status_label
-from wattprint.serving.proxy.config import ProxyConfig
-from wattprint.serving.proxy.figures import EnergyFigure, LlmEstimator, from_weights
-from wattprint.serving.proxy.metrics import ProxyMetrics
-from wattprint.serving.proxy.sliding import WindowAccount, split_window
 from wattprint.serving.proxy.tenants import TenantMap, read_tenants
 from wattprint.serving.proxy.tracing import SpanWriter
 from wattprint.serving.records import Status

@@ -1,10 +1,10 @@
 """Placing a whole (non-streamed) answer's tokens at the engine steps seen in the streams beside
-it (:func:`wattprint.serving.proxy.bodies.place_at_steps`), on made-up timelines whose true
+it (:func:`wattprint.serving.proxy.steps.place_at_steps`), on made-up timelines whose true
 steps are known."""
 
 import pytest
 
-from wattprint.serving.proxy.bodies import (
+from wattprint.serving.proxy.steps import (
     InFlight,
     SeenSteps,
     StepTimes,
