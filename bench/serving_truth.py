@@ -4,13 +4,15 @@ compared with the engine's truth, under phase-occupancy-v2 and, on the same runs
 token-occupancy-v1.
 
 Cases: serial and batched engines, Poisson below and above capacity, one long prompt among
-short ones (also queued behind a long decode, the issue's 5.2x case), chunked prefill, a burst,
+short ones (also queued behind a long decode, the issue's 5.2x case), chunked prefill (one long
+prompt; mixed lengths in 64-token chunks), a burst,
 a request that timed out while queued, llama.cpp-like interrupts, an engine without usage;
 each with the phase reports of llama.cpp (per-response timings), vLLM (Prometheus
 histograms) or none. The engine runs in its own process, with a counter writer of its own;
 its counter is a simulated RAPL tree read by wattprint's RAPL meter.
 
-Writes ``bench/results/serving_truth.json`` and ``.md``. Targets (issue 19): median per-request
+Writes ``bench/results/serving_truth.json`` and ``.md``; ``--only`` runs some cases and keeps the
+other cases from the file it replaces (each case says when it ran and the load average). Targets (issue 19): median per-request
 error <= 10 %, p95 <= 25 % (over requests that ended ok, and apart over truncated ones: a
 stream cut short did real work), phase totals within 5 %, a request that did no work <= 1 % of
 the dynamic energy. Nothing here asserts; a missed target is
@@ -30,6 +32,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from wattprint.serving.arrivals import Arrivals
+from wattprint.serving.proxy.testbed import mixed_prompts
 from wattprint.serving.reference import ReferenceConfig
 from wattprint.serving.reference import testbed as tb
 from wattprint.serving.reference.testbed import Case, CaseResult, prompts
@@ -76,6 +79,10 @@ def cases(n: int) -> list[tuple[Case, str]]:
                                               prefill_chunk_tokens=256, dialect="llamacpp"),
               poisson(3.0), prompts(n, long_mix, 32)),
          "the same with per-response timings"),
+        (Case("chunked-mixed-mute", engine(mode="batched", max_batch=4, prefill_chunk_tokens=64),
+              poisson(2.0), mixed_prompts(n)),
+         "mixed lengths (prompts 30-300 tokens, outputs 8-64), chunked prefill (64-token "
+         "budget), 2 req/s, no phase report: the traffic of the proxy bench's chunked cases"),
         (Case("timeout-queued", engine(mode="serial", abort_on_disconnect=False, dialect="vllm"),
               Arrivals("closed", concurrency=2), prompts(1, 100, 100, "a") + prompts(3, 60, 8, "b"),
               timeout_s=2.0),
@@ -107,9 +114,11 @@ def _pct(v: object) -> str:
 
 def markdown(out: dict[str, object]) -> str:
     lines = ["# Serving attribution against a ground truth (`bench/serving_truth.py`)", "",
-             f"Run {out['when']} on {out['machine']}; {out['requests']} requests per case "
+             f"Last run {out['when']} on {out['machine']}; {out['requests']} requests per case "
              "(twice that for the batched above-capacity and burst cases); engine costs "
-             f"{json.dumps(tb.COSTS)}.", "",
+             f"{json.dumps(tb.COSTS)}. With `--only`, the cases not run are kept from the "
+             "results it replaces; the list at the end says when each case ran and the 1-minute "
+             "load average before and after it.", "",
              f"Targets: median per-request error ≤ {tb.MEDIAN_TARGET:.0%}, p95 ≤ {tb.P95_TARGET:.0%} "
              f"(requests that ended ok; the same, apart, over truncated requests), phase totals "
              f"within {tb.PHASE_TARGET:.0%}, a request that did no work ≤ "
@@ -151,8 +160,31 @@ def markdown(out: dict[str, object]) -> str:
     lines += ["", "True per-token energies: prefill "
               f"{tb.COSTS['prefill_j_per_token']} J, decode {tb.COSTS['decode_j_per_token']} J.", "",
               "What each case shows:", ""]
-    lines += [f"* `{c['name']}`: {c['what']}" for c in out["cases"]]  # type: ignore[attr-defined]
+    lines += [f"* `{c['name']}` ({_ran(c)}): {c['what']}"
+              for c in out["cases"]]  # type: ignore[attr-defined]
     return "\n".join(lines) + "\n"
+
+
+def kept_cases(path: Path, ran: list[dict], order: list[str]) -> list[dict]:
+    """The cases run now with those not run now from the results at ``path`` (none when it is
+    absent or unreadable), in the cases' order. A kept case without its own run time and load
+    average gets its file's (``when``, and the load in ``machine``)."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return ran
+    names = {c["name"] for c in ran}
+    kept = [{"ran": old.get("when"), "machine_then": old.get("machine"), **c}
+            for c in old.get("cases", []) if c.get("name") not in names]
+    rank = {n: k for k, n in enumerate(order)}
+    return sorted(kept + ran, key=lambda c: rank.get(c["name"], len(rank)))
+
+
+def _ran(c: dict) -> str:
+    a, b = c.get("loadavg_1_before"), c.get("loadavg_1_after")
+    load = (f"load {a:.1f} → {b:.1f}" if a is not None and b is not None
+            else c.get("machine_then") or "load –")
+    return f"ran {c.get('ran') or '–'}, {load}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and case.name not in args.only:
             continue
         runs = []
+        load_case = os.getloadavg()[0]
         for k in range(args.repeat):
             c = Case(**{**asdict(case), "engine": case.engine, "arrivals": case.arrivals,
                         "seed": case.seed + k})
@@ -188,7 +221,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{v1.prefill_j:.1f} J | missed {[n for n, ok in v2.targets().items() if not ok]}",
                   flush=True)
         results.append({"name": case.name, "what": what, "engine": case.engine.to_dict(),
-                        "arrivals": asdict(case.arrivals), "runs": runs})
+                        "arrivals": asdict(case.arrivals), "runs": runs,
+                        "ran": time.strftime("%Y-%m-%d %H:%M"),
+                        "loadavg_1_before": load_case, "loadavg_1_after": os.getloadavg()[0]})
+    if args.only:
+        results = kept_cases(Path(args.out + ".json"), results,
+                             [c.name for c, _ in cases(args.requests)])
     out = {"when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, "
            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
            "python": sys.version.split()[0], "requests": args.requests,

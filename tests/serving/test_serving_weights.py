@@ -43,6 +43,21 @@ def test_fallback_when_the_data_cannot_separate_the_phases():
     assert w.source == "fallback" and "reaches 0" in w.reason and w.prefill_ci_j is not None
 
 
+def test_fallback_measures_each_phase_where_it_ran_alone():
+    # 12 slices (too few for the fit): 4 with only prompt tokens, 4 with only decoded tokens,
+    # 4 with both; 0.03 J per prompt token, 0.25 per decoded token
+    p = np.array([60, 70, 50, 65, 0, 0, 0, 0, 40, 30, 20, 10], dtype=float)
+    d = np.array([0, 0, 0, 0, 4, 3, 4, 5, 1, 2, 3, 4], dtype=float)
+    w = fit_weights(SliceRows(p, d, 0.03 * p + 0.25 * d))
+    assert w.source == "fallback" and "only 12 slices" in w.reason
+    assert "ran alone (4 prefill, 4 decode)" in w.reason
+    assert w.prefill_j_per_token == pytest.approx(0.03) and w.decode_j_per_token == pytest.approx(0.25)
+    # no slice where the prompt ran alone: every token the same
+    both = SliceRows(p[4:], d[4:], 0.03 * p[4:] + 0.25 * d[4:])
+    w = fit_weights(both)
+    assert w.prefill_weight == 1.0 and "every token the same" in w.reason
+
+
 def test_describe_weights_line():
     from wattprint.serving.weights import describe_weights
 

@@ -211,7 +211,7 @@ def _weights_row(r: RunView) -> str:
     fitted = w.source == "measured"
     src = ("measured: non-negative fit of dynamic energy on prompt and decoded tokens per "
            "slice, 90 % bootstrap intervals" if fitted else
-           f"fallback, every token weighs the same: {w.reason or 'no usable fit'}")
+           f"fallback (no usable fit): {w.reason or 'every token weighs the same'}")
     return (f'<tr data-weights="{h(w.source)}">{lead}'
             f'<td class="num">{fmt.num(w.prefill_j_per_token, 3)}{h(_ci(w.prefill_ci_j))}</td>'
             f'<td class="num">{fmt.num(w.decode_j_per_token, 3)}{h(_ci(w.decode_ci_j))}</td>'

@@ -63,8 +63,9 @@ class TokenWeights:
         prefill_j_per_token: J per prompt token.
         decode_j_per_token: J per decoded token.
         source: ``measured`` (a non-negative regression whose 90 % intervals exclude 0) or
-            ``fallback`` (every token weighs the same: the window's dynamic energy over its
-            tokens; ``reason`` says why the fit was not used).
+            ``fallback`` (each phase's J per token from the slices where it ran alone, or,
+            when one never did, every token the same: the dynamic energy over the tokens;
+            ``reason`` says why the fit was not used and which).
         prefill_ci_j, decode_ci_j: 90 % bootstrap intervals (moving blocks of slices), J.
         residual_rel: RMS of the fit's residual over the RMS dynamic energy per slice.
         slices: Timeline slices fitted.

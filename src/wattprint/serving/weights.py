@@ -11,9 +11,13 @@ gives ``a`` (J per prompt token) and ``b`` (J per decoded token). A sweep fits t
 all its points so far (different loads mix the two phases differently, which is what makes
 ``a`` and ``b`` separable). Intervals: 90 % percentile bootstrap over moving blocks of
 :data:`BLOCK` slices (neighbouring slices share steps, so they are resampled together).
-The fit is used (``measured``) when both intervals exclude 0; otherwise every token weighs the
-same (``fallback``: ``prefill_weight = 1``, the window's dynamic energy over its tokens),
-with the reason.
+The fit is used (``measured``) when both intervals exclude 0 (and there are at least
+:data:`MIN_SLICES` slices with work). Otherwise (``fallback``, with the reason) each phase's
+energy per token is measured where it ran alone: the dynamic energy of the slices with prompt
+tokens and no decoded token over their prompt tokens, likewise for decoded tokens; only the
+slices where both ran depend on the weights, and those rates need no regression. When one
+phase never ran alone, every token weighs the same (``prefill_weight = 1``, the dynamic
+energy over all tokens).
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ BLOCK = 10
 BOOTSTRAP = 200
 MIN_SLICES = 20
 """Fewer slices with work than this: no fit."""
+ALONE_TOKENS = 1e-9
+"""Fewer tokens of a phase in a slice than this: that phase did not run in it (the spread of
+intervals leaves rounding residue, not zeros)."""
 
 
 @dataclass(frozen=True)
@@ -103,12 +110,36 @@ def _nnls(p: Array, d: Array, y: Array) -> tuple[float, float]:
     return float(coef[0]), float(coef[1])
 
 
+def alone_rates(rows: SliceRows) -> tuple[float, float, int, int] | None:
+    """(J per prompt token, J per decoded token, slices, slices) measured where each phase ran
+    alone: the dynamic energy of the slices with prompt tokens and no decoded token over their
+    prompt tokens, and likewise for decoded tokens; None unless both phases have such slices
+    with positive energy."""
+    p, d, y = rows.prefill_tokens, rows.decode_tokens, rows.dynamic_j
+    only_p = (p > 0) & (d <= ALONE_TOKENS)
+    only_d = (d > 0) & (p <= ALONE_TOKENS)
+    ep, ed = float(y[only_p].sum()), float(y[only_d].sum())
+    if ep <= 0 or ed <= 0:
+        return None
+    return (ep / float(p[only_p].sum()), ed / float(d[only_d].sum()),
+            int(only_p.sum()), int(only_d.sum()))
+
+
 def fallback(rows: SliceRows, reason: str, points: int) -> TokenWeights:
-    """Every token the same: the dynamic energy of the slices with work over their tokens."""
+    """Without a usable fit: each phase's energy per token where it ran alone
+    (:func:`alone_rates`) when both phases have such slices; otherwise every token the same
+    (the dynamic energy of the slices with work over their tokens). ``reason`` says which."""
+    alone = alone_rates(rows)
+    if alone is not None:
+        a, b, n_p, n_d = alone
+        return TokenWeights(a, b, "fallback", slices=len(rows), points=points,
+                            reason=f"{reason}; each phase's J per token from the slices where "
+                            f"it ran alone ({n_p} prefill, {n_d} decode)")
     busy = (rows.prefill_tokens + rows.decode_tokens) > 0
     tokens = float((rows.prefill_tokens + rows.decode_tokens)[busy].sum())
     per = max(float(rows.dynamic_j[busy].sum()), 0.0) / tokens if tokens > 0 else 0.0
-    return TokenWeights(per, per, "fallback", slices=len(rows), points=points, reason=reason)
+    return TokenWeights(per, per, "fallback", slices=len(rows), points=points,
+                        reason=f"{reason}; every token the same")
 
 
 def fit_weights(rows: SliceRows, *, points: int = 1, seed: int = 0) -> TokenWeights:
