@@ -39,9 +39,10 @@ For every request (times on the client's monotonic clock):
   as decode steps after the client left, at the request's own pace
   (:func:`extend_unread`); other requests' step boundaries then see them.
 
-Limits, stated: chunked prefill spread over several steps is seen as its last step only
-unless the engine reports its prompt time (per request or in total); an engine that streams
-several tokens per chunk coarsens the steps.
+Limits, stated: a chunked prefill is found by its long steps (2. above), so one whose chunks
+run in steps no longer than a decode step is seen as its last step only, unless the engine
+reports its prompt time (per request or in total); an engine that streams several tokens per
+chunk coarsens the steps.
 """
 
 from __future__ import annotations
