@@ -18,16 +18,17 @@ def smollm2_gguf():
         pytest.skip(f"SmolLM2 GGUF not installed ({err})")
 
 
-def test_a_gguf_file_counts_with_the_tokenizer_inside_it(smollm2_gguf):
-    from transformers import AutoTokenizer
+@pytest.fixture(scope="module")
+def smollm2_count(smollm2_gguf):
+    return tokenizer_counter(str(smollm2_gguf))             # --tokenizer FILE.gguf
 
+
+def test_a_gguf_file_counts_with_the_tokenizer_inside_it(smollm2_gguf, smollm2_count):
     text = "The quick brown fox jumps over the lazy dog, twice: 2 × 2 = 4."
-    ref = AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name)
-    want = len(ref(text, add_special_tokens=False)["input_ids"])
-    given = tokenizer_counter(str(smollm2_gguf))             # --tokenizer FILE.gguf
     found = tokenizer_counter(None, model=str(smollm2_gguf))  # --model FILE.gguf, as served
-    assert given is not None and found is not None
-    assert given(text) == found(text) == want
+    assert smollm2_count is not None and found is not None
+    want = len(smollm2_count.tokenizer(text, add_special_tokens=False)["input_ids"])
+    assert smollm2_count(text) == found(text) == want
     assert want != len(text.split())   # not the word count it replaces
 
 
@@ -40,10 +41,10 @@ def test_a_broken_gguf_is_an_error_when_given_and_no_tokenizer_when_found(tmp_pa
     assert tokenizer_counter(None, model=str(tmp_path / "missing.gguf")) is None
 
 
-def test_a_chat_prompt_counts_as_the_engine_renders_it(smollm2_gguf):
+def test_a_chat_prompt_counts_as_the_engine_renders_it(smollm2_count):
     from wattprint.serving.prompt_tokens import ChatPrompt, count_prompt
 
-    count = tokenizer_counter(str(smollm2_gguf))
+    count = smollm2_count
     asked = ChatPrompt((("user", "Name three colours."),))
     # llama.cpp's server (llama-cpp-python 0.3.36, this GGUF) answered this message with
     # usage.prompt_tokens 34: SmolLM2's chat template adds a system message and role markers
