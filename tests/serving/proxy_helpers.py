@@ -24,9 +24,10 @@ from wattprint.serving.reference.sysfs import SimulatedMachine
 
 @contextlib.contextmanager
 def proxy(upstream: str, tmp: Path, *, tracer_provider: Any = None, meter: Any = None,
-          new_loop: Any = asyncio.new_event_loop, **cfg: Any) -> Iterator[ProxyThread]:
+          new_loop: Any = asyncio.new_event_loop, window_process: bool = False, **cfg: Any
+          ) -> Iterator[ProxyThread]:
     """A proxy in front of ``upstream`` (``cfg``: :class:`ProxyConfig` fields) on the event
-    loop ``new_loop`` makes."""
+    loop ``new_loop`` makes; ``window_process``: windows split in a worker process."""
     opts = {"port": 0, "window_s": 0.5, "lag_s": 0.2, "idle_s": 0.0, "interval_s": 0.05,
             "energy": "measure", **cfg}
     machine = None
@@ -37,7 +38,8 @@ def proxy(upstream: str, tmp: Path, *, tracer_provider: Any = None, meter: Any =
         meter = EnergyMeter(meters=[RaplMeter(str(machine.powercap_root))],
                             proc_root=str(machine.proc_root), interval_s=opts["interval_s"])
     svc = ProxyService(ProxyConfig(upstream=upstream, **opts), meter=meter,
-                       tracer_provider=tracer_provider, log=lambda m: None)
+                       tracer_provider=tracer_provider, log=lambda m: None,
+                       window_process=window_process)
     try:
         with ProxyThread(svc, new_loop) as p:
             yield p

@@ -162,7 +162,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
             meter = EnergyMeter(interval_s=cfg.interval_s, powercap_root=args.powercap_root,
                                 hardware=hardware_options(args))
     service = ProxyService(cfg, meter=meter, const_labels=ident.labels() if ident else None,
-                           log=log)
+                           log=log, window_process=True)
     try:
         service.prepare_energy()
         run(_serve(service))
@@ -194,11 +194,14 @@ def event_loop_runner(loop: str) -> Callable[[Coroutine[Any, Any, None]], None]:
 
 
 async def _serve(service: ProxyService) -> None:
+    from wattprint.serving.proxy.service import freeze_start_up
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await service.start()
+    freeze_start_up()
     cfg = service.cfg
     where = f"http://{cfg.host}:{service.port}"
     metrics = f"{where}/wattprint/metrics" + (

@@ -117,6 +117,7 @@ async def send_case(url: str, model: str, prompts: Sequence[tuple[str, int]],
 
 def run_proxy_case(case: Case, folder: str | Path, *, window_s: float = 2.0,
                    lag_s: float = 1.0, whole_every: int = 0, settle_s: float = 120.0,
+                   window_process: bool = True,
                    log: Callable[[str], None] = lambda m: None) -> ProxyCaseRun:
     """Start the engine, put the proxy in front of it, send the case through the proxy, wait
     until every answered request is attributed to its end, stop both.
@@ -128,6 +129,8 @@ def run_proxy_case(case: Case, folder: str | Path, *, window_s: float = 2.0,
         whole_every: Every ``whole_every``-th request asks for a whole (non-streamed) answer
             (0: none).
         settle_s: Longest wait for the attribution after the load, s.
+        window_process: Split the windows in a worker process (as ``wattprint proxy`` does)
+            rather than a thread.
         log: Progress messages.
     """
     d = Path(folder)
@@ -140,7 +143,7 @@ def run_proxy_case(case: Case, folder: str | Path, *, window_s: float = 2.0,
                             proc_root=str(srv.proc_root), interval_s=case.interval_s)
         cfg = ProxyConfig(upstream=srv.url, port=0, window_s=window_s, lag_s=lag_s,
                           idle_s=case.idle_s, interval_s=case.interval_s, energy="measure")
-        svc = ProxyService(cfg, meter=meter, log=log)
+        svc = ProxyService(cfg, meter=meter, log=log, window_process=window_process)
         try:
             with ProxyThread(svc) as proxy:
                 sent = asyncio.run(send_case(proxy.url, case.engine.model, case.prompts,
