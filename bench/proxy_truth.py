@@ -29,10 +29,10 @@ import time
 from pathlib import Path
 
 from wattprint.serving.arrivals import Arrivals
-from wattprint.serving.proxy.testbed import compare_proxy, mixed_prompts, run_proxy_case
+from wattprint.serving.proxy.testbed import compare_proxy, run_proxy_case
 from wattprint.serving.reference import ReferenceConfig
 from wattprint.serving.reference import testbed as tb
-from wattprint.serving.reference.testbed import Case, prompts
+from wattprint.serving.reference.testbed import Case, mixed_prompts, prompts
 
 HERE = Path(__file__).resolve().parent
 

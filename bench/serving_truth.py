@@ -32,10 +32,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from wattprint.serving.arrivals import Arrivals
-from wattprint.serving.proxy.testbed import mixed_prompts
 from wattprint.serving.reference import ReferenceConfig
 from wattprint.serving.reference import testbed as tb
-from wattprint.serving.reference.testbed import Case, CaseResult, prompts
+from wattprint.serving.reference.testbed import Case, CaseResult, mixed_prompts, prompts
 
 HERE = Path(__file__).resolve().parent
 

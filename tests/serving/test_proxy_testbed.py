@@ -8,7 +8,7 @@ import pytest
 
 from wattprint.serving.arrivals import Arrivals
 from wattprint.serving.proxy.bodies import AT_STEPS, PACED, STREAMED
-from wattprint.serving.proxy.testbed import compare_proxy, mixed_prompts, run_proxy_case
+from wattprint.serving.proxy.testbed import compare_proxy, run_proxy_case
 from wattprint.serving.reference import ReferenceConfig
 from wattprint.serving.reference.testbed import (
     COSTS,
@@ -16,6 +16,7 @@ from wattprint.serving.reference.testbed import (
     P95_TARGET,
     PHASE_TARGET,
     Case,
+    mixed_prompts,
     prompts,
 )
 

@@ -12,7 +12,6 @@ does not read response headers); requests are told apart by their prompts, as th
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,17 +71,6 @@ class ProxyCaseRun:
     status: dict[str, Any]
     truth: tuple[RequestTruth, ...]
     metrics: str = ""
-
-
-def mixed_prompts(n: int, seed: int = 7) -> tuple[tuple[str, int], ...]:
-    """``n`` distinct prompts of 30-300 words (one token each to the reference engine) asking
-    for 8-64 tokens, drawn uniformly with ``seed``."""
-    rng = random.Random(seed)
-    out = []
-    for k in range(n):
-        words, max_tokens = rng.randint(30, 300), rng.randint(8, 64)
-        out.append((f"m{k} " + " ".join(["x"] * (words - 1)), max_tokens))
-    return tuple(out)
 
 
 async def send_case(url: str, model: str, prompts: Sequence[tuple[str, int]],

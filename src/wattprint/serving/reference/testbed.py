@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,15 @@ def prompts(n: int, words: int | Sequence[int], max_tokens: int, tag: str = "r"
     sizes = [words] * n if isinstance(words, int) else list(words)
     return tuple((f"{tag}{k} " + " ".join(["x"] * max(w - 1, 0)), max_tokens)
                  for k, w in zip(range(n), sizes))
+
+
+def mixed_prompts(n: int, seed: int = 7) -> tuple[tuple[str, int], ...]:
+    """``n`` distinct prompts of 30-300 words (one token each to the reference engine) asking
+    for 8-64 tokens, drawn uniformly with ``seed`` (as :func:`prompts` writes them)."""
+    rng = random.Random(seed)
+    drawn = [(rng.randint(30, 300), rng.randint(8, 64)) for _ in range(n)]
+    texts = prompts(n, [words for words, _ in drawn], 0, tag="m")
+    return tuple((text, max_tokens) for (text, _), (_, max_tokens) in zip(texts, drawn))
 
 
 @dataclass(frozen=True)
