@@ -285,21 +285,20 @@ def findings(df: pd.DataFrame) -> list[Finding]:
                 pair = ok[(ok["task"] == task) & (ok["dataset"] == dataset)
                           & (ok["hardware_id"] == hw) & ok["model"].isin([s_model, g_model])]
                 shared = "shared" in pair and bool(pair["shared"].astype(bool).any())
-                job_ratio = ratio_interval((g.wh_per_1k, g.wh_low, g.wh_high),
-                                           (s.wh_per_1k, s.wh_low, s.wh_high))
                 own = _own_shares(pair[pair["provenance"] == prov]) if shared else None
-                if own is None:
-                    out.append(Finding(str(task), str(dataset), str(hw), prov, s, g, job_ratio,
-                                       _correct_ratio(g.correct, s.correct), shared_host=shared))
-                    continue
-                s = _figures(own[own["model"] == s_model].iloc[0], s.n)
-                g = _figures(own[own["model"] == g_model].iloc[0], g.n)
+                basis, beside = LEAD_JOB, None
+                if own is not None:   # lead with the processes' own shares, boundaries beside
+                    basis, beside = LEAD_PROCESS, _energy_ratio(g, s)
+                    s = _figures(own[own["model"] == s_model].iloc[0], s.n)
+                    g = _figures(own[own["model"] == g_model].iloc[0], g.n)
                 out.append(Finding(str(task), str(dataset), str(hw), prov, s, g,
-                                   ratio_interval((g.wh_per_1k, g.wh_low, g.wh_high),
-                                                  (s.wh_per_1k, s.wh_low, s.wh_high)),
-                                   _correct_ratio(g.correct, s.correct), shared_host=True,
-                                   basis=LEAD_PROCESS, job_energy_ratio=job_ratio))
+                                   _energy_ratio(g, s), _correct_ratio(g.correct, s.correct),
+                                   shared_host=shared, basis=basis, job_energy_ratio=beside))
     return out
+
+
+def _energy_ratio(g: ModelFigures, s: ModelFigures) -> tuple[float, float | None, float | None]:
+    return ratio_interval((g.wh_per_1k, g.wh_low, g.wh_high), (s.wh_per_1k, s.wh_low, s.wh_high))
 
 
 def _own_shares(rows: pd.DataFrame) -> pd.DataFrame | None:
