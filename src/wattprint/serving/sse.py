@@ -125,11 +125,7 @@ class SSEDecoder:
             self._buf = buf
             return []
         *lines, self._buf = buf.split(b"\n")
-        out: list[Chunk] = []
-        for line in lines:
-            if line.startswith(b"data:"):
-                out.append(parse_data_bytes(line[5:].rstrip(b"\r")))
-        return out
+        return [c for line in lines if (c := _line(line.rstrip(b"\r"))) is not None]
 
     def close(self) -> list[Chunk]:
         """End of body: parse a last line that had no newline."""

@@ -277,7 +277,8 @@ class ProxyService:
         hi = max((b for _, b in spans if b is not None), default=None)
         if lo is None or hi is None:
             return
-        pace, tol = self.pace(), same_step_s(self.pace() or 0.0)
+        pace = self.pace()
+        tol = same_step_s(pace or 0.0)
         streams = [q.record for q in self.book.active.values()
                    if q.timing == STREAMED and q.record.token_times_s]
         steps = SeenSteps.of(((r.sent_s, r.token_times_s) for r in streams
